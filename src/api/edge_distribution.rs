@@ -1,0 +1,437 @@
+//! `EdgeDistribution`: one CloudFront distribution, its default origin, and
+//! the Lambda@Edge signer that is the only way into the function URLs
+//! attached to it.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+use kube::{CustomResource, KubeSchema};
+use serde::{Deserialize, Serialize};
+
+use super::common::{DeletionPolicy, REGION_PATTERN, SSM_PARAMETER_PATTERN, default_ssm_region};
+
+/// A CloudFront distribution that fronts static assets and the
+/// `ProtectedFunctionUrl`s that reference it.
+#[allow(
+    clippy::duplicated_attributes,
+    reason = "every printcolumn(...) repeats `type_ = \"string\"`; the lint reads kube's nested lists as duplicates"
+)]
+#[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[kube(
+    group = "urlguard.io",
+    version = "v1alpha1",
+    kind = "EdgeDistribution",
+    namespaced,
+    status = "EdgeDistributionStatus",
+    derive = "PartialEq",
+    shortname = "ed",
+    category = "urlguard",
+    doc = "A CloudFront distribution that is the only way into the Lambda function URLs attached to it.",
+    printcolumn(
+        name = "Ready",
+        type_ = "string",
+        json_path = r#".status.conditions[?(@.type=="Ready")].status"#
+    ),
+    printcolumn(
+        name = "Reason",
+        type_ = "string",
+        json_path = r#".status.conditions[?(@.type=="Ready")].reason"#
+    ),
+    printcolumn(name = "Protection", type_ = "string", json_path = ".spec.protection"),
+    printcolumn(
+        name = "Distribution",
+        type_ = "string",
+        json_path = ".status.distributionId"
+    ),
+    printcolumn(name = "Domain", type_ = "string", json_path = ".status.domainName"),
+    printcolumn(
+        name = "Age",
+        type_ = "date",
+        json_path = ".metadata.creationTimestamp"
+    )
+)]
+#[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("!has(self.aliases) || size(self.aliases) == 0 || has(self.certificateArn)")
+    .message("spec.certificateArn is required when spec.aliases is set: CloudFront serves an alias only with an ACM certificate that covers it")
+    .field_path(".certificateArn")
+    .reason(Reason::FieldValueRequired))]
+pub struct EdgeDistributionSpec {
+    /// How CloudFront proves itself to the function URLs. `EdgeSigner`
+    /// (default): a Lambda@Edge function signs every origin request with
+    /// SigV4, request bodies included, for every method. `OriginAccessControl`:
+    /// CloudFront's native origin access control signs instead; no edge
+    /// function, but PUT and POST callers must send `x-amz-content-sha256`
+    /// themselves.
+    #[serde(default)]
+    pub protection: Protection,
+
+    /// Where requests that match no `ProtectedFunctionUrl` path go: usually the
+    /// static assets of a single-page app.
+    pub default_origin: DefaultOrigin,
+
+    /// The object CloudFront returns for a request to the root URL, such as
+    /// `index.html`. No leading slash.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 255), regex(pattern = r"^[^/].*$"))]
+    pub default_root_object: Option<String>,
+
+    /// Responses CloudFront sends instead of an origin error, for example
+    /// 404 → `/` with status 200 so a single-page app handles its own routes.
+    /// At most one entry per error code.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 11), extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["errorCode"]))]
+    pub custom_error_responses: Vec<CustomErrorResponse>,
+
+    /// Standard access logs written to an S3 bucket.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logging: Option<Logging>,
+
+    /// Alternate domain names (CNAMEs) the distribution answers for. Needs
+    /// `certificateArn`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(
+        length(max = 100),
+        inner(length(min = 1, max = 253), regex(pattern = r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")),
+        extend("x-kubernetes-list-type" = "set")
+    )]
+    pub aliases: Vec<String>,
+
+    /// ARN of the ACM certificate (in `us-east-1`, as CloudFront requires)
+    /// that covers `aliases`. Without it the distribution uses the
+    /// `*.cloudfront.net` certificate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        length(max = 2048),
+        regex(pattern = r"^arn:aws[a-z-]*:acm:us-east-1:[0-9]{12}:certificate/[0-9a-f-]{1,64}$")
+    )]
+    pub certificate_arn: Option<String>,
+
+    /// Which edge locations serve the distribution; fewer locations cost
+    /// less.
+    #[serde(default)]
+    pub price_class: PriceClass,
+
+    /// ARN of an AWS WAF (v2, scope CLOUDFRONT) web ACL to attach.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        length(max = 2048),
+        regex(
+            pattern = r"^arn:aws[a-z-]*:wafv2:us-east-1:[0-9]{12}:global/webacl/[a-zA-Z0-9_-]{1,128}/[0-9a-f-]{36}$"
+        )
+    )]
+    pub web_acl_arn: Option<String>,
+
+    /// Whether the distribution accepts viewer requests. Defaults to true.
+    #[serde(default = "enabled_by_default")]
+    pub enabled: bool,
+
+    /// Free text shown in the CloudFront console.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 128))]
+    pub comment: Option<String>,
+
+    /// Tags for the distribution and every AWS resource created for it. The
+    /// `urlguard.io/` prefix is reserved for the owner tag.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(extend("maxProperties" = 40))]
+    #[x_kube(validation = Rule::new("self.all(k, !k.startsWith('urlguard.io/') && size(k) <= 128 && size(self[k]) <= 256)")
+        .message("spec.tags: keys may not start with 'urlguard.io/' (reserved for the owner tag); keys are at most 128 and values at most 256 characters"))]
+    pub tags: BTreeMap<String, String>,
+
+    /// The Lambda@Edge signer (used when `protection` is `EdgeSigner`).
+    #[serde(default)]
+    pub signer: SignerSettings,
+
+    /// Optional SSM parameters that publish the distribution's id and domain
+    /// name for other stacks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssm_export: Option<DistributionSsmExport>,
+
+    /// `Delete` (default) removes the distribution, its origin access
+    /// controls and the signer when this resource is deleted; `Retain` leaves
+    /// the distribution and signer in AWS.
+    #[serde(default)]
+    pub deletion_policy: DeletionPolicy,
+}
+
+fn enabled_by_default() -> bool {
+    true
+}
+
+/// How CloudFront authenticates to function URL origins.
+#[derive(
+    Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, schemars::JsonSchema,
+)]
+pub enum Protection {
+    /// A Lambda@Edge origin-request function signs each request with SigV4.
+    #[default]
+    EdgeSigner,
+    /// CloudFront's origin access control for Lambda function URL origins.
+    OriginAccessControl,
+}
+
+/// The origin of the default cache behavior: exactly one of `s3` or `custom`.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("has(self.s3) != has(self.custom)")
+    .message("spec.defaultOrigin must set exactly one of s3 or custom"))]
+pub struct DefaultOrigin {
+    /// An S3 bucket, read through an S3 origin access control that urlguard
+    /// manages (the bucket policy must allow `cloudfront.amazonaws.com` for
+    /// this distribution).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub s3: Option<S3Origin>,
+    /// Any HTTPS origin, such as a load balancer or another CDN.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom: Option<CustomOrigin>,
+}
+
+/// An S3 bucket origin.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct S3Origin {
+    /// The bucket name (not its domain).
+    #[schemars(
+        length(min = 3, max = 63),
+        regex(pattern = r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+    )]
+    pub bucket_name: String,
+    /// The bucket's region; when set, CloudFront uses the regional endpoint
+    /// `<bucket>.s3.<region>.amazonaws.com`, which avoids redirects for new
+    /// buckets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 32), regex(pattern = REGION_PATTERN))]
+    pub region: Option<String>,
+    /// A folder in the bucket to serve from, such as `/site`. No trailing
+    /// slash.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 255), regex(pattern = r"^/.*[^/]$"))]
+    pub origin_path: Option<String>,
+}
+
+/// A custom HTTPS origin.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomOrigin {
+    /// The origin's DNS name, such as `app.example.com`.
+    #[schemars(
+        length(min = 1, max = 253),
+        regex(pattern = r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+    )]
+    pub domain_name: String,
+    /// A path prefix CloudFront adds to every request, such as `/prod`. No
+    /// trailing slash.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 255), regex(pattern = r"^/.*[^/]$"))]
+    pub origin_path: Option<String>,
+    /// The HTTPS port. CloudFront always connects over HTTPS.
+    #[serde(default = "https_port")]
+    #[schemars(range(min = 1, max = 65535))]
+    pub https_port: i32,
+}
+
+fn https_port() -> i32 {
+    443
+}
+
+/// A custom error response of the distribution.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("has(self.responseCode) == has(self.responsePagePath)")
+    .message("spec.customErrorResponses[]: responseCode and responsePagePath must be set together"))]
+pub struct CustomErrorResponse {
+    /// The origin's HTTP status code this entry replaces.
+    #[schemars(extend("enum" = [400, 403, 404, 405, 414, 416, 500, 501, 502, 503, 504]))]
+    pub error_code: i32,
+    /// The status code the viewer gets instead, such as 200.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = [200, 400, 403, 404, 405, 414, 416, 500, 501, 502, 503, 504]))]
+    pub response_code: Option<i32>,
+    /// The object the viewer gets instead, such as `/` or `/index.html`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 4000), regex(pattern = r"^/"))]
+    pub response_page_path: Option<String>,
+    /// How long, in seconds, CloudFront caches the error. Defaults to
+    /// CloudFront's 10 seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 31536000))]
+    pub error_caching_min_ttl: Option<i64>,
+}
+
+/// Standard access logging.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Logging {
+    /// The bucket name that receives the logs (ACLs must be enabled on it).
+    #[schemars(
+        length(min = 3, max = 63),
+        regex(pattern = r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+    )]
+    pub bucket_name: String,
+    /// A key prefix for the log files, such as `cloudfront/books/`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 256))]
+    pub prefix: Option<String>,
+    /// Whether cookies are logged.
+    #[serde(default)]
+    pub include_cookies: bool,
+}
+
+/// The edge locations a distribution uses.
+#[derive(
+    Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, schemars::JsonSchema,
+)]
+pub enum PriceClass {
+    /// All edge locations: the best latency.
+    #[default]
+    #[serde(rename = "PriceClass_All")]
+    All,
+    /// Most regions, without the most expensive ones.
+    #[serde(rename = "PriceClass_200")]
+    Class200,
+    /// North America, Europe and Israel only: the lowest price.
+    #[serde(rename = "PriceClass_100")]
+    Class100,
+}
+
+/// Settings of the Lambda@Edge signer function urlguard runs in `us-east-1`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SignerSettings {
+    /// Memory in MB. Lambda@Edge origin-request functions allow 128 to
+    /// 10240. Changing it publishes a new numbered version.
+    #[serde(default = "signer_memory")]
+    #[schemars(range(min = 128, max = 10240))]
+    pub memory_size: i32,
+    /// Timeout in seconds; Lambda@Edge allows at most 30 for origin requests.
+    #[serde(default = "signer_timeout")]
+    #[schemars(range(min = 1, max = 30))]
+    pub timeout_seconds: i32,
+    /// The Node.js runtime of the signer, such as `nodejs24.x`.
+    #[serde(default = "signer_runtime")]
+    #[schemars(length(max = 16), regex(pattern = r"^nodejs[0-9]{2}\.x$"))]
+    pub runtime: String,
+    /// Bring your own execution role instead of the one urlguard manages. It
+    /// must trust `lambda.amazonaws.com` and `edgelambda.amazonaws.com` and
+    /// may invoke the attached function URLs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        length(max = 2048),
+        regex(pattern = r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[a-zA-Z0-9+=,.@_/-]{1,512}$")
+    )]
+    pub role_arn: Option<String>,
+}
+
+impl Default for SignerSettings {
+    fn default() -> Self {
+        Self {
+            memory_size: signer_memory(),
+            timeout_seconds: signer_timeout(),
+            runtime: signer_runtime(),
+            role_arn: None,
+        }
+    }
+}
+
+fn signer_memory() -> i32 {
+    128
+}
+
+fn signer_timeout() -> i32 {
+    5
+}
+
+fn signer_runtime() -> String {
+    "nodejs24.x".to_owned()
+}
+
+/// SSM parameters that publish the distribution for other stacks.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("has(self.distributionIdParameter) || has(self.domainNameParameter)")
+    .message("spec.ssmExport must name distributionIdParameter, domainNameParameter or both"))]
+pub struct DistributionSsmExport {
+    /// The region the parameters are written to. Defaults to `us-east-1`.
+    #[serde(default = "default_ssm_region")]
+    #[schemars(length(max = 32), regex(pattern = REGION_PATTERN))]
+    pub region: String,
+    /// Name of the parameter that holds the distribution id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 2, max = 1011), regex(pattern = SSM_PARAMETER_PATTERN))]
+    pub distribution_id_parameter: Option<String>,
+    /// Name of the parameter that holds the distribution's domain name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 2, max = 1011), regex(pattern = SSM_PARAMETER_PATTERN))]
+    pub domain_name_parameter: Option<String>,
+}
+
+/// What urlguard observed and did, as of `observedGeneration`.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EdgeDistributionStatus {
+    /// The `metadata.generation` this status describes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    /// `Ready`, `Deploying` and `Deleting`, in the standard Kubernetes shape.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
+    pub conditions: Vec<Condition>,
+    /// The CloudFront distribution id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distribution_id: Option<String>,
+    /// The CloudFront distribution ARN.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distribution_arn: Option<String>,
+    /// The distribution's domain name, such as `d111111abcdef8.cloudfront.net`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain_name: Option<String>,
+    /// CloudFront's deployment status: `InProgress` or `Deployed`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment_status: Option<String>,
+    /// The signer function's ARN (unqualified).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signer_function_arn: Option<String>,
+    /// The numbered signer version on the origin-request trigger.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signer_version_arn: Option<String>,
+    /// Signer versions no longer in use, waiting for CloudFront to remove
+    /// their edge replicas before they can be deleted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub retired_signer_versions: Vec<RetiredSignerVersion>,
+    /// The path patterns in force, one per attached `ProtectedFunctionUrl`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub behaviors: Vec<String>,
+}
+
+/// A signer version waiting for its edge replicas to go.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RetiredSignerVersion {
+    /// The version's ARN.
+    pub version_arn: String,
+    /// When the last association left it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retired_at: Option<Time>,
+    /// When urlguard tries to delete it next.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_attempt_at: Option<Time>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_spec_body_takes_the_documented_defaults() {
+        let spec: EdgeDistributionSpec = serde_json::from_value(serde_json::json!({
+            "defaultOrigin": {"s3": {"bucketName": "books-frontend"}}
+        }))
+        .expect("minimal spec parses");
+        assert_eq!(spec.protection, Protection::EdgeSigner);
+        assert_eq!(spec.price_class, PriceClass::All);
+        assert!(spec.enabled);
+        assert_eq!(spec.signer, SignerSettings::default());
+        assert_eq!(spec.signer.runtime, "nodejs24.x");
+        assert_eq!(spec.deletion_policy, DeletionPolicy::Delete);
+    }
+}

@@ -1,0 +1,31 @@
+//! The two custom resources users declare, `EdgeDistribution` and
+//! `ProtectedFunctionUrl` (group `urlguard.io`, version `v1alpha1`), and how
+//! their schema is rendered and enforced.
+//!
+//! This layer owns the wire shape of the API and nothing else: serde and
+//! schemars types whose doc comments become `kubectl explain` text, the
+//! OpenAPI constraints and CEL `x-kubernetes-validations` that the API server
+//! enforces, and [`validation`], which applies that same schema to a manifest
+//! outside a cluster so the CLI refuses exactly what a cluster would.
+
+mod common;
+pub mod crds;
+mod edge_distribution;
+mod protected_function_url;
+pub mod validation;
+
+pub use common::DeletionPolicy;
+pub use edge_distribution::{
+    CustomErrorResponse, CustomOrigin, DefaultOrigin, DistributionSsmExport, EdgeDistribution,
+    EdgeDistributionSpec, EdgeDistributionStatus, Logging, PriceClass, Protection,
+    RetiredSignerVersion, S3Origin, SignerSettings,
+};
+pub use protected_function_url::{
+    Cors, DistributionRef, FunctionRef, HttpMethod, InvokeMode, ProtectedFunctionUrl,
+    ProtectedFunctionUrlSpec, ProtectedFunctionUrlStatus, UrlSsmExport,
+};
+
+/// The API group of both kinds.
+pub const GROUP: &str = "urlguard.io";
+/// The served and stored version of both kinds.
+pub const VERSION: &str = "v1alpha1";

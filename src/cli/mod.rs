@@ -1,0 +1,37 @@
+//! The command-line driver: `urlguard <command>`. Each subcommand lives in
+//! its own file; this one parses arguments and maps outcomes to exit codes.
+
+mod crds;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Publish AWS Lambda function URLs safely behind CloudFront.
+#[derive(Debug, Parser)]
+#[command(name = "urlguard", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Print the CustomResourceDefinitions of both kinds as YAML.
+    Crds,
+}
+
+/// Parses the process arguments, runs the command, and returns its exit code.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Crds => crds::print(),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("urlguard: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}

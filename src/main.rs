@@ -1,0 +1,7 @@
+//! The `urlguard` binary: see [`urlguard::cli`].
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    urlguard::cli::run()
+}

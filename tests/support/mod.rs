@@ -1,0 +1,15 @@
+//! Test harness shared by the integration tests: local AWS services on
+//! loopback, started per test and stopped when the test ends, also on panic.
+//! Nothing here ever reaches real AWS.
+
+#![allow(dead_code)] // each test binary uses a different part of the harness
+
+pub mod moto;
+pub mod process;
+
+use std::path::PathBuf;
+
+/// The repository root (the tests' working directory may differ).
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
