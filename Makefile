@@ -55,7 +55,7 @@ signer-hash:
 	cargo run --quiet --locked -- signer > src/edge/signer.zip.sha256
 
 demo: setup
-	@echo "make demo: arrives with the reconcile core (issue 5); see README.md"
+	scripts/demo.sh
 
 clean-tools:
 	rm -rf $(VENV) $(TOOLS)

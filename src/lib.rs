@@ -3,10 +3,17 @@
 //! (or origin access control) is the one way in.
 //!
 //! Layers, data flowing one way (see DESIGN.md): [`api`] holds the custom
-//! resource types and their schema; the drivers ([`cli`]) read manifests and
-//! act on them.
+//! resource types and their schema; [`plan`] turns the desired [`model`]
+//! and the observed AWS state into actions, purely; [`aws`] holds the thin
+//! SDK adapters; [`reconcile`] runs observe → plan → apply; the drivers
+//! ([`cli`]) read resources through [`manifest`] and report. [`edge`] is the
+//! Lambda@Edge signer urlguard deploys.
 
 pub mod api;
+pub mod aws;
 pub mod cli;
 pub mod edge;
 pub mod manifest;
+pub mod model;
+pub mod plan;
+pub mod reconcile;

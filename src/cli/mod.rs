@@ -1,6 +1,7 @@
 //! The command-line driver: `urlguard <command>`. Each subcommand lives in
 //! its own file; this one parses arguments and maps outcomes to exit codes.
 
+mod apply;
 mod crds;
 mod signer;
 
@@ -8,18 +9,45 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::reconcile::Mode;
+
 /// Publish AWS Lambda function URLs safely behind CloudFront.
 #[derive(Debug, Parser)]
 #[command(name = "urlguard", version, about)]
 pub struct Cli {
+    /// The urlguard instance: every AWS name and owner tag derives from it,
+    /// so two instances never touch each other's resources.
+    #[arg(
+        long,
+        global = true,
+        env = "URLGUARD_INSTANCE",
+        default_value = "urlguard"
+    )]
+    instance: String,
+    /// Log format on standard error.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
+}
+
+/// How logs and progress are written to standard error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Print the CustomResourceDefinitions of both kinds as YAML.
     Crds,
+    /// Show what `apply` would change, field by field, without writing.
+    Plan(apply::ApplyArgs),
+    /// Make AWS match the resources in the files, and wait for CloudFront.
+    Apply(apply::ApplyArgs),
     /// Print the CodeSha256 of the embedded Lambda@Edge signer package.
     Signer {
         /// Also write the package's zip to this file.
@@ -31,15 +59,45 @@ enum Command {
 /// Parses the process arguments, runs the command, and returns its exit code.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
-    let outcome: Result<(), Box<dyn std::error::Error>> = match cli.command {
-        Command::Crds => crds::print().map_err(Into::into),
-        Command::Signer { zip } => signer::print(zip).map_err(Into::into),
+    init_logging(cli.log_format);
+    let outcome: Result<bool, Box<dyn std::error::Error>> = match &cli.command {
+        Command::Crds => crds::print().map(|()| true).map_err(Into::into),
+        Command::Signer { zip } => signer::print(zip.clone())
+            .map(|()| true)
+            .map_err(Into::into),
+        Command::Plan(args) => block_on(apply::run(&cli.instance, Mode::Plan, args)),
+        Command::Apply(args) => block_on(apply::run(&cli.instance, Mode::Apply, args)),
     };
     match outcome {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
         Err(error) => {
             eprintln!("urlguard: {error}");
             ExitCode::FAILURE
         }
+    }
+}
+
+fn block_on<T, E: Into<Box<dyn std::error::Error>>>(
+    future: impl std::future::Future<Output = Result<T, E>>,
+) -> Result<T, Box<dyn std::error::Error>> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(future).map_err(Into::into)
+}
+
+/// Progress and logs go to standard error; `RUST_LOG` refines the level
+/// (default: urlguard at info, dependencies at warn).
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,urlguard=info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false);
+    match format {
+        LogFormat::Text => builder.without_time().compact().init(),
+        LogFormat::Json => builder.json().init(),
     }
 }

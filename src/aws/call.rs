@@ -1,0 +1,218 @@
+//! The one door every SDK call goes through: [`call`] sends the request,
+//! records it in the [`Ledger`] (service, operation, read or write, outcome),
+//! logs it with `tracing`, and turns an SDK error into an [`AwsError`].
+//!
+//! Retry attempts are the SDK's (standard mode, exponential backoff with
+//! jitter; see [`super::retry_config`]): one `call` is one logical call
+//! however many attempts it took.
+
+use std::future::Future;
+use std::time::Instant;
+
+// The SDK crates share these types (from `aws-smithy-runtime-api` and
+// `aws-smithy-types`); any one of them re-exports them.
+use aws_sdk_sts::config::http::HttpResponse;
+use aws_sdk_sts::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+
+use super::error::{AwsError, CONSTRUCTION_FAILURE};
+use super::ledger::{CallRecord, Ledger, Outcome, is_mutating};
+
+/// Sends one request, recorded and logged; maps its error.
+pub(crate) async fn call<T, E>(
+    ledger: &Ledger,
+    service: &'static str,
+    operation: &'static str,
+    request: impl Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+) -> Result<T, AwsError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let started = Instant::now();
+    let result = request.await;
+    let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    let mutating = is_mutating(operation);
+    match result {
+        Ok(output) => {
+            ledger.record(CallRecord {
+                service,
+                operation,
+                mutating,
+                outcome: Outcome::Ok,
+            });
+            tracing::debug!(
+                service,
+                operation,
+                mutating,
+                elapsed_ms,
+                outcome = "ok",
+                "aws call"
+            );
+            Ok(output)
+        }
+        Err(sdk_error) => {
+            let (error, code) = classify_sdk_error(service, operation, sdk_error);
+            if error.is_not_found() {
+                // Expected while observing: absent is a normal answer.
+                tracing::debug!(service, operation, mutating, elapsed_ms, outcome = %code, "aws call");
+            } else {
+                tracing::warn!(
+                    service,
+                    operation,
+                    mutating,
+                    elapsed_ms,
+                    outcome = %code,
+                    error = %error,
+                    "aws call failed"
+                );
+            }
+            ledger.record(CallRecord {
+                service,
+                operation,
+                mutating,
+                outcome: Outcome::Error(code),
+            });
+            Err(error)
+        }
+    }
+}
+
+/// The [`AwsError`] and the ledger's outcome code of an SDK error.
+fn classify_sdk_error<E>(
+    service: &'static str,
+    operation: &'static str,
+    sdk_error: SdkError<E, HttpResponse>,
+) -> (AwsError, String)
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let transport = |kind: &str, sdk_error: &SdkError<E, HttpResponse>| {
+        (
+            AwsError::Transport {
+                service,
+                operation,
+                message: DisplayErrorContext(sdk_error).to_string(),
+            },
+            kind.to_owned(),
+        )
+    };
+    match &sdk_error {
+        SdkError::ServiceError(context) => {
+            let err = context.err();
+            let status = context.raw().status().as_u16();
+            let code = match err.code() {
+                Some(code) if !code.is_empty() => code.to_owned(),
+                // An answer without a code: name it by its status, and
+                // treat a bare 404 as "not found".
+                _ if status == 404 => "ResourceNotFoundException".to_owned(),
+                _ => format!("HTTP {status}"),
+            };
+            let message = match err.message() {
+                Some(message) if !message.is_empty() => message.to_owned(),
+                _ => DisplayErrorContext(err).to_string(),
+            };
+            (AwsError::classify(service, operation, &code, message), code)
+        }
+        SdkError::TimeoutError(_) => transport("TimeoutError", &sdk_error),
+        SdkError::DispatchFailure(_) => transport("DispatchFailure", &sdk_error),
+        SdkError::ResponseError(_) => transport("ResponseError", &sdk_error),
+        // ConstructionFailure, and any kind a later SDK adds.
+        _ => (
+            AwsError::construction(
+                service,
+                operation,
+                DisplayErrorContext(&sdk_error).to_string(),
+            ),
+            CONSTRUCTION_FAILURE.to_owned(),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_lambda::primitives::SdkBody;
+    use aws_sdk_ssm::error::ErrorMetadata;
+    use aws_sdk_ssm::operation::get_parameters::GetParametersError;
+
+    fn service_error(
+        status: u16,
+        code: Option<&str>,
+        message: &str,
+    ) -> SdkError<GetParametersError, HttpResponse> {
+        let mut meta = ErrorMetadata::builder().message(message);
+        if let Some(code) = code {
+            meta = meta.code(code);
+        }
+        let raw = HttpResponse::new(status.try_into().expect("a valid status"), SdkBody::empty());
+        SdkError::service_error(GetParametersError::generic(meta.build()), raw)
+    }
+
+    #[tokio::test]
+    async fn every_call_is_recorded_with_its_outcome() {
+        let ledger = Ledger::new();
+        let ok: Result<u8, AwsError> = call(&ledger, "ssm", "GetParameters", async {
+            Ok::<_, SdkError<GetParametersError, HttpResponse>>(7)
+        })
+        .await;
+        assert_eq!(ok, Ok(7));
+        let err = call(&ledger, "ssm", "PutParameter", async {
+            Err::<u8, _>(service_error(
+                400,
+                Some("ParameterAlreadyExists"),
+                "The parameter already exists.",
+            ))
+        })
+        .await;
+        assert!(err.is_err_and(|e| e.is_conflict()));
+        let records = ledger.records();
+        assert_eq!(
+            records,
+            vec![
+                CallRecord {
+                    service: "ssm",
+                    operation: "GetParameters",
+                    mutating: false,
+                    outcome: Outcome::Ok
+                },
+                CallRecord {
+                    service: "ssm",
+                    operation: "PutParameter",
+                    mutating: true,
+                    outcome: Outcome::Error("ParameterAlreadyExists".into())
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn errors_without_code_are_named_by_status_and_timeouts_are_transport() {
+        let (e, code) = classify_sdk_error(
+            "cloudfront",
+            "GetDistribution",
+            service_error(404, None, ""),
+        );
+        assert!(e.is_not_found());
+        assert_eq!(code, "ResourceNotFoundException");
+        let (e, code) = classify_sdk_error(
+            "cloudfront",
+            "GetDistribution",
+            service_error(502, None, "bad gateway"),
+        );
+        assert_eq!(code, "HTTP 502");
+        assert!(e.is_retryable());
+        assert_eq!(
+            e.to_string(),
+            "cloudfront:GetDistribution: HTTP 502: bad gateway"
+        );
+        let timeout: SdkError<GetParametersError, HttpResponse> =
+            SdkError::timeout_error("operation timed out");
+        let (e, code) = classify_sdk_error("ssm", "GetParameters", timeout);
+        assert_eq!(code, "TimeoutError");
+        assert!(e.is_transport());
+        let failed: SdkError<GetParametersError, HttpResponse> =
+            SdkError::construction_failure("missing Name");
+        let (e, code) = classify_sdk_error("ssm", "GetParameters", failed);
+        assert_eq!(code, CONSTRUCTION_FAILURE);
+        assert_eq!(e.code(), Some(CONSTRUCTION_FAILURE));
+    }
+}

@@ -1,0 +1,1011 @@
+//! Lambda in one region: the user's function (looked up, never changed), its
+//! URL config and resource-policy statements (which urlguard manages), and
+//! the Lambda@Edge signer function with its numbered versions (which
+//! urlguard owns).
+//!
+//! Decisions written down here:
+//! - A URL config is always written with `AuthType=AWS_IAM`: that is the
+//!   protection. Observed CORS that is empty in every field reads as `None`
+//!   (Lambda may return an empty object after CORS was cleared), and clearing
+//!   CORS sends an empty `Cors` object. An invoke mode Lambda does not
+//!   report (or reports outside the enum, as moto does) reads as `BUFFERED`,
+//!   Lambda's default.
+//! - Resource policies are parsed leniently: `Statement` as object or list,
+//!   `Principal` as `"*"` or `{Service|AWS|Federated: string|list}` (first
+//!   value), `Action` as string or list (joined with `,`), condition keys
+//!   case-insensitively under any operator. `Deny` statements are skipped:
+//!   Lambda's `AddPermission` never writes them. An account principal
+//!   (`arn:aws:iam::<account>:root`, how Lambda stores an account id) reads
+//!   back as the bare account id, so what `add_permission` wrote reads back
+//!   equal. moto 5.2.5 writes `FunctionUrlAuthType` and
+//!   `InvokedViaFunctionUrl` at the statement's top level instead of as
+//!   conditions (and keeps an account principal bare); both are read too —
+//!   no real policy has such keys, so nothing else can be misread.
+//! - A function URL always reads with its trailing `/`, as Lambda returns it
+//!   (moto omits it).
+//! - Creating or reconfiguring the signer with a role IAM has not propagated
+//!   yet fails with "The role defined for the function cannot be assumed by
+//!   Lambda"; those calls are retried with backoff for about a minute (each
+//!   attempt is a call in the ledger).
+//! - `wait_signer_ready` accepts `Inactive` like `Active`: an idle `$LATEST`
+//!   goes inactive and updates reactivate it; waiting would never end.
+
+use std::future::Future;
+use std::time::Duration;
+
+use aws_sdk_lambda::primitives::Blob;
+use aws_sdk_lambda::types::{
+    Architecture, Cors as SdkCors, FunctionCode, FunctionUrlAuthType, InvokeMode as SdkInvokeMode,
+    LastUpdateStatus, Runtime, State,
+};
+use serde_json::Value;
+use tokio::time::Instant;
+
+use super::call::call;
+use super::error::AwsError;
+use super::ledger::Ledger;
+use crate::api::{Cors, InvokeMode};
+use crate::model::OWNER_TAG_KEY;
+use crate::model::lambda::{
+    AuthType, DesiredUrlConfig, FunctionFound, FunctionVersion, PolicyStatement, SignerConfig,
+    SignerObserved, UrlConfig,
+};
+
+const SERVICE: &str = "lambda";
+
+/// How long a role may take to become assumable by Lambda after IAM created
+/// or changed it.
+const ROLE_PROPAGATION_DEADLINE: Duration = Duration::from_secs(60);
+
+/// How long a function may stay `Pending` or `InProgress`.
+const READY_DEADLINE: Duration = Duration::from_secs(300);
+
+/// Lambda in one region.
+#[derive(Debug, Clone)]
+pub struct Lambda {
+    client: aws_sdk_lambda::Client,
+    ledger: Ledger,
+}
+
+/// The settings of one function version as Lambda reports them (the output
+/// types of `GetFunctionConfiguration`, `PublishVersion`, ... share these
+/// accessors but no type).
+macro_rules! signer_config {
+    ($c:expr) => {
+        SignerConfig {
+            code_sha256: $c.code_sha256().unwrap_or_default().to_owned(),
+            memory_size: $c.memory_size().unwrap_or_default(),
+            timeout_seconds: $c.timeout().unwrap_or_default(),
+            runtime: $c
+                .runtime()
+                .map(|r| r.as_str().to_owned())
+                .unwrap_or_default(),
+            role_arn: $c.role().unwrap_or_default().to_owned(),
+            handler: $c.handler().unwrap_or_default().to_owned(),
+        }
+    };
+}
+
+/// A URL config from any of the URL-config outputs (same accessors, no
+/// shared type).
+macro_rules! url_config {
+    ($o:expr) => {
+        UrlConfig {
+            function_url: with_trailing_slash($o.function_url()),
+            auth_type: auth_type_from_sdk($o.auth_type()),
+            invoke_mode: invoke_mode_from_sdk($o.invoke_mode()),
+            cors: cors_from_sdk($o.cors()),
+        }
+    };
+}
+
+impl Lambda {
+    pub(super) fn new(client: aws_sdk_lambda::Client, ledger: Ledger) -> Lambda {
+        Lambda { client, ledger }
+    }
+
+    /// The region this adapter calls.
+    pub fn region(&self) -> &str {
+        self.client.config().region().map_or("", |r| r.as_ref())
+    }
+
+    // ------------------------------------------------ the user's function
+
+    /// The function (and alias, when qualified), or `None` when either does
+    /// not exist (`GetFunction`).
+    pub async fn get_function(
+        &self,
+        name: &str,
+        qualifier: Option<&str>,
+    ) -> Result<Option<FunctionFound>, AwsError> {
+        let request = self
+            .client
+            .get_function()
+            .function_name(name)
+            .set_qualifier(qualifier.map(str::to_owned))
+            .send();
+        let output = match call(&self.ledger, SERVICE, "GetFunction", request).await {
+            Ok(output) => output,
+            Err(e) if e.is_not_found() => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let arn = output
+            .configuration()
+            .and_then(|c| c.function_arn())
+            .ok_or_else(|| {
+                AwsError::invalid_response(
+                    SERVICE,
+                    "GetFunction",
+                    "the answer names no function ARN",
+                )
+            })?;
+        let function_arn = unqualified_arn(arn).to_owned();
+        let target_arn = match qualifier {
+            Some(alias) => format!("{function_arn}:{alias}"),
+            None => function_arn.clone(),
+        };
+        Ok(Some(FunctionFound {
+            function_arn,
+            target_arn,
+        }))
+    }
+
+    /// The URL config, or `None` when the function (or alias) has none.
+    pub async fn get_url_config(
+        &self,
+        name: &str,
+        qualifier: Option<&str>,
+    ) -> Result<Option<UrlConfig>, AwsError> {
+        let request = self
+            .client
+            .get_function_url_config()
+            .function_name(name)
+            .set_qualifier(qualifier.map(str::to_owned))
+            .send();
+        match call(&self.ledger, SERVICE, "GetFunctionUrlConfig", request).await {
+            Ok(output) => Ok(Some(url_config!(output))),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Creates the URL config, on `AWS_IAM`. One that exists is
+    /// [`AwsError::Conflict`].
+    pub async fn create_url_config(
+        &self,
+        name: &str,
+        qualifier: Option<&str>,
+        desired: &DesiredUrlConfig,
+    ) -> Result<UrlConfig, AwsError> {
+        let request = self
+            .client
+            .create_function_url_config()
+            .function_name(name)
+            .set_qualifier(qualifier.map(str::to_owned))
+            .auth_type(FunctionUrlAuthType::AwsIam)
+            .invoke_mode(invoke_mode_to_sdk(desired.invoke_mode))
+            .set_cors(desired.cors.as_ref().map(cors_to_sdk))
+            .send();
+        let output = call(&self.ledger, SERVICE, "CreateFunctionUrlConfig", request).await?;
+        Ok(url_config!(output))
+    }
+
+    /// Sets `AWS_IAM`, the invoke mode and CORS (`None` clears it).
+    pub async fn update_url_config(
+        &self,
+        name: &str,
+        qualifier: Option<&str>,
+        desired: &DesiredUrlConfig,
+    ) -> Result<UrlConfig, AwsError> {
+        let cors = desired
+            .cors
+            .as_ref()
+            .map_or_else(|| SdkCors::builder().build(), cors_to_sdk);
+        let request = self
+            .client
+            .update_function_url_config()
+            .function_name(name)
+            .set_qualifier(qualifier.map(str::to_owned))
+            .auth_type(FunctionUrlAuthType::AwsIam)
+            .invoke_mode(invoke_mode_to_sdk(desired.invoke_mode))
+            .cors(cors)
+            .send();
+        let output = call(&self.ledger, SERVICE, "UpdateFunctionUrlConfig", request).await?;
+        Ok(url_config!(output))
+    }
+
+    /// Deletes the URL config; none is fine.
+    pub async fn delete_url_config(
+        &self,
+        name: &str,
+        qualifier: Option<&str>,
+    ) -> Result<(), AwsError> {
+        let request = self
+            .client
+            .delete_function_url_config()
+            .function_name(name)
+            .set_qualifier(qualifier.map(str::to_owned))
+            .send();
+        ok_if_absent(call(&self.ledger, SERVICE, "DeleteFunctionUrlConfig", request).await)
+    }
+
+    /// The resource policy's statements; no policy is no statements.
+    pub async fn get_policy(
+        &self,
+        name: &str,
+        qualifier: Option<&str>,
+    ) -> Result<Vec<PolicyStatement>, AwsError> {
+        let request = self
+            .client
+            .get_policy()
+            .function_name(name)
+            .set_qualifier(qualifier.map(str::to_owned))
+            .send();
+        let output = match call(&self.ledger, SERVICE, "GetPolicy", request).await {
+            Ok(output) => output,
+            Err(e) if e.is_not_found() => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        match output.policy() {
+            Some(policy) if !policy.trim().is_empty() => parse_policy(policy)
+                .map_err(|e| AwsError::invalid_response(SERVICE, "GetPolicy", e)),
+            _ => Ok(Vec::new()),
+        }
+    }
+
+    /// Adds one resource-policy statement. A statement id in use is
+    /// [`AwsError::Conflict`].
+    pub async fn add_permission(
+        &self,
+        name: &str,
+        qualifier: Option<&str>,
+        statement: &PolicyStatement,
+    ) -> Result<(), AwsError> {
+        let mut request = self
+            .client
+            .add_permission()
+            .function_name(name)
+            .set_qualifier(qualifier.map(str::to_owned))
+            .statement_id(&statement.sid)
+            .action(&statement.action)
+            .principal(&statement.principal)
+            .set_source_arn(statement.source_arn.clone())
+            .set_function_url_auth_type(
+                statement
+                    .function_url_auth_type
+                    .as_deref()
+                    .map(FunctionUrlAuthType::from),
+            );
+        if statement.invoked_via_function_url {
+            request = request.invoked_via_function_url(true);
+        }
+        call(&self.ledger, SERVICE, "AddPermission", request.send()).await?;
+        Ok(())
+    }
+
+    /// Removes one statement by id; an absent one is fine.
+    pub async fn remove_permission(
+        &self,
+        name: &str,
+        qualifier: Option<&str>,
+        sid: &str,
+    ) -> Result<(), AwsError> {
+        let request = self
+            .client
+            .remove_permission()
+            .function_name(name)
+            .set_qualifier(qualifier.map(str::to_owned))
+            .statement_id(sid)
+            .send();
+        ok_if_absent(call(&self.ledger, SERVICE, "RemovePermission", request).await)
+    }
+
+    // ------------------------------------------------------- the signer
+
+    /// The signer function with its owner tag, `$LATEST` and every
+    /// numbered version (`GetFunction`, then `ListVersionsByFunction` page
+    /// by page); `None` when it does not exist.
+    pub async fn get_signer(&self, name: &str) -> Result<Option<SignerObserved>, AwsError> {
+        let request = self.client.get_function().function_name(name).send();
+        let output = match call(&self.ledger, SERVICE, "GetFunction", request).await {
+            Ok(output) => output,
+            Err(e) if e.is_not_found() => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let Some(latest) = output.configuration() else {
+            return Err(AwsError::invalid_response(
+                SERVICE,
+                "GetFunction",
+                "the answer holds no configuration",
+            ));
+        };
+        let function_arn = unqualified_arn(latest.function_arn().unwrap_or_default()).to_owned();
+        let owner = output
+            .tags()
+            .and_then(|tags| tags.get(OWNER_TAG_KEY))
+            .cloned();
+        let mut versions = vec![FunctionVersion {
+            version: "$LATEST".to_owned(),
+            arn: format!("{function_arn}:$LATEST"),
+            config: signer_config!(latest),
+        }];
+
+        let mut marker: Option<String> = None;
+        loop {
+            let request = self
+                .client
+                .list_versions_by_function()
+                .function_name(name)
+                .set_marker(marker.take())
+                .send();
+            let page = match call(&self.ledger, SERVICE, "ListVersionsByFunction", request).await {
+                Ok(page) => page,
+                // Deleted between the two calls.
+                Err(e) if e.is_not_found() => return Ok(None),
+                Err(e) => return Err(e),
+            };
+            for version in page.versions() {
+                let number = version.version().unwrap_or_default();
+                if number.is_empty() || number == "$LATEST" {
+                    continue;
+                }
+                let arn = match version.function_arn() {
+                    Some(arn) if arn != unqualified_arn(arn) => arn.to_owned(),
+                    _ => format!("{function_arn}:{number}"),
+                };
+                versions.push(FunctionVersion {
+                    version: number.to_owned(),
+                    arn,
+                    config: signer_config!(version),
+                });
+            }
+            match page.next_marker() {
+                Some(next) if !next.is_empty() => marker = Some(next.to_owned()),
+                _ => break,
+            }
+        }
+        Ok(Some(SignerObserved {
+            function_arn,
+            versions,
+            owner,
+        }))
+    }
+
+    /// Creates the signer function (x86_64, no environment, no layers, not
+    /// published, tagged with its owner); returns its unqualified ARN. A
+    /// role IAM has not propagated yet is retried for about a minute.
+    pub async fn create_signer(
+        &self,
+        name: &str,
+        config: &SignerConfig,
+        zip: &[u8],
+        owner_tag: &str,
+    ) -> Result<String, AwsError> {
+        let output = retry_role_propagation(|| {
+            let request = self
+                .client
+                .create_function()
+                .function_name(name)
+                .runtime(Runtime::from(config.runtime.as_str()))
+                .role(&config.role_arn)
+                .handler(&config.handler)
+                .memory_size(config.memory_size)
+                .timeout(config.timeout_seconds)
+                .architectures(Architecture::X8664)
+                .publish(false)
+                .code(FunctionCode::builder().zip_file(Blob::new(zip)).build())
+                .tags(OWNER_TAG_KEY, owner_tag)
+                .send();
+            call(&self.ledger, SERVICE, "CreateFunction", request)
+        })
+        .await?;
+        let arn = output.function_arn().ok_or_else(|| {
+            AwsError::invalid_response(
+                SERVICE,
+                "CreateFunction",
+                "the answer names no function ARN",
+            )
+        })?;
+        Ok(unqualified_arn(arn).to_owned())
+    }
+
+    /// Replaces `$LATEST`'s code (not published).
+    pub async fn update_signer_code(&self, name: &str, zip: &[u8]) -> Result<(), AwsError> {
+        let request = self
+            .client
+            .update_function_code()
+            .function_name(name)
+            .zip_file(Blob::new(zip))
+            .publish(false)
+            .send();
+        call(&self.ledger, SERVICE, "UpdateFunctionCode", request).await?;
+        Ok(())
+    }
+
+    /// Sets `$LATEST`'s memory, timeout, runtime, role and handler. A role
+    /// IAM has not propagated yet is retried for about a minute.
+    pub async fn update_signer_configuration(
+        &self,
+        name: &str,
+        config: &SignerConfig,
+    ) -> Result<(), AwsError> {
+        retry_role_propagation(|| {
+            let request = self
+                .client
+                .update_function_configuration()
+                .function_name(name)
+                .memory_size(config.memory_size)
+                .timeout(config.timeout_seconds)
+                .runtime(Runtime::from(config.runtime.as_str()))
+                .role(&config.role_arn)
+                .handler(&config.handler)
+                .send();
+            call(
+                &self.ledger,
+                SERVICE,
+                "UpdateFunctionConfiguration",
+                request,
+            )
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// Polls `GetFunctionConfiguration` until the function is `Active` and
+    /// its last update `Successful` (or never updated); a `Failed` state or
+    /// update is an error, and so is waiting longer than five minutes.
+    pub async fn wait_signer_ready(&self, name: &str) -> Result<(), AwsError> {
+        const OPERATION: &str = "GetFunctionConfiguration";
+        let started = Instant::now();
+        let mut delay = Duration::from_millis(500);
+        loop {
+            let request = self
+                .client
+                .get_function_configuration()
+                .function_name(name)
+                .send();
+            let output = call(&self.ledger, SERVICE, OPERATION, request).await?;
+            let state = output.state();
+            let update = output.last_update_status();
+            if state == Some(&State::Failed) {
+                return Err(AwsError::Service {
+                    service: SERVICE,
+                    operation: OPERATION,
+                    code: output
+                        .state_reason_code()
+                        .map_or("FunctionFailed", |c| c.as_str())
+                        .to_owned(),
+                    message: format!(
+                        "function {name} is in state Failed: {}",
+                        output.state_reason().unwrap_or("no reason given")
+                    ),
+                });
+            }
+            if update == Some(&LastUpdateStatus::Failed) {
+                return Err(AwsError::Service {
+                    service: SERVICE,
+                    operation: OPERATION,
+                    code: output
+                        .last_update_status_reason_code()
+                        .map_or("FunctionUpdateFailed", |c| c.as_str())
+                        .to_owned(),
+                    message: format!(
+                        "the last update of function {name} failed: {}",
+                        output
+                            .last_update_status_reason()
+                            .unwrap_or("no reason given")
+                    ),
+                });
+            }
+            let settled = matches!(state, None | Some(State::Active | State::Inactive))
+                && matches!(update, None | Some(LastUpdateStatus::Successful));
+            if settled {
+                return Ok(());
+            }
+            if started.elapsed() + delay > READY_DEADLINE {
+                return Err(AwsError::Service {
+                    service: SERVICE,
+                    operation: OPERATION,
+                    code: "FunctionNotReady".to_owned(),
+                    message: format!(
+                        "function {name} is still {} (last update {}) after {} s",
+                        state.map_or("unknown", |s| s.as_str()),
+                        update.map_or("unknown", |s| s.as_str()),
+                        READY_DEADLINE.as_secs()
+                    ),
+                });
+            }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 3 / 2).min(Duration::from_secs(5));
+        }
+    }
+
+    /// Publishes `$LATEST` as a numbered version, only if its code is still
+    /// `code_sha256` (Lambda refuses otherwise). Publishing an unchanged
+    /// `$LATEST` returns the newest existing version.
+    pub async fn publish_signer_version(
+        &self,
+        name: &str,
+        code_sha256: &str,
+    ) -> Result<FunctionVersion, AwsError> {
+        let request = self
+            .client
+            .publish_version()
+            .function_name(name)
+            .code_sha256(code_sha256)
+            .send();
+        let output = call(&self.ledger, SERVICE, "PublishVersion", request).await?;
+        let version = output.version().unwrap_or_default().to_owned();
+        let arn = output.function_arn().unwrap_or_default();
+        if version.is_empty() || arn.is_empty() {
+            return Err(AwsError::invalid_response(
+                SERVICE,
+                "PublishVersion",
+                "the answer names no version",
+            ));
+        }
+        let arn = if arn == unqualified_arn(arn) {
+            format!("{arn}:{version}")
+        } else {
+            arn.to_owned()
+        };
+        Ok(FunctionVersion {
+            version,
+            arn,
+            config: signer_config!(output),
+        })
+    }
+
+    /// Deletes a function (or one version, with a qualifier); an absent one
+    /// is fine. One Lambda@Edge still replicates is
+    /// [`AwsError::ReplicatedFunction`].
+    pub async fn delete_function(
+        &self,
+        name: &str,
+        qualifier: Option<&str>,
+    ) -> Result<(), AwsError> {
+        let request = self
+            .client
+            .delete_function()
+            .function_name(name)
+            .set_qualifier(qualifier.map(str::to_owned))
+            .send();
+        ok_if_absent(call(&self.ledger, SERVICE, "DeleteFunction", request).await)
+    }
+}
+
+/// `Ok(())` for success and for "not found".
+fn ok_if_absent<T>(result: Result<T, AwsError>) -> Result<(), AwsError> {
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) if e.is_not_found() => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Whether Lambda refused a role because IAM has not propagated it yet.
+fn is_role_not_yet_assumable(error: &AwsError) -> bool {
+    matches!(
+        error,
+        AwsError::Service { code, message, .. }
+            if code == "InvalidParameterValueException" && message.contains("cannot be assumed by Lambda")
+    )
+}
+
+/// Repeats `attempt` while Lambda cannot assume the role yet, with backoff
+/// (1 s doubling to 10 s) for up to [`ROLE_PROPAGATION_DEADLINE`].
+async fn retry_role_propagation<T, F, Fut>(mut attempt: F) -> Result<T, AwsError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, AwsError>>,
+{
+    let started = Instant::now();
+    let mut delay = Duration::from_secs(1);
+    loop {
+        match attempt().await {
+            Err(e)
+                if is_role_not_yet_assumable(&e)
+                    && started.elapsed() + delay <= ROLE_PROPAGATION_DEADLINE =>
+            {
+                tracing::info!(
+                    delay_s = delay.as_secs(),
+                    "role not yet assumable by Lambda (IAM propagation); retrying"
+                );
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(10));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// `arn:aws:lambda:<region>:<account>:function:<name>` without a trailing
+/// `:<qualifier>`.
+fn unqualified_arn(arn: &str) -> &str {
+    match arn.match_indices(':').nth(6) {
+        Some((index, _)) => &arn[..index],
+        None => arn,
+    }
+}
+
+/// Lambda's URLs end in `/`; moto's do not. Always `https://host/`.
+fn with_trailing_slash(url: &str) -> String {
+    if url.ends_with('/') {
+        url.to_owned()
+    } else {
+        format!("{url}/")
+    }
+}
+
+fn auth_type_from_sdk(auth_type: &FunctionUrlAuthType) -> AuthType {
+    match auth_type {
+        FunctionUrlAuthType::AwsIam => AuthType::AwsIam,
+        // `NONE`, and anything else: not protected.
+        _ => AuthType::None,
+    }
+}
+
+fn invoke_mode_from_sdk(mode: Option<&SdkInvokeMode>) -> InvokeMode {
+    match mode {
+        Some(SdkInvokeMode::ResponseStream) => InvokeMode::ResponseStream,
+        _ => InvokeMode::Buffered,
+    }
+}
+
+fn invoke_mode_to_sdk(mode: InvokeMode) -> SdkInvokeMode {
+    match mode {
+        InvokeMode::Buffered => SdkInvokeMode::Buffered,
+        InvokeMode::ResponseStream => SdkInvokeMode::ResponseStream,
+    }
+}
+
+fn cors_to_sdk(cors: &Cors) -> SdkCors {
+    SdkCors::builder()
+        .set_allow_origins(non_empty(&cors.allow_origins))
+        .set_allow_methods(non_empty(&cors.allow_methods))
+        .set_allow_headers(non_empty(&cors.allow_headers))
+        .set_expose_headers(non_empty(&cors.expose_headers))
+        .allow_credentials(cors.allow_credentials)
+        .set_max_age(cors.max_age)
+        .build()
+}
+
+fn non_empty(items: &[String]) -> Option<Vec<String>> {
+    (!items.is_empty()).then(|| items.to_vec())
+}
+
+fn cors_from_sdk(cors: Option<&SdkCors>) -> Option<Cors> {
+    let cors = cors?;
+    let parsed = Cors {
+        allow_origins: cors.allow_origins().to_vec(),
+        allow_methods: cors.allow_methods().to_vec(),
+        allow_headers: cors.allow_headers().to_vec(),
+        expose_headers: cors.expose_headers().to_vec(),
+        allow_credentials: cors.allow_credentials().unwrap_or(false),
+        max_age: cors.max_age().filter(|age| *age != 0),
+    };
+    (parsed != Cors::default()).then_some(parsed)
+}
+
+/// The statements of a Lambda resource policy document.
+fn parse_policy(document: &str) -> Result<Vec<PolicyStatement>, String> {
+    let policy: Value = serde_json::from_str(document)
+        .map_err(|e| format!("the resource policy is not JSON: {e}"))?;
+    let statements = match policy.get("Statement") {
+        Some(Value::Array(items)) => items.iter().collect(),
+        Some(item @ Value::Object(_)) => vec![item],
+        _ => Vec::new(),
+    };
+    Ok(statements
+        .into_iter()
+        .filter(|s| s.get("Effect").and_then(Value::as_str) != Some("Deny"))
+        .map(parse_statement)
+        .collect())
+}
+
+fn parse_statement(statement: &Value) -> PolicyStatement {
+    let mut parsed = PolicyStatement {
+        sid: statement
+            .get("Sid")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned(),
+        action: strings(statement.get("Action")).join(","),
+        principal: principal(statement.get("Principal")),
+        source_arn: None,
+        function_url_auth_type: None,
+        invoked_via_function_url: false,
+    };
+    // Condition keys under any operator; moto (5.2.5) instead copies
+    // `FunctionUrlAuthType` and `InvokedViaFunctionUrl` from the request to
+    // the statement's top level, read here as if they were conditions.
+    let conditions = statement.get("Condition").and_then(Value::as_object);
+    let moto_keys = [
+        (
+            "lambda:FunctionUrlAuthType",
+            statement.get("FunctionUrlAuthType"),
+        ),
+        (
+            "lambda:InvokedViaFunctionUrl",
+            statement.get("InvokedViaFunctionUrl"),
+        ),
+    ];
+    let moto_keys = moto_keys
+        .iter()
+        .filter_map(|(key, value)| Some((*key, (*value)?)));
+    let condition_keys = conditions
+        .into_iter()
+        .flat_map(|operators| operators.values())
+        .filter_map(Value::as_object)
+        .flat_map(|keys| keys.iter().map(|(key, value)| (key.as_str(), value)));
+    for (key, value) in condition_keys.chain(moto_keys) {
+        match key.to_ascii_lowercase().as_str() {
+            "aws:sourcearn" => parsed.source_arn = strings(Some(value)).into_iter().next(),
+            "lambda:functionurlauthtype" => {
+                parsed.function_url_auth_type = strings(Some(value)).into_iter().next();
+            }
+            "lambda:invokedviafunctionurl" => {
+                parsed.invoked_via_function_url = strings(Some(value))
+                    .iter()
+                    .any(|v| v.eq_ignore_ascii_case("true"));
+            }
+            _ => {}
+        }
+    }
+    parsed
+}
+
+/// A policy value that may be a string, a boolean, or a list of them.
+fn strings(value: Option<&Value>) -> Vec<String> {
+    match value {
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Bool(b)) => vec![b.to_string()],
+        Some(Value::Array(items)) => items.iter().flat_map(|v| strings(Some(v))).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// `"*"`, a service, an account id (from its root ARN) or an ARN.
+fn principal(value: Option<&Value>) -> String {
+    let Some(value) = value else {
+        return String::new();
+    };
+    if let Value::String(s) = value {
+        return s.clone();
+    }
+    for key in ["Service", "AWS", "Federated", "CanonicalUser"] {
+        if let Some(first) = strings(value.get(key)).into_iter().next() {
+            return account_of_root_arn(&first).map_or(first.clone(), str::to_owned);
+        }
+    }
+    value.to_string()
+}
+
+/// `123456789012` for `arn:aws:iam::123456789012:root`.
+fn account_of_root_arn(arn: &str) -> Option<&str> {
+    let rest = arn.strip_prefix("arn:")?;
+    let (_partition, rest) = rest.split_once(":iam::")?;
+    let account = rest.strip_suffix(":root")?;
+    (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())).then_some(account)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arns_lose_their_qualifier() {
+        let arn = "arn:aws:lambda:eu-west-1:123456789012:function:books-get-books";
+        assert_eq!(unqualified_arn(arn), arn);
+        assert_eq!(unqualified_arn(&format!("{arn}:live")), arn);
+        assert_eq!(unqualified_arn(&format!("{arn}:$LATEST")), arn);
+        assert_eq!(unqualified_arn("books-get-books"), "books-get-books");
+    }
+
+    #[test]
+    fn resource_policies_parse_in_the_shapes_lambda_and_moto_write() {
+        let document = r#"{
+          "Version": "2012-10-17",
+          "Id": "default",
+          "Statement": [
+            {
+              "Sid": "urlguard-oac-url",
+              "Effect": "Allow",
+              "Principal": {"Service": "cloudfront.amazonaws.com"},
+              "Action": "lambda:InvokeFunctionUrl",
+              "Resource": "arn:aws:lambda:eu-west-1:123456789012:function:f",
+              "Condition": {
+                "ArnLike": {"AWS:SourceArn": "arn:aws:cloudfront::123456789012:distribution/E1"},
+                "StringEquals": {"lambda:FunctionUrlAuthType": "AWS_IAM"}
+              }
+            },
+            {
+              "Sid": "urlguard-oac-invoke",
+              "Effect": "Allow",
+              "Principal": {"Service": ["cloudfront.amazonaws.com"]},
+              "Action": ["lambda:InvokeFunction"],
+              "Resource": "arn:aws:lambda:eu-west-1:123456789012:function:f",
+              "Condition": {
+                "ArnLike": {"aws:SourceArn": "arn:aws:cloudfront::123456789012:distribution/E1"},
+                "Bool": {"lambda:InvokedViaFunctionUrl": true}
+              }
+            },
+            {"Sid": "account", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::210987654321:root"}, "Action": "lambda:InvokeFunction"},
+            {"Sid": "open", "Effect": "Allow", "Principal": "*", "Action": "lambda:InvokeFunctionUrl",
+             "Condition": {"StringEquals": {"lambda:FunctionUrlAuthType": "NONE"}}},
+            {"Sid": "deny", "Effect": "Deny", "Principal": "*", "Action": "lambda:InvokeFunction"}
+          ]
+        }"#;
+        let statements = parse_policy(document).expect("parses");
+        assert_eq!(
+            statements,
+            vec![
+                PolicyStatement {
+                    sid: "urlguard-oac-url".into(),
+                    action: "lambda:InvokeFunctionUrl".into(),
+                    principal: "cloudfront.amazonaws.com".into(),
+                    source_arn: Some("arn:aws:cloudfront::123456789012:distribution/E1".into()),
+                    function_url_auth_type: Some("AWS_IAM".into()),
+                    invoked_via_function_url: false,
+                },
+                PolicyStatement {
+                    sid: "urlguard-oac-invoke".into(),
+                    action: "lambda:InvokeFunction".into(),
+                    principal: "cloudfront.amazonaws.com".into(),
+                    source_arn: Some("arn:aws:cloudfront::123456789012:distribution/E1".into()),
+                    function_url_auth_type: None,
+                    invoked_via_function_url: true,
+                },
+                PolicyStatement {
+                    sid: "account".into(),
+                    action: "lambda:InvokeFunction".into(),
+                    principal: "210987654321".into(),
+                    source_arn: None,
+                    function_url_auth_type: None,
+                    invoked_via_function_url: false,
+                },
+                PolicyStatement {
+                    sid: "open".into(),
+                    action: "lambda:InvokeFunctionUrl".into(),
+                    principal: "*".into(),
+                    source_arn: None,
+                    function_url_auth_type: Some("NONE".into()),
+                    invoked_via_function_url: false,
+                },
+            ]
+        );
+        let single = r#"{"Statement": {"Sid": "one", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:role/x"}, "Action": "lambda:InvokeFunction"}}"#;
+        let statements = parse_policy(single).expect("parses");
+        assert_eq!(statements[0].principal, "arn:aws:iam::123456789012:role/x");
+        assert!(parse_policy("not json").is_err());
+    }
+
+    #[test]
+    fn moto_style_statements_read_like_lambda_ones() {
+        let document = r#"{"Version": "2012-10-17", "Id": "default", "Statement": [
+          {"Action": "lambda:InvokeFunctionUrl", "Principal": {"Service": "cloudfront.amazonaws.com"},
+           "FunctionUrlAuthType": "AWS_IAM", "Effect": "Allow", "Sid": "a",
+           "Condition": {"ArnLike": {"AWS:SourceArn": "arn:aws:cloudfront::123456789012:distribution/E1"}}},
+          {"Action": "lambda:InvokeFunction", "Principal": {"Service": "cloudfront.amazonaws.com"},
+           "InvokedViaFunctionUrl": true, "Effect": "Allow", "Sid": "b"},
+          {"Action": "lambda:InvokeFunctionUrl", "Principal": "210987654321",
+           "FunctionUrlAuthType": "AWS_IAM", "Effect": "Allow", "Sid": "c"}
+        ]}"#;
+        let statements = parse_policy(document).expect("parses");
+        assert_eq!(
+            statements[0].function_url_auth_type.as_deref(),
+            Some("AWS_IAM")
+        );
+        assert_eq!(
+            statements[0].source_arn.as_deref(),
+            Some("arn:aws:cloudfront::123456789012:distribution/E1")
+        );
+        assert!(statements[1].invoked_via_function_url);
+        assert_eq!(statements[2].principal, "210987654321");
+        assert_eq!(
+            statements[2].function_url_auth_type.as_deref(),
+            Some("AWS_IAM")
+        );
+        assert_eq!(
+            with_trailing_slash("https://x.lambda-url.us-east-1.on.aws"),
+            "https://x.lambda-url.us-east-1.on.aws/"
+        );
+        assert_eq!(
+            with_trailing_slash("https://x.lambda-url.us-east-1.on.aws/"),
+            "https://x.lambda-url.us-east-1.on.aws/"
+        );
+    }
+
+    #[test]
+    fn cors_round_trips_and_empty_cors_reads_as_none() {
+        let cors = Cors {
+            allow_origins: vec!["https://books.example.com".into()],
+            allow_methods: vec!["GET".into()],
+            allow_headers: vec!["content-type".into()],
+            expose_headers: vec!["x-request-id".into()],
+            allow_credentials: true,
+            max_age: Some(300),
+        };
+        assert_eq!(cors_from_sdk(Some(&cors_to_sdk(&cors))), Some(cors));
+        assert_eq!(cors_from_sdk(Some(&SdkCors::builder().build())), None);
+        assert_eq!(cors_from_sdk(None), None);
+    }
+
+    #[test]
+    fn invoke_modes_outside_the_enum_read_as_buffered() {
+        assert_eq!(
+            invoke_mode_from_sdk(Some(&SdkInvokeMode::from("Buffered"))),
+            InvokeMode::Buffered
+        );
+        assert_eq!(invoke_mode_from_sdk(None), InvokeMode::Buffered);
+        assert_eq!(
+            invoke_mode_from_sdk(Some(&invoke_mode_to_sdk(InvokeMode::ResponseStream))),
+            InvokeMode::ResponseStream
+        );
+        assert_eq!(
+            auth_type_from_sdk(&FunctionUrlAuthType::AwsIam),
+            AuthType::AwsIam
+        );
+        assert_eq!(
+            auth_type_from_sdk(&FunctionUrlAuthType::None),
+            AuthType::None
+        );
+    }
+
+    #[tokio::test]
+    async fn a_role_refusal_is_retried_until_lambda_accepts_it() {
+        let refusal = || {
+            AwsError::classify(
+                "lambda",
+                "CreateFunction",
+                "InvalidParameterValueException",
+                "The role defined for the function cannot be assumed by Lambda.".into(),
+            )
+        };
+        let mut attempts = 0;
+        let result = retry_role_propagation(|| {
+            attempts += 1;
+            let answer = if attempts == 1 {
+                Err(refusal())
+            } else {
+                Ok(attempts)
+            };
+            async move { answer }
+        })
+        .await;
+        assert_eq!(result, Ok(2));
+
+        let mut attempts = 0;
+        let result: Result<(), AwsError> = retry_role_propagation(|| {
+            attempts += 1;
+            let answer = Err(AwsError::classify(
+                "lambda",
+                "CreateFunction",
+                "AccessDeniedException",
+                "no".into(),
+            ));
+            async move { answer }
+        })
+        .await;
+        assert!(result.is_err());
+        assert_eq!(attempts, 1, "other errors are not retried");
+    }
+
+    #[test]
+    fn only_the_role_propagation_refusal_is_retried() {
+        let refusal = AwsError::classify(
+            "lambda",
+            "CreateFunction",
+            "InvalidParameterValueException",
+            "The role defined for the function cannot be assumed by Lambda.".into(),
+        );
+        assert!(is_role_not_yet_assumable(&refusal));
+        let other = AwsError::classify(
+            "lambda",
+            "CreateFunction",
+            "InvalidParameterValueException",
+            "Runtime nodejs20.x is deprecated".into(),
+        );
+        assert!(!is_role_not_yet_assumable(&other));
+    }
+}

@@ -1,0 +1,272 @@
+//! Thin adapters over the AWS SDK for Rust, one per service. This is the only
+//! module that imports SDK types: callers speak the shapes of
+//! [`crate::model`].
+//!
+//! [`Aws`] builds one SDK config from the environment (so `AWS_ENDPOINT_URL`,
+//! profiles, IRSA and Pod Identity work as in every AWS tool), one client per
+//! service and region on first use, reused afterwards, with retries and
+//! backoff on throttling and 5xx. Every call is recorded in the [`Ledger`]:
+//! service, operation, mutating or read, outcome.
+//!
+//! Decisions written down here:
+//! - Retries are the SDK's standard mode (6 attempts, exponential backoff
+//!   with jitter from 200 ms up to 20 s); the ledger counts one logical call
+//!   per request however many attempts it took. [`Aws::from_env`] sets them
+//!   (overriding `AWS_MAX_ATTEMPTS`/`AWS_RETRY_MODE`); [`Aws::from_sdk_config`]
+//!   keeps whatever the given config says, so tests can turn retries off.
+//! - IAM, CloudFront and STS are called in the configured region, or
+//!   `us-east-1` when none is configured; the SDK resolves the global
+//!   endpoints from it.
+//! - Adapters map "absent" answers to `None` / `Ok(())` where the signature
+//!   says so; the ledger still records them with their error code.
+
+mod call;
+mod cloudfront;
+mod error;
+mod iam;
+mod lambda;
+mod ledger;
+mod ssm;
+mod sts;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{AppName, BehaviorVersion, Region, SdkConfig};
+
+pub use cloudfront::{CloudFront, DistributionSummary};
+pub use error::AwsError;
+pub use iam::Iam;
+pub use lambda::Lambda;
+pub use ledger::{CallRecord, Ledger, LedgerSummary, Outcome};
+pub use ssm::Ssm;
+
+use crate::model::EDGE_REGION;
+
+/// The SDK's retry policy for every client urlguard builds from the
+/// environment: standard mode, 6 attempts, backoff from 200 ms to 20 s.
+pub fn retry_config() -> RetryConfig {
+    RetryConfig::standard()
+        .with_max_attempts(6)
+        .with_initial_backoff(Duration::from_millis(200))
+        .with_max_backoff(Duration::from_secs(20))
+}
+
+/// Timeouts: a connection within 5 s, an attempt within 60 s (the signer's
+/// `CreateFunction` uploads its zip), so a hung connection is retried
+/// instead of stalling a reconcile.
+fn timeout_config() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(5))
+        .operation_attempt_timeout(Duration::from_secs(60))
+        .build()
+}
+
+/// The entry point to AWS: a base SDK config, clients built once per service
+/// and region, the call ledger. Cloning shares all of it.
+#[derive(Clone)]
+pub struct Aws {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: SdkConfig,
+    ledger: Ledger,
+    lambda: ClientCache<aws_sdk_lambda::Client>,
+    ssm: ClientCache<aws_sdk_ssm::Client>,
+    iam: OnceLock<aws_sdk_iam::Client>,
+    cloudfront: OnceLock<aws_sdk_cloudfront::Client>,
+    sts: OnceLock<aws_sdk_sts::Client>,
+    account_id: tokio::sync::OnceCell<String>,
+}
+
+impl std::fmt::Debug for Aws {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Aws")
+            .field("region", &self.inner.config.region())
+            .field("endpoint_url", &self.inner.config.endpoint_url())
+            .field("account_id", &self.inner.account_id.get())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Aws {
+    /// The standard AWS configuration chain (`AWS_REGION`, `AWS_PROFILE`,
+    /// `AWS_ENDPOINT_URL`, web identity / IRSA, Pod Identity, IMDS), with
+    /// urlguard's retries and timeouts.
+    pub async fn from_env() -> Aws {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(retry_config())
+            .timeout_config(timeout_config());
+        if let Ok(name) = AppName::new("urlguard") {
+            loader = loader.app_name(name);
+        }
+        Aws::from_sdk_config(loader.load().await)
+    }
+
+    /// Adapters over exactly this SDK config (tests point it at a local
+    /// endpoint).
+    pub fn from_sdk_config(config: SdkConfig) -> Aws {
+        Aws {
+            inner: Arc::new(Inner {
+                config,
+                ledger: Ledger::new(),
+                lambda: ClientCache::default(),
+                ssm: ClientCache::default(),
+                iam: OnceLock::new(),
+                cloudfront: OnceLock::new(),
+                sts: OnceLock::new(),
+                account_id: tokio::sync::OnceCell::new(),
+            }),
+        }
+    }
+
+    /// Every call made through these adapters.
+    pub fn ledger(&self) -> &Ledger {
+        &self.inner.ledger
+    }
+
+    /// Lambda in one region.
+    pub fn lambda(&self, region: &str) -> Lambda {
+        let client = self.inner.lambda.get_or_insert(region, || {
+            let config = aws_sdk_lambda::config::Builder::from(&self.inner.config)
+                .region(Region::new(region.to_owned()))
+                .build();
+            aws_sdk_lambda::Client::from_conf(config)
+        });
+        Lambda::new(client, self.inner.ledger.clone())
+    }
+
+    /// SSM Parameter Store in one region.
+    pub fn ssm(&self, region: &str) -> Ssm {
+        let client = self.inner.ssm.get_or_insert(region, || {
+            let config = aws_sdk_ssm::config::Builder::from(&self.inner.config)
+                .region(Region::new(region.to_owned()))
+                .build();
+            aws_sdk_ssm::Client::from_conf(config)
+        });
+        Ssm::new(client, self.inner.ledger.clone())
+    }
+
+    /// IAM (global).
+    pub fn iam(&self) -> Iam {
+        let client = self.inner.iam.get_or_init(|| {
+            let config = aws_sdk_iam::config::Builder::from(&self.inner.config)
+                .region(self.global_region())
+                .build();
+            aws_sdk_iam::Client::from_conf(config)
+        });
+        Iam::new(client.clone(), self.inner.ledger.clone())
+    }
+
+    /// CloudFront (global).
+    pub fn cloudfront(&self) -> CloudFront {
+        let client = self.inner.cloudfront.get_or_init(|| {
+            let config = aws_sdk_cloudfront::config::Builder::from(&self.inner.config)
+                .region(self.global_region())
+                .build();
+            aws_sdk_cloudfront::Client::from_conf(config)
+        });
+        CloudFront::new(client.clone(), self.inner.ledger.clone())
+    }
+
+    /// The account the credentials belong to (STS `GetCallerIdentity`, asked
+    /// once and remembered; a failure is not remembered).
+    pub async fn account_id(&self) -> Result<String, AwsError> {
+        let client = self.inner.sts.get_or_init(|| {
+            let config = aws_sdk_sts::config::Builder::from(&self.inner.config)
+                .region(self.global_region())
+                .build();
+            aws_sdk_sts::Client::from_conf(config)
+        });
+        self.inner
+            .account_id
+            .get_or_try_init(|| sts::caller_account(client, &self.inner.ledger))
+            .await
+            .cloned()
+    }
+
+    /// The region for global services: the configured one, else `us-east-1`.
+    fn global_region(&self) -> Region {
+        self.inner
+            .config
+            .region()
+            .cloned()
+            .unwrap_or_else(|| Region::from_static(EDGE_REGION))
+    }
+}
+
+/// Clients of one service by region, built on first use.
+struct ClientCache<C> {
+    clients: Mutex<HashMap<String, C>>,
+}
+
+impl<C> Default for ClientCache<C> {
+    fn default() -> Self {
+        ClientCache {
+            clients: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl<C: Clone> ClientCache<C> {
+    fn get_or_insert(&self, region: &str, build: impl FnOnce() -> C) -> C {
+        // A panic while building a client cannot leave a half-inserted map.
+        let mut clients = self
+            .clients
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(client) = clients.get(region) {
+            return client.clone();
+        }
+        let client = build();
+        clients.insert(region.to_owned(), client.clone());
+        client
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn offline() -> Aws {
+        let config = SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("eu-west-1"))
+            .endpoint_url("http://127.0.0.1:9")
+            .build();
+        Aws::from_sdk_config(config)
+    }
+
+    #[test]
+    fn clients_are_built_once_per_region_and_shared_by_clones() {
+        let aws = offline();
+        let _ = aws.lambda("eu-west-1");
+        let _ = aws.lambda("eu-west-1");
+        let _ = aws.clone().lambda("us-east-1");
+        let _ = aws.ssm("us-east-1");
+        let count = |cache: &ClientCache<aws_sdk_lambda::Client>| {
+            cache.clients.lock().map(|c| c.len()).unwrap_or_default()
+        };
+        assert_eq!(count(&aws.inner.lambda), 2);
+        assert_eq!(aws.lambda("eu-west-1").region(), "eu-west-1");
+        assert_eq!(aws.global_region().as_ref(), "eu-west-1");
+    }
+
+    #[test]
+    fn global_services_default_to_us_east_1() {
+        let aws = Aws::from_sdk_config(SdkConfig::builder().build());
+        assert_eq!(aws.global_region().as_ref(), "us-east-1");
+    }
+
+    #[test]
+    fn the_retry_policy_is_standard_with_six_attempts() {
+        let retry = retry_config();
+        assert_eq!(retry.max_attempts(), 6);
+        assert_eq!(retry.initial_backoff(), Duration::from_millis(200));
+        assert_eq!(retry.max_backoff(), Duration::from_secs(20));
+    }
+}

@@ -1,0 +1,292 @@
+//! The desired model: which `ProtectedFunctionUrl`s attach to which
+//! `EdgeDistribution`, checked for what the schema cannot express (a
+//! reference to a distribution that does not exist, two URLs on one path,
+//! more behaviors than CloudFront allows). A URL that fails a check is
+//! rejected with the field named; its distribution and the other URLs go on.
+
+use std::collections::BTreeMap;
+
+use crate::api::{
+    EdgeDistribution, EdgeDistributionSpec, HttpMethod, ProtectedFunctionUrl,
+    ProtectedFunctionUrlSpec,
+};
+use crate::model::names::Owner;
+
+/// CloudFront's quota of cache behaviors per distribution (besides the
+/// default behavior).
+pub const MAX_CACHE_BEHAVIORS: usize = 75;
+
+/// One distribution and the URLs attached to it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DesiredDistribution {
+    /// Who owns what is created for it.
+    pub owner: Owner,
+    /// Its spec.
+    pub spec: EdgeDistributionSpec,
+    /// Attached URLs, ordered by name (the behavior order in CloudFront).
+    pub urls: Vec<DesiredUrl>,
+}
+
+/// One URL attached to a distribution.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DesiredUrl {
+    /// Who owns what is created for it.
+    pub owner: Owner,
+    /// Its spec.
+    pub spec: ProtectedFunctionUrlSpec,
+    /// The URL and ARN parameter names in force.
+    pub parameter_names: (String, String),
+}
+
+impl DesiredUrl {
+    /// Allowed methods, sorted as CloudFront's shape keeps them.
+    pub fn sorted_methods(&self) -> Vec<HttpMethod> {
+        let mut methods = self.spec.allowed_methods.clone();
+        methods.sort();
+        methods.dedup();
+        methods
+    }
+}
+
+/// Why a resource cannot be reconciled as declared.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Rejection {
+    /// `spec.distributionRef` names no `EdgeDistribution` in the namespace.
+    #[error("spec.distributionRef: EdgeDistribution {namespace}/{name} does not exist")]
+    MissingDistribution {
+        /// The namespace searched.
+        namespace: String,
+        /// The name referenced.
+        name: String,
+    },
+    /// Another URL of the same distribution claims the path pattern.
+    #[error("spec.pathPattern: {path} is already routed to ProtectedFunctionUrl {taken_by}")]
+    DuplicatePath {
+        /// The path pattern.
+        path: String,
+        /// The URL that keeps it (first by name).
+        taken_by: String,
+    },
+    /// The distribution has no room for another cache behavior.
+    #[error(
+        "spec.distributionRef: EdgeDistribution {distribution} already has {MAX_CACHE_BEHAVIORS} cache behaviors, CloudFront's limit"
+    )]
+    TooManyBehaviors {
+        /// The distribution.
+        distribution: String,
+    },
+}
+
+impl Rejection {
+    /// The condition reason for the rejected resource.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Rejection::MissingDistribution { .. } => "DistributionNotFound",
+            Rejection::DuplicatePath { .. } => "DuplicatePathPattern",
+            Rejection::TooManyBehaviors { .. } => "TooManyCacheBehaviors",
+        }
+    }
+}
+
+/// A rejected URL and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RejectedUrl {
+    /// The URL's namespace and name.
+    pub owner: Owner,
+    /// Why.
+    pub rejection: Rejection,
+}
+
+/// The outcome of building the model.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DesiredModel {
+    /// Distributions with their attached URLs, by namespace and name.
+    pub distributions: Vec<DesiredDistribution>,
+    /// URLs that cannot attach.
+    pub rejected: Vec<RejectedUrl>,
+}
+
+fn owner_of(instance: &str, namespace: Option<&String>, name: Option<&String>) -> Owner {
+    Owner {
+        instance: instance.to_owned(),
+        namespace: namespace.cloned().unwrap_or_else(|| "default".to_owned()),
+        name: name.cloned().unwrap_or_default(),
+    }
+}
+
+/// Attaches every URL to the distribution it references.
+pub fn build(
+    instance: &str,
+    distributions: &[EdgeDistribution],
+    urls: &[ProtectedFunctionUrl],
+) -> DesiredModel {
+    let mut by_key: BTreeMap<(String, String), DesiredDistribution> = distributions
+        .iter()
+        .map(|d| {
+            let owner = owner_of(
+                instance,
+                d.metadata.namespace.as_ref(),
+                d.metadata.name.as_ref(),
+            );
+            let key = (owner.namespace.clone(), owner.name.clone());
+            let desired = DesiredDistribution {
+                owner,
+                spec: d.spec.clone(),
+                urls: Vec::new(),
+            };
+            (key, desired)
+        })
+        .collect();
+
+    let mut sorted: Vec<&ProtectedFunctionUrl> = urls.iter().collect();
+    sorted.sort_by(|a, b| {
+        (&a.metadata.namespace, &a.metadata.name).cmp(&(&b.metadata.namespace, &b.metadata.name))
+    });
+
+    let mut rejected = Vec::new();
+    for url in sorted {
+        let owner = owner_of(
+            instance,
+            url.metadata.namespace.as_ref(),
+            url.metadata.name.as_ref(),
+        );
+        let key = (
+            owner.namespace.clone(),
+            url.spec.distribution_ref.name.clone(),
+        );
+        let Some(distribution) = by_key.get_mut(&key) else {
+            rejected.push(RejectedUrl {
+                rejection: Rejection::MissingDistribution {
+                    namespace: key.0,
+                    name: key.1,
+                },
+                owner,
+            });
+            continue;
+        };
+        if let Some(taken) = distribution
+            .urls
+            .iter()
+            .find(|u| u.spec.path_pattern == url.spec.path_pattern)
+        {
+            rejected.push(RejectedUrl {
+                rejection: Rejection::DuplicatePath {
+                    path: url.spec.path_pattern.clone(),
+                    taken_by: taken.owner.name.clone(),
+                },
+                owner,
+            });
+            continue;
+        }
+        if distribution.urls.len() >= MAX_CACHE_BEHAVIORS {
+            rejected.push(RejectedUrl {
+                rejection: Rejection::TooManyBehaviors {
+                    distribution: distribution.owner.name.clone(),
+                },
+                owner,
+            });
+            continue;
+        }
+        let parameter_names = url
+            .spec
+            .ssm_export
+            .parameter_names(&owner.namespace, &owner.name);
+        distribution.urls.push(DesiredUrl {
+            owner,
+            spec: url.spec.clone(),
+            parameter_names,
+        });
+    }
+    DesiredModel {
+        distributions: by_key.into_values().collect(),
+        rejected,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn distribution(name: &str) -> EdgeDistribution {
+        serde_json::from_value(json!({
+            "apiVersion": "urlguard.io/v1alpha1", "kind": "EdgeDistribution",
+            "metadata": {"name": name, "namespace": "books"},
+            "spec": {"defaultOrigin": {"s3": {"bucketName": "books-frontend"}}}
+        }))
+        .expect("distribution")
+    }
+
+    fn url(name: &str, distribution: &str, path: &str) -> ProtectedFunctionUrl {
+        serde_json::from_value(json!({
+            "apiVersion": "urlguard.io/v1alpha1", "kind": "ProtectedFunctionUrl",
+            "metadata": {"name": name, "namespace": "books"},
+            "spec": {"function": {"name": name, "region": "eu-west-1"},
+                     "distributionRef": {"name": distribution}, "pathPattern": path}
+        }))
+        .expect("url")
+    }
+
+    #[test]
+    fn urls_attach_to_their_distribution_in_name_order() {
+        let model = build(
+            "urlguard",
+            &[distribution("books")],
+            &[url("b", "books", "/b"), url("a", "books", "/a")],
+        );
+        assert!(model.rejected.is_empty());
+        let names: Vec<_> = model.distributions[0]
+            .urls
+            .iter()
+            .map(|u| u.owner.name.as_str())
+            .collect();
+        assert_eq!(names, ["a", "b"]);
+        assert_eq!(
+            model.distributions[0].urls[0].parameter_names.0,
+            "/books/AUrl"
+        );
+    }
+
+    #[test]
+    fn a_reference_to_a_missing_distribution_is_rejected_with_the_field() {
+        let model = build(
+            "urlguard",
+            &[distribution("books")],
+            &[url("a", "nope", "/a")],
+        );
+        assert_eq!(model.rejected.len(), 1);
+        assert_eq!(
+            model.rejected[0].rejection.to_string(),
+            "spec.distributionRef: EdgeDistribution books/nope does not exist"
+        );
+        assert!(model.distributions[0].urls.is_empty());
+    }
+
+    #[test]
+    fn the_second_url_on_a_path_is_rejected_and_the_first_keeps_it() {
+        let model = build(
+            "urlguard",
+            &[distribution("books")],
+            &[url("b", "books", "/same"), url("a", "books", "/same")],
+        );
+        assert_eq!(model.distributions[0].urls.len(), 1);
+        assert_eq!(model.distributions[0].urls[0].owner.name, "a");
+        assert_eq!(model.rejected[0].owner.name, "b");
+        assert_eq!(model.rejected[0].rejection.reason(), "DuplicatePathPattern");
+    }
+
+    #[test]
+    fn the_76th_url_is_rejected_and_75_stay_attached() {
+        let urls: Vec<_> = (0..76)
+            .map(|i| url(&format!("u{i:03}"), "books", &format!("/p{i}")))
+            .collect();
+        let model = build("urlguard", &[distribution("books")], &urls);
+        assert_eq!(model.distributions[0].urls.len(), MAX_CACHE_BEHAVIORS);
+        assert_eq!(model.rejected.len(), 1);
+        assert_eq!(model.rejected[0].owner.name, "u075");
+        assert_eq!(
+            model.rejected[0].rejection.reason(),
+            "TooManyCacheBehaviors"
+        );
+    }
+}

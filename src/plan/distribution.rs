@@ -1,0 +1,433 @@
+//! The distribution: its configuration rendered from the `EdgeDistribution`
+//! and every attached `ProtectedFunctionUrl`, and the field-level difference
+//! from what CloudFront has. The whole configuration is written in one
+//! update, so twenty URLs applied together cost one deployment.
+//!
+//! Behaviors are ordered most specific first (longer patterns before shorter
+//! ones, then by pattern), because CloudFront takes the first behavior whose
+//! pattern matches: `/api/admin/*` must come before `/api/*`.
+
+use std::collections::BTreeMap;
+
+use super::change::{FieldChange, compare};
+use super::desired::{DesiredDistribution, DesiredUrl};
+use crate::api::{HttpMethod, Protection};
+use crate::model::cloudfront::{
+    BehaviorShape, CACHING_OPTIMIZED_POLICY_ID, DistributionShape, EdgeAssociation,
+    ErrorResponseShape, LoggingShape, OriginKind, OriginShape,
+};
+use crate::model::names::url_origin_id;
+
+/// What earlier phases produced that the configuration refers to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RenderInputs {
+    /// Function URL hosts by `ProtectedFunctionUrl` name; a URL without a
+    /// host (its function is missing) is left out of the distribution.
+    pub url_hosts: BTreeMap<String, String>,
+    /// The numbered signer version (`EdgeSigner`).
+    pub signer_version_arn: Option<String>,
+    /// The origin access control for function URLs (`OriginAccessControl`).
+    pub lambda_oac_id: Option<String>,
+    /// The origin access control for an S3 default origin.
+    pub s3_oac_id: Option<String>,
+}
+
+/// Renders the desired configuration.
+pub fn render(distribution: &DesiredDistribution, inputs: &RenderInputs) -> DistributionShape {
+    let spec = &distribution.spec;
+    let default_origin_id = distribution.owner.default_origin_id();
+    let default_origin = match (&spec.default_origin.s3, &spec.default_origin.custom) {
+        (Some(s3), _) => OriginShape {
+            id: default_origin_id.clone(),
+            domain_name: match &s3.region {
+                Some(region) => format!("{}.s3.{region}.amazonaws.com", s3.bucket_name),
+                None => format!("{}.s3.amazonaws.com", s3.bucket_name),
+            },
+            origin_path: s3.origin_path.clone().unwrap_or_default(),
+            kind: OriginKind::S3,
+            origin_access_control_id: inputs.s3_oac_id.clone(),
+        },
+        (None, custom) => {
+            let custom = custom.clone().unwrap_or_else(|| crate::api::CustomOrigin {
+                domain_name: String::new(),
+                origin_path: None,
+                https_port: 443,
+            });
+            OriginShape {
+                id: default_origin_id.clone(),
+                domain_name: custom.domain_name,
+                origin_path: custom.origin_path.unwrap_or_default(),
+                kind: OriginKind::Https {
+                    port: custom.https_port,
+                },
+                origin_access_control_id: None,
+            }
+        }
+    };
+
+    let attached: Vec<(&DesiredUrl, &String)> = distribution
+        .urls
+        .iter()
+        .filter_map(|url| {
+            inputs
+                .url_hosts
+                .get(&url.owner.name)
+                .map(|host| (url, host))
+        })
+        .collect();
+    let mut origins = vec![default_origin];
+    let mut behaviors = Vec::new();
+    for (url, host) in attached {
+        let origin_id = url_origin_id(&url.owner.name);
+        let (oac, signer) = match spec.protection {
+            Protection::OriginAccessControl => (inputs.lambda_oac_id.clone(), None),
+            Protection::EdgeSigner => (
+                None,
+                inputs
+                    .signer_version_arn
+                    .clone()
+                    .map(|version_arn| EdgeAssociation {
+                        version_arn,
+                        include_body: url.spec.forwards_body(),
+                    }),
+            ),
+        };
+        origins.push(OriginShape {
+            id: origin_id.clone(),
+            domain_name: host.clone(),
+            origin_path: String::new(),
+            kind: OriginKind::Https { port: 443 },
+            origin_access_control_id: oac,
+        });
+        behaviors.push(BehaviorShape {
+            path_pattern: Some(url.spec.path_pattern.clone()),
+            target_origin_id: origin_id,
+            allowed_methods: url.sorted_methods(),
+            cache_policy_id: url.spec.cache_policy_id.clone(),
+            origin_request_policy_id: Some(url.spec.origin_request_policy_id.clone()),
+            response_headers_policy_id: url.spec.response_headers_policy_id.clone(),
+            edge_signer: signer,
+        });
+    }
+    behaviors.sort_by(|a, b| {
+        let (a, b) = (
+            a.path_pattern.as_deref().unwrap_or(""),
+            b.path_pattern.as_deref().unwrap_or(""),
+        );
+        b.len().cmp(&a.len()).then_with(|| a.cmp(b))
+    });
+
+    let mut custom_error_responses: Vec<ErrorResponseShape> = spec
+        .custom_error_responses
+        .iter()
+        .map(|e| ErrorResponseShape {
+            error_code: e.error_code,
+            response_code: e.response_code,
+            response_page_path: e.response_page_path.clone(),
+            error_caching_min_ttl: e.error_caching_min_ttl,
+        })
+        .collect();
+    custom_error_responses.sort_by_key(|e| e.error_code);
+    let mut aliases = spec.aliases.clone();
+    aliases.sort();
+
+    DistributionShape {
+        caller_reference: distribution.owner.caller_reference(),
+        comment: spec.comment.clone().unwrap_or_default(),
+        enabled: spec.enabled,
+        price_class: spec.price_class,
+        default_root_object: spec.default_root_object.clone().unwrap_or_default(),
+        aliases,
+        certificate_arn: spec.certificate_arn.clone(),
+        web_acl_id: spec.web_acl_arn.clone().unwrap_or_default(),
+        logging: spec.logging.as_ref().map(|l| LoggingShape {
+            bucket_domain: format!("{}.s3.amazonaws.com", l.bucket_name),
+            prefix: l.prefix.clone().unwrap_or_default(),
+            include_cookies: l.include_cookies,
+        }),
+        origins,
+        default_behavior: BehaviorShape {
+            path_pattern: None,
+            target_origin_id: default_origin_id,
+            allowed_methods: vec![HttpMethod::Get, HttpMethod::Head],
+            cache_policy_id: CACHING_OPTIMIZED_POLICY_ID.to_owned(),
+            origin_request_policy_id: None,
+            response_headers_policy_id: None,
+            edge_signer: None,
+        },
+        behaviors,
+        custom_error_responses,
+    }
+}
+
+/// The field-level differences from `observed` to `desired`.
+pub fn diff(observed: &DistributionShape, desired: &DistributionShape) -> Vec<FieldChange> {
+    let mut changes = Vec::new();
+    compare(&mut changes, "comment", &observed.comment, &desired.comment);
+    compare(&mut changes, "enabled", &observed.enabled, &desired.enabled);
+    compare(
+        &mut changes,
+        "priceClass",
+        &observed.price_class,
+        &desired.price_class,
+    );
+    compare(
+        &mut changes,
+        "defaultRootObject",
+        &observed.default_root_object,
+        &desired.default_root_object,
+    );
+    compare(&mut changes, "aliases", &observed.aliases, &desired.aliases);
+    compare(
+        &mut changes,
+        "certificateArn",
+        &observed.certificate_arn,
+        &desired.certificate_arn,
+    );
+    compare(
+        &mut changes,
+        "webAclId",
+        &observed.web_acl_id,
+        &desired.web_acl_id,
+    );
+    compare(&mut changes, "logging", &observed.logging, &desired.logging);
+    compare(
+        &mut changes,
+        "customErrorResponses",
+        &observed.custom_error_responses,
+        &desired.custom_error_responses,
+    );
+    compare(
+        &mut changes,
+        "defaultBehavior",
+        &observed.default_behavior,
+        &desired.default_behavior,
+    );
+
+    let by_id = |origins: &[OriginShape]| -> BTreeMap<String, OriginShape> {
+        origins.iter().map(|o| (o.id.clone(), o.clone())).collect()
+    };
+    keyed_changes(
+        &mut changes,
+        "origins",
+        &by_id(&observed.origins),
+        &by_id(&desired.origins),
+    );
+    let by_path = |behaviors: &[BehaviorShape]| -> BTreeMap<String, BehaviorShape> {
+        behaviors
+            .iter()
+            .map(|b| (b.path_pattern.clone().unwrap_or_default(), b.clone()))
+            .collect()
+    };
+    keyed_changes(
+        &mut changes,
+        "behaviors",
+        &by_path(&observed.behaviors),
+        &by_path(&desired.behaviors),
+    );
+    let order = |behaviors: &[BehaviorShape]| -> Vec<String> {
+        behaviors
+            .iter()
+            .filter_map(|b| b.path_pattern.clone())
+            .collect()
+    };
+    if changes.is_empty() {
+        compare(
+            &mut changes,
+            "behaviors.order",
+            &order(&observed.behaviors),
+            &order(&desired.behaviors),
+        );
+        compare(
+            &mut changes,
+            "callerReference",
+            &observed.caller_reference,
+            &desired.caller_reference,
+        );
+    }
+    changes
+}
+
+fn keyed_changes<T: PartialEq + std::fmt::Debug>(
+    changes: &mut Vec<FieldChange>,
+    field: &str,
+    observed: &BTreeMap<String, T>,
+    desired: &BTreeMap<String, T>,
+) {
+    for (key, want) in desired {
+        match observed.get(key) {
+            None => changes.push(FieldChange::new(
+                format!("{field}[{key}]"),
+                "(none)",
+                format!("{want:?}"),
+            )),
+            Some(found) => compare(changes, &format!("{field}[{key}]"), found, want),
+        }
+    }
+    for (key, found) in observed {
+        if !desired.contains_key(key) {
+            changes.push(FieldChange::new(
+                format!("{field}[{key}]"),
+                format!("{found:?}"),
+                "(none)",
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::{EdgeDistribution, ProtectedFunctionUrl};
+    use crate::plan::desired::build;
+    use serde_json::json;
+
+    const VERSION: &str =
+        "arn:aws:lambda:us-east-1:123456789012:function:urlguard-books-books-signer:1";
+
+    fn model(protection: &str, urls: &[(&str, &str, bool)]) -> DesiredDistribution {
+        let distribution: EdgeDistribution = serde_json::from_value(json!({
+            "apiVersion": "urlguard.io/v1alpha1", "kind": "EdgeDistribution",
+            "metadata": {"name": "books", "namespace": "books"},
+            "spec": {"protection": protection, "defaultOrigin": {"s3": {"bucketName": "books-frontend"}},
+                     "defaultRootObject": "index.html",
+                     "customErrorResponses": [{"errorCode": 404, "responseCode": 200, "responsePagePath": "/"}]}
+        }))
+        .expect("distribution");
+        let urls: Vec<ProtectedFunctionUrl> = urls
+            .iter()
+            .map(|(name, path, writes)| {
+                let methods = if *writes {
+                    json!(["GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"])
+                } else {
+                    json!(["GET", "HEAD", "OPTIONS"])
+                };
+                serde_json::from_value(json!({
+                    "apiVersion": "urlguard.io/v1alpha1", "kind": "ProtectedFunctionUrl",
+                    "metadata": {"name": name, "namespace": "books"},
+                    "spec": {"function": {"name": name, "region": "eu-west-1"}, "distributionRef": {"name": "books"},
+                             "pathPattern": path, "allowedMethods": methods}
+                }))
+                .expect("url")
+            })
+            .collect();
+        build("urlguard", &[distribution], &urls)
+            .distributions
+            .remove(0)
+    }
+
+    fn inputs(names: &[&str]) -> RenderInputs {
+        RenderInputs {
+            url_hosts: names
+                .iter()
+                .map(|n| (n.to_string(), format!("{n}.lambda-url.eu-west-1.on.aws")))
+                .collect(),
+            signer_version_arn: Some(VERSION.into()),
+            lambda_oac_id: Some("EOACLAMBDA".into()),
+            s3_oac_id: Some("EOACS3".into()),
+        }
+    }
+
+    #[test]
+    fn edge_signer_behaviors_carry_the_numbered_version_and_body_on_write_paths() {
+        let desired = model(
+            "EdgeSigner",
+            &[
+                ("get-books", "/getBooks", false),
+                ("create-book", "/createBook", true),
+            ],
+        );
+        let shape = render(&desired, &inputs(&["get-books", "create-book"]));
+        assert_eq!(shape.caller_reference, "urlguard/urlguard/books/books");
+        assert_eq!(shape.origins.len(), 3);
+        assert_eq!(
+            shape.origins[0].domain_name,
+            "books-frontend.s3.amazonaws.com"
+        );
+        assert_eq!(
+            shape.origins[0].origin_access_control_id.as_deref(),
+            Some("EOACS3")
+        );
+        let signer_of = |path: &str| {
+            shape
+                .behaviors
+                .iter()
+                .find(|b| b.path_pattern.as_deref() == Some(path))
+                .and_then(|b| b.edge_signer.clone())
+                .expect("associated")
+        };
+        assert_eq!(
+            signer_of("/getBooks"),
+            EdgeAssociation {
+                version_arn: VERSION.into(),
+                include_body: false
+            }
+        );
+        assert_eq!(
+            signer_of("/createBook"),
+            EdgeAssociation {
+                version_arn: VERSION.into(),
+                include_body: true
+            }
+        );
+        assert!(
+            shape.origins[1..]
+                .iter()
+                .all(|o| o.origin_access_control_id.is_none())
+        );
+        assert_eq!(shape.associated_versions().len(), 2);
+    }
+
+    #[test]
+    fn origin_access_control_puts_the_oac_on_url_origins_and_no_edge_function() {
+        let desired = model("OriginAccessControl", &[("get-books", "/getBooks", false)]);
+        let shape = render(&desired, &inputs(&["get-books"]));
+        assert_eq!(
+            shape.origins[1].origin_access_control_id.as_deref(),
+            Some("EOACLAMBDA")
+        );
+        assert!(shape.associated_versions().is_empty());
+    }
+
+    #[test]
+    fn a_url_without_a_function_url_host_is_left_out() {
+        let desired = model("EdgeSigner", &[("a", "/a", false), ("b", "/b", false)]);
+        let shape = render(&desired, &inputs(&["a"]));
+        assert_eq!(shape.behaviors.len(), 1);
+        assert_eq!(shape.origins.len(), 2);
+    }
+
+    #[test]
+    fn more_specific_patterns_come_first() {
+        let desired = model(
+            "EdgeSigner",
+            &[
+                ("a", "/api/*", false),
+                ("b", "/api/admin/*", false),
+                ("c", "/b", false),
+            ],
+        );
+        let shape = render(&desired, &inputs(&["a", "b", "c"]));
+        let order: Vec<_> = shape
+            .behaviors
+            .iter()
+            .filter_map(|b| b.path_pattern.as_deref())
+            .collect();
+        assert_eq!(order, ["/api/admin/*", "/api/*", "/b"]);
+    }
+
+    #[test]
+    fn diff_names_the_changed_behavior_field() {
+        let before = render(&model("EdgeSigner", &[("a", "/a", false)]), &inputs(&["a"]));
+        let after = render(
+            &model("EdgeSigner", &[("a", "/a2", false)]),
+            &inputs(&["a"]),
+        );
+        let changes = diff(&before, &after);
+        let fields: Vec<_> = changes.iter().map(|c| c.field.as_str()).collect();
+        assert_eq!(fields, ["behaviors[/a2]", "behaviors[/a]"]);
+        assert_eq!(changes[0].before, "(none)");
+        assert_eq!(changes[1].after, "(none)");
+        assert!(diff(&before, &before).is_empty());
+    }
+}

@@ -1,0 +1,19 @@
+//! Pure planning: from the desired model and the observed AWS state to the
+//! ordered actions that make AWS match, and the status to report. No I/O,
+//! no clocks; every function here is a table-driven test away from proof.
+//!
+//! Reconciling a distribution runs in phases because later phases need what
+//! earlier ones produced (a function URL's host, the signer version's ARN,
+//! an origin access control's id, the distribution's ARN); each phase has
+//! its own plan function, and `reconcile` feeds each the results of the
+//! ones before.
+
+pub mod change;
+pub mod desired;
+pub mod distribution;
+pub mod permissions;
+pub mod signer;
+pub mod ssm;
+pub mod url;
+
+pub use change::FieldChange;

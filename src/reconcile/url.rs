@@ -1,0 +1,383 @@
+//! The per-URL phases: find the function and make its URL config right
+//! (before the distribution is written, which needs the URL's host), then
+//! the grants and SSM parameters (after, when the distribution's ARN and
+//! domain are known).
+
+use super::Engine;
+use super::report::{Kind, ResourceReport, Status, condition};
+use crate::api::{Cors, ProtectedFunctionUrlStatus, Protection};
+use crate::aws::AwsError;
+use crate::model::lambda::{DesiredUrlConfig, FunctionFound, PolicyStatement};
+use crate::model::names::{Owner, OwnerKind};
+use crate::model::ssm::DesiredParameter;
+use crate::plan::desired::DesiredUrl;
+use crate::plan::permissions::{self, StatementAction};
+use crate::plan::ssm::ParameterAction;
+use crate::plan::url::{UrlConfigAction, plan};
+
+/// Why a URL is not ready: a condition reason and a message naming the
+/// field or the AWS call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Problem {
+    pub reason: &'static str,
+    pub message: String,
+}
+
+impl Problem {
+    pub(super) fn aws(error: &AwsError) -> Problem {
+        Problem {
+            reason: "AwsError",
+            message: error.to_string(),
+        }
+    }
+}
+
+/// A URL after its first phase.
+#[derive(Debug, Clone)]
+pub(super) struct UrlState<'a> {
+    pub desired: &'a DesiredUrl,
+    pub function: Option<FunctionFound>,
+    pub function_url: Option<String>,
+    pub actions: Vec<String>,
+    pub problem: Option<Problem>,
+}
+
+impl UrlState<'_> {
+    /// The host CloudFront connects to, once the URL config exists.
+    pub fn host(&self) -> Option<String> {
+        self.function_url.as_ref().map(|u| {
+            u.trim_start_matches("https://")
+                .trim_end_matches('/')
+                .to_owned()
+        })
+    }
+}
+
+/// Finds the function and makes its URL config match (on `AWS_IAM`).
+pub(super) async fn ensure_config<'a>(engine: &Engine, desired: &'a DesiredUrl) -> UrlState<'a> {
+    let mut state = UrlState {
+        desired,
+        function: None,
+        function_url: None,
+        actions: Vec::new(),
+        problem: None,
+    };
+    let function = &desired.spec.function;
+    let lambda = engine.aws.lambda(&function.region);
+    let qualifier = function.qualifier.as_deref();
+    let found = match lambda.get_function(&function.name, qualifier).await {
+        Ok(Some(found)) => found,
+        Ok(None) => {
+            let what = match qualifier {
+                Some(alias) => format!("function {} (alias {alias})", function.name),
+                None => format!("function {}", function.name),
+            };
+            state.problem = Some(Problem {
+                reason: "FunctionNotFound",
+                message: format!(
+                    "spec.function.name: {what} does not exist in {}",
+                    function.region
+                ),
+            });
+            return state;
+        }
+        Err(error) => {
+            state.problem = Some(Problem::aws(&error));
+            return state;
+        }
+    };
+    state.function = Some(found);
+
+    // `cors: {}` configures nothing, and Lambda reads it back as no CORS.
+    let wanted = DesiredUrlConfig {
+        invoke_mode: desired.spec.invoke_mode,
+        cors: desired.spec.cors.clone().filter(|c| c != &Cors::default()),
+    };
+    let observed = match lambda.get_url_config(&function.name, qualifier).await {
+        Ok(observed) => observed,
+        Err(error) => {
+            state.problem = Some(Problem::aws(&error));
+            return state;
+        }
+    };
+    let result = match plan(observed.as_ref(), &wanted) {
+        UrlConfigAction::Keep => {
+            state.function_url = observed.map(|o| o.function_url);
+            return state;
+        }
+        UrlConfigAction::Create => {
+            state
+                .actions
+                .push("create function URL config (AWS_IAM)".to_owned());
+            if !engine.applies() {
+                state.function_url = Some(format!(
+                    "https://(new URL of {}).lambda-url.{}.on.aws/",
+                    function.name, function.region
+                ));
+                return state;
+            }
+            match lambda
+                .create_url_config(&function.name, qualifier, &wanted)
+                .await
+            {
+                Err(error) if error.is_conflict() => {
+                    lambda
+                        .update_url_config(&function.name, qualifier, &wanted)
+                        .await
+                }
+                other => other,
+            }
+        }
+        UrlConfigAction::Update {
+            switches_from_none,
+            changes,
+        } => {
+            if switches_from_none {
+                state.actions.push(
+                    "switch function URL auth from NONE to AWS_IAM: it was open to the internet"
+                        .to_owned(),
+                );
+            }
+            let details: Vec<String> = changes.iter().map(ToString::to_string).collect();
+            state.actions.push(format!(
+                "update function URL config ({})",
+                details.join(", ")
+            ));
+            if !engine.applies() {
+                state.function_url = observed.map(|o| o.function_url);
+                return state;
+            }
+            lambda
+                .update_url_config(&function.name, qualifier, &wanted)
+                .await
+        }
+    };
+    match result {
+        Ok(config) => state.function_url = Some(config.function_url),
+        Err(error) => state.problem = Some(Problem::aws(&error)),
+    }
+    state
+}
+
+/// The resource-policy grants, once the distribution's ARN is known. Under
+/// `EdgeSigner` the signer role's identity policy is the grant, and the
+/// function's policy is read only when `had_origin_access` says an earlier
+/// `OriginAccessControl` configuration may have left grants to remove.
+pub(super) async fn ensure_grants(
+    engine: &Engine,
+    state: &mut UrlState<'_>,
+    protection: Protection,
+    distribution_arn: &str,
+    had_origin_access: bool,
+) {
+    if protection == Protection::EdgeSigner && !had_origin_access {
+        return;
+    }
+    let desired = state.desired;
+    let spec_function = &desired.spec.function;
+    let owner = &desired.owner;
+    let lambda = engine.aws.lambda(&spec_function.region);
+    let qualifier = spec_function.qualifier.as_deref();
+
+    let managed = [owner.statement_id("url"), owner.statement_id("invoke")];
+    let wanted: Vec<PolicyStatement> = match protection {
+        Protection::OriginAccessControl => permissions::origin_access_statements(
+            managed[0].clone(),
+            managed[1].clone(),
+            distribution_arn,
+        )
+        .into(),
+        Protection::EdgeSigner => Vec::new(),
+    };
+    let observed = match lambda.get_policy(&spec_function.name, qualifier).await {
+        Ok(observed) => observed,
+        Err(error) => {
+            state.problem = Some(Problem::aws(&error));
+            return;
+        }
+    };
+    for action in permissions::plan(&wanted, &observed, &managed) {
+        let result = match &action {
+            StatementAction::Add(statement) => {
+                state.actions.push(format!(
+                    "grant {} to {} ({})",
+                    statement.action, statement.principal, statement.sid
+                ));
+                if engine.applies() {
+                    lambda
+                        .add_permission(&spec_function.name, qualifier, statement)
+                        .await
+                } else {
+                    Ok(())
+                }
+            }
+            StatementAction::Replace(statement) => {
+                state
+                    .actions
+                    .push(format!("repair drifted grant {}", statement.sid));
+                if engine.applies() {
+                    match lambda
+                        .remove_permission(&spec_function.name, qualifier, &statement.sid)
+                        .await
+                    {
+                        Ok(()) => {
+                            lambda
+                                .add_permission(&spec_function.name, qualifier, statement)
+                                .await
+                        }
+                        Err(error) => Err(error),
+                    }
+                } else {
+                    Ok(())
+                }
+            }
+            StatementAction::Remove(sid) => {
+                state
+                    .actions
+                    .push(format!("remove grant {sid}, no longer needed"));
+                if engine.applies() {
+                    lambda
+                        .remove_permission(&spec_function.name, qualifier, sid)
+                        .await
+                } else {
+                    Ok(())
+                }
+            }
+        };
+        if let Err(error) = result {
+            state.problem = Some(Problem::aws(&error));
+            return;
+        }
+    }
+}
+
+/// The URL's two SSM parameters (function URL and ARN), once it has both.
+pub(super) fn parameters(state: &UrlState<'_>) -> Vec<DesiredParameter> {
+    let (Some(function), Some(function_url)) = (&state.function, &state.function_url) else {
+        return Vec::new();
+    };
+    let desired = state.desired;
+    let tag = desired.owner.tag_value(OwnerKind::ProtectedFunctionUrl);
+    let region = &desired.spec.ssm_export.region;
+    let (url_name, arn_name) = &desired.parameter_names;
+    vec![
+        DesiredParameter {
+            region: region.clone(),
+            name: url_name.clone(),
+            value: function_url.clone(),
+            owner: tag.clone(),
+        },
+        DesiredParameter {
+            region: region.clone(),
+            name: arn_name.clone(),
+            value: function.target_arn.clone(),
+            owner: tag,
+        },
+    ]
+}
+
+/// What writing parameters did, attributed to each parameter's owner tag.
+#[derive(Debug, Default)]
+pub(super) struct ParameterOutcome {
+    pub actions: Vec<(String, String)>,
+    pub problems: Vec<(String, Problem)>,
+}
+
+/// Writes the parameters that are missing or hold another value, one
+/// batched read per region; a parameter with another owner is never
+/// overwritten.
+pub(super) async fn ensure_parameters(
+    engine: &Engine,
+    parameters: &[DesiredParameter],
+) -> ParameterOutcome {
+    let mut outcome = ParameterOutcome::default();
+    let mut regions: Vec<&str> = parameters.iter().map(|p| p.region.as_str()).collect();
+    regions.sort_unstable();
+    regions.dedup();
+    for region in regions {
+        let in_region: Vec<DesiredParameter> = parameters
+            .iter()
+            .filter(|p| p.region == region)
+            .cloned()
+            .collect();
+        let ssm = engine.aws.ssm(region);
+        let names: Vec<String> = in_region.iter().map(|p| p.name.clone()).collect();
+        let observed = match ssm.get_parameters(&names).await {
+            Ok(observed) => observed,
+            Err(error) => {
+                outcome.problems.extend(
+                    in_region
+                        .iter()
+                        .map(|p| (p.owner.clone(), Problem::aws(&error))),
+                );
+                continue;
+            }
+        };
+        for action in crate::plan::ssm::plan(&in_region, &observed) {
+            let (parameter, description, overwrite) = match action {
+                ParameterAction::Create(parameter) => {
+                    let description = format!("write SSM parameter {} in {region}", parameter.name);
+                    (parameter, description, false)
+                }
+                ParameterAction::Overwrite { parameter, before } => {
+                    let description =
+                        format!("repair SSM parameter {} (was {before:?})", parameter.name);
+                    (parameter, description, true)
+                }
+            };
+            outcome.actions.push((parameter.owner.clone(), description));
+            if !engine.applies() {
+                continue;
+            }
+            let result = if overwrite {
+                overwrite_owned(engine, &parameter).await
+            } else {
+                match ssm.create_parameter(&parameter).await {
+                    Err(error) if error.is_conflict() => overwrite_owned(engine, &parameter).await,
+                    other => other.map_err(|e| Problem::aws(&e)),
+                }
+            };
+            if let Err(problem) = result {
+                outcome.problems.push((parameter.owner.clone(), problem));
+            }
+        }
+    }
+    outcome
+}
+
+async fn overwrite_owned(engine: &Engine, parameter: &DesiredParameter) -> Result<(), Problem> {
+    let ssm = engine.aws.ssm(&parameter.region);
+    let owner = ssm
+        .owner_of(&parameter.name)
+        .await
+        .map_err(|e| Problem::aws(&e))?;
+    if owner.as_deref() != Some(parameter.owner.as_str()) {
+        return Err(Problem {
+            reason: "NotOwned",
+            message: format!(
+                "SSM parameter {} exists and is owned by {}: urlguard leaves it alone; choose another name in ssmExport",
+                parameter.name,
+                owner.unwrap_or_else(|| "(no owner tag)".to_owned())
+            ),
+        });
+    }
+    ssm.overwrite_parameter(parameter)
+        .await
+        .map_err(|e| Problem::aws(&e))
+}
+
+/// The report of a URL rejected before any AWS call.
+pub(super) fn rejected_report(owner: &Owner, reason: &str, message: &str) -> ResourceReport {
+    ResourceReport {
+        kind: Kind::ProtectedFunctionUrl,
+        namespace: owner.namespace.clone(),
+        name: owner.name.clone(),
+        ready: false,
+        status: Status::Url(ProtectedFunctionUrlStatus {
+            conditions: vec![condition("Ready", false, reason, message)],
+            ..ProtectedFunctionUrlStatus::default()
+        }),
+        actions: Vec::new(),
+        changes: Vec::new(),
+    }
+}

@@ -1,0 +1,88 @@
+//! `aws-emulator`: the test-only AWS front door of urlguard's test bed (never
+//! shipped). The AWS SDK reaches every service through it with
+//! `AWS_ENDPOINT_URL`; it routes by the SigV4 credential scope's service:
+//!
+//! - CloudFront is emulated in-process, faithfully for what urlguard uses
+//!   (see [`cloudfront`](crate::cloudfront) — module docs list what is
+//!   emulated and what knowingly is not);
+//! - Lambda, SSM, IAM and STS go to moto (pinned 5.2.5), with moto's Lambda
+//!   gaps corrected in front of it and Lambda@Edge replica semantics added
+//!   (deleting a version CloudFront replicates is refused until a linger
+//!   after its last association left);
+//! - fault rules fail chosen calls with throttling, 500/503, or a lost
+//!   answer after the write; every call is counted per `service:Operation`
+//!   and the counts are served at `GET /__emulator/calls`.
+//!
+//! Run in-process with [`Emulator::start`], or as the `aws-emulator` binary.
+
+mod cloudfront;
+mod control;
+mod faults;
+mod ids;
+mod lambda;
+mod ledger;
+mod replicas;
+mod reply;
+mod route;
+mod server;
+mod upstream;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+pub use control::{CONTROL_PREFIX, ControlClient, ControlError};
+pub use faults::{FaultKind, FaultRule, FaultRuleError, RuleReport};
+pub use ledger::{CallRecord, CallReport};
+pub use server::{Emulator, EmulatorHandle};
+
+/// The account moto answers for, and the one CloudFront ARNs carry.
+pub const ACCOUNT_ID: &str = "123456789012";
+
+/// How long a new or updated distribution stays `InProgress` by default.
+pub const DEFAULT_DEPLOY_TIME: Duration = Duration::from_secs(1);
+/// How long Lambda@Edge replicas outlive their last association by default.
+pub const DEFAULT_REPLICA_LINGER: Duration = Duration::from_secs(5);
+
+/// How to start the emulator.
+#[derive(Debug, Clone)]
+pub struct EmulatorConfig {
+    /// Where to listen; port 0 picks a free one.
+    pub listen: SocketAddr,
+    /// moto's base URL, `http://127.0.0.1:PORT`.
+    pub moto_endpoint: String,
+    /// A distribution is `InProgress` for this long after each create or
+    /// update, then `Deployed`.
+    pub deploy_time: Duration,
+    /// A Lambda@Edge version (and its function) cannot be deleted until this
+    /// long after its last association left every distribution.
+    pub replica_linger: Duration,
+    /// Fault rules in force from the first call.
+    pub faults: Vec<FaultRule>,
+}
+
+impl EmulatorConfig {
+    /// Loopback on a free port, the default deploy time and replica linger,
+    /// no faults.
+    pub fn new(moto_endpoint: &str) -> EmulatorConfig {
+        EmulatorConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            moto_endpoint: moto_endpoint.to_owned(),
+            deploy_time: DEFAULT_DEPLOY_TIME,
+            replica_linger: DEFAULT_REPLICA_LINGER,
+            faults: Vec::new(),
+        }
+    }
+}
+
+/// The emulator could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("binding {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Fault(#[from] FaultRuleError),
+}

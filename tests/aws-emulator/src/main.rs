@@ -1,0 +1,124 @@
+//! The `aws-emulator` binary (test-only, never shipped): a thin CLI over the
+//! library. Prints `listening on http://ADDR` as its first stdout line, then
+//! serves until SIGTERM or SIGINT. Logs every call and injected fault to
+//! stderr (`RUST_LOG`-style levels are not parsed; use `--quiet` to log
+//! warnings only).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use aws_emulator::{Emulator, EmulatorConfig, FaultRule};
+use clap::Parser;
+use std::io::Write;
+
+/// CloudFront emulated in-process; Lambda, SSM, IAM and STS forwarded to
+/// moto with its gaps corrected; fault injection; wire counts at
+/// GET /__emulator/calls.
+#[derive(Debug, Parser)]
+#[command(name = "aws-emulator", version)]
+struct Cli {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    listen: SocketAddr,
+    /// moto's base URL, e.g. http://127.0.0.1:5000.
+    #[arg(long)]
+    moto: String,
+    /// Seconds a distribution stays InProgress after a create or update.
+    #[arg(long, default_value_t = aws_emulator::DEFAULT_DEPLOY_TIME.as_secs_f64())]
+    deploy_seconds: f64,
+    /// Seconds a Lambda@Edge version stays undeletable after its last
+    /// association left.
+    #[arg(long, default_value_t = aws_emulator::DEFAULT_REPLICA_LINGER.as_secs_f64())]
+    replica_linger_seconds: f64,
+    /// A fault rule, SERVICE:OPERATION:KIND:count=N or
+    /// SERVICE:OPERATION:KIND:fraction=F[:seed=S][:count=N]; KIND is
+    /// throttle, http500, http503 or drop_after_write. Repeatable.
+    #[arg(long = "fault", value_name = "RULE")]
+    faults: Vec<String>,
+    /// A JSON file of fault rules (an array, or {"rules": [...]}).
+    #[arg(long, value_name = "PATH")]
+    faults_file: Option<PathBuf>,
+    /// Log warnings (injected faults) only, not every call.
+    #[arg(long)]
+    quiet: bool,
+}
+
+fn seconds(value: f64, flag: &str) -> Result<Duration, String> {
+    Duration::try_from_secs_f64(value).map_err(|e| format!("--{flag} {value}: {e}"))
+}
+
+fn config(cli: &Cli) -> Result<EmulatorConfig, String> {
+    let mut faults = Vec::new();
+    if let Some(path) = &cli.faults_file {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("reading {}: {e}", path.display()))?;
+        faults.extend(
+            FaultRule::list_from_json(&text).map_err(|e| format!("{}: {e}", path.display()))?,
+        );
+    }
+    for spec in &cli.faults {
+        faults.push(spec.parse::<FaultRule>().map_err(|e| e.to_string())?);
+    }
+    Ok(EmulatorConfig {
+        listen: cli.listen,
+        moto_endpoint: cli.moto.clone(),
+        deploy_time: seconds(cli.deploy_seconds, "deploy-seconds")?,
+        replica_linger: seconds(cli.replica_linger_seconds, "replica-linger-seconds")?,
+        faults,
+    })
+}
+
+async fn stop_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate => {}
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(if cli.quiet {
+            tracing::Level::WARN
+        } else {
+            tracing::Level::INFO
+        })
+        .with_target(false)
+        .init();
+    let config = match config(&cli) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("aws-emulator: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let handle = match Emulator::start(config).await {
+        Ok(handle) => handle,
+        Err(e) => {
+            eprintln!("aws-emulator: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut stdout = std::io::stdout();
+    if writeln!(stdout, "listening on {}", handle.endpoint())
+        .and_then(|()| stdout.flush())
+        .is_err()
+    {
+        return ExitCode::FAILURE;
+    }
+    stop_signal().await;
+    handle.shutdown().await;
+    ExitCode::SUCCESS
+}

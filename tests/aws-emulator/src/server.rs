@@ -1,0 +1,261 @@
+//! The front door: a hyper HTTP/1.1 server on loopback that takes every SDK
+//! request, identifies `service:Operation` from the SigV4 scope, applies the
+//! fault rules, and answers — CloudFront in-process, Lambda through its
+//! corrections, everything else (SSM, IAM, STS, ...) relayed from moto
+//! verbatim. Every call and every injected fault is recorded in the ledger
+//! and logged with `tracing`. Paths under `/__emulator/` are the control
+//! endpoints, never forwarded.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Request, Response, StatusCode, request::Parts};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::{JoinHandle, JoinSet};
+use tracing::{debug, info, warn};
+
+use crate::cloudfront::CloudFront;
+use crate::control::{self, CONTROL_PREFIX};
+use crate::faults::{FaultBook, FaultKind, FaultRule, FaultRuleError, fault_reply};
+use crate::ids::{Ids, lock};
+use crate::lambda::{self, LambdaFixes};
+use crate::ledger::{CallRecord, CallReport, Ledger};
+use crate::reply::Reply;
+use crate::route::Call;
+use crate::upstream::{Upstream, UpstreamError};
+use crate::{EmulatorConfig, Error};
+
+/// Everything the connections share.
+pub(crate) struct Shared {
+    pub ids: Ids,
+    pub upstream: Upstream,
+    pub cloudfront: CloudFront,
+    pub lambda: LambdaFixes,
+    pub faults: Mutex<FaultBook>,
+    pub ledger: Mutex<Ledger>,
+}
+
+impl Shared {
+    pub(crate) fn report(&self) -> CallReport {
+        let rules = lock(&self.faults).report();
+        lock(&self.ledger).report(rules)
+    }
+}
+
+/// The emulator, started in the calling tokio runtime.
+pub struct Emulator;
+
+impl Emulator {
+    /// Binds `config.listen` and serves until the handle is shut down or
+    /// dropped (or the runtime ends).
+    pub async fn start(config: EmulatorConfig) -> Result<EmulatorHandle, Error> {
+        for rule in &config.faults {
+            rule.validate()?;
+        }
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| Error::Bind {
+                addr: config.listen,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| Error::Bind {
+            addr: config.listen,
+            source,
+        })?;
+        let shared = Arc::new(Shared {
+            ids: Ids::from_clock(),
+            upstream: Upstream::new(&config.moto_endpoint),
+            cloudfront: CloudFront::new(config.deploy_time, config.replica_linger),
+            lambda: LambdaFixes::default(),
+            faults: Mutex::new(FaultBook::new(config.faults.clone())),
+            ledger: Mutex::new(Ledger::default()),
+        });
+        let (stop, stopped) = oneshot::channel();
+        let task = tokio::spawn(accept_loop(listener, Arc::clone(&shared), stopped));
+        info!(
+            %addr,
+            moto = %config.moto_endpoint,
+            deploy_seconds = config.deploy_time.as_secs_f64(),
+            replica_linger_seconds = config.replica_linger.as_secs_f64(),
+            faults = config.faults.len(),
+            "aws-emulator listening"
+        );
+        Ok(EmulatorHandle {
+            addr,
+            shared,
+            stop: Some(stop),
+            task: Some(task),
+        })
+    }
+}
+
+/// A running emulator. Dropping it stops the server (open connections
+/// are closed); `shutdown` also waits for that.
+pub struct EmulatorHandle {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl EmulatorHandle {
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://ADDR`, the value for `AWS_ENDPOINT_URL`.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The ledger, as `GET /__emulator/calls` reports it.
+    pub fn calls(&self) -> CallReport {
+        self.shared.report()
+    }
+
+    /// Replaces the fault rules.
+    pub fn set_faults(&self, rules: Vec<FaultRule>) -> Result<(), FaultRuleError> {
+        for rule in &rules {
+            rule.validate()?;
+        }
+        lock(&self.shared.faults).replace(rules);
+        Ok(())
+    }
+
+    /// Removes every fault rule.
+    pub fn clear_faults(&self) {
+        lock(&self.shared.faults).replace(Vec::new());
+    }
+
+    /// Stops accepting, closes open connections, and waits for the server.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for EmulatorHandle {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    mut stopped: oneshot::Receiver<()>,
+) {
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            _ = &mut stopped => break,
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            accepted = listener.accept() => match accepted {
+                Ok((stream, peer)) => {
+                    let shared = Arc::clone(&shared);
+                    connections.spawn(async move {
+                        let service = service_fn(move |request| {
+                            let shared = Arc::clone(&shared);
+                            async move { serve(&shared, request).await }
+                        });
+                        if let Err(e) = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await {
+                            debug!(%peer, error = %e, "connection ended");
+                        }
+                    });
+                }
+                Err(e) => {
+                    warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            },
+        }
+    }
+    info!("aws-emulator stopped");
+}
+
+/// The answer is lost on purpose: hyper closes the connection without a
+/// response when the service fails.
+#[derive(Debug, thiserror::Error)]
+#[error("answer dropped after the write (fault rule drop_after_write)")]
+pub(crate) struct AnswerDropped;
+
+async fn serve(
+    shared: &Shared,
+    request: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, AnswerDropped> {
+    let (parts, incoming) = request.into_parts();
+    let body = match incoming.collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) => {
+            return Ok(Reply::text(
+                StatusCode::BAD_REQUEST,
+                format!("reading the request body: {e}"),
+            )
+            .into_response());
+        }
+    };
+    if parts.uri.path().starts_with(CONTROL_PREFIX) {
+        return Ok(control::handle(shared, &parts, &body).into_response());
+    }
+    let call = Call::identify(&parts, &body);
+    let key = call.key();
+    let record = |status: Option<u16>, fault: Option<FaultKind>| CallRecord {
+        seq: 0,
+        call: key.clone(),
+        method: parts.method.to_string(),
+        path: parts.uri.path().to_owned(),
+        status,
+        fault: fault.map(|k| k.as_str().to_owned()),
+    };
+    let fault = lock(&shared.faults).decide(&call.service, &call.operation);
+    if let Some((rule, kind)) = fault.filter(|(_, kind)| *kind != FaultKind::DropAfterWrite) {
+        let reply = fault_reply(&call.service, kind, &shared.ids);
+        warn!(call = %key, rule, fault = kind.as_str(), status = reply.status.as_u16(), "injected fault");
+        lock(&shared.ledger).record(record(Some(reply.status.as_u16()), Some(kind)));
+        return Ok(reply.into_response());
+    }
+    let reply = dispatch(shared, &call, &parts, body).await;
+    if let Some((rule, kind)) = fault {
+        warn!(call = %key, rule, fault = kind.as_str(), status = reply.status.as_u16(), "injected fault: did the work, dropping the answer");
+        lock(&shared.ledger).record(record(None, Some(kind)));
+        return Err(AnswerDropped);
+    }
+    info!(call = %key, region = %call.region, method = %parts.method, path = %parts.uri.path(), status = reply.status.as_u16(), "call");
+    lock(&shared.ledger).record(record(Some(reply.status.as_u16()), None));
+    Ok(reply.into_response())
+}
+
+async fn dispatch(shared: &Shared, call: &Call, parts: &Parts, body: Bytes) -> Reply {
+    let relayed: Result<Reply, UpstreamError> = match call.service.as_str() {
+        "cloudfront" => {
+            return shared
+                .cloudfront
+                .handle(parts, &body, &shared.upstream, &shared.ids)
+                .await;
+        }
+        "lambda" => lambda::handle(shared, call, parts, body).await,
+        _ => shared.upstream.forward(parts, body).await,
+    };
+    relayed.unwrap_or_else(|e| {
+        warn!(call = %call.key(), error = %e, "moto unreachable");
+        Reply::text(
+            StatusCode::BAD_GATEWAY,
+            format!("aws-emulator could not reach moto: {e}"),
+        )
+    })
+}

@@ -1,0 +1,2040 @@
+//! The AWS test bed's front door, `aws-emulator`, through the AWS SDK for
+//! Rust: each test names the AWS behaviour it reproduces. CloudFront is the
+//! emulator's own; Lambda, SSM, IAM and STS are moto behind it, with moto's
+//! Lambda gaps corrected and Lambda@Edge replicas emulated; fault rules and
+//! wire counts go through the control endpoints.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use aws_config::SdkConfig;
+use aws_emulator::{FaultKind, FaultRule};
+use aws_sdk_cloudfront::error::ProvideErrorMetadata;
+use aws_sdk_cloudfront::types::{
+    Aliases, AllowedMethods, CacheBehavior, CacheBehaviors, CachedMethods, CustomErrorResponse,
+    CustomErrorResponses, CustomOriginConfig, DefaultCacheBehavior, DistributionConfig, EventType,
+    GeoRestriction, GeoRestrictionType, HttpVersion, LambdaFunctionAssociation,
+    LambdaFunctionAssociations, LoggingConfig, Method, MinimumProtocolVersion, Origin,
+    OriginAccessControlConfig, OriginAccessControlOriginTypes, OriginAccessControlSigningBehaviors,
+    OriginAccessControlSigningProtocols, OriginProtocolPolicy, OriginSslProtocols, Origins,
+    PriceClass, Restrictions, S3OriginConfig, SslProtocol, SslSupportMethod, ViewerCertificate,
+    ViewerProtocolPolicy,
+};
+use aws_sdk_lambda::primitives::Blob;
+use aws_sdk_lambda::types::{FunctionCode, FunctionUrlAuthType, InvokeMode, Runtime};
+use support::aws::{TestBed, TestBedOptions, tiny_zip};
+
+const CACHING_DISABLED: &str = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad";
+const CACHING_OPTIMIZED: &str = "658327ea-f89d-4fab-a63d-7e88639e58f6";
+const ALL_VIEWER_EXCEPT_HOST_HEADER: &str = "b689b0a8-53d0-40ab-baf2-68738e2966ac";
+
+// ---------------------------------------------------------------- helpers
+
+fn cloudfront(config: &SdkConfig) -> aws_sdk_cloudfront::Client {
+    aws_sdk_cloudfront::Client::new(config)
+}
+
+fn lambda(config: &SdkConfig) -> aws_sdk_lambda::Client {
+    aws_sdk_lambda::Client::new(config)
+}
+
+/// Same SDK config in another region.
+fn in_region(config: &SdkConfig, region: &'static str) -> SdkConfig {
+    config
+        .clone()
+        .into_builder()
+        .region(aws_config::Region::new(region))
+        .build()
+}
+
+/// An IAM role that these services may assume.
+async fn role_trusting(config: &SdkConfig, name: &str, services: &[&str]) -> String {
+    let principals = services
+        .iter()
+        .map(|s| format!("\"{s}\""))
+        .collect::<Vec<_>>()
+        .join(",");
+    let trust = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"Service":[{principals}]}},"Action":"sts:AssumeRole"}}]}}"#
+    );
+    aws_sdk_iam::Client::new(config)
+        .create_role()
+        .role_name(name)
+        .assume_role_policy_document(trust)
+        .send()
+        .await
+        .expect("CreateRole")
+        .role()
+        .map(|r| r.arn().to_owned())
+        .expect("the role's ARN")
+}
+
+/// An IAM role Lambda and Lambda@Edge may assume.
+async fn edge_role(config: &SdkConfig, name: &str) -> String {
+    role_trusting(
+        config,
+        name,
+        &["lambda.amazonaws.com", "edgelambda.amazonaws.com"],
+    )
+    .await
+}
+
+type CreateFunction =
+    aws_sdk_lambda::operation::create_function::builders::CreateFunctionFluentBuilder;
+
+/// A function in the config's region with this role, shaped by `customize`;
+/// returns its unqualified ARN.
+async fn function_with(
+    config: &SdkConfig,
+    name: &str,
+    role: &str,
+    customize: impl FnOnce(CreateFunction) -> CreateFunction,
+) -> String {
+    let request = lambda(config)
+        .create_function()
+        .function_name(name)
+        .runtime(Runtime::Nodejs24x)
+        .role(role)
+        .handler("index.handler")
+        .code(
+            FunctionCode::builder()
+                .zip_file(Blob::new(tiny_zip(
+                    "index.mjs",
+                    b"export const handler = async () => ({});\n",
+                )))
+                .build(),
+        );
+    customize(request)
+        .send()
+        .await
+        .expect("CreateFunction")
+        .function_arn()
+        .expect("the function's ARN")
+        .to_owned()
+}
+
+/// A function in the config's region (its edge-capable role created on the
+/// fly); returns its unqualified ARN.
+async fn function(config: &SdkConfig, name: &str) -> String {
+    let role = edge_role(config, &format!("{name}-role")).await;
+    function_with(config, name, &role, |f| f).await
+}
+
+/// Publishes a version: its qualified ARN.
+async fn publish(config: &SdkConfig, name: &str) -> String {
+    lambda(config)
+        .publish_version()
+        .function_name(name)
+        .send()
+        .await
+        .expect("PublishVersion")
+        .function_arn()
+        .expect("the version's ARN")
+        .to_owned()
+}
+
+/// A published version of a new function in the config's region: the
+/// version's qualified ARN.
+async fn function_version(config: &SdkConfig, name: &str) -> String {
+    function(config, name).await;
+    publish(config, name).await
+}
+
+async fn origin_access_control(config: &SdkConfig, name: &str) -> String {
+    cloudfront(config)
+        .create_origin_access_control()
+        .origin_access_control_config(oac_config(name))
+        .send()
+        .await
+        .expect("CreateOriginAccessControl")
+        .origin_access_control()
+        .map(|o| o.id().to_owned())
+        .expect("the OAC id")
+}
+
+fn oac_config(name: &str) -> OriginAccessControlConfig {
+    OriginAccessControlConfig::builder()
+        .name(name)
+        .description("lets the distribution in")
+        .signing_protocol(OriginAccessControlSigningProtocols::Sigv4)
+        .signing_behavior(OriginAccessControlSigningBehaviors::Always)
+        .origin_access_control_origin_type(OriginAccessControlOriginTypes::Lambda)
+        .build()
+        .expect("OAC config")
+}
+
+fn function_url_origin(id: &str, oac: Option<&str>) -> Origin {
+    let mut origin = Origin::builder()
+        .id(id)
+        .domain_name(format!("{id}.lambda-url.eu-west-1.on.aws"))
+        .origin_path("")
+        .connection_attempts(3)
+        .connection_timeout(10)
+        .custom_origin_config(
+            CustomOriginConfig::builder()
+                .http_port(80)
+                .https_port(443)
+                .origin_protocol_policy(OriginProtocolPolicy::HttpsOnly)
+                .origin_ssl_protocols(
+                    OriginSslProtocols::builder()
+                        .quantity(1)
+                        .items(SslProtocol::TlSv12)
+                        .build()
+                        .expect("ssl protocols"),
+                )
+                .origin_read_timeout(30)
+                .origin_keepalive_timeout(5)
+                .build()
+                .expect("custom origin"),
+        );
+    if let Some(oac) = oac {
+        origin = origin.origin_access_control_id(oac);
+    }
+    origin.build().expect("origin")
+}
+
+fn s3_origin(id: &str, oac: &str) -> Origin {
+    Origin::builder()
+        .id(id)
+        .domain_name("books-spa.s3.us-east-1.amazonaws.com")
+        .origin_path("")
+        .s3_origin_config(S3OriginConfig::builder().origin_access_identity("").build())
+        .origin_access_control_id(oac)
+        .build()
+        .expect("s3 origin")
+}
+
+fn lambda_associations(associations: &[(&str, EventType, bool)]) -> LambdaFunctionAssociations {
+    let items: Vec<LambdaFunctionAssociation> = associations
+        .iter()
+        .map(|(arn, event, include_body)| {
+            LambdaFunctionAssociation::builder()
+                .lambda_function_arn(*arn)
+                .event_type(event.clone())
+                .include_body(*include_body)
+                .build()
+                .expect("association")
+        })
+        .collect();
+    LambdaFunctionAssociations::builder()
+        .quantity(items.len() as i32)
+        .set_items(Some(items))
+        .build()
+        .expect("associations")
+}
+
+fn behavior(path: &str, target: &str, signer: Option<&str>) -> CacheBehavior {
+    let all = [
+        Method::Get,
+        Method::Head,
+        Method::Options,
+        Method::Put,
+        Method::Post,
+        Method::Patch,
+        Method::Delete,
+    ];
+    CacheBehavior::builder()
+        .path_pattern(path)
+        .target_origin_id(target)
+        .viewer_protocol_policy(ViewerProtocolPolicy::HttpsOnly)
+        .allowed_methods(
+            AllowedMethods::builder()
+                .quantity(7)
+                .set_items(Some(all.to_vec()))
+                .cached_methods(
+                    CachedMethods::builder()
+                        .quantity(2)
+                        .items(Method::Get)
+                        .items(Method::Head)
+                        .build()
+                        .expect("cached methods"),
+                )
+                .build()
+                .expect("allowed methods"),
+        )
+        .cache_policy_id(CACHING_DISABLED)
+        .origin_request_policy_id(ALL_VIEWER_EXCEPT_HOST_HEADER)
+        .compress(false)
+        .lambda_function_associations(match signer {
+            Some(arn) => lambda_associations(&[(arn, EventType::OriginRequest, true)]),
+            None => lambda_associations(&[]),
+        })
+        .build()
+        .expect("cache behavior")
+}
+
+fn default_behavior(target: &str) -> DefaultCacheBehavior {
+    DefaultCacheBehavior::builder()
+        .target_origin_id(target)
+        .viewer_protocol_policy(ViewerProtocolPolicy::RedirectToHttps)
+        .cache_policy_id(CACHING_OPTIMIZED)
+        .compress(true)
+        .build()
+        .expect("default behavior")
+}
+
+/// A minimal valid config: one function URL origin, default behavior to it,
+/// optionally the signer on a `/api/*` behavior.
+fn simple_config(
+    caller_reference: &str,
+    enabled: bool,
+    signer: Option<&str>,
+) -> DistributionConfig {
+    let mut config = DistributionConfig::builder()
+        .caller_reference(caller_reference)
+        .origins(
+            Origins::builder()
+                .quantity(1)
+                .items(function_url_origin("books", None))
+                .build()
+                .expect("origins"),
+        )
+        .default_cache_behavior(default_behavior("books"))
+        .comment("urlguard test")
+        .enabled(enabled);
+    if let Some(signer) = signer {
+        config = config.cache_behaviors(
+            CacheBehaviors::builder()
+                .quantity(1)
+                .items(behavior("/api/*", "books", Some(signer)))
+                .build()
+                .expect("behaviors"),
+        );
+    }
+    config.build().expect("distribution config")
+}
+
+/// Creates a distribution: `(id, etag)`.
+async fn create(config: &SdkConfig, distribution: DistributionConfig) -> (String, String) {
+    let out = cloudfront(config)
+        .create_distribution()
+        .distribution_config(distribution)
+        .send()
+        .await
+        .expect("CreateDistribution");
+    (
+        out.distribution().map(|d| d.id().to_owned()).expect("id"),
+        out.e_tag().expect("ETag").to_owned(),
+    )
+}
+
+async fn wait_until_deployed(config: &SdkConfig, id: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let status = cloudfront(config)
+            .get_distribution()
+            .id(id)
+            .send()
+            .await
+            .expect("GetDistribution")
+            .distribution()
+            .map(|d| d.status().to_owned())
+            .expect("status");
+        if status == "Deployed" {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{id} still {status}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+// ------------------------------------------------------------- CloudFront
+
+#[tokio::test]
+async fn distribution_config_round_trips_exactly_with_associations_oac_ids_and_error_responses() {
+    let bed = TestBed::start();
+    let config = bed.sdk_config().await;
+    let signer = function_version(&config, "urlguard-signer").await;
+    let s3_oac = origin_access_control(&config, "spa-oac").await;
+    let fn_oac = origin_access_control(&config, "books-oac").await;
+
+    let error_page = |code: i32| {
+        CustomErrorResponse::builder()
+            .error_code(code)
+            .response_page_path("/index.html")
+            .response_code("200")
+            .error_caching_min_ttl(10)
+            .build()
+            .expect("error response")
+    };
+    let sent = DistributionConfig::builder()
+        .caller_reference("urlguard/books/1")
+        .aliases(
+            Aliases::builder()
+                .quantity(1)
+                .items("books.example.com")
+                .build()
+                .expect("aliases"),
+        )
+        .default_root_object("index.html")
+        .origins(
+            Origins::builder()
+                .quantity(3)
+                .items(s3_origin("spa", &s3_oac))
+                .items(function_url_origin("get-books", None))
+                .items(function_url_origin("put-book", Some(&fn_oac)))
+                .build()
+                .expect("origins"),
+        )
+        .default_cache_behavior(default_behavior("spa"))
+        .cache_behaviors(
+            CacheBehaviors::builder()
+                .quantity(2)
+                .items(behavior("/api/books", "get-books", Some(&signer)))
+                .items(behavior("/api/book/*", "put-book", None))
+                .build()
+                .expect("behaviors"),
+        )
+        .custom_error_responses(
+            CustomErrorResponses::builder()
+                .quantity(2)
+                .items(error_page(403))
+                .items(error_page(404))
+                .build()
+                .expect("error responses"),
+        )
+        .comment("books & more <urlguard>")
+        .logging(
+            LoggingConfig::builder()
+                .enabled(true)
+                .include_cookies(false)
+                .bucket("books-logs.s3.amazonaws.com")
+                .prefix("cloudfront/")
+                .build(),
+        )
+        .price_class(PriceClass::PriceClass100)
+        .enabled(true)
+        .viewer_certificate(
+            ViewerCertificate::builder()
+                .acm_certificate_arn("arn:aws:acm:us-east-1:123456789012:certificate/abc")
+                .ssl_support_method(SslSupportMethod::SniOnly)
+                .minimum_protocol_version(MinimumProtocolVersion::TlSv122021)
+                .build(),
+        )
+        .restrictions(
+            Restrictions::builder()
+                .geo_restriction(
+                    GeoRestriction::builder()
+                        .restriction_type(GeoRestrictionType::None)
+                        .quantity(0)
+                        .build()
+                        .expect("geo"),
+                )
+                .build(),
+        )
+        .web_acl_id("")
+        .http_version(HttpVersion::Http2and3)
+        .is_ipv6_enabled(true)
+        .build()
+        .expect("distribution config");
+
+    let created = cloudfront(&config)
+        .create_distribution()
+        .distribution_config(sent.clone())
+        .send()
+        .await
+        .expect("CreateDistribution");
+    let distribution = created.distribution().expect("distribution");
+    let id = distribution.id().to_owned();
+    assert_eq!(distribution.distribution_config(), Some(&sent));
+    assert_eq!(distribution.status(), "InProgress");
+    assert_eq!(
+        distribution.domain_name(),
+        format!("{}.cloudfront.net", id.to_lowercase())
+    );
+    assert_eq!(
+        distribution.arn(),
+        format!("arn:aws:cloudfront::123456789012:distribution/{id}")
+    );
+    assert_eq!(
+        created.location(),
+        Some(format!("https://cloudfront.amazonaws.com/2020-05-31/distribution/{id}").as_str())
+    );
+    assert!(id.len() == 14 && id.starts_with('E'), "id {id}");
+
+    let read = cloudfront(&config)
+        .get_distribution_config()
+        .id(&id)
+        .send()
+        .await
+        .expect("GetDistributionConfig");
+    assert_eq!(
+        read.distribution_config(),
+        Some(&sent),
+        "GetDistributionConfig reads back what was sent"
+    );
+    assert_eq!(read.e_tag(), created.e_tag());
+
+    let got = cloudfront(&config)
+        .get_distribution()
+        .id(&id)
+        .send()
+        .await
+        .expect("GetDistribution");
+    assert_eq!(
+        got.distribution().and_then(|d| d.distribution_config()),
+        Some(&sent)
+    );
+
+    let list = cloudfront(&config)
+        .list_distributions()
+        .send()
+        .await
+        .expect("ListDistributions");
+    let summaries = list
+        .distribution_list()
+        .map(|l| l.items())
+        .unwrap_or_default();
+    assert_eq!(summaries.len(), 1);
+    let summary = &summaries[0];
+    assert_eq!(summary.id(), id);
+    assert_eq!(summary.origins(), sent.origins());
+    assert_eq!(summary.cache_behaviors(), sent.cache_behaviors());
+    assert_eq!(
+        summary.custom_error_responses(),
+        sent.custom_error_responses()
+    );
+    assert_eq!(summary.aliases(), sent.aliases());
+    assert_eq!(summary.comment(), sent.comment());
+    assert!(summary.enabled());
+    assert_eq!(summary.http_version(), &HttpVersion::Http2and3);
+}
+
+#[tokio::test]
+async fn every_change_gets_a_new_etag_and_a_stale_if_match_is_precondition_failed() {
+    let bed = TestBed::start();
+    let config = bed.sdk_config().await;
+    let (id, first_etag) = create(&config, simple_config("etag-test", true, None)).await;
+
+    let mut changed = simple_config("etag-test", true, None);
+    changed.comment = "changed".into();
+    let updated = cloudfront(&config)
+        .update_distribution()
+        .id(&id)
+        .if_match(&first_etag)
+        .distribution_config(changed.clone())
+        .send()
+        .await
+        .expect("UpdateDistribution with the current ETag");
+    let second_etag = updated.e_tag().expect("new ETag").to_owned();
+    assert_ne!(second_etag, first_etag, "an update gets a new ETag");
+    assert_eq!(
+        updated.distribution().and_then(|d| d.distribution_config()),
+        Some(&changed)
+    );
+
+    let stale = cloudfront(&config)
+        .update_distribution()
+        .id(&id)
+        .if_match(&first_etag)
+        .distribution_config(simple_config("etag-test", true, None))
+        .send()
+        .await
+        .expect_err("a stale If-Match");
+    assert_eq!(stale.raw_response().map(|r| r.status().as_u16()), Some(412));
+    assert!(stale.into_service_error().is_precondition_failed());
+
+    let stale_delete = cloudfront(&config)
+        .delete_distribution()
+        .id(&id)
+        .if_match(&first_etag)
+        .send()
+        .await
+        .expect_err("a stale If-Match on delete");
+    assert!(stale_delete.into_service_error().is_precondition_failed());
+
+    let current = cloudfront(&config)
+        .get_distribution_config()
+        .id(&id)
+        .send()
+        .await
+        .expect("GetDistributionConfig");
+    assert_eq!(current.e_tag(), Some(second_etag.as_str()));
+    assert_eq!(
+        current.distribution_config(),
+        Some(&changed),
+        "the refused update changed nothing"
+    );
+}
+
+#[tokio::test]
+async fn update_and_delete_without_if_match_are_invalid_if_match_version() {
+    let bed = TestBed::start();
+    let config = bed.sdk_config().await;
+    let (id, _) = create(&config, simple_config("no-if-match", true, None)).await;
+
+    let update = cloudfront(&config)
+        .update_distribution()
+        .id(&id)
+        .distribution_config(simple_config("no-if-match", false, None))
+        .send()
+        .await
+        .expect_err("no If-Match");
+    assert_eq!(
+        update.raw_response().map(|r| r.status().as_u16()),
+        Some(400)
+    );
+    assert!(update.into_service_error().is_invalid_if_match_version());
+
+    let delete = cloudfront(&config)
+        .delete_distribution()
+        .id(&id)
+        .send()
+        .await
+        .expect_err("no If-Match");
+    assert!(delete.into_service_error().is_invalid_if_match_version());
+}
+
+#[tokio::test]
+async fn a_reused_caller_reference_is_distribution_already_exists_naming_the_existing_id() {
+    let bed = TestBed::start();
+    let config = bed.sdk_config().await;
+    let (id, _) = create(&config, simple_config("urlguard/default/books", true, None)).await;
+
+    // Even an identical config: CloudFront refuses any reuse.
+    let again = cloudfront(&config)
+        .create_distribution()
+        .distribution_config(simple_config("urlguard/default/books", true, None))
+        .send()
+        .await
+        .expect_err("the same CallerReference");
+    assert_eq!(again.raw_response().map(|r| r.status().as_u16()), Some(409));
+    let err = again.into_service_error();
+    assert!(err.is_distribution_already_exists());
+    let message = err.message().expect("a message");
+    assert!(
+        message.ends_with(&format!("Already exists: {id}")),
+        "the message names the existing distribution: {message}"
+    );
+}
+
+#[tokio::test]
+async fn changing_the_caller_reference_in_an_update_is_illegal_update() {
+    let bed = TestBed::start();
+    let config = bed.sdk_config().await;
+    let (id, etag) = create(&config, simple_config("original-ref", true, None)).await;
+
+    let err = cloudfront(&config)
+        .update_distribution()
+        .id(&id)
+        .if_match(&etag)
+        .distribution_config(simple_config("another-ref", true, None))
+        .send()
+        .await
+        .expect_err("CallerReference is immutable");
+    assert!(err.into_service_error().is_illegal_update());
+}
+
+#[tokio::test]
+async fn a_distribution_is_in_progress_after_each_change_then_deployed() {
+    let bed = TestBed::start_with(TestBedOptions {
+        deploy_time: Duration::from_secs(1),
+        ..TestBedOptions::default()
+    });
+    let config = bed.sdk_config().await;
+    let (id, _) = create(&config, simple_config("deploy-test", true, None)).await;
+    let status = |out: &aws_sdk_cloudfront::operation::get_distribution::GetDistributionOutput| {
+        out.distribution()
+            .map(|d| d.status().to_owned())
+            .unwrap_or_default()
+    };
+    let now = cloudfront(&config)
+        .get_distribution()
+        .id(&id)
+        .send()
+        .await
+        .expect("Get");
+    assert_eq!(status(&now), "InProgress");
+    wait_until_deployed(&config, &id).await;
+
+    let etag = cloudfront(&config)
+        .get_distribution()
+        .id(&id)
+        .send()
+        .await
+        .expect("Get")
+        .e_tag()
+        .expect("ETag")
+        .to_owned();
+    let updated = cloudfront(&config)
+        .update_distribution()
+        .id(&id)
+        .if_match(etag)
+        .distribution_config(simple_config("deploy-test", false, None))
+        .send()
+        .await
+        .expect("Update");
+    assert_eq!(
+        updated.distribution().map(|d| d.status()),
+        Some("InProgress"),
+        "an update deploys again"
+    );
+    let summary_status = cloudfront(&config)
+        .list_distributions()
+        .send()
+        .await
+        .expect("List")
+        .distribution_list()
+        .map(|l| l.items()[0].status().to_owned());
+    assert_eq!(summary_status.as_deref(), Some("InProgress"));
+    wait_until_deployed(&config, &id).await;
+}
+
+#[tokio::test]
+async fn delete_is_refused_while_enabled_or_deploying_and_allowed_once_disabled_and_deployed() {
+    let bed = TestBed::start();
+    let config = bed.sdk_config().await;
+    let (id, etag) = create(&config, simple_config("delete-test", true, None)).await;
+    wait_until_deployed(&config, &id).await;
+
+    let enabled = cloudfront(&config)
+        .delete_distribution()
+        .id(&id)
+        .if_match(&etag)
+        .send()
+        .await
+        .expect_err("delete while enabled");
+    assert_eq!(
+        enabled.raw_response().map(|r| r.status().as_u16()),
+        Some(409)
+    );
+    assert!(enabled.into_service_error().is_distribution_not_disabled());
+
+    let disabled = cloudfront(&config)
+        .update_distribution()
+        .id(&id)
+        .if_match(&etag)
+        .distribution_config(simple_config("delete-test", false, None))
+        .send()
+        .await
+        .expect("disable");
+    let etag = disabled.e_tag().expect("ETag").to_owned();
+    let deploying = cloudfront(&config)
+        .delete_distribution()
+        .id(&id)
+        .if_match(&etag)
+        .send()
+        .await
+        .expect_err("delete while the disable deploys");
+    assert!(
+        deploying
+            .into_service_error()
+            .is_distribution_not_disabled()
+    );
+
+    wait_until_deployed(&config, &id).await;
+    cloudfront(&config)
+        .delete_distribution()
+        .id(&id)
+        .if_match(&etag)
+        .send()
+        .await
+        .expect("delete when disabled and deployed");
+
+    let gone = cloudfront(&config)
+        .get_distribution()
+        .id(&id)
+        .send()
+        .await
+        .expect_err("deleted");
+    assert_eq!(gone.raw_response().map(|r| r.status().as_u16()), Some(404));
+    assert!(gone.into_service_error().is_no_such_distribution());
+}
+
+#[tokio::test]
+async fn origin_access_controls_have_etags_unique_names_and_cannot_be_deleted_while_in_use() {
+    let bed = TestBed::start();
+    let config = bed.sdk_config().await;
+    let cf = cloudfront(&config);
+
+    let created = cf
+        .create_origin_access_control()
+        .origin_access_control_config(oac_config("books-oac"))
+        .send()
+        .await
+        .expect("CreateOriginAccessControl");
+    let oac_id = created
+        .origin_access_control()
+        .map(|o| o.id().to_owned())
+        .expect("id");
+    let etag = created.e_tag().expect("ETag").to_owned();
+    assert_eq!(
+        created
+            .origin_access_control()
+            .and_then(|o| o.origin_access_control_config()),
+        Some(&oac_config("books-oac"))
+    );
+
+    let duplicate = cf
+        .create_origin_access_control()
+        .origin_access_control_config(oac_config("books-oac"))
+        .send()
+        .await
+        .expect_err("same name");
+    assert!(
+        duplicate
+            .into_service_error()
+            .is_origin_access_control_already_exists()
+    );
+
+    let read = cf
+        .get_origin_access_control_config()
+        .id(&oac_id)
+        .send()
+        .await
+        .expect("GetConfig");
+    assert_eq!(
+        read.origin_access_control_config(),
+        Some(&oac_config("books-oac"))
+    );
+    assert_eq!(read.e_tag(), Some(etag.as_str()));
+
+    let mut renamed = oac_config("books-oac-2");
+    renamed.signing_behavior = OriginAccessControlSigningBehaviors::NoOverride;
+    let stale = cf
+        .update_origin_access_control()
+        .id(&oac_id)
+        .if_match("ESTALEETAG0000")
+        .origin_access_control_config(renamed.clone())
+        .send()
+        .await
+        .expect_err("stale");
+    assert!(stale.into_service_error().is_precondition_failed());
+    let updated = cf
+        .update_origin_access_control()
+        .id(&oac_id)
+        .if_match(&etag)
+        .origin_access_control_config(renamed.clone())
+        .send()
+        .await
+        .expect("UpdateOriginAccessControl");
+    let etag = updated.e_tag().expect("ETag").to_owned();
+    let list = cf.list_origin_access_controls().send().await.expect("List");
+    let items = list
+        .origin_access_control_list()
+        .map(|l| l.items())
+        .unwrap_or_default();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0].name(), "books-oac-2");
+    assert_eq!(
+        items[0].signing_behavior(),
+        &OriginAccessControlSigningBehaviors::NoOverride
+    );
+
+    // An origin naming an OAC that does not exist is refused.
+    let mut unknown = simple_config("unknown-oac", true, None);
+    unknown.origins = Some(
+        Origins::builder()
+            .quantity(1)
+            .items(function_url_origin("books", Some("ENOSUCHOAC0000")))
+            .build()
+            .expect("origins"),
+    );
+    let err = cf
+        .create_distribution()
+        .distribution_config(unknown)
+        .send()
+        .await
+        .expect_err("unknown OAC");
+    assert!(err.into_service_error().is_invalid_origin_access_control());
+
+    // In use by a distribution: cannot be deleted.
+    let mut with_oac = simple_config("uses-oac", false, None);
+    with_oac.origins = Some(
+        Origins::builder()
+            .quantity(1)
+            .items(function_url_origin("books", Some(&oac_id)))
+            .build()
+            .expect("origins"),
+    );
+    let (dist_id, dist_etag) = create(&config, with_oac).await;
+    let in_use = cf
+        .delete_origin_access_control()
+        .id(&oac_id)
+        .if_match(&etag)
+        .send()
+        .await
+        .expect_err("in use");
+    assert_eq!(
+        in_use.raw_response().map(|r| r.status().as_u16()),
+        Some(409)
+    );
+    assert!(
+        in_use
+            .into_service_error()
+            .is_origin_access_control_in_use()
+    );
+
+    // Once the distribution no longer names it, it can go.
+    let updated = cf
+        .update_distribution()
+        .id(&dist_id)
+        .if_match(&dist_etag)
+        .distribution_config(simple_config("uses-oac", false, None))
+        .send()
+        .await
+        .expect("drop the OAC from the origin");
+    assert!(updated.e_tag().is_some());
+    cf.delete_origin_access_control()
+        .id(&oac_id)
+        .if_match(&etag)
+        .send()
+        .await
+        .expect("DeleteOriginAccessControl");
+    let gone = cf
+        .get_origin_access_control()
+        .id(&oac_id)
+        .send()
+        .await
+        .expect_err("gone");
+    assert!(gone.into_service_error().is_no_such_origin_access_control());
+}
+
+#[tokio::test]
+async fn deleting_a_missing_origin_access_control_is_no_such_origin_access_control_not_a_500() {
+    let bed = TestBed::start();
+    let config = bed.sdk_config().await;
+    let err = cloudfront(&config)
+        .delete_origin_access_control()
+        .id("ENOSUCHOAC0000")
+        .if_match("E0000000000000")
+        .send()
+        .await
+        .expect_err("missing");
+    assert_eq!(err.raw_response().map(|r| r.status().as_u16()), Some(404));
+    assert!(err.into_service_error().is_no_such_origin_access_control());
+}
+
+#[tokio::test]
+async fn lambda_associations_must_name_an_existing_numbered_version_in_us_east_1() {
+    let bed = TestBed::start();
+    let config = bed.sdk_config().await;
+    let version = function_version(&config, "edge-signer").await;
+    let unqualified = version
+        .rsplit_once(':')
+        .map(|(f, _)| f.to_owned())
+        .expect("qualified");
+    lambda(&config)
+        .create_alias()
+        .function_name("edge-signer")
+        .name("live")
+        .function_version("1")
+        .send()
+        .await
+        .expect("CreateAlias");
+    let other_region = function_version(&in_region(&config, "eu-west-1"), "regional-signer").await;
+    assert!(other_region.contains(":eu-west-1:"), "{other_region}");
+
+    let refused = [
+        (
+            format!("{unqualified}:$LATEST"),
+            "specific function version",
+        ),
+        (format!("{unqualified}:live"), "specific function version"),
+        (unqualified.clone(), "specific function version"),
+        (other_region, "region 'us-east-1'"),
+        (format!("{unqualified}:7"), "cannot retrieve"),
+        (
+            "arn:aws:lambda:us-east-1:123456789012:function:no-such-function:1".to_owned(),
+            "cannot retrieve",
+        ),
+    ];
+    for (i, (arn, wording)) in refused.iter().enumerate() {
+        let err = cloudfront(&config)
+            .create_distribution()
+            .distribution_config(simple_config(&format!("assoc-{i}"), true, Some(arn)))
+            .send()
+            .await
+            .expect_err(arn);
+        assert_eq!(
+            err.raw_response().map(|r| r.status().as_u16()),
+            Some(400),
+            "{arn}"
+        );
+        let err = err.into_service_error();
+        assert!(
+            err.is_invalid_lambda_function_association(),
+            "{arn}: {err:?}"
+        );
+        let message = err.message().unwrap_or_default();
+        assert!(
+            message.contains(wording) && message.contains(arn.as_str()),
+            "{arn}: {message}"
+        );
+    }
+
+    let (id, _) = create(&config, simple_config("assoc-ok", true, Some(&version))).await;
+    let read = cloudfront(&config)
+        .get_distribution_config()
+        .id(&id)
+        .send()
+        .await
+        .expect("Get");
+    let behaviors = read
+        .distribution_config()
+        .and_then(|c| c.cache_behaviors())
+        .map(|b| b.items().to_vec())
+        .unwrap_or_default();
+    let associations = behaviors[0]
+        .lambda_function_associations()
+        .map(|a| a.items().to_vec())
+        .unwrap_or_default();
+    assert_eq!(associations.len(), 1);
+    assert_eq!(associations[0].lambda_function_arn(), version);
+    assert_eq!(associations[0].include_body(), Some(true));
+}
+
+#[tokio::test]
+async fn associated_functions_must_fit_lambda_at_edge_restrictions() {
+    use aws_sdk_lambda::types::{Architecture, Environment};
+    let bed = TestBed::start();
+    let config = bed.sdk_config().await;
+    let role = edge_role(&config, "edge-role").await;
+    let lambda_only = role_trusting(&config, "lambda-only-role", &["lambda.amazonaws.com"]).await;
+
+    function_with(&config, "with-env", &role, |f| {
+        f.environment(Environment::builder().variables("SECRET", "x").build())
+    })
+    .await;
+    function_with(&config, "slow", &role, |f| f.timeout(31)).await;
+    function_with(&config, "viewer-slow", &role, |f| f.timeout(6)).await;
+    function_with(&config, "arm", &role, |f| {
+        f.architectures(Architecture::Arm64)
+    })
+    .await;
+    function_with(&config, "lambda-only", &lambda_only, |f| f).await;
+    function_with(&config, "fits", &role, |f| f.timeout(30).memory_size(1024)).await;
+
+    let refused = |name: &'static str, event: EventType, wording: &'static str| {
+        let config = config.clone();
+        async move {
+            let version = publish(&config, name).await;
+            let mut distribution = simple_config(&format!("edge-{name}"), true, None);
+            distribution.default_cache_behavior = Some(
+                DefaultCacheBehavior::builder()
+                    .target_origin_id("books")
+                    .viewer_protocol_policy(ViewerProtocolPolicy::HttpsOnly)
+                    .cache_policy_id(CACHING_DISABLED)
+                    .lambda_function_associations(lambda_associations(&[(
+                        version.as_str(),
+                        event,
+                        false,
+                    )]))
+                    .build()
+                    .expect("behavior"),
+            );
+            let result = cloudfront(&config)
+                .create_distribution()
+                .distribution_config(distribution)
+                .send()
+                .await;
+            match (wording, result) {
+                ("", Ok(_)) => {}
+                ("", Err(e)) => panic!("{name}: refused: {:?}", e.into_service_error()),
+                (_, Ok(_)) => panic!("{name}: accepted"),
+                (_, Err(e)) => {
+                    let e = e.into_service_error();
+                    assert!(e.is_invalid_lambda_function_association(), "{name}: {e:?}");
+                    let message = e.message().unwrap_or_default();
+                    assert!(message.contains(wording), "{name}: {message}");
+                }
+            }
+        }
+    };
+    refused(
+        "with-env",
+        EventType::OriginRequest,
+        "environment variables",
+    )
+    .await;
+    refused("slow", EventType::OriginRequest, "30 seconds").await;
+    refused("viewer-slow", EventType::ViewerRequest, "5 seconds").await;
+    refused("arm", EventType::OriginRequest, "x86_64").await;
+    refused(
+        "lambda-only",
+        EventType::OriginRequest,
+        "edgelambda.amazonaws.com",
+    )
+    .await;
+    refused("fits", EventType::OriginRequest, "").await;
+}
+
+#[tokio::test]
+async fn more_than_75_cache_behaviors_or_100_origins_exceed_the_quotas() {
+    let bed = TestBed::start();
+    let config = bed.sdk_config().await;
+
+    let with_behaviors = |n: usize| {
+        let mut c = simple_config(&format!("behaviors-{n}"), true, None);
+        c.cache_behaviors = Some(
+            CacheBehaviors::builder()
+                .quantity(n as i32)
+                .set_items(Some(
+                    (0..n)
+                        .map(|i| behavior(&format!("/api/{i}/*"), "books", None))
+                        .collect(),
+                ))
+                .build()
+                .expect("behaviors"),
+        );
+        c
+    };
+    create(&config, with_behaviors(75)).await;
+    let err = cloudfront(&config)
+        .create_distribution()
+        .distribution_config(with_behaviors(76))
+        .send()
+        .await
+        .expect_err("76 behaviors");
+    assert!(err.into_service_error().is_too_many_cache_behaviors());
+
+    let with_origins = |n: usize| {
+        let mut c = simple_config(&format!("origins-{n}"), true, None);
+        c.origins = Some(
+            Origins::builder()
+                .quantity(n as i32)
+                .items(function_url_origin("books", None))
+                .set_items(Some(
+                    std::iter::once(function_url_origin("books", None))
+                        .chain((1..n).map(|i| function_url_origin(&format!("fn-{i}"), None)))
+                        .collect(),
+                ))
+                .build()
+                .expect("origins"),
+        );
+        c
+    };
+    create(&config, with_origins(100)).await;
+    let err = cloudfront(&config)
+        .create_distribution()
+        .distribution_config(with_origins(101))
+        .send()
+        .await
+        .expect_err("101 origins");
+    assert!(err.into_service_error().is_too_many_origins());
+}
+
+#[tokio::test]
+async fn tags_are_set_at_creation_listed_added_and_removed() {
+    use aws_sdk_cloudfront::types::{DistributionConfigWithTags, Tag, TagKeys, Tags};
+    let bed = TestBed::start();
+    let config = bed.sdk_config().await;
+    let cf = cloudfront(&config);
+    let tag = |k: &str, v: &str| Tag::builder().key(k).value(v).build().expect("tag");
+    let created = cf
+        .create_distribution_with_tags()
+        .distribution_config_with_tags(
+            DistributionConfigWithTags::builder()
+                .distribution_config(simple_config("tagged", true, None))
+                .tags(
+                    Tags::builder()
+                        .items(tag(
+                            "urlguard.io/owner",
+                            "urlguard/default/EdgeDistribution/books",
+                        ))
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CreateDistributionWithTags");
+    let arn = created
+        .distribution()
+        .map(|d| d.arn().to_owned())
+        .expect("ARN");
+    let tags_of = |arn: String| {
+        let cf = cf.clone();
+        async move {
+            cf.list_tags_for_resource()
+                .resource(arn)
+                .send()
+                .await
+                .expect("ListTagsForResource")
+                .tags()
+                .map(|t| t.items().to_vec())
+                .unwrap_or_default()
+        }
+    };
+    assert_eq!(
+        tags_of(arn.clone()).await,
+        [tag(
+            "urlguard.io/owner",
+            "urlguard/default/EdgeDistribution/books"
+        )]
+    );
+
+    cf.tag_resource()
+        .resource(&arn)
+        .tags(Tags::builder().items(tag("team", "books & co")).build())
+        .send()
+        .await
+        .expect("TagResource");
+    assert_eq!(tags_of(arn.clone()).await.len(), 2);
+    cf.untag_resource()
+        .resource(&arn)
+        .tag_keys(TagKeys::builder().items("urlguard.io/owner").build())
+        .send()
+        .await
+        .expect("UntagResource");
+    assert_eq!(tags_of(arn.clone()).await, [tag("team", "books & co")]);
+
+    let missing = cf
+        .list_tags_for_resource()
+        .resource("arn:aws:cloudfront::123456789012:distribution/ENOSUCH0000000")
+        .send()
+        .await
+        .expect_err("no such resource");
+    assert!(missing.into_service_error().is_no_such_resource());
+}
+
+// ------------------------------------------------------- Lambda@Edge replicas
+
+#[tokio::test]
+async fn a_replicated_edge_version_cannot_be_deleted_until_the_linger_after_its_last_association_left()
+ {
+    let linger = Duration::from_secs(2);
+    let bed = TestBed::start_with(TestBedOptions {
+        replica_linger: linger,
+        deploy_time: Duration::from_millis(200),
+        ..TestBedOptions::default()
+    });
+    let config = bed.sdk_config().await;
+    let version = function_version(&config, "urlguard-edge-signer").await;
+    let (first, first_etag) =
+        create(&config, simple_config("replicas-1", true, Some(&version))).await;
+    let (second, second_etag) =
+        create(&config, simple_config("replicas-2", true, Some(&version))).await;
+
+    let delete_version = || {
+        lambda(&config)
+            .delete_function()
+            .function_name("urlguard-edge-signer")
+            .qualifier("1")
+            .send()
+    };
+    let expected = format!(
+        "Lambda was unable to delete {version} because it is a replicated function. Please see our documentation for Deleting Lambda@Edge Functions and Replicas."
+    );
+    let err = delete_version().await.expect_err("associated");
+    assert_eq!(err.raw_response().map(|r| r.status().as_u16()), Some(400));
+    let err = err.into_service_error();
+    assert!(err.is_invalid_parameter_value_exception(), "{err:?}");
+    assert_eq!(err.message(), Some(expected.as_str()));
+    let whole = lambda(&config)
+        .delete_function()
+        .function_name(version.rsplit_once(':').map(|(f, _)| f).expect("qualified"))
+        .send()
+        .await
+        .expect_err("the whole function while a version is replicated");
+    assert!(
+        whole
+            .into_service_error()
+            .is_invalid_parameter_value_exception()
+    );
+
+    // Leaving one distribution is not enough: the other still associates it.
+    cloudfront(&config)
+        .update_distribution()
+        .id(&first)
+        .if_match(&first_etag)
+        .distribution_config(simple_config("replicas-1", true, None))
+        .send()
+        .await
+        .expect("drop the association from the first");
+    tokio::time::sleep(linger + Duration::from_millis(200)).await;
+    assert!(
+        delete_version().await.is_err(),
+        "still associated with the second"
+    );
+
+    // The last association leaves: replicas linger, then go.
+    cloudfront(&config)
+        .update_distribution()
+        .id(&second)
+        .if_match(&second_etag)
+        .distribution_config(simple_config("replicas-2", true, None))
+        .send()
+        .await
+        .expect("drop the association from the second");
+    let left = Instant::now();
+    let err = delete_version().await.expect_err("replicas linger");
+    assert_eq!(err.into_service_error().message(), Some(expected.as_str()));
+    while delete_version().await.is_err() {
+        assert!(
+            left.elapsed() < linger + Duration::from_secs(5),
+            "replicas never went"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(left.elapsed() >= linger, "deleted before the linger passed");
+    let versions = lambda(&config)
+        .list_versions_by_function()
+        .function_name("urlguard-edge-signer")
+        .send()
+        .await
+        .expect("ListVersionsByFunction");
+    assert!(versions.versions().iter().all(|v| v.version() != Some("1")));
+    lambda(&config)
+        .delete_function()
+        .function_name("urlguard-edge-signer")
+        .send()
+        .await
+        .expect("the function goes too");
+}
+
+// ------------------------------------------------------ Lambda gaps of moto
+
+#[tokio::test]
+async fn moto_alone_shows_the_lambda_gaps_the_emulator_corrects() {
+    // Against plain moto, to keep the corrections honest: if a moto upgrade
+    // closes a gap, this test says so.
+    let bed = TestBed::start();
+    let config = support::moto::sdk_config_for(&bed.moto.endpoint).await;
+    function(&config, "plain").await;
+    let l = lambda(&config);
+    l.create_function_url_config()
+        .function_name("plain")
+        .auth_type(FunctionUrlAuthType::AwsIam)
+        .send()
+        .await
+        .expect("create");
+    let read = l
+        .get_function_url_config()
+        .function_name("plain")
+        .send()
+        .await
+        .expect("get");
+    assert!(
+        !read.function_url().ends_with('/'),
+        "moto leaves out the URL's slash"
+    );
+    assert_ne!(
+        read.invoke_mode(),
+        Some(&InvokeMode::Buffered),
+        "moto reads back \"Buffered\""
+    );
+    l.create_function_url_config()
+        .function_name("plain")
+        .auth_type(FunctionUrlAuthType::None)
+        .send()
+        .await
+        .expect("moto accepts a second CreateFunctionUrlConfig");
+    l.update_function_url_config()
+        .function_name("plain")
+        .invoke_mode(InvokeMode::ResponseStream)
+        .send()
+        .await
+        .expect("update");
+    let read = l
+        .get_function_url_config()
+        .function_name("plain")
+        .send()
+        .await
+        .expect("get");
+    assert_ne!(
+        read.invoke_mode(),
+        Some(&InvokeMode::ResponseStream),
+        "moto ignores InvokeMode on update"
+    );
+    for _ in 0..2 {
+        l.add_permission()
+            .function_name("plain")
+            .statement_id("same-sid")
+            .action("lambda:InvokeFunctionUrl")
+            .principal("cloudfront.amazonaws.com")
+            .send()
+            .await
+            .expect("moto accepts a duplicate statement id");
+    }
+
+    l.add_permission()
+        .function_name("plain")
+        .statement_id("with-condition")
+        .action("lambda:InvokeFunctionUrl")
+        .principal("cloudfront.amazonaws.com")
+        .function_url_auth_type(FunctionUrlAuthType::AwsIam)
+        .send()
+        .await
+        .expect("AddPermission");
+    let policy = l
+        .get_policy()
+        .function_name("plain")
+        .send()
+        .await
+        .expect("GetPolicy");
+    assert!(
+        !policy
+            .policy()
+            .unwrap_or_default()
+            .contains("lambda:FunctionUrlAuthType"),
+        "moto drops the FunctionUrlAuthType condition"
+    );
+    use aws_sdk_lambda::types::Cors;
+    l.update_function_url_config()
+        .function_name("plain")
+        .cors(Cors::builder().allow_origins("https://a.example").build())
+        .send()
+        .await
+        .expect("set CORS");
+    let cleared = l
+        .update_function_url_config()
+        .function_name("plain")
+        .cors(Cors::builder().build())
+        .send()
+        .await
+        .expect("clear CORS");
+    assert!(cleared.cors().is_some(), "moto ignores an empty Cors");
+}
+
+#[tokio::test]
+async fn a_second_function_url_config_is_resource_conflict() {
+    let bed = TestBed::start();
+    let config = bed.sdk_config().await;
+    function(&config, "books-get").await;
+    let l = lambda(&config);
+    l.create_function_url_config()
+        .function_name("books-get")
+        .auth_type(FunctionUrlAuthType::AwsIam)
+        .send()
+        .await
+        .expect("first");
+    let err = l
+        .create_function_url_config()
+        .function_name("books-get")
+        .auth_type(FunctionUrlAuthType::None)
+        .send()
+        .await
+        .expect_err("second");
+    assert_eq!(err.raw_response().map(|r| r.status().as_u16()), Some(409));
+    assert!(err.into_service_error().is_resource_conflict_exception());
+    let read = l
+        .get_function_url_config()
+        .function_name("books-get")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(
+        read.auth_type(),
+        &FunctionUrlAuthType::AwsIam,
+        "the first config stands"
+    );
+}
+
+#[tokio::test]
+async fn invoke_mode_reads_back_as_declared_and_update_changes_it() {
+    let bed = TestBed::start();
+    let config = bed.sdk_config().await;
+    function(&config, "books-stream").await;
+    let l = lambda(&config);
+    let created = l
+        .create_function_url_config()
+        .function_name("books-stream")
+        .auth_type(FunctionUrlAuthType::AwsIam)
+        .send()
+        .await
+        .expect("create without InvokeMode");
+    assert_eq!(created.invoke_mode(), Some(&InvokeMode::Buffered));
+    let read = l
+        .get_function_url_config()
+        .function_name("books-stream")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(
+        read.invoke_mode(),
+        Some(&InvokeMode::Buffered),
+        "the default is BUFFERED"
+    );
+
+    let updated = l
+        .update_function_url_config()
+        .function_name("books-stream")
+        .invoke_mode(InvokeMode::ResponseStream)
+        .send()
+        .await
+        .expect("update");
+    assert_eq!(updated.invoke_mode(), Some(&InvokeMode::ResponseStream));
+    let read = l
+        .get_function_url_config()
+        .function_name("books-stream")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(read.invoke_mode(), Some(&InvokeMode::ResponseStream));
+    assert_eq!(read.auth_type(), &FunctionUrlAuthType::AwsIam);
+
+    // An update that does not name the mode keeps it.
+    l.update_function_url_config()
+        .function_name("books-stream")
+        .auth_type(FunctionUrlAuthType::None)
+        .send()
+        .await
+        .expect("update auth only");
+    let read = l
+        .get_function_url_config()
+        .function_name("books-stream")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(read.invoke_mode(), Some(&InvokeMode::ResponseStream));
+
+    // Deleted and created again with a declared mode.
+    l.delete_function_url_config()
+        .function_name("books-stream")
+        .send()
+        .await
+        .expect("delete");
+    let created = l
+        .create_function_url_config()
+        .function_name("books-stream")
+        .auth_type(FunctionUrlAuthType::AwsIam)
+        .invoke_mode(InvokeMode::ResponseStream)
+        .send()
+        .await
+        .expect("create with a mode");
+    assert_eq!(created.invoke_mode(), Some(&InvokeMode::ResponseStream));
+}
+
+#[tokio::test]
+async fn add_permission_with_an_existing_statement_id_is_resource_conflict() {
+    let bed = TestBed::start();
+    let config = bed.sdk_config().await;
+    function(&config, "books-put").await;
+    let add = |sid: &'static str| {
+        lambda(&config)
+            .add_permission()
+            .function_name("books-put")
+            .statement_id(sid)
+            .action("lambda:InvokeFunctionUrl")
+            .principal("cloudfront.amazonaws.com")
+            .send()
+    };
+    add("urlguard-oac-url").await.expect("first statement");
+    add("urlguard-oac-invoke")
+        .await
+        .expect("another statement id");
+    let err = add("urlguard-oac-url")
+        .await
+        .expect_err("duplicate statement id");
+    assert_eq!(err.raw_response().map(|r| r.status().as_u16()), Some(409));
+    let err = err.into_service_error();
+    assert!(err.is_resource_conflict_exception());
+    assert!(
+        err.message()
+            .is_some_and(|m| m.contains("(urlguard-oac-url) provided already exists"))
+    );
+    let policy = lambda(&config)
+        .get_policy()
+        .function_name("books-put")
+        .send()
+        .await
+        .expect("policy");
+    assert_eq!(
+        policy
+            .policy()
+            .map(|p| p.matches("urlguard-oac-url").count()),
+        Some(1)
+    );
+}
+
+#[tokio::test]
+async fn function_urls_end_with_a_slash_and_an_empty_cors_clears_it() {
+    let bed = TestBed::start();
+    let config = bed.sdk_config().await;
+    function(&config, "books-list").await;
+    let l = lambda(&config);
+    let created = l
+        .create_function_url_config()
+        .function_name("books-list")
+        .auth_type(FunctionUrlAuthType::AwsIam)
+        .send()
+        .await
+        .expect("create");
+    let url = created.function_url();
+    assert!(
+        url.starts_with("https://") && url.ends_with(".lambda-url.us-east-1.on.aws/"),
+        "{url}"
+    );
+    let read = l
+        .get_function_url_config()
+        .function_name("books-list")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(read.function_url(), url);
+
+    use aws_sdk_lambda::types::Cors;
+    let cors = Cors::builder()
+        .allow_origins("https://books.example.com")
+        .allow_methods("GET")
+        .max_age(300)
+        .build();
+    let with_cors = l
+        .update_function_url_config()
+        .function_name("books-list")
+        .cors(cors.clone())
+        .send()
+        .await
+        .expect("set CORS");
+    assert_eq!(with_cors.cors(), Some(&cors));
+    assert!(with_cors.function_url().ends_with('/'));
+    let cleared = l
+        .update_function_url_config()
+        .function_name("books-list")
+        .cors(Cors::builder().build())
+        .send()
+        .await
+        .expect("clear CORS");
+    assert_eq!(cleared.cors(), None);
+    let read = l
+        .get_function_url_config()
+        .function_name("books-list")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(read.cors(), None, "an empty Cors clears it");
+    l.update_function_url_config()
+        .function_name("books-list")
+        .cors(cors.clone())
+        .send()
+        .await
+        .expect("set CORS again");
+    let read = l
+        .get_function_url_config()
+        .function_name("books-list")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(read.cors(), Some(&cors));
+}
+
+#[tokio::test]
+async fn permissions_read_back_with_their_function_url_conditions() {
+    let bed = TestBed::start();
+    let config = bed.sdk_config().await;
+    function(&config, "books-list").await;
+    let l = lambda(&config);
+    let distribution = "arn:aws:cloudfront::123456789012:distribution/EDFDVBD6EXAMPLE";
+    l.add_permission()
+        .function_name("books-list")
+        .statement_id("urlguard-url")
+        .action("lambda:InvokeFunctionUrl")
+        .principal("cloudfront.amazonaws.com")
+        .source_arn(distribution)
+        .function_url_auth_type(FunctionUrlAuthType::AwsIam)
+        .send()
+        .await
+        .expect("AddPermission InvokeFunctionUrl");
+    let added = l
+        .add_permission()
+        .function_name("books-list")
+        .statement_id("urlguard-invoke")
+        .action("lambda:InvokeFunction")
+        .principal("210987654321")
+        .invoked_via_function_url(true)
+        .send()
+        .await
+        .expect("AddPermission InvokeFunction");
+    let statement: serde_json::Value =
+        serde_json::from_str(added.statement().expect("statement")).expect("JSON");
+    assert_eq!(
+        statement["Condition"],
+        serde_json::json!({"Bool": {"lambda:InvokedViaFunctionUrl": "true"}})
+    );
+
+    let policy = l
+        .get_policy()
+        .function_name("books-list")
+        .send()
+        .await
+        .expect("GetPolicy");
+    let policy: serde_json::Value =
+        serde_json::from_str(policy.policy().expect("policy")).expect("JSON");
+    let statements = policy["Statement"].as_array().expect("statements");
+    assert_eq!(
+        statements[0]["Condition"],
+        serde_json::json!({
+            "ArnLike": {"AWS:SourceArn": distribution},
+            "StringEquals": {"lambda:FunctionUrlAuthType": "AWS_IAM"}
+        })
+    );
+    assert_eq!(
+        statements[1]["Principal"],
+        serde_json::json!({"AWS": "arn:aws:iam::210987654321:root"})
+    );
+    assert!(statements.iter().all(
+        |s| s.get("FunctionUrlAuthType").is_none() && s.get("InvokedViaFunctionUrl").is_none()
+    ));
+}
+
+// ---------------------------------------------------------------- faults
+
+#[tokio::test]
+async fn throttling_uses_each_services_own_error_code_and_shape() {
+    use aws_sdk_sts::error::ProvideErrorMetadata as _;
+    let bed = TestBed::start();
+    let config = bed.sdk_config_without_retries().await;
+    bed.set_faults(&[
+        FaultRule::next("cloudfront", "ListDistributions", FaultKind::Throttle, 1),
+        FaultRule::next("lambda", "ListFunctions", FaultKind::Throttle, 1),
+        FaultRule::next("ssm", "DescribeParameters", FaultKind::Throttle, 1),
+        FaultRule::next("iam", "ListRoles", FaultKind::Throttle, 1),
+        FaultRule::next("sts", "GetCallerIdentity", FaultKind::Throttle, 1),
+    ]);
+    let status_and_code =
+        |status: Option<u16>, code: Option<&str>| (status, code.map(str::to_owned));
+
+    let e = cloudfront(&config)
+        .list_distributions()
+        .send()
+        .await
+        .expect_err("throttled");
+    let got = status_and_code(e.raw_response().map(|r| r.status().as_u16()), e.code());
+    assert_eq!(got, (Some(400), Some("Throttling".into())));
+
+    let e = lambda(&config)
+        .list_functions()
+        .send()
+        .await
+        .expect_err("throttled");
+    let got = status_and_code(e.raw_response().map(|r| r.status().as_u16()), e.code());
+    assert_eq!(got, (Some(429), Some("TooManyRequestsException".into())));
+    assert!(e.into_service_error().is_too_many_requests_exception());
+
+    let ssm = aws_sdk_ssm::Client::new(&config);
+    let e = ssm
+        .describe_parameters()
+        .send()
+        .await
+        .expect_err("throttled");
+    let got = status_and_code(e.raw_response().map(|r| r.status().as_u16()), e.code());
+    assert_eq!(got, (Some(400), Some("ThrottlingException".into())));
+
+    let iam = aws_sdk_iam::Client::new(&config);
+    let e = iam.list_roles().send().await.expect_err("throttled");
+    let got = status_and_code(e.raw_response().map(|r| r.status().as_u16()), e.code());
+    assert_eq!(got, (Some(400), Some("Throttling".into())));
+
+    let sts = aws_sdk_sts::Client::new(&config);
+    let e = sts
+        .get_caller_identity()
+        .send()
+        .await
+        .expect_err("throttled");
+    let got = status_and_code(e.raw_response().map(|r| r.status().as_u16()), e.code());
+    assert_eq!(got, (Some(400), Some("Throttling".into())));
+
+    // Each rule is spent: the next calls pass.
+    cloudfront(&config)
+        .list_distributions()
+        .send()
+        .await
+        .expect("after the fault");
+    lambda(&config)
+        .list_functions()
+        .send()
+        .await
+        .expect("after the fault");
+    ssm.describe_parameters()
+        .send()
+        .await
+        .expect("after the fault");
+    iam.list_roles().send().await.expect("after the fault");
+    sts.get_caller_identity()
+        .send()
+        .await
+        .expect("after the fault");
+
+    let calls = bed.calls();
+    for key in [
+        "cloudfront:ListDistributions",
+        "lambda:ListFunctions",
+        "ssm:DescribeParameters",
+        "iam:ListRoles",
+        "sts:GetCallerIdentity",
+    ] {
+        assert_eq!((calls.count(key), calls.faults_of(key)), (2, 1), "{key}");
+    }
+    assert!(
+        calls
+            .rules
+            .iter()
+            .all(|r| r.injected == 1 && r.matched == 2)
+    );
+}
+
+#[tokio::test]
+async fn the_sdk_retries_throttling_and_each_attempt_shows_on_the_wire() {
+    let bed = TestBed::start();
+    let config = bed.sdk_config().await;
+    bed.set_faults(&[FaultRule::next(
+        "sts",
+        "GetCallerIdentity",
+        FaultKind::Throttle,
+        2,
+    )]);
+    let identity = aws_sdk_sts::Client::new(&config)
+        .get_caller_identity()
+        .send()
+        .await
+        .expect("the third attempt passes");
+    assert_eq!(identity.account(), Some("123456789012"));
+    let calls = bed.calls();
+    assert_eq!(calls.count("sts:GetCallerIdentity"), 3);
+    assert_eq!(calls.faults_of("sts:GetCallerIdentity"), 2);
+    let log = bed.log();
+    let faults: Vec<Option<&str>> = log.iter().map(|r| r.fault.as_deref()).collect();
+    assert_eq!(faults, [Some("throttle"), Some("throttle"), None]);
+}
+
+#[tokio::test]
+async fn a_fraction_fails_a_deterministic_share_of_the_calls() {
+    let bed = TestBed::start();
+    let config = bed.sdk_config_without_retries().await;
+    let sts = aws_sdk_sts::Client::new(&config);
+    let outcomes = |n: usize| {
+        let sts = sts.clone();
+        async move {
+            let mut failed = Vec::new();
+            for _ in 0..n {
+                failed.push(sts.get_caller_identity().send().await.is_err());
+            }
+            failed
+        }
+    };
+
+    bed.set_faults(&[FaultRule::fraction("sts", "*", FaultKind::Http503, 0.5)]);
+    assert_eq!(outcomes(6).await, [false, true, false, true, false, true]);
+
+    let seeded =
+        FaultRule::fraction("sts", "GetCallerIdentity", FaultKind::Throttle, 0.3).with_seed(7);
+    bed.set_faults(std::slice::from_ref(&seeded));
+    let first = outcomes(20).await;
+    bed.set_faults(std::slice::from_ref(&seeded));
+    let second = outcomes(20).await;
+    assert_eq!(first, second, "the same seed fails the same calls");
+    assert!(
+        first.iter().any(|f| *f) && first.iter().any(|f| !*f),
+        "{first:?}"
+    );
+
+    bed.clear_faults();
+    assert_eq!(outcomes(3).await, [false, false, false]);
+}
+
+#[tokio::test]
+async fn http_500_and_503_faults_reach_the_caller_with_their_status() {
+    use aws_sdk_lambda::error::ProvideErrorMetadata as _;
+    let bed = TestBed::start();
+    let config = bed.sdk_config_without_retries().await;
+    bed.set_faults(&[
+        FaultRule::next("lambda", "ListFunctions", FaultKind::Http500, 1),
+        FaultRule::next("cloudfront", "ListDistributions", FaultKind::Http503, 1),
+    ]);
+    let e = lambda(&config)
+        .list_functions()
+        .send()
+        .await
+        .expect_err("500");
+    assert_eq!(e.raw_response().map(|r| r.status().as_u16()), Some(500));
+    assert_eq!(e.code(), Some("ServiceException"));
+    let e = cloudfront(&config)
+        .list_distributions()
+        .send()
+        .await
+        .expect_err("503");
+    assert_eq!(e.raw_response().map(|r| r.status().as_u16()), Some(503));
+    assert_eq!(e.code(), Some("ServiceUnavailable"));
+
+    // With the SDK's standard retries a single 5xx is invisible.
+    bed.set_faults(&[FaultRule::next(
+        "lambda",
+        "ListFunctions",
+        FaultKind::Http500,
+        1,
+    )]);
+    lambda(&bed.sdk_config().await)
+        .list_functions()
+        .send()
+        .await
+        .expect("retried");
+    assert_eq!(bed.calls().count("lambda:ListFunctions"), 3);
+}
+
+#[tokio::test]
+async fn drop_after_write_does_the_write_but_the_answer_is_lost() {
+    let bed = TestBed::start();
+    let config = bed.sdk_config_without_retries().await;
+    bed.set_faults(&[
+        FaultRule::next(
+            "cloudfront",
+            "CreateDistribution",
+            FaultKind::DropAfterWrite,
+            1,
+        ),
+        FaultRule::next("ssm", "PutParameter", FaultKind::DropAfterWrite, 1),
+    ]);
+
+    let lost = cloudfront(&config)
+        .create_distribution()
+        .distribution_config(simple_config("lost-answer", true, None))
+        .send()
+        .await
+        .expect_err("the answer is dropped");
+    assert!(
+        lost.raw_response().is_none(),
+        "no response at all: {lost:?}"
+    );
+    let list = cloudfront(&config)
+        .list_distributions()
+        .send()
+        .await
+        .expect("List");
+    let items = list
+        .distribution_list()
+        .map(|l| l.items().to_vec())
+        .unwrap_or_default();
+    assert_eq!(items.len(), 1, "the distribution was created all the same");
+
+    // A retry with the same CallerReference finds it.
+    let again = cloudfront(&config)
+        .create_distribution()
+        .distribution_config(simple_config("lost-answer", true, None))
+        .send()
+        .await
+        .expect_err("already exists");
+    let again = again.into_service_error();
+    assert!(again.is_distribution_already_exists());
+    assert!(again.message().is_some_and(|m| m.ends_with(items[0].id())));
+
+    // Through moto too: the parameter is written though the caller saw an error.
+    let ssm = aws_sdk_ssm::Client::new(&config);
+    ssm.put_parameter()
+        .name("/books/url")
+        .value("https://example.lambda-url.eu-west-1.on.aws/")
+        .r#type(aws_sdk_ssm::types::ParameterType::String)
+        .send()
+        .await
+        .expect_err("the answer is dropped");
+    let read = ssm
+        .get_parameter()
+        .name("/books/url")
+        .send()
+        .await
+        .expect("written");
+    assert_eq!(
+        read.parameter().and_then(|p| p.value()),
+        Some("https://example.lambda-url.eu-west-1.on.aws/")
+    );
+
+    // With the SDK's standard retries, a lost answer is a transient error:
+    // the SDK sends the create again, and the retry meets the first write.
+    bed.set_faults(&[FaultRule::next(
+        "cloudfront",
+        "CreateDistribution",
+        FaultKind::DropAfterWrite,
+        1,
+    )]);
+    let retried = cloudfront(&bed.sdk_config().await)
+        .create_distribution()
+        .distribution_config(simple_config("lost-then-retried", true, None))
+        .send()
+        .await
+        .expect_err("the retry finds the first write");
+    assert!(
+        retried
+            .into_service_error()
+            .is_distribution_already_exists()
+    );
+
+    let log = bed.log();
+    let dropped: Vec<&str> = log
+        .iter()
+        .filter(|r| r.fault.as_deref() == Some("drop_after_write"))
+        .map(|r| {
+            assert_eq!(r.status, None);
+            r.call.as_str()
+        })
+        .collect();
+    assert_eq!(
+        dropped,
+        [
+            "cloudfront:CreateDistribution",
+            "ssm:PutParameter",
+            "cloudfront:CreateDistribution",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn faults_set_at_start_apply_from_the_first_call() {
+    let bed = TestBed::start_with(TestBedOptions {
+        faults: vec![
+            "sts:GetCallerIdentity:throttle:count=1"
+                .parse()
+                .expect("rule"),
+        ],
+        ..TestBedOptions::default()
+    });
+    let config = bed.sdk_config_without_retries().await;
+    let sts = aws_sdk_sts::Client::new(&config);
+    assert!(sts.get_caller_identity().send().await.is_err());
+    sts.get_caller_identity().send().await.expect("second call");
+}
+
+#[tokio::test]
+async fn wire_counts_name_every_call_by_service_and_operation() {
+    let bed = TestBed::start();
+    let config = bed.sdk_config().await;
+    function(&config, "counted").await; // iam:CreateRole + lambda:CreateFunction
+    create(&config, simple_config("counted", true, None)).await;
+    aws_sdk_sts::Client::new(&config)
+        .get_caller_identity()
+        .send()
+        .await
+        .expect("sts");
+    aws_sdk_ssm::Client::new(&config)
+        .put_parameter()
+        .name("/counted")
+        .value("1")
+        .r#type(aws_sdk_ssm::types::ParameterType::String)
+        .send()
+        .await
+        .expect("ssm");
+    lambda(&config)
+        .create_function_url_config()
+        .function_name("counted")
+        .auth_type(FunctionUrlAuthType::AwsIam)
+        .send()
+        .await
+        .expect("url");
+
+    let calls = bed.calls();
+    let expected = [
+        ("cloudfront:CreateDistribution", 1),
+        ("iam:CreateRole", 1),
+        ("lambda:CreateFunction", 1),
+        ("lambda:CreateFunctionUrlConfig", 1),
+        ("ssm:PutParameter", 1),
+        ("sts:GetCallerIdentity", 1),
+    ];
+    let got: Vec<(&str, u64)> = calls.calls.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    assert_eq!(got, expected);
+    assert!(calls.faults.is_empty());
+    let log: Vec<String> = bed.log().into_iter().map(|r| r.call).collect();
+    assert_eq!(
+        log,
+        [
+            "iam:CreateRole",
+            "lambda:CreateFunction",
+            "cloudfront:CreateDistribution",
+            "sts:GetCallerIdentity",
+            "ssm:PutParameter",
+            "lambda:CreateFunctionUrlConfig",
+        ]
+    );
+    bed.reset_counts();
+    assert!(bed.calls().calls.is_empty());
+}

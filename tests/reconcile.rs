@@ -1,0 +1,662 @@
+//! The reconcile core against the AWS test bed (moto behind aws-emulator):
+//! books.yaml converges, a second apply writes nothing, changes cost exactly
+//! what they must, drift is repaired, bad input writes nothing.
+
+mod support;
+
+use std::time::Duration;
+
+use aws_config::SdkConfig;
+use serde_json::Value;
+use support::aws::{TestBed, TestBedOptions};
+use urlguard::api::{EdgeDistribution, ProtectedFunctionUrl};
+use urlguard::aws::Aws;
+use urlguard::manifest::{self, Resource};
+use urlguard::plan::desired;
+use urlguard::reconcile::{DeployWait, Engine, Mode, ResourceReport, Status};
+
+const BOOK_FUNCTIONS: [&str; 5] = [
+    "books-get-books",
+    "books-get-book",
+    "books-create-book",
+    "books-update-book",
+    "books-delete-book",
+];
+
+fn books() -> (Vec<EdgeDistribution>, Vec<ProtectedFunctionUrl>) {
+    let text = std::fs::read_to_string(support::repo_root().join("examples/books.yaml"))
+        .expect("books.yaml");
+    resources(&text)
+}
+
+fn resources(text: &str) -> (Vec<EdgeDistribution>, Vec<ProtectedFunctionUrl>) {
+    let loaded = manifest::parse("test.yaml", text).expect("YAML");
+    assert!(loaded.rejected.is_empty(), "{:?}", loaded.rejected);
+    let mut distributions = Vec::new();
+    let mut urls = Vec::new();
+    for resource in loaded.resources {
+        match resource {
+            Resource::EdgeDistribution(d) => distributions.push(d),
+            Resource::ProtectedFunctionUrl(u) => urls.push(u),
+        }
+    }
+    (distributions, urls)
+}
+
+/// The application's own functions, as its deployment would create them.
+async fn create_functions(config: &SdkConfig, region: &str, names: &[&str]) {
+    let iam = aws_sdk_iam::Client::new(config);
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+    let role = match iam
+        .create_role()
+        .role_name("app")
+        .assume_role_policy_document(trust)
+        .send()
+        .await
+    {
+        Ok(created) => created
+            .role()
+            .map(|r| r.arn().to_owned())
+            .expect("role ARN"),
+        Err(_) => iam
+            .get_role()
+            .role_name("app")
+            .send()
+            .await
+            .expect("GetRole")
+            .role()
+            .map(|r| r.arn().to_owned())
+            .expect("role ARN"),
+    };
+    let lambda = aws_sdk_lambda::Client::from_conf(
+        aws_sdk_lambda::config::Builder::from(config)
+            .region(aws_config::Region::new(region.to_owned()))
+            .build(),
+    );
+    let zip = support::aws::tiny_zip(
+        "index.mjs",
+        b"export const handler = async () => ({statusCode: 200});",
+    );
+    for name in names {
+        lambda
+            .create_function()
+            .function_name(*name)
+            .runtime(aws_sdk_lambda::types::Runtime::Nodejs22x)
+            .role(&role)
+            .handler("index.handler")
+            .code(
+                aws_sdk_lambda::types::FunctionCode::builder()
+                    .zip_file(aws_sdk_lambda::primitives::Blob::new(zip.clone()))
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("CreateFunction");
+    }
+}
+
+fn engine(config: SdkConfig, mode: Mode) -> Engine {
+    let wait = DeployWait {
+        enabled: true,
+        poll_interval: Duration::from_millis(200),
+        timeout: Duration::from_secs(30),
+    };
+    Engine::new(Aws::from_sdk_config(config), mode, wait)
+}
+
+async fn apply(
+    bed: &TestBed,
+    distributions: &[EdgeDistribution],
+    urls: &[ProtectedFunctionUrl],
+) -> (Vec<ResourceReport>, Engine) {
+    let engine = engine(bed.sdk_config().await, Mode::Apply);
+    let model = desired::build("urlguard", distributions, urls);
+    let reports = engine.reconcile(&model).await;
+    (reports, engine)
+}
+
+fn assert_all_ready(reports: &[ResourceReport]) {
+    let not_ready: Vec<String> = reports
+        .iter()
+        .filter(|r| !r.ready)
+        .map(|r| {
+            format!(
+                "{}/{}: {:?}",
+                r.namespace,
+                r.name,
+                r.status.ready_condition()
+            )
+        })
+        .collect();
+    assert!(not_ready.is_empty(), "{not_ready:#?}");
+}
+
+/// Operations seen on the wire that change AWS state.
+fn wire_mutations(bed: &TestBed) -> Vec<String> {
+    const VERBS: [&str; 9] = [
+        "Create", "Put", "Update", "Delete", "Add", "Remove", "Publish", "Tag", "Untag",
+    ];
+    bed.calls()
+        .calls
+        .keys()
+        .filter(|key| {
+            let operation = key.split(':').nth(1).unwrap_or_default();
+            VERBS.iter().any(|verb| operation.starts_with(verb))
+        })
+        .cloned()
+        .collect()
+}
+
+fn mutating(engine: &Engine) -> u64 {
+    engine.aws().ledger().summary().mutating
+}
+
+fn count(engine: &Engine, key: &str) -> u64 {
+    engine
+        .aws()
+        .ledger()
+        .summary()
+        .by_operation
+        .get(key)
+        .copied()
+        .unwrap_or(0)
+}
+
+async fn distribution_config(config: &SdkConfig) -> aws_sdk_cloudfront::types::DistributionConfig {
+    let cloudfront = aws_sdk_cloudfront::Client::new(config);
+    let list = cloudfront
+        .list_distributions()
+        .send()
+        .await
+        .expect("ListDistributions");
+    let items = list
+        .distribution_list()
+        .map(|l| l.items())
+        .unwrap_or_default();
+    assert_eq!(items.len(), 1, "exactly one distribution");
+    cloudfront
+        .get_distribution_config()
+        .id(items[0].id())
+        .send()
+        .await
+        .expect("GetDistributionConfig")
+        .distribution_config()
+        .cloned()
+        .expect("config")
+}
+
+#[tokio::test]
+async fn books_converges_from_empty_within_the_call_budget() {
+    let bed = TestBed::start();
+    let config = bed.sdk_config().await;
+    create_functions(&config, "eu-west-1", &BOOK_FUNCTIONS).await;
+    let (distributions, urls) = books();
+    bed.reset_counts();
+
+    let (reports, engine) = apply(&bed, &distributions, &urls).await;
+    assert_all_ready(&reports);
+    assert_eq!(reports.len(), 6);
+    let summary = engine
+        .aws()
+        .ledger()
+        .summary_without(&["cloudfront:GetDistribution"]);
+    eprintln!("ledger from empty (without GetDistribution polls): {summary:#?}");
+    assert!(summary.total <= 40, "{} calls: {summary:#?}", summary.total);
+
+    // Five URL configs on AWS_IAM.
+    let lambda = aws_sdk_lambda::Client::from_conf(
+        aws_sdk_lambda::config::Builder::from(&config)
+            .region(aws_config::Region::new("eu-west-1"))
+            .build(),
+    );
+    for name in BOOK_FUNCTIONS {
+        let url = lambda
+            .get_function_url_config()
+            .function_name(name)
+            .send()
+            .await
+            .expect("URL config");
+        assert_eq!(url.auth_type().as_str(), "AWS_IAM", "{name}");
+    }
+    // Ten SSM parameters in us-east-1, with the function URLs and ARNs.
+    let ssm = aws_sdk_ssm::Client::new(&config);
+    let names: Vec<String> = [
+        "GetBooks",
+        "GetBook",
+        "CreateBook",
+        "UpdateBook",
+        "DeleteBook",
+    ]
+    .iter()
+    .flat_map(|n| [format!("/books/{n}Url"), format!("/books/{n}Arn")])
+    .collect();
+    for chunk in names.chunks(10) {
+        let found = ssm
+            .get_parameters()
+            .set_names(Some(chunk.to_vec()))
+            .send()
+            .await
+            .expect("GetParameters");
+        assert_eq!(
+            found.parameters().len(),
+            chunk.len(),
+            "missing: {:?}",
+            found.invalid_parameters()
+        );
+    }
+    // One distribution, five behaviors, a numbered signer version on
+    // origin-request, the body included on the write paths only.
+    let distribution = distribution_config(&config).await;
+    let behaviors = distribution
+        .cache_behaviors()
+        .map(|b| b.items())
+        .unwrap_or_default();
+    assert_eq!(behaviors.len(), 5);
+    for behavior in behaviors {
+        let associations = behavior
+            .lambda_function_associations()
+            .map(|a| a.items())
+            .unwrap_or_default();
+        assert_eq!(associations.len(), 1, "{}", behavior.path_pattern());
+        let association = &associations[0];
+        assert_eq!(association.event_type().as_str(), "origin-request");
+        let version = association
+            .lambda_function_arn()
+            .rsplit(':')
+            .next()
+            .unwrap_or_default();
+        assert!(
+            version.parse::<u32>().is_ok(),
+            "numbered version, got {}",
+            association.lambda_function_arn()
+        );
+        let writes =
+            ["/createBook", "/updateBook/*", "/deleteBook/*"].contains(&behavior.path_pattern());
+        assert_eq!(
+            association.include_body(),
+            Some(writes),
+            "{}",
+            behavior.path_pattern()
+        );
+    }
+    // The signer role trusts Lambda and Lambda@Edge.
+    let iam = aws_sdk_iam::Client::new(&config);
+    let role = iam
+        .get_role()
+        .role_name("urlguard-books-books-signer")
+        .send()
+        .await
+        .expect("signer role");
+    let trust = role
+        .role()
+        .and_then(|r| r.assume_role_policy_document())
+        .expect("trust policy");
+    let trust = percent_encoding::percent_decode_str(trust).decode_utf8_lossy();
+    assert!(
+        trust.contains("edgelambda.amazonaws.com") && trust.contains("lambda.amazonaws.com"),
+        "{trust}"
+    );
+}
+
+#[tokio::test]
+async fn a_second_apply_writes_nothing_and_reads_each_object_at_most_once() {
+    let bed = TestBed::start();
+    let config = bed.sdk_config().await;
+    create_functions(&config, "eu-west-1", &BOOK_FUNCTIONS).await;
+    let (distributions, urls) = books();
+    let (first, _) = apply(&bed, &distributions, &urls).await;
+    assert_all_ready(&first);
+
+    bed.reset_counts();
+    let (second, engine) = apply(&bed, &distributions, &urls).await;
+    assert_all_ready(&second);
+    assert_eq!(
+        mutating(&engine),
+        0,
+        "{:#?}",
+        engine.aws().ledger().summary()
+    );
+    assert_eq!(
+        wire_mutations(&bed),
+        Vec::<String>::new(),
+        "the test bed saw writes"
+    );
+    let summary = engine.aws().ledger().summary();
+    for (operation, calls) in &summary.by_operation {
+        let per_object_limit = match operation.as_str() {
+            // One read per function: GetFunction, GetFunctionUrlConfig, GetPolicy.
+            "lambda:GetFunction" | "lambda:GetFunctionUrlConfig" => 6,
+            _ => 1,
+        };
+        assert!(*calls <= per_object_limit, "{operation}: {calls} calls");
+    }
+    for report in &second {
+        assert!(
+            report.actions.is_empty(),
+            "{}: {:?}",
+            report.name,
+            report.actions
+        );
+    }
+}
+
+#[tokio::test]
+async fn changing_a_path_costs_one_update_and_no_signer_version() {
+    let bed = TestBed::start();
+    let config = bed.sdk_config().await;
+    create_functions(&config, "eu-west-1", &BOOK_FUNCTIONS).await;
+    let (distributions, mut urls) = books();
+    assert_all_ready(&apply(&bed, &distributions, &urls).await.0);
+
+    urls[0].spec.path_pattern = "/listBooks".to_owned();
+    let (reports, engine) = apply(&bed, &distributions, &urls).await;
+    assert_all_ready(&reports);
+    assert_eq!(count(&engine, "cloudfront:UpdateDistribution"), 1);
+    assert_eq!(count(&engine, "lambda:PublishVersion"), 0);
+    assert_eq!(
+        mutating(&engine),
+        1,
+        "{:#?}",
+        engine.aws().ledger().summary()
+    );
+}
+
+#[tokio::test]
+async fn changing_signer_memory_publishes_one_version_and_updates_once() {
+    let bed = TestBed::start();
+    let config = bed.sdk_config().await;
+    create_functions(&config, "eu-west-1", &BOOK_FUNCTIONS).await;
+    let (mut distributions, urls) = books();
+    assert_all_ready(&apply(&bed, &distributions, &urls).await.0);
+
+    distributions[0].spec.signer.memory_size = 256;
+    let (reports, engine) = apply(&bed, &distributions, &urls).await;
+    assert_all_ready(&reports);
+    assert_eq!(count(&engine, "lambda:PublishVersion"), 1);
+    assert_eq!(count(&engine, "lambda:UpdateFunctionConfiguration"), 1);
+    assert_eq!(count(&engine, "cloudfront:UpdateDistribution"), 1);
+    let Status::Distribution(status) = &reports[0].status else {
+        panic!("distribution first")
+    };
+    assert!(
+        status
+            .signer_version_arn
+            .as_deref()
+            .is_some_and(|a| a.ends_with(":2")),
+        "{status:?}"
+    );
+}
+
+#[tokio::test]
+async fn twenty_urls_write_the_distribution_once() {
+    let bed = TestBed::start();
+    let config = bed.sdk_config().await;
+    let names: Vec<String> = (0..20).map(|i| format!("api-{i:02}")).collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    create_functions(&config, "eu-west-1", &refs).await;
+    let mut text = String::from(
+        "apiVersion: urlguard.io/v1alpha1\nkind: EdgeDistribution\nmetadata: {name: api, namespace: shop}\nspec: {defaultOrigin: {custom: {domainName: app.example.com}}}\n",
+    );
+    for name in &names {
+        text.push_str(&format!(
+            "---\napiVersion: urlguard.io/v1alpha1\nkind: ProtectedFunctionUrl\nmetadata: {{name: {name}, namespace: shop}}\nspec: {{function: {{name: {name}, region: eu-west-1}}, distributionRef: {{name: api}}, pathPattern: /{name}/*}}\n"
+        ));
+    }
+    let (distributions, urls) = resources(&text);
+    let (reports, engine) = apply(&bed, &distributions, &urls).await;
+    assert_all_ready(&reports);
+    assert_eq!(
+        count(&engine, "cloudfront:CreateDistribution")
+            + count(&engine, "cloudfront:CreateDistributionWithTags"),
+        1
+    );
+    assert_eq!(count(&engine, "cloudfront:UpdateDistribution"), 0);
+}
+
+#[tokio::test]
+async fn origin_access_control_mode_grants_two_statements_scoped_to_the_distribution() {
+    let bed = TestBed::start();
+    let config = bed.sdk_config().await;
+    create_functions(&config, "eu-west-1", &BOOK_FUNCTIONS).await;
+    let (mut distributions, urls) = books();
+    distributions[0].spec.protection = urlguard::api::Protection::OriginAccessControl;
+    let (reports, engine) = apply(&bed, &distributions, &urls).await;
+    assert_all_ready(&reports);
+    assert_eq!(
+        count(&engine, "lambda:CreateFunction"),
+        0,
+        "no edge function under OAC"
+    );
+    let Status::Distribution(status) = &reports[0].status else {
+        panic!("distribution first")
+    };
+    let distribution_arn = status.distribution_arn.clone().expect("ARN");
+
+    let lambda = aws_sdk_lambda::Client::from_conf(
+        aws_sdk_lambda::config::Builder::from(&config)
+            .region(aws_config::Region::new("eu-west-1"))
+            .build(),
+    );
+    for name in BOOK_FUNCTIONS {
+        let policy = lambda
+            .get_policy()
+            .function_name(name)
+            .send()
+            .await
+            .expect("GetPolicy");
+        let policy: Value = serde_json::from_str(policy.policy().expect("policy")).expect("JSON");
+        let statements = policy["Statement"].as_array().expect("statements");
+        assert_eq!(statements.len(), 2, "{name}: {policy}");
+        let actions: Vec<&str> = statements
+            .iter()
+            .filter_map(|s| s["Action"].as_str())
+            .collect();
+        assert!(
+            actions.contains(&"lambda:InvokeFunctionUrl")
+                && actions.contains(&"lambda:InvokeFunction"),
+            "{actions:?}"
+        );
+        for statement in statements {
+            assert_eq!(
+                statement["Principal"]["Service"], "cloudfront.amazonaws.com",
+                "{statement}"
+            );
+            assert_eq!(
+                statement["Condition"]["ArnLike"]["AWS:SourceArn"],
+                distribution_arn.as_str(),
+                "{statement}"
+            );
+        }
+    }
+    let distribution = distribution_config(&config).await;
+    let origins = distribution
+        .origins()
+        .map(|o| o.items())
+        .unwrap_or_default();
+    assert!(origins.iter().skip(1).all(|o| {
+        o.origin_access_control_id()
+            .is_some_and(|id| !id.is_empty())
+    }));
+
+    bed.reset_counts();
+    let (again, engine) = apply(&bed, &distributions, &urls).await;
+    assert_all_ready(&again);
+    assert_eq!(
+        mutating(&engine),
+        0,
+        "{:#?}",
+        engine.aws().ledger().summary()
+    );
+}
+
+#[tokio::test]
+async fn drift_made_out_of_band_is_repaired_and_reported() {
+    let bed = TestBed::start();
+    let config = bed.sdk_config().await;
+    create_functions(&config, "eu-west-1", &BOOK_FUNCTIONS).await;
+    let (distributions, urls) = books();
+    let (first, _) = apply(&bed, &distributions, &urls).await;
+    assert_all_ready(&first);
+
+    // Someone opens a URL to the internet, edits a parameter, and removes a
+    // behavior in the console.
+    let lambda = aws_sdk_lambda::Client::from_conf(
+        aws_sdk_lambda::config::Builder::from(&config)
+            .region(aws_config::Region::new("eu-west-1"))
+            .build(),
+    );
+    lambda
+        .update_function_url_config()
+        .function_name("books-get-books")
+        .auth_type(aws_sdk_lambda::types::FunctionUrlAuthType::None)
+        .send()
+        .await
+        .expect("open the URL");
+    let ssm = aws_sdk_ssm::Client::new(&config);
+    ssm.put_parameter()
+        .name("/books/GetBookUrl")
+        .value("https://evil.example.com/")
+        .overwrite(true)
+        .send()
+        .await
+        .expect("edit the parameter");
+    let cloudfront = aws_sdk_cloudfront::Client::new(&config);
+    let id = cloudfront
+        .list_distributions()
+        .send()
+        .await
+        .expect("list")
+        .distribution_list()
+        .map(|l| l.items()[0].id().to_owned())
+        .expect("id");
+    let current = cloudfront
+        .get_distribution_config()
+        .id(&id)
+        .send()
+        .await
+        .expect("config");
+    let mut edited = current.distribution_config().cloned().expect("config");
+    let behaviors = edited
+        .cache_behaviors()
+        .map(|b| b.items().to_vec())
+        .unwrap_or_default();
+    edited.cache_behaviors = Some(
+        aws_sdk_cloudfront::types::CacheBehaviors::builder()
+            .quantity(4)
+            .set_items(Some(behaviors[1..].to_vec()))
+            .build()
+            .expect("behaviors"),
+    );
+    cloudfront
+        .update_distribution()
+        .id(&id)
+        .if_match(current.e_tag().expect("etag"))
+        .distribution_config(edited)
+        .send()
+        .await
+        .expect("remove a behavior");
+
+    let (repaired, engine) = apply(&bed, &distributions, &urls).await;
+    assert_all_ready(&repaired);
+    let actions = |name: &str| {
+        repaired
+            .iter()
+            .find(|r| r.name == name)
+            .map(|r| r.actions.join("; "))
+            .unwrap_or_default()
+    };
+    assert!(
+        actions("get-books").contains("from NONE to AWS_IAM"),
+        "{}",
+        actions("get-books")
+    );
+    assert!(
+        actions("get-book").contains("repair SSM parameter /books/GetBookUrl"),
+        "{}",
+        actions("get-book")
+    );
+    assert!(
+        actions("books").contains("update distribution"),
+        "{}",
+        actions("books")
+    );
+    assert_eq!(count(&engine, "cloudfront:UpdateDistribution"), 1);
+    let url = lambda
+        .get_function_url_config()
+        .function_name("books-get-books")
+        .send()
+        .await
+        .expect("URL");
+    assert_eq!(url.auth_type().as_str(), "AWS_IAM");
+    assert_eq!(
+        distribution_config(&config)
+            .await
+            .cache_behaviors()
+            .map(|b| b.quantity()),
+        Some(5)
+    );
+}
+
+#[tokio::test]
+async fn a_missing_function_is_named_and_the_others_still_converge() {
+    let bed = TestBed::start_with(TestBedOptions::default());
+    let config = bed.sdk_config().await;
+    create_functions(&config, "eu-west-1", &BOOK_FUNCTIONS[1..]).await;
+    let (distributions, urls) = books();
+    let (reports, engine) = apply(&bed, &distributions, &urls).await;
+    let missing = reports
+        .iter()
+        .find(|r| r.name == "get-books")
+        .expect("report");
+    assert!(!missing.ready);
+    let condition = missing.status.ready_condition().expect("Ready");
+    assert_eq!(condition.reason, "FunctionNotFound");
+    assert!(
+        condition
+            .message
+            .starts_with("spec.function.name: function books-get-books does not exist"),
+        "{}",
+        condition.message
+    );
+    assert!(
+        reports
+            .iter()
+            .filter(|r| r.name != "get-books")
+            .all(|r| r.ready)
+    );
+    assert_eq!(count(&engine, "lambda:CreateFunctionUrlConfig"), 4);
+    let distribution = distribution_config(&config).await;
+    assert_eq!(
+        distribution.cache_behaviors().map(|b| b.quantity()),
+        Some(4)
+    );
+}
+
+#[tokio::test]
+async fn plan_reads_but_never_writes() {
+    let bed = TestBed::start();
+    let config = bed.sdk_config().await;
+    create_functions(&config, "eu-west-1", &BOOK_FUNCTIONS).await;
+    let (distributions, urls) = books();
+    bed.reset_counts();
+    let engine = engine(config, Mode::Plan);
+    let reports = engine
+        .reconcile(&desired::build("urlguard", &distributions, &urls))
+        .await;
+    assert_eq!(mutating(&engine), 0);
+    assert!(reports.iter().all(|r| !r.failed()), "{reports:#?}");
+    let distribution = &reports[0];
+    assert!(
+        distribution
+            .actions
+            .iter()
+            .any(|a| a.starts_with("create distribution with 5 behavior")),
+        "{:?}",
+        distribution.actions
+    );
+    assert_eq!(
+        wire_mutations(&bed),
+        Vec::<String>::new(),
+        "the test bed saw writes"
+    );
+}
