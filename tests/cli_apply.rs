@@ -1,0 +1,299 @@
+//! `urlguard plan` and `urlguard apply` as a user runs them: the real binary
+//! against the AWS test bed through `AWS_ENDPOINT_URL`, checking the output,
+//! the exit code, and what reached AWS.
+
+mod support;
+
+use std::process::{Command, Output};
+
+use serde_json::Value;
+use support::aws::TestBed;
+
+const BOOK_FUNCTIONS: [&str; 5] = [
+    "books-get-books",
+    "books-get-book",
+    "books-create-book",
+    "books-update-book",
+    "books-delete-book",
+];
+
+/// Runs `urlguard ARGS` against the bed, isolated from any real AWS
+/// configuration on the machine.
+fn urlguard(bed: &TestBed, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_urlguard"))
+        .args(args)
+        .current_dir(support::repo_root())
+        .env("AWS_ENDPOINT_URL", &bed.endpoint)
+        .env("AWS_ACCESS_KEY_ID", "AKIDTESTING")
+        .env("AWS_SECRET_ACCESS_KEY", "testing-secret")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_SESSION_TOKEN")
+        .output()
+        .expect("urlguard runs")
+}
+
+async fn create_functions(bed: &TestBed, names: &[&str]) {
+    let config = bed.sdk_config().await;
+    let iam = aws_sdk_iam::Client::new(&config);
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+    let role = iam
+        .create_role()
+        .role_name("app")
+        .assume_role_policy_document(trust)
+        .send()
+        .await
+        .expect("CreateRole");
+    let role = role.role().map(|r| r.arn().to_owned()).expect("ARN");
+    let lambda = aws_sdk_lambda::Client::from_conf(
+        aws_sdk_lambda::config::Builder::from(&config)
+            .region(aws_config::Region::new("eu-west-1"))
+            .build(),
+    );
+    let zip = support::aws::tiny_zip(
+        "index.mjs",
+        b"export const handler = async () => ({statusCode: 200});",
+    );
+    for name in names {
+        lambda
+            .create_function()
+            .function_name(*name)
+            .runtime(aws_sdk_lambda::types::Runtime::Nodejs22x)
+            .role(&role)
+            .handler("index.handler")
+            .code(
+                aws_sdk_lambda::types::FunctionCode::builder()
+                    .zip_file(aws_sdk_lambda::primitives::Blob::new(zip.clone()))
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("CreateFunction");
+    }
+}
+
+fn text(output: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn apply_with_json_output_reports_every_resource_and_the_ledger() {
+    let bed = TestBed::start();
+    create_functions(&bed, &BOOK_FUNCTIONS).await;
+    let output = urlguard(
+        &bed,
+        &[
+            "apply",
+            "-f",
+            "examples/books.yaml",
+            "--output",
+            "json",
+            "--poll-interval",
+            "200ms",
+        ],
+    );
+    let (stdout, stderr) = text(&output);
+    assert!(
+        output.status.success(),
+        "exit {:?}\n{stdout}\n{stderr}",
+        output.status
+    );
+    assert!(
+        stderr.contains("waiting for CloudFront to deploy"),
+        "progress on stderr: {stderr}"
+    );
+
+    let json: Value = serde_json::from_str(&stdout).expect("JSON on stdout");
+    let resources = json["resources"].as_array().expect("resources");
+    assert_eq!(resources.len(), 6);
+    for resource in resources {
+        for key in ["kind", "namespace", "name", "ready", "status"] {
+            assert!(resource.get(key).is_some(), "{key} missing in {resource}");
+        }
+        assert_eq!(resource["ready"], true, "{resource}");
+        let conditions = resource["status"]["conditions"]
+            .as_array()
+            .expect("conditions");
+        assert!(
+            conditions
+                .iter()
+                .any(|c| c["type"] == "Ready" && c["status"] == "True"),
+            "{resource}"
+        );
+    }
+    let get_books = resources
+        .iter()
+        .find(|r| r["name"] == "get-books")
+        .expect("get-books");
+    let protected = get_books["status"]["protectedUrl"]
+        .as_str()
+        .expect("protectedUrl");
+    assert!(
+        protected.starts_with("https://") && protected.ends_with(".cloudfront.net/getBooks"),
+        "{protected}"
+    );
+    assert!(
+        get_books["status"]["functionUrl"]
+            .as_str()
+            .is_some_and(|u| u.contains(".lambda-url.eu-west-1.on.aws"))
+    );
+    let books = resources
+        .iter()
+        .find(|r| r["kind"] == "EdgeDistribution")
+        .expect("distribution");
+    assert!(
+        books["status"]["signerVersionArn"]
+            .as_str()
+            .is_some_and(|a| a.ends_with(":1")),
+        "{books}"
+    );
+
+    let calls = &json["awsCalls"];
+    let by_operation = calls["byOperation"].as_object().expect("byOperation");
+    let sum: u64 = by_operation.values().filter_map(Value::as_u64).sum();
+    assert_eq!(calls["total"].as_u64(), Some(sum));
+    assert_eq!(by_operation["cloudfront:CreateDistributionWithTags"], 1);
+    assert_eq!(calls["mutating"], 21, "{calls}");
+    // The ledger counts what reached the wire.
+    assert_eq!(bed.count("cloudfront:CreateDistributionWithTags"), 1);
+    assert_eq!(bed.count("lambda:CreateFunctionUrlConfig"), 5);
+}
+
+#[tokio::test]
+async fn an_invalid_resource_is_named_and_written_nowhere_while_the_rest_converges() {
+    let bed = TestBed::start();
+    create_functions(&bed, &BOOK_FUNCTIONS).await;
+    let books = std::fs::read_to_string(support::repo_root().join("examples/books.yaml"))
+        .expect("books.yaml");
+    let broken = books.replace("  pathPattern: /deleteBook/*\n", "  pathPattern: /*\n");
+    assert_ne!(broken, books);
+    let file = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("broken-{}.yaml", std::process::id()));
+    std::fs::write(&file, broken).expect("write");
+    let file_arg = file.display().to_string();
+
+    let output = urlguard(
+        &bed,
+        &["apply", "-f", &file_arg, "--poll-interval", "200ms"],
+    );
+    std::fs::remove_file(&file).expect("cleanup");
+    let (stdout, stderr) = text(&output);
+    assert!(
+        !output.status.success(),
+        "an invalid resource fails the run"
+    );
+    assert!(
+        stderr.contains("ProtectedFunctionUrl books/delete-book: spec.pathPattern: "),
+        "the resource and field are named: {stderr}"
+    );
+    assert!(
+        stdout.contains("ProtectedFunctionUrl books/get-books: ready"),
+        "{stdout}"
+    );
+    assert_eq!(
+        bed.count("lambda:CreateFunctionUrlConfig"),
+        4,
+        "nothing written for delete-book"
+    );
+    assert_eq!(
+        bed.count("lambda:GetFunction"),
+        5,
+        "delete-book's function is not even read (4 URLs + signer)"
+    );
+}
+
+#[tokio::test]
+async fn unknown_kinds_and_dangling_references_are_refused_without_aws_writes() {
+    let bed = TestBed::start();
+    let manifest = "\
+apiVersion: urlguard.io/v1alpha1
+kind: ProtectedFunctionUrl
+metadata: {name: orphan, namespace: books}
+spec: {function: {name: books-get-books, region: eu-west-1}, distributionRef: {name: nowhere}, pathPattern: /x}
+---
+apiVersion: urlguard.io/v1alpha1
+kind: EdgeDistributions
+metadata: {name: typo, namespace: books}
+spec: {}
+";
+    let file = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("bad-{}.yaml", std::process::id()));
+    std::fs::write(&file, manifest).expect("write");
+    let file_arg = file.display().to_string();
+    let output = urlguard(&bed, &["apply", "-f", &file_arg]);
+    std::fs::remove_file(&file).expect("cleanup");
+    let (stdout, stderr) = text(&output);
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains("unknown kind EdgeDistributions"),
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains("ProtectedFunctionUrl books/orphan: DistributionNotFound spec.distributionRef: EdgeDistribution books/nowhere does not exist"),
+        "{stdout}"
+    );
+    assert!(
+        bed.calls().calls.is_empty(),
+        "no AWS call at all: {:?}",
+        bed.calls().calls
+    );
+}
+
+#[tokio::test]
+async fn plan_shows_field_level_changes_and_writes_nothing() {
+    let bed = TestBed::start();
+    create_functions(&bed, &BOOK_FUNCTIONS).await;
+    assert!(
+        urlguard(
+            &bed,
+            &[
+                "apply",
+                "-f",
+                "examples/books.yaml",
+                "--poll-interval",
+                "200ms"
+            ]
+        )
+        .status
+        .success()
+    );
+
+    let books = std::fs::read_to_string(support::repo_root().join("examples/books.yaml"))
+        .expect("books.yaml");
+    let changed = books.replace("pathPattern: /getBooks\n", "pathPattern: /listBooks\n");
+    let file = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("changed-{}.yaml", std::process::id()));
+    std::fs::write(&file, changed).expect("write");
+    let file_arg = file.display().to_string();
+    bed.reset_counts();
+    let output = urlguard(&bed, &["plan", "-f", &file_arg]);
+    std::fs::remove_file(&file).expect("cleanup");
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("would: update distribution"), "{stdout}");
+    assert!(
+        stdout.contains("behaviors[/listBooks]: (none) → "),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("behaviors[/getBooks]: ") && stdout.contains(" → (none)"),
+        "{stdout}"
+    );
+    let writes: Vec<String> = bed
+        .calls()
+        .calls
+        .into_keys()
+        .filter(|k| {
+            ["Create", "Update", "Put", "Delete", "Add", "Publish"]
+                .iter()
+                .any(|v| k.contains(&format!(":{v}")))
+        })
+        .collect();
+    assert!(writes.is_empty(), "plan wrote: {writes:?}");
+}
