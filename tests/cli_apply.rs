@@ -37,42 +37,7 @@ fn urlguard(bed: &TestBed, args: &[&str]) -> Output {
 }
 
 async fn create_functions(bed: &TestBed, names: &[&str]) {
-    let config = bed.sdk_config().await;
-    let iam = aws_sdk_iam::Client::new(&config);
-    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
-    let role = iam
-        .create_role()
-        .role_name("app")
-        .assume_role_policy_document(trust)
-        .send()
-        .await
-        .expect("CreateRole");
-    let role = role.role().map(|r| r.arn().to_owned()).expect("ARN");
-    let lambda = aws_sdk_lambda::Client::from_conf(
-        aws_sdk_lambda::config::Builder::from(&config)
-            .region(aws_config::Region::new("eu-west-1"))
-            .build(),
-    );
-    let zip = support::aws::tiny_zip(
-        "index.mjs",
-        b"export const handler = async () => ({statusCode: 200});",
-    );
-    for name in names {
-        lambda
-            .create_function()
-            .function_name(*name)
-            .runtime(aws_sdk_lambda::types::Runtime::Nodejs22x)
-            .role(&role)
-            .handler("index.handler")
-            .code(
-                aws_sdk_lambda::types::FunctionCode::builder()
-                    .zip_file(aws_sdk_lambda::primitives::Blob::new(zip.clone()))
-                    .build(),
-            )
-            .send()
-            .await
-            .expect("CreateFunction");
-    }
+    support::aws::create_functions(&bed.sdk_config().await, "eu-west-1", names).await;
 }
 
 fn text(output: &Output) -> (String, String) {

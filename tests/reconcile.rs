@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use aws_config::SdkConfig;
 use serde_json::Value;
-use support::aws::{TestBed, TestBedOptions};
+use support::aws::{TestBed, TestBedOptions, create_functions, lambda_client};
 use urlguard::api::{EdgeDistribution, ProtectedFunctionUrl};
 use urlguard::aws::Aws;
 use urlguard::manifest::{self, Resource};
@@ -41,58 +41,6 @@ fn resources(text: &str) -> (Vec<EdgeDistribution>, Vec<ProtectedFunctionUrl>) {
         }
     }
     (distributions, urls)
-}
-
-/// The application's own functions, as its deployment would create them.
-async fn create_functions(config: &SdkConfig, region: &str, names: &[&str]) {
-    let iam = aws_sdk_iam::Client::new(config);
-    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
-    let role = match iam
-        .create_role()
-        .role_name("app")
-        .assume_role_policy_document(trust)
-        .send()
-        .await
-    {
-        Ok(created) => created
-            .role()
-            .map(|r| r.arn().to_owned())
-            .expect("role ARN"),
-        Err(_) => iam
-            .get_role()
-            .role_name("app")
-            .send()
-            .await
-            .expect("GetRole")
-            .role()
-            .map(|r| r.arn().to_owned())
-            .expect("role ARN"),
-    };
-    let lambda = aws_sdk_lambda::Client::from_conf(
-        aws_sdk_lambda::config::Builder::from(config)
-            .region(aws_config::Region::new(region.to_owned()))
-            .build(),
-    );
-    let zip = support::aws::tiny_zip(
-        "index.mjs",
-        b"export const handler = async () => ({statusCode: 200});",
-    );
-    for name in names {
-        lambda
-            .create_function()
-            .function_name(*name)
-            .runtime(aws_sdk_lambda::types::Runtime::Nodejs22x)
-            .role(&role)
-            .handler("index.handler")
-            .code(
-                aws_sdk_lambda::types::FunctionCode::builder()
-                    .zip_file(aws_sdk_lambda::primitives::Blob::new(zip.clone()))
-                    .build(),
-            )
-            .send()
-            .await
-            .expect("CreateFunction");
-    }
 }
 
 fn engine(config: SdkConfig, mode: Mode) -> Engine {
@@ -204,11 +152,7 @@ async fn books_converges_from_empty_within_the_call_budget() {
     assert!(summary.total <= 40, "{} calls: {summary:#?}", summary.total);
 
     // Five URL configs on AWS_IAM.
-    let lambda = aws_sdk_lambda::Client::from_conf(
-        aws_sdk_lambda::config::Builder::from(&config)
-            .region(aws_config::Region::new("eu-west-1"))
-            .build(),
-    );
+    let lambda = lambda_client(&config, "eu-west-1");
     for name in BOOK_FUNCTIONS {
         let url = lambda
             .get_function_url_config()
@@ -432,11 +376,7 @@ async fn origin_access_control_mode_grants_two_statements_scoped_to_the_distribu
     };
     let distribution_arn = status.distribution_arn.clone().expect("ARN");
 
-    let lambda = aws_sdk_lambda::Client::from_conf(
-        aws_sdk_lambda::config::Builder::from(&config)
-            .region(aws_config::Region::new("eu-west-1"))
-            .build(),
-    );
+    let lambda = lambda_client(&config, "eu-west-1");
     for name in BOOK_FUNCTIONS {
         let policy = lambda
             .get_policy()
@@ -500,11 +440,7 @@ async fn drift_made_out_of_band_is_repaired_and_reported() {
 
     // Someone opens a URL to the internet, edits a parameter, and removes a
     // behavior in the console.
-    let lambda = aws_sdk_lambda::Client::from_conf(
-        aws_sdk_lambda::config::Builder::from(&config)
-            .region(aws_config::Region::new("eu-west-1"))
-            .build(),
-    );
+    let lambda = lambda_client(&config, "eu-west-1");
     lambda
         .update_function_url_config()
         .function_name("books-get-books")

@@ -78,24 +78,22 @@ pub(super) async fn reconcile(
         parameters.extend(distribution_parameters(desired, &observed));
         let outcome = url::ensure_parameters(engine, &parameters).await;
         let distribution_tag = desired.owner.tag_value(OwnerKind::EdgeDistribution);
+        let url_of = |urls: &[UrlState<'_>], owner: &str| -> Option<usize> {
+            urls.iter()
+                .position(|u| u.desired.owner.tag_value(OwnerKind::ProtectedFunctionUrl) == owner)
+        };
         for (owner, action) in outcome.actions {
-            if owner == distribution_tag {
-                state.actions.push(action);
-            } else if let Some(url) = urls
-                .iter_mut()
-                .find(|u| u.desired.owner.tag_value(OwnerKind::ProtectedFunctionUrl) == owner)
-            {
-                url.actions.push(action);
+            match url_of(&urls, &owner) {
+                Some(index) => urls[index].actions.push(action),
+                None if owner == distribution_tag => state.actions.push(action),
+                None => {}
             }
         }
         for (owner, problem) in outcome.problems {
-            if owner == distribution_tag {
-                state.problem.get_or_insert(problem);
-            } else if let Some(url) = urls
-                .iter_mut()
-                .find(|u| u.desired.owner.tag_value(OwnerKind::ProtectedFunctionUrl) == owner)
-            {
-                url.problem.get_or_insert(problem);
+            match url_of(&urls, &owner) {
+                Some(index) => _ = urls[index].problem.get_or_insert(problem),
+                None if owner == distribution_tag => _ = state.problem.get_or_insert(problem),
+                None => {}
             }
         }
         if engine.applies() && state.problem.is_none() {

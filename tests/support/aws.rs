@@ -197,56 +197,64 @@ impl Drop for TestBed {
     }
 }
 
-/// A minimal zip archive (one file, stored, not compressed) — enough for
-/// moto's `CreateFunction`, which does not run the code.
+/// A zip archive of one file — enough for moto's `CreateFunction`, which
+/// does not run the code.
 pub fn tiny_zip(file_name: &str, contents: &[u8]) -> Vec<u8> {
-    fn crc32(data: &[u8]) -> u32 {
-        let mut crc = 0xFFFF_FFFFu32;
-        for &byte in data {
-            crc ^= u32::from(byte);
-            for _ in 0..8 {
-                crc = if crc & 1 == 1 {
-                    (crc >> 1) ^ 0xEDB8_8320
-                } else {
-                    crc >> 1
-                };
-            }
-        }
-        !crc
+    use std::io::Write;
+    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    writer.start_file(file_name, options).expect("zip entry");
+    writer.write_all(contents).expect("zip contents");
+    writer.finish().expect("zip").into_inner()
+}
+
+/// Lambda in one region of the bed.
+pub fn lambda_client(config: &SdkConfig, region: &str) -> aws_sdk_lambda::Client {
+    aws_sdk_lambda::Client::from_conf(
+        aws_sdk_lambda::config::Builder::from(config)
+            .region(aws_config::Region::new(region.to_owned()))
+            .build(),
+    )
+}
+
+/// The application's own functions, as its deployment (not urlguard) would
+/// create them: an execution role `app` and tiny Node.js handlers.
+pub async fn create_functions(config: &SdkConfig, region: &str, names: &[&str]) {
+    let iam = aws_sdk_iam::Client::new(config);
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+    let role = match iam.get_role().role_name("app").send().await {
+        Ok(found) => found.role().map(|r| r.arn().to_owned()),
+        Err(_) => iam
+            .create_role()
+            .role_name("app")
+            .assume_role_policy_document(trust)
+            .send()
+            .await
+            .expect("CreateRole")
+            .role()
+            .map(|r| r.arn().to_owned()),
     }
-    let name = file_name.as_bytes();
-    let crc = crc32(contents);
-    let size = u32::try_from(contents.len()).expect("a small file");
-    let name_len = u16::try_from(name.len()).expect("a short name");
-    let mut zip = Vec::new();
-    // Local file header.
-    zip.extend_from_slice(&0x0403_4b50u32.to_le_bytes());
-    zip.extend_from_slice(&[20, 0, 0, 0, 0, 0, 0, 0, 0x21, 0]); // version, flags, method, time, date
-    zip.extend_from_slice(&crc.to_le_bytes());
-    zip.extend_from_slice(&size.to_le_bytes());
-    zip.extend_from_slice(&size.to_le_bytes());
-    zip.extend_from_slice(&name_len.to_le_bytes());
-    zip.extend_from_slice(&0u16.to_le_bytes());
-    zip.extend_from_slice(name);
-    zip.extend_from_slice(contents);
-    let central_start = u32::try_from(zip.len()).expect("small");
-    // Central directory header.
-    zip.extend_from_slice(&0x0201_4b50u32.to_le_bytes());
-    zip.extend_from_slice(&[20, 3, 20, 0, 0, 0, 0, 0, 0, 0, 0x21, 0]);
-    zip.extend_from_slice(&crc.to_le_bytes());
-    zip.extend_from_slice(&size.to_le_bytes());
-    zip.extend_from_slice(&size.to_le_bytes());
-    zip.extend_from_slice(&name_len.to_le_bytes());
-    zip.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 0]); // extra, comment, disk, internal attrs
-    zip.extend_from_slice(&(0o100644u32 << 16).to_le_bytes()); // external attrs
-    zip.extend_from_slice(&0u32.to_le_bytes()); // local header offset
-    zip.extend_from_slice(name);
-    let central_size = u32::try_from(zip.len()).expect("small") - central_start;
-    // End of central directory.
-    zip.extend_from_slice(&0x0605_4b50u32.to_le_bytes());
-    zip.extend_from_slice(&[0, 0, 0, 0, 1, 0, 1, 0]);
-    zip.extend_from_slice(&central_size.to_le_bytes());
-    zip.extend_from_slice(&central_start.to_le_bytes());
-    zip.extend_from_slice(&0u16.to_le_bytes());
-    zip
+    .expect("role ARN");
+    let lambda = lambda_client(config, region);
+    let zip = tiny_zip(
+        "index.mjs",
+        b"export const handler = async () => ({statusCode: 200});",
+    );
+    for name in names {
+        lambda
+            .create_function()
+            .function_name(*name)
+            .runtime(aws_sdk_lambda::types::Runtime::Nodejs22x)
+            .role(&role)
+            .handler("index.handler")
+            .code(
+                aws_sdk_lambda::types::FunctionCode::builder()
+                    .zip_file(aws_sdk_lambda::primitives::Blob::new(zip.clone()))
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("CreateFunction");
+    }
 }
