@@ -427,6 +427,83 @@ async fn origin_access_control_mode_grants_two_statements_scoped_to_the_distribu
         "{:#?}",
         engine.aws().ledger().summary()
     );
+
+    // A grant removed out of band is put back and reported.
+    let statement = "urlguard-urlguard-books-get-books-invoke";
+    lambda
+        .remove_permission()
+        .function_name("books-get-books")
+        .statement_id(statement)
+        .send()
+        .await
+        .expect("remove a grant");
+    let (repaired, engine) = apply(&bed, &distributions, &urls).await;
+    assert_all_ready(&repaired);
+    let actions = repaired
+        .iter()
+        .find(|r| r.name == "get-books")
+        .map(|r| r.actions.join("; "))
+        .unwrap_or_default();
+    assert!(
+        actions.contains(&format!(
+            "grant lambda:InvokeFunction to cloudfront.amazonaws.com ({statement})"
+        )),
+        "{actions}"
+    );
+    assert_eq!(count(&engine, "lambda:AddPermission"), 1);
+    assert_eq!(mutating(&engine), 1);
+}
+
+#[tokio::test]
+async fn a_signer_role_policy_changed_out_of_band_is_repaired() {
+    let bed = TestBed::start();
+    let config = bed.sdk_config().await;
+    create_functions(&config, "eu-west-1", &BOOK_FUNCTIONS).await;
+    let (distributions, urls) = books();
+    assert_all_ready(&apply(&bed, &distributions, &urls).await.0);
+
+    // Someone widens the signer's grant to every function in the account.
+    let iam = aws_sdk_iam::Client::new(&config);
+    let wide = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"lambda:*","Resource":"*"}]}"#;
+    iam.put_role_policy()
+        .role_name("urlguard-books-books-signer")
+        .policy_name("invoke-protected-function-urls")
+        .policy_document(wide)
+        .send()
+        .await
+        .expect("widen the policy");
+
+    let (repaired, engine) = apply(&bed, &distributions, &urls).await;
+    assert_all_ready(&repaired);
+    assert!(
+        repaired[0]
+            .actions
+            .iter()
+            .any(|a| a.contains("to invoke exactly 5 function URL(s)")),
+        "{:?}",
+        repaired[0].actions
+    );
+    assert_eq!(count(&engine, "iam:PutRolePolicy"), 1);
+    assert_eq!(
+        mutating(&engine),
+        1,
+        "{:#?}",
+        engine.aws().ledger().summary()
+    );
+    let policy = iam
+        .get_role_policy()
+        .role_name("urlguard-books-books-signer")
+        .policy_name("invoke-protected-function-urls")
+        .send()
+        .await
+        .expect("policy");
+    let document = percent_encoding::percent_decode_str(policy.policy_document())
+        .decode_utf8_lossy()
+        .into_owned();
+    assert!(
+        !document.contains("lambda:*") && document.contains("books-delete-book"),
+        "{document}"
+    );
 }
 
 #[tokio::test]
