@@ -15,7 +15,7 @@ use aws_sdk_sts::config::http::HttpResponse;
 use aws_sdk_sts::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 
 use super::error::{AwsError, CONSTRUCTION_FAILURE};
-use super::ledger::{CallRecord, Ledger, Outcome, is_mutating};
+use super::ledger::{CallRecord, Ledger, Outcome, PendingCall, is_mutating};
 
 /// Sends one request, recorded and logged; maps its error.
 pub(crate) async fn call<T, E>(
@@ -27,10 +27,27 @@ pub(crate) async fn call<T, E>(
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
+    let mutating = is_mutating(operation);
+    // A test hook may hold the call back or refuse it; the request future is
+    // lazy, so a refused call never reaches AWS.
+    if let Some(hook) = ledger.hook() {
+        let pending = PendingCall {
+            service,
+            operation,
+            mutating,
+        };
+        if let Err(message) = hook(pending).await {
+            tracing::debug!(service, operation, mutating, %message, "aws call refused by the test hook");
+            return Err(AwsError::Transport {
+                service,
+                operation,
+                message,
+            });
+        }
+    }
     let started = Instant::now();
     let result = request.await;
     let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-    let mutating = is_mutating(operation);
     match result {
         Ok(output) => {
             ledger.record(CallRecord {
@@ -182,6 +199,45 @@ mod tests {
                 },
             ]
         );
+    }
+
+    #[tokio::test]
+    async fn a_hook_refuses_a_call_before_it_is_sent() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, Ordering};
+
+        let ledger = Ledger::new();
+        ledger.set_hook(Some(Arc::new(|call: PendingCall| {
+            Box::pin(async move {
+                if call.mutating {
+                    Err("stopped (test)".to_owned())
+                } else {
+                    Ok(())
+                }
+            })
+        })));
+        let sent = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&sent);
+        let refused = call(&ledger, "ssm", "PutParameter", async move {
+            flag.store(true, Ordering::SeqCst);
+            Ok::<u8, SdkError<GetParametersError, HttpResponse>>(1)
+        })
+        .await;
+        assert!(refused.is_err_and(|e| e.is_transport() && e.message() == "stopped (test)"));
+        assert!(!sent.load(Ordering::SeqCst), "the request never ran");
+        assert!(ledger.records().is_empty(), "nothing reached AWS");
+        let read = call(&ledger, "ssm", "GetParameters", async {
+            Ok::<u8, SdkError<GetParametersError, HttpResponse>>(2)
+        })
+        .await;
+        assert_eq!(read, Ok(2));
+        ledger.set_hook(None);
+        let write = call(&ledger, "ssm", "PutParameter", async {
+            Ok::<u8, SdkError<GetParametersError, HttpResponse>>(3)
+        })
+        .await;
+        assert_eq!(write, Ok(3));
+        assert_eq!(ledger.summary().mutating, 1);
     }
 
     #[test]

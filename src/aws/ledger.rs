@@ -9,8 +9,16 @@
 //!
 //! The CLI prints [`Ledger::summary`] as the `awsCalls` object of its JSON
 //! output; tests use it to count what a reconcile cost.
+//!
+//! The ledger also carries an optional [`CallHook`], a test device: every
+//! call awaits it before it is sent, and a call it refuses fails without
+//! reaching AWS. Tests use it to stop an engine after its k-th write (a
+//! crash, deterministically) or to let a concurrent writer act between a
+//! read and the write that depends on it. Nothing in urlguard sets one.
 
 use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde::Serialize;
@@ -66,10 +74,38 @@ pub struct LedgerSummary {
     pub by_operation: BTreeMap<String, u64>,
 }
 
+/// A call about to be sent, as a [`CallHook`] sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PendingCall {
+    /// The service.
+    pub service: &'static str,
+    /// The API operation.
+    pub operation: &'static str,
+    /// Whether it changes AWS state.
+    pub mutating: bool,
+}
+
+/// A test hook awaited before every call is sent: `Ok(())` lets the call
+/// go, `Err(message)` fails it without reaching AWS (as
+/// [`super::AwsError::Transport`], like a process that stopped).
+pub type CallHook = Arc<
+    dyn Fn(PendingCall) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send>> + Send + Sync,
+>;
+
 /// The shared, append-only record of calls. Cloning shares it.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Ledger {
     records: Arc<Mutex<Vec<CallRecord>>>,
+    hook: Arc<Mutex<Option<CallHook>>>,
+}
+
+impl std::fmt::Debug for Ledger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ledger")
+            .field("records", &self.lock().len())
+            .field("hook", &self.hook().is_some())
+            .finish()
+    }
 }
 
 impl Ledger {
@@ -114,6 +150,23 @@ impl Ledger {
     /// Forgets every call (between phases of a measurement).
     pub fn clear(&self) {
         self.lock().clear();
+    }
+
+    /// Installs (or, with `None`, removes) the test hook every call awaits
+    /// before it is sent; see [`CallHook`].
+    pub fn set_hook(&self, hook: Option<CallHook>) {
+        *self
+            .hook
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = hook;
+    }
+
+    /// The test hook, if one is installed.
+    pub(crate) fn hook(&self) -> Option<CallHook> {
+        self.hook
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
     }
 
     fn lock(&self) -> MutexGuard<'_, Vec<CallRecord>> {

@@ -26,6 +26,7 @@ mod error;
 mod iam;
 mod lambda;
 mod ledger;
+pub mod permissions;
 mod ssm;
 mod sts;
 
@@ -41,7 +42,7 @@ pub use cloudfront::{CloudFront, DistributionSummary};
 pub use error::AwsError;
 pub use iam::Iam;
 pub use lambda::Lambda;
-pub use ledger::{CallRecord, Ledger, LedgerSummary, Outcome};
+pub use ledger::{CallHook, CallRecord, Ledger, LedgerSummary, Outcome, PendingCall};
 pub use ssm::Ssm;
 
 use crate::model::EDGE_REGION;

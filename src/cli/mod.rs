@@ -3,6 +3,8 @@
 
 mod apply;
 mod crds;
+mod destroy;
+mod iam_policy;
 mod signer;
 
 use std::process::ExitCode;
@@ -48,6 +50,16 @@ enum Command {
     Plan(apply::ApplyArgs),
     /// Make AWS match the resources in the files, and wait for CloudFront.
     Apply(apply::ApplyArgs),
+    /// Delete what urlguard made for the resources in the files. Exit codes:
+    /// 0 all gone, 1 failed, 3 waiting for AWS (Lambda@Edge replicas, a
+    /// deploying distribution): run again later, or pass --wait.
+    Destroy(destroy::DestroyArgs),
+    /// Print the controller's least-privilege IAM policy (JSON).
+    IamPolicy {
+        /// Only what this protection needs (default: both).
+        #[arg(long, value_enum)]
+        protection: Option<iam_policy::ProtectionArg>,
+    },
     /// Print the CodeSha256 of the embedded Lambda@Edge signer package.
     Signer {
         /// Also write the package's zip to this file.
@@ -62,15 +74,32 @@ pub fn run() -> ExitCode {
     init_logging(cli.log_format);
     let outcome: Result<bool, Box<dyn std::error::Error>> = match &cli.command {
         Command::Crds => crds::print().map(|()| true).map_err(Into::into),
+        Command::IamPolicy { protection } => iam_policy::print(&cli.instance, *protection)
+            .map(|()| true)
+            .map_err(Into::into),
         Command::Signer { zip } => signer::print(zip.clone())
             .map(|()| true)
             .map_err(Into::into),
         Command::Plan(args) => block_on(apply::run(&cli.instance, Mode::Plan, args)),
         Command::Apply(args) => block_on(apply::run(&cli.instance, Mode::Apply, args)),
+        Command::Destroy(args) => return destroy_exit(block_on(destroy::run(&cli.instance, args))),
     };
     match outcome {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
+        Err(error) => {
+            eprintln!("urlguard: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `destroy`'s exit code: 0 done, 1 failed, 3 waiting for AWS.
+fn destroy_exit(outcome: Result<destroy::DestroyOutcome, Box<dyn std::error::Error>>) -> ExitCode {
+    match outcome {
+        Ok(destroy::DestroyOutcome::Done) => ExitCode::SUCCESS,
+        Ok(destroy::DestroyOutcome::Waiting) => ExitCode::from(destroy::EXIT_WAITING),
+        Ok(destroy::DestroyOutcome::Failed) => ExitCode::FAILURE,
         Err(error) => {
             eprintln!("urlguard: {error}");
             ExitCode::FAILURE

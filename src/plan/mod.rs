@@ -14,6 +14,7 @@ pub mod distribution;
 pub mod permissions;
 pub mod signer;
 pub mod ssm;
+pub mod teardown;
 pub mod url;
 
 pub use change::FieldChange;

@@ -9,12 +9,14 @@ use std::time::Instant;
 use super::Engine;
 use super::report::{Kind, ResourceReport, Status, condition};
 use super::url::{self, Problem, UrlState};
-use crate::api::{EdgeDistributionStatus, ProtectedFunctionUrlStatus, Protection};
+use crate::api::{
+    EdgeDistributionStatus, ProtectedFunctionUrlStatus, Protection, RetiredSignerVersion,
+};
 use crate::aws::AwsError;
 use crate::edge;
 use crate::model::cloudfront::{DistributionObserved, OacObserved, OacOriginType};
-use crate::model::lambda::SignerConfig;
-use crate::model::names::{OwnerKind, ROLE_PATH, SIGNER_POLICY_NAME, url_origin_id};
+use crate::model::lambda::{FunctionVersion, SignerConfig};
+use crate::model::names::{Owner, OwnerKind, ROLE_PATH, SIGNER_POLICY_NAME, url_origin_id};
 use crate::model::ssm::DesiredParameter;
 use crate::model::{EDGE_REGION, OWNER_TAG_KEY};
 use crate::plan::FieldChange;
@@ -24,7 +26,7 @@ use crate::plan::signer::{RoleAction, SignerAction, invoke_policy, plan_function
 
 /// How often a stale ETag is re-read and the update re-planned before the
 /// reconcile gives up (another writer keeps changing the distribution).
-const UPDATE_ATTEMPTS: usize = 5;
+pub(super) const UPDATE_ATTEMPTS: usize = 5;
 
 /// What the distribution phases found and did.
 #[derive(Debug, Default)]
@@ -38,6 +40,12 @@ struct DistributionState {
     /// The distribution as found had an origin access control on a URL
     /// origin: grants from that configuration may need removing.
     had_origin_access: bool,
+    /// The signer's versions as found (before any publish).
+    signer_versions: Vec<FunctionVersion>,
+    /// The signer versions the distribution associated as found.
+    associated_before: Vec<String>,
+    /// Signer versions no longer in use, waiting for their replicas to go.
+    retired: Vec<RetiredSignerVersion>,
 }
 
 pub(super) async fn reconcile(
@@ -99,6 +107,21 @@ pub(super) async fn reconcile(
         if engine.applies() && state.problem.is_none() {
             state.observed = Some(wait_deployed(engine, observed).await);
         }
+    }
+    if state.problem.is_none()
+        && desired.spec.protection == Protection::EdgeSigner
+        && state.observed.is_some()
+        && let Some(in_use) = state.signer_version_arn.clone()
+    {
+        state.retired = super::teardown::retire_versions(
+            engine,
+            &desired.owner.signer_function_name(),
+            &state.signer_versions,
+            &in_use,
+            &state.associated_before,
+            &mut state.actions,
+        )
+        .await;
     }
     reports(desired, state, urls)
 }
@@ -233,6 +256,10 @@ async fn ensure_signer(
             message: e.to_string(),
         })?;
     state.signer_function_arn = observed.as_ref().map(|o| o.function_arn.clone());
+    state.signer_versions = observed
+        .as_ref()
+        .map(|o| o.versions.clone())
+        .unwrap_or_default();
     let mut version_arn = plan.reuse_version_arn.clone();
     for action in &plan.actions {
         let description = match action {
@@ -257,6 +284,18 @@ async fn ensure_signer(
                 Ok(arn) => {
                     state.signer_function_arn = Some(arn);
                     lambda.wait_signer_ready(&function_name).await
+                }
+                // An earlier create whose answer was lost (the function was
+                // absent when read): adopt it if it carries our tag.
+                Err(error) if error.is_conflict() => {
+                    match lambda.get_signer(&function_name).await {
+                        Ok(Some(found)) if found.owner.as_deref() == Some(tag.as_str()) => {
+                            state.signer_function_arn = Some(found.function_arn);
+                            lambda.wait_signer_ready(&function_name).await
+                        }
+                        Ok(_) => Err(error),
+                        Err(read) => Err(read),
+                    }
                 }
                 Err(error) => Err(error),
             },
@@ -329,6 +368,17 @@ async fn ensure_role(
                             role_arn = arn;
                             Ok(())
                         }
+                        // An earlier create whose answer was lost (the role
+                        // was absent when read): adopt it if it carries our
+                        // tag.
+                        Err(error) if error.is_conflict() => match iam.get_role(&role_name).await {
+                            Ok(Some(found)) if found.owner.as_deref() == Some(tag.as_str()) => {
+                                role_arn = found.arn;
+                                Ok(())
+                            }
+                            Ok(_) => Err(error),
+                            Err(read) => Err(read),
+                        },
                         Err(error) => Err(error),
                     }
                 } else {
@@ -365,12 +415,12 @@ async fn ensure_role(
 
 /// Finds the owner's distribution: the one whose default origin id carries
 /// the owner marker, proven by its `CallerReference`.
-async fn find_distribution(
+pub(super) async fn find_distribution(
     engine: &Engine,
-    desired: &DesiredDistribution,
+    owner: &Owner,
 ) -> Result<Option<DistributionObserved>, Problem> {
     let cloudfront = engine.aws.cloudfront();
-    let marker = desired.owner.default_origin_id();
+    let marker = owner.default_origin_id();
     let summaries = cloudfront
         .list_distributions()
         .await
@@ -383,15 +433,13 @@ async fn find_distribution(
         .await
         .map_err(|e| Problem::aws(&e))?;
     match observed {
-        Some(found) if found.config.caller_reference != desired.owner.caller_reference() => {
-            Err(Problem {
-                reason: "NotOwned",
-                message: format!(
-                    "distribution {} carries urlguard's origin id {marker} but caller reference {}: urlguard leaves it alone",
-                    found.id, found.config.caller_reference
-                ),
-            })
-        }
+        Some(found) if found.config.caller_reference != owner.caller_reference() => Err(Problem {
+            reason: "NotOwned",
+            message: format!(
+                "distribution {} carries urlguard's origin id {marker} but caller reference {}: urlguard leaves it alone",
+                found.id, found.config.caller_reference
+            ),
+        }),
         other => Ok(other),
     }
 }
@@ -403,7 +451,14 @@ async fn ensure_distribution(
     state: &mut DistributionState,
 ) -> Result<(), Problem> {
     let cloudfront = engine.aws.cloudfront();
-    let mut observed = find_distribution(engine, desired).await?;
+    let mut observed = find_distribution(engine, &desired.owner).await?;
+    state.associated_before = observed.as_ref().map_or_else(Vec::new, |o| {
+        o.config
+            .associated_versions()
+            .into_iter()
+            .map(str::to_owned)
+            .collect()
+    });
     let default_origin_id = desired.owner.default_origin_id();
     state.had_origin_access = observed.as_ref().is_some_and(|o| {
         o.config.origins.iter().any(|origin| {
@@ -518,7 +573,7 @@ fn distribution_parameters(
     parameters
 }
 
-async fn wait_deployed(
+pub(super) async fn wait_deployed(
     engine: &Engine,
     mut observed: DistributionObserved,
 ) -> DistributionObserved {
@@ -613,6 +668,7 @@ fn reports(
             deployment_status: state.observed.as_ref().map(|o| o.status.clone()),
             signer_function_arn: state.signer_function_arn.clone(),
             signer_version_arn: state.signer_version_arn.clone(),
+            retired_signer_versions: state.retired,
             behaviors,
             ..EdgeDistributionStatus::default()
         }),

@@ -12,15 +12,22 @@
 //! In [`Mode::Plan`] the engine reads but never writes: each phase reports
 //! what it would do and hands later phases a stand-in for what the write
 //! would have produced.
+//!
+//! [`Engine::destroy`] tears down what a [`TeardownModel`] says leaves
+//! (see `teardown`); the engine remembers, in memory, which signer
+//! functions and versions wait for CloudFront to remove their edge
+//! replicas, so repeated calls honour the growing retry interval.
 
 mod distribution;
 pub mod report;
+mod teardown;
 mod url;
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use crate::aws::Aws;
 use crate::plan::desired::DesiredModel;
+pub use crate::plan::teardown::{RetryPolicy, TeardownModel};
 pub use report::{Kind, ResourceReport, Status};
 
 /// Whether the engine writes.
@@ -54,18 +61,35 @@ impl Default for DeployWait {
     }
 }
 
-/// The reconcile engine.
+/// The reconcile engine. Cloning shares the adapters and the memory of
+/// replica waits.
 #[derive(Debug, Clone)]
 pub struct Engine {
     aws: Aws,
     mode: Mode,
     wait: DeployWait,
+    retry: RetryPolicy,
+    waits: teardown::ReplicaWaits,
 }
 
 impl Engine {
     /// An engine over `aws`.
     pub fn new(aws: Aws, mode: Mode, wait: DeployWait) -> Engine {
-        Engine { aws, mode, wait }
+        Engine {
+            aws,
+            mode,
+            wait,
+            retry: RetryPolicy::default(),
+            waits: teardown::ReplicaWaits::default(),
+        }
+    }
+
+    /// The same engine asking Lambda again, after a "replicated function"
+    /// refusal, on this schedule (default: 5 minutes doubling to an hour).
+    #[must_use]
+    pub fn with_retry_policy(mut self, retry: RetryPolicy) -> Engine {
+        self.retry = retry;
+        self
     }
 
     /// The adapters, with their call ledger.
@@ -92,8 +116,57 @@ impl Engine {
             })
             .collect();
         for desired in &model.distributions {
-            reports.extend(distribution::reconcile(self, desired).await);
+            // Boxed: the phases' state machine is large, and a deep caller
+            // (a controller task, a test) should not carry it on its stack.
+            reports.extend(Box::pin(distribution::reconcile(self, desired)).await);
         }
         reports
+    }
+
+    /// One teardown pass over what leaves: deletes what can go now, in
+    /// order, and reports per resource a `Deleting` condition (`Deleted`,
+    /// `Retained`, `WaitingForEdgeReplicas`, `WaitingForDeployment`, or an
+    /// error). Idempotent: run it again until nothing waits.
+    pub async fn destroy(&self, model: &TeardownModel) -> Vec<ResourceReport> {
+        Box::pin(teardown::destroy(self, model)).await
+    }
+
+    /// Runs [`Engine::destroy`] until nothing waits for AWS any more (or
+    /// something failed), sleeping until the next attempt is due; progress
+    /// goes to the log.
+    pub async fn destroy_until_gone(&self, model: &TeardownModel) -> Vec<ResourceReport> {
+        loop {
+            let reports = self.destroy(model).await;
+            let waiting: Vec<String> = reports
+                .iter()
+                .filter(|r| r.waiting())
+                .map(|r| format!("{}/{}", r.namespace, r.name))
+                .collect();
+            if waiting.is_empty() || !self.applies() || reports.iter().any(ResourceReport::failed) {
+                return reports;
+            }
+            let now = SystemTime::now();
+            let poll = now + self.wait.poll_interval;
+            let deploying = reports.iter().any(|r| {
+                r.status
+                    .deleting_condition()
+                    .is_some_and(|c| c.reason == "WaitingForDeployment")
+            });
+            let next = match self.waits.next_attempt_after(now) {
+                Some(at) if !deploying => at,
+                Some(at) => at.min(poll),
+                None => poll,
+            };
+            let delay = next
+                .duration_since(now)
+                .unwrap_or_default()
+                .max(Duration::from_millis(50));
+            tracing::info!(
+                waiting = %waiting.join(", "),
+                next_attempt_in_seconds = delay.as_secs_f64().round(),
+                "waiting for CloudFront to remove Lambda@Edge replicas"
+            );
+            tokio::time::sleep(delay).await;
+        }
     }
 }

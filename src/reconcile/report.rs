@@ -1,6 +1,11 @@
 //! What a reconcile reports per resource: readiness, the status in the
 //! custom resource's own shape (so the CLI's JSON and the controller's
 //! status subresource agree), and what was done or would be done.
+//!
+//! A teardown adds a `Deleting` condition: `False`/`Deleted` (or `Retained`)
+//! when it is done, `True` with `WaitingForEdgeReplicas` or
+//! `WaitingForDeployment` while AWS needs time, `True` with an error reason
+//! when a call failed.
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use serde::Serialize;
@@ -40,6 +45,11 @@ impl Status {
     pub fn ready_condition(&self) -> Option<&Condition> {
         self.conditions().iter().find(|c| c.type_ == "Ready")
     }
+
+    /// The `Deleting` condition, set by a teardown.
+    pub fn deleting_condition(&self) -> Option<&Condition> {
+        self.conditions().iter().find(|c| c.type_ == "Deleting")
+    }
 }
 
 /// The outcome for one resource.
@@ -67,15 +77,40 @@ pub struct ResourceReport {
 /// CloudFront or for a first apply, as opposed to an error to act on.
 const PROGRESS_REASONS: [&str; 3] = ["Pending", "Deploying", "DistributionNotReady"];
 
+/// `Deleting` reasons of a teardown that did what it could: everything
+/// gone, kept on purpose (`deletionPolicy: Retain`), or waiting for AWS.
+pub const TEARDOWN_REASONS: [&str; 4] = [
+    "Deleted",
+    "Retained",
+    "WaitingForEdgeReplicas",
+    "WaitingForDeployment",
+];
+
+/// `Deleting` reasons that mean "AWS needs time; try again later":
+/// CloudFront removing Lambda@Edge replicas, or deploying a disabled
+/// distribution before it can be deleted.
+pub const WAITING_REASONS: [&str; 2] = ["WaitingForEdgeReplicas", "WaitingForDeployment"];
+
 impl ResourceReport {
     /// Whether the resource failed (bad input, missing function, foreign
     /// owner, AWS error), as opposed to being ready or on its way.
     pub fn failed(&self) -> bool {
+        if let Some(deleting) = self.status.deleting_condition() {
+            return !TEARDOWN_REASONS.contains(&deleting.reason.as_str());
+        }
         !self.ready
             && self
                 .status
                 .ready_condition()
                 .is_some_and(|c| !PROGRESS_REASONS.contains(&c.reason.as_str()))
+    }
+
+    /// Whether a teardown of the resource waits for AWS (run it again
+    /// later, or keep waiting).
+    pub fn waiting(&self) -> bool {
+        self.status
+            .deleting_condition()
+            .is_some_and(|c| WAITING_REASONS.contains(&c.reason.as_str()))
     }
 }
 

@@ -1,0 +1,284 @@
+//! The IAM permissions the adapters need, derived from the operations they
+//! call: [`actions_for`] maps each ledger operation to the IAM actions AWS
+//! checks for it, and [`controller_policy`] renders the least-privilege
+//! policy of `urlguard iam-policy`, scoped by name prefix and owner tag where
+//! the service supports it. A test drives a full apply and destroy through
+//! the AWS test bed and checks that the ledger needs exactly the actions the
+//! policy grants: nothing missing, nothing unused.
+//!
+//! Some permissions are checked by AWS on urlguard's behalf and never show
+//! up as a call: associating a Lambda@Edge version with a distribution needs
+//! `lambda:EnableReplication*` on the version and, once per account,
+//! `iam:CreateServiceLinkedRole` for the replicator ([`IMPLIED_BY_EDGE_ASSOCIATION`]).
+
+use serde_json::{Value, json};
+
+use crate::api::Protection;
+use crate::model::names::ROLE_PATH;
+use crate::model::{EDGE_REGION, OWNER_TAG_KEY};
+
+/// Actions AWS checks when a distribution is given a Lambda@Edge
+/// association; they appear in no ledger entry of their own.
+pub const IMPLIED_BY_EDGE_ASSOCIATION: [&str; 3] = [
+    "iam:CreateServiceLinkedRole",
+    "lambda:EnableReplication",
+    "lambda:DisableReplication",
+];
+
+/// The IAM actions one ledger operation (`service:Operation`) needs. Calls
+/// that need no permission (`sts:GetCallerIdentity`) map to nothing.
+pub fn actions_for(operation: &str) -> Vec<String> {
+    let extra: &[&str] = match operation {
+        // The tags given at creation need the tagging permission too.
+        "cloudfront:CreateDistributionWithTags" => {
+            &["cloudfront:CreateDistribution", "cloudfront:TagResource"]
+        }
+        "lambda:CreateFunction" => &[
+            "lambda:CreateFunction",
+            "lambda:TagResource",
+            "iam:PassRole",
+        ],
+        "lambda:UpdateFunctionConfiguration" => {
+            &["lambda:UpdateFunctionConfiguration", "iam:PassRole"]
+        }
+        "iam:CreateRole" => &["iam:CreateRole", "iam:TagRole"],
+        "ssm:PutParameter" => &["ssm:PutParameter", "ssm:AddTagsToResource"],
+        "iam:UpdateAssumeRolePolicy" => &["iam:UpdateAssumeRolePolicy"],
+        "sts:GetCallerIdentity" => &[],
+        other => return vec![other.to_owned()],
+    };
+    extra.iter().map(|a| (*a).to_owned()).collect()
+}
+
+fn statement(sid: &str, actions: &[&str], resources: Value, condition: Option<Value>) -> Value {
+    let mut statement =
+        json!({"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resources});
+    if let Some(condition) = condition {
+        statement["Condition"] = condition;
+    }
+    statement
+}
+
+/// The controller's least-privilege policy for `protection` (both when
+/// `None`), for the urlguard instance `instance`.
+pub fn controller_policy(instance: &str, protection: Option<Protection>) -> Value {
+    let edge = protection != Some(Protection::OriginAccessControl);
+    let oac = protection != Some(Protection::EdgeSigner);
+    let owned_by_instance = json!({"StringLike": {format!("aws:ResourceTag/{OWNER_TAG_KEY}"): format!("{instance}/*")}});
+    let tagged_for_instance =
+        json!({"StringLike": {format!("aws:RequestTag/{OWNER_TAG_KEY}"): format!("{instance}/*")}});
+    let signer_functions = format!("arn:aws:lambda:{EDGE_REGION}:*:function:{instance}-*");
+    let signer_roles = format!("arn:aws:iam::*:role{ROLE_PATH}{instance}-*");
+
+    let mut url_actions = vec![
+        "lambda:GetFunction",
+        "lambda:GetFunctionUrlConfig",
+        "lambda:CreateFunctionUrlConfig",
+        "lambda:UpdateFunctionUrlConfig",
+        "lambda:DeleteFunctionUrlConfig",
+    ];
+    if oac {
+        url_actions.extend([
+            "lambda:GetPolicy",
+            "lambda:AddPermission",
+            "lambda:RemovePermission",
+        ]);
+    }
+    let mut statements = vec![
+        statement(
+            "ProtectFunctionUrls",
+            &url_actions,
+            json!("arn:aws:lambda:*:*:function:*"),
+            None,
+        ),
+        statement(
+            "PublishParameters",
+            &[
+                "ssm:GetParameters",
+                "ssm:PutParameter",
+                "ssm:AddTagsToResource",
+                "ssm:ListTagsForResource",
+                "ssm:DeleteParameter",
+            ],
+            json!("arn:aws:ssm:*:*:parameter/*"),
+            None,
+        ),
+        statement(
+            "FindDistributions",
+            &[
+                "cloudfront:ListDistributions",
+                "cloudfront:ListOriginAccessControls",
+            ],
+            json!("*"),
+            None,
+        ),
+        statement(
+            "CreateOwnedDistributions",
+            &["cloudfront:CreateDistribution", "cloudfront:TagResource"],
+            json!("arn:aws:cloudfront::*:distribution/*"),
+            Some(tagged_for_instance.clone()),
+        ),
+        statement(
+            "ReadDistributions",
+            &[
+                "cloudfront:GetDistribution",
+                "cloudfront:ListTagsForResource",
+            ],
+            json!("arn:aws:cloudfront::*:distribution/*"),
+            None,
+        ),
+        statement(
+            "ChangeOwnedDistributions",
+            &[
+                "cloudfront:UpdateDistribution",
+                "cloudfront:DeleteDistribution",
+            ],
+            json!("arn:aws:cloudfront::*:distribution/*"),
+            Some(owned_by_instance.clone()),
+        ),
+        statement(
+            "ManageOriginAccessControls",
+            &[
+                "cloudfront:CreateOriginAccessControl",
+                "cloudfront:GetOriginAccessControl",
+                "cloudfront:DeleteOriginAccessControl",
+            ],
+            json!("arn:aws:cloudfront::*:origin-access-control/*"),
+            None,
+        ),
+    ];
+    if edge {
+        statements.extend([
+            statement(
+                "ManageSigners",
+                &[
+                    "lambda:GetFunction",
+                    "lambda:GetFunctionConfiguration",
+                    "lambda:ListVersionsByFunction",
+                    "lambda:CreateFunction",
+                    "lambda:TagResource",
+                    "lambda:UpdateFunctionCode",
+                    "lambda:UpdateFunctionConfiguration",
+                    "lambda:PublishVersion",
+                    "lambda:DeleteFunction",
+                    "lambda:EnableReplication",
+                    "lambda:DisableReplication",
+                ],
+                json!([signer_functions.clone(), format!("{signer_functions}:*")]),
+                None,
+            ),
+            statement(
+                "ManageSignerRoles",
+                &[
+                    "iam:GetRole",
+                    "iam:CreateRole",
+                    "iam:TagRole",
+                    "iam:UpdateAssumeRolePolicy",
+                    "iam:GetRolePolicy",
+                    "iam:PutRolePolicy",
+                    "iam:DeleteRolePolicy",
+                    "iam:DeleteRole",
+                ],
+                json!(signer_roles.clone()),
+                None,
+            ),
+            statement(
+                "PassSignerRoles",
+                &["iam:PassRole"],
+                json!(signer_roles),
+                Some(json!({"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}})),
+            ),
+            statement(
+                "EdgeReplicator",
+                &["iam:CreateServiceLinkedRole"],
+                json!("arn:aws:iam::*:role/aws-service-role/replicator.lambda.amazonaws.com/AWSServiceRoleForLambdaReplicator"),
+                Some(json!({"StringLike": {"iam:AWSServiceName": "replicator.lambda.amazonaws.com"}})),
+            ),
+        ]);
+    }
+    json!({"Version": "2012-10-17", "Statement": statements})
+}
+
+/// Every action the policy grants, sorted and deduplicated.
+pub fn granted_actions(policy: &Value) -> Vec<String> {
+    let mut actions: Vec<String> = policy["Statement"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|s| s["Action"].as_array().cloned().unwrap_or_default())
+        .filter_map(|a| a.as_str().map(str::to_owned))
+        .collect();
+    actions.sort();
+    actions.dedup();
+    actions
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tagged_creations_need_the_tagging_permission() {
+        assert_eq!(
+            actions_for("cloudfront:CreateDistributionWithTags"),
+            ["cloudfront:CreateDistribution", "cloudfront:TagResource"]
+        );
+        assert_eq!(actions_for("lambda:GetFunction"), ["lambda:GetFunction"]);
+        assert!(actions_for("sts:GetCallerIdentity").is_empty());
+    }
+
+    #[test]
+    fn pass_role_is_granted_only_for_the_signer_roles_and_only_to_lambda() {
+        let policy = controller_policy("urlguard", None);
+        let passing: Vec<&Value> = policy["Statement"]
+            .as_array()
+            .expect("statements")
+            .iter()
+            .filter(|s| {
+                s["Action"]
+                    .as_array()
+                    .is_some_and(|a| a.iter().any(|x| x == "iam:PassRole"))
+            })
+            .collect();
+        assert_eq!(passing.len(), 1);
+        assert_eq!(
+            passing[0]["Resource"],
+            "arn:aws:iam::*:role/urlguard/urlguard-*"
+        );
+        assert_eq!(
+            passing[0]["Condition"]["StringEquals"]["iam:PassedToService"],
+            "lambda.amazonaws.com"
+        );
+    }
+
+    #[test]
+    fn origin_access_control_needs_no_edge_function_and_edge_signer_no_grants() {
+        let oac = granted_actions(&controller_policy(
+            "urlguard",
+            Some(Protection::OriginAccessControl),
+        ));
+        assert!(
+            !oac.iter()
+                .any(|a| a == "lambda:PublishVersion" || a.starts_with("iam:"))
+        );
+        assert!(oac.iter().any(|a| a == "lambda:AddPermission"));
+        let edge = granted_actions(&controller_policy("urlguard", Some(Protection::EdgeSigner)));
+        assert!(!edge.iter().any(|a| a == "lambda:AddPermission"));
+        assert!(edge.iter().any(|a| a == "lambda:PublishVersion"));
+    }
+
+    #[test]
+    fn changes_to_distributions_are_scoped_by_the_owner_tag_of_the_instance() {
+        let policy = controller_policy("team-a", None);
+        let change = policy["Statement"]
+            .as_array()
+            .expect("statements")
+            .iter()
+            .find(|s| s["Sid"] == "ChangeOwnedDistributions")
+            .expect("statement");
+        assert_eq!(
+            change["Condition"]["StringLike"]["aws:ResourceTag/urlguard.io/owner"],
+            "team-a/*"
+        );
+    }
+}

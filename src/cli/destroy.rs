@@ -1,0 +1,264 @@
+//! `urlguard destroy -f FILE...`: tear down what urlguard made for the
+//! resources in the files, in order (DESIGN.md, "Deletion"), and say what
+//! is left waiting.
+//!
+//! Without `--wait` one pass deletes what can go now and lists what waits
+//! for AWS: a signer whose Lambda@Edge replicas CloudFront has not removed
+//! yet (that takes hours after the last association left), or a disabled
+//! distribution still deploying. With `--wait` the command keeps going,
+//! progress on standard error, retrying the signer on a growing interval
+//! (`--retry-interval`, doubling up to `--retry-max-interval`) until all is
+//! gone.
+//!
+//! Exit codes: 0 when everything urlguard owns for these resources is gone
+//! (or kept on purpose, `deletionPolicy: Retain`; what it does not own is
+//! listed and left alone); 1 when a resource could not be read or a call
+//! failed; 3 when something waits for AWS (run `destroy` again later, or
+//! with `--wait`).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::apply::{ApplyError, Output};
+use crate::api::{EdgeDistribution, ProtectedFunctionUrl};
+use crate::aws::{Aws, LedgerSummary};
+use crate::manifest::{self, Loaded, Resource};
+use crate::plan::teardown;
+use crate::reconcile::{DeployWait, Engine, Kind, Mode, ResourceReport, RetryPolicy};
+
+/// The exit code of a teardown that waits for AWS.
+pub const EXIT_WAITING: u8 = 3;
+
+/// Options of `destroy`.
+#[derive(Debug, clap::Args)]
+pub struct DestroyArgs {
+    /// Manifest files (multi-document YAML). Namespaces in them are skipped.
+    #[arg(short = 'f', long = "filename", value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value_t = Output::Text)]
+    pub output: Output,
+    /// Keep going until everything is gone, however long CloudFront takes
+    /// to remove the signer's Lambda@Edge replicas (hours).
+    #[arg(long)]
+    pub wait: bool,
+    /// The first interval between attempts to delete a signer that is still
+    /// replicated; it doubles after each refusal.
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = humantime::parse_duration)]
+    pub retry_interval: Duration,
+    /// The longest interval between attempts.
+    #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = humantime::parse_duration)]
+    pub retry_max_interval: Duration,
+    /// How often to poll CloudFront while the disabled distribution deploys.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = humantime::parse_duration)]
+    pub poll_interval: Duration,
+    /// Stop waiting for the disabled distribution to deploy after this long
+    /// (it then counts as waiting).
+    #[arg(long, value_name = "DURATION", default_value = "45m", value_parser = humantime::parse_duration)]
+    pub deploy_timeout: Duration,
+}
+
+/// How a `destroy` ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DestroyOutcome {
+    /// Everything urlguard owns for the resources is gone (or retained).
+    Done,
+    /// Something waits for AWS: run again later.
+    Waiting,
+    /// A resource could not be read, or a call failed.
+    Failed,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Waiting<'a> {
+    kind: Kind,
+    namespace: &'a str,
+    name: &'a str,
+    reason: &'a str,
+    message: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsonOutput<'a> {
+    resources: &'a [ResourceReport],
+    waiting: Vec<Waiting<'a>>,
+    aws_calls: LedgerSummary,
+}
+
+/// Runs `destroy`.
+pub async fn run(instance: &str, args: &DestroyArgs) -> Result<DestroyOutcome, ApplyError> {
+    let Loaded {
+        resources,
+        rejected,
+    } = manifest::load_files(&args.files)?;
+    let mut distributions: Vec<EdgeDistribution> = Vec::new();
+    let mut urls: Vec<ProtectedFunctionUrl> = Vec::new();
+    for resource in resources {
+        match resource {
+            Resource::EdgeDistribution(d) => distributions.push(d),
+            Resource::ProtectedFunctionUrl(u) => urls.push(u),
+        }
+    }
+    for refused in &rejected {
+        eprintln!(
+            "error: {}: {} (not destroyed)",
+            refused.origin, refused.error
+        );
+    }
+
+    let model = teardown::build(instance, &distributions, &urls);
+    let aws = Aws::from_env().await;
+    let wait = DeployWait {
+        enabled: true,
+        poll_interval: args.poll_interval,
+        timeout: args.deploy_timeout,
+    };
+    let retry = RetryPolicy {
+        first: args.retry_interval,
+        cap: args.retry_max_interval.max(args.retry_interval),
+    };
+    let engine = Engine::new(aws.clone(), Mode::Apply, wait).with_retry_policy(retry);
+    let reports = if args.wait {
+        engine.destroy_until_gone(&model).await
+    } else {
+        engine.destroy(&model).await
+    };
+
+    let waiting: Vec<Waiting<'_>> = reports
+        .iter()
+        .filter(|r| r.waiting())
+        .filter_map(|r| {
+            let condition = r.status.deleting_condition()?;
+            Some(Waiting {
+                kind: r.kind,
+                namespace: &r.namespace,
+                name: &r.name,
+                reason: &condition.reason,
+                message: &condition.message,
+            })
+        })
+        .collect();
+    let summary = aws.ledger().summary();
+    match args.output {
+        Output::Json => {
+            let output = JsonOutput {
+                resources: &reports,
+                waiting,
+                aws_calls: summary,
+            };
+            println!("{}", serde_json::to_string_pretty(&output)?);
+        }
+        Output::Text => print_text(&reports, &waiting, &summary),
+    }
+    Ok(outcome(&reports, !rejected.is_empty()))
+}
+
+/// The outcome of a teardown's reports.
+fn outcome(reports: &[ResourceReport], had_rejected: bool) -> DestroyOutcome {
+    if had_rejected || reports.iter().any(ResourceReport::failed) {
+        DestroyOutcome::Failed
+    } else if reports.iter().any(ResourceReport::waiting) {
+        DestroyOutcome::Waiting
+    } else {
+        DestroyOutcome::Done
+    }
+}
+
+fn kind_name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::EdgeDistribution => "EdgeDistribution",
+        Kind::ProtectedFunctionUrl => "ProtectedFunctionUrl",
+    }
+}
+
+fn print_text(reports: &[ResourceReport], waiting: &[Waiting<'_>], calls: &LedgerSummary) {
+    for report in reports {
+        let (reason, message) = report
+            .status
+            .deleting_condition()
+            .map(|c| (c.reason.as_str(), c.message.as_str()))
+            .unwrap_or_default();
+        let state = match reason {
+            "Deleted" => "deleted",
+            "Retained" => "retained",
+            other => other,
+        };
+        println!(
+            "{} {}/{}: {state}: {message}",
+            kind_name(report.kind),
+            report.namespace,
+            report.name
+        );
+        if report.actions.is_empty() {
+            println!("  did: nothing (nothing left to delete)");
+        }
+        for action in &report.actions {
+            println!("  did: {action}");
+        }
+    }
+    for item in waiting {
+        println!(
+            "waiting: {} {}/{} ({}): {}",
+            kind_name(item.kind),
+            item.namespace,
+            item.name,
+            item.reason,
+            item.message
+        );
+    }
+    if !waiting.is_empty() {
+        println!(
+            "not finished: run `urlguard destroy` again later, or with --wait to keep going until all is gone"
+        );
+    }
+    println!("AWS calls: {} ({} mutating)", calls.total, calls.mutating);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::EdgeDistributionStatus;
+    use crate::reconcile::Status;
+    use crate::reconcile::report::condition;
+
+    fn report(reason: &str, deleting: bool) -> ResourceReport {
+        ResourceReport {
+            kind: Kind::EdgeDistribution,
+            namespace: "books".into(),
+            name: "books".into(),
+            ready: false,
+            status: Status::Distribution(EdgeDistributionStatus {
+                conditions: vec![
+                    condition("Ready", false, reason, "m"),
+                    condition("Deleting", deleting, reason, "m"),
+                ],
+                ..EdgeDistributionStatus::default()
+            }),
+            actions: Vec::new(),
+            changes: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn outcomes_map_to_the_documented_exit_codes() {
+        let done = [report("Deleted", false), report("Retained", false)];
+        assert_eq!(outcome(&done, false), DestroyOutcome::Done);
+        assert_eq!(outcome(&done, true), DestroyOutcome::Failed);
+        let waiting = [
+            report("Deleted", false),
+            report("WaitingForEdgeReplicas", true),
+        ];
+        assert_eq!(outcome(&waiting, false), DestroyOutcome::Waiting);
+        let deploying = [report("WaitingForDeployment", true)];
+        assert_eq!(outcome(&deploying, false), DestroyOutcome::Waiting);
+        let failed = [
+            report("WaitingForEdgeReplicas", true),
+            report("AwsError", true),
+        ];
+        assert_eq!(outcome(&failed, false), DestroyOutcome::Failed);
+    }
+}

@@ -1,0 +1,185 @@
+//! kube-rs 5 (the controller's own client) against the emulator: the
+//! runtime watcher (list with `limit=500`, then watch with bookmarks and
+//! resume) sees create, update and delete; server-side apply of the status
+//! subresource (what a controller does) leaves `metadata.generation`
+//! alone, spec changes bump it; finalizers hold deletion.
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
+use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::runtime::watcher;
+use kube::{Client, Config as ClientConfig};
+use kube_emulator::{Config, KubeEmulator, KubeEmulatorHandle};
+use serde_json::json;
+use urlguard::api::EdgeDistribution;
+
+async fn client(test: &str) -> (Client, KubeEmulatorHandle) {
+    let handle = KubeEmulator::start(Config {
+        bookmark_interval: Duration::from_millis(300),
+        ..Config::default()
+    })
+    .await
+    .expect("emulator starts");
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("kube-rs-{test}-{}", handle.addr().port()))
+        .join("kubeconfig");
+    handle.write_kubeconfig(&path).expect("kubeconfig");
+    let kubeconfig = Kubeconfig::read_from(&path).expect("kubeconfig reads");
+    let config = ClientConfig::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
+        .await
+        .expect("client config");
+    (Client::try_from(config).expect("client"), handle)
+}
+
+fn configmap(name: &str, value: &str) -> ConfigMap {
+    serde_json::from_value(json!({"metadata": {"name": name}, "data": {"k": value}})).expect("cm")
+}
+
+/// API concepts (efficient detection of changes): a list then a watch from
+/// its resourceVersion sees every later change, in order.
+#[tokio::test]
+async fn watcher_sees_create_update_delete() {
+    let (client, _handle) = client("watcher").await;
+    let api: Api<ConfigMap> = Api::namespaced(client, "default");
+    api.create(&PostParams::default(), &configmap("before", "1"))
+        .await
+        .expect("create");
+    let mut events = watcher(api.clone(), watcher::Config::default()).boxed();
+    let mut seen = Vec::new();
+    let writer = {
+        let api = api.clone();
+        async move {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            api.create(&PostParams::default(), &configmap("live", "1"))
+                .await
+                .expect("create");
+            api.patch(
+                "live",
+                &PatchParams::default(),
+                &Patch::Merge(json!({"data": {"k": "2"}})),
+            )
+            .await
+            .expect("patch");
+            api.delete("live", &DeleteParams::default())
+                .await
+                .expect("delete");
+        }
+    };
+    let reader = async {
+        while let Some(event) = events.next().await {
+            let label = match event.expect("watch event") {
+                watcher::Event::Init => "init".to_owned(),
+                watcher::Event::InitApply(cm) => {
+                    format!("init-apply {}", cm.metadata.name.unwrap_or_default())
+                }
+                watcher::Event::InitDone => "init-done".to_owned(),
+                watcher::Event::Apply(cm) => format!(
+                    "apply {} {}",
+                    cm.metadata.name.unwrap_or_default(),
+                    cm.data
+                        .and_then(|d| d.get("k").cloned())
+                        .unwrap_or_default()
+                ),
+                watcher::Event::Delete(cm) => {
+                    format!("delete {}", cm.metadata.name.unwrap_or_default())
+                }
+            };
+            let done = label == "delete live";
+            seen.push(label);
+            if done {
+                break;
+            }
+        }
+    };
+    let (finished, ()) = tokio::join!(
+        tokio::time::timeout(Duration::from_secs(10), reader),
+        writer
+    );
+    assert!(finished.is_ok(), "watcher saw only {seen:?}");
+    assert_eq!(
+        seen,
+        [
+            "init",
+            "init-apply before",
+            "init-done",
+            "apply live 1",
+            "apply live 2",
+            "delete live"
+        ]
+    );
+}
+
+/// API conventions (spec and status): status written through `/status`
+/// by server-side apply does not bump generation; a spec change does;
+/// a finalizer keeps a deleted object until it is removed.
+#[tokio::test]
+async fn status_apply_generation_and_finalizers() {
+    let (client, _handle) = client("status").await;
+    let crds: Api<k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition> =
+        Api::all(client.clone());
+    for crd in urlguard::api::crds::all() {
+        crds.create(&PostParams::default(), &crd)
+            .await
+            .expect("crd");
+    }
+    let namespaces: Api<Namespace> = Api::all(client.clone());
+    namespaces
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(json!({"metadata": {"name": "books"}})).expect("ns"),
+        )
+        .await
+        .expect("namespace");
+    let api: Api<EdgeDistribution> = Api::namespaced(client, "books");
+    let ed: EdgeDistribution = serde_json::from_value(json!({
+        "apiVersion": "urlguard.io/v1alpha1", "kind": "EdgeDistribution",
+        "metadata": {"name": "books", "finalizers": ["urlguard.io/cleanup"]},
+        "spec": {"defaultOrigin": {"s3": {"bucketName": "books-frontend"}}}
+    }))
+    .expect("edge distribution");
+    let created = api
+        .create(&PostParams::default(), &ed)
+        .await
+        .expect("create");
+    assert_eq!(created.metadata.generation, Some(1));
+    let status = json!({
+        "apiVersion": "urlguard.io/v1alpha1", "kind": "EdgeDistribution",
+        "status": {"observedGeneration": 1, "conditions": [{"type": "Ready", "status": "False", "reason": "Pending", "message": "waiting", "lastTransitionTime": "2026-01-01T00:00:00Z"}]}
+    });
+    let patched = api
+        .patch_status(
+            "books",
+            &PatchParams::apply("urlguard").force(),
+            &Patch::Apply(status),
+        )
+        .await
+        .expect("status apply");
+    assert_eq!(patched.metadata.generation, Some(1));
+    assert!(patched.status.is_some());
+    let changed = api
+        .patch(
+            "books",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"comment": "changed"}})),
+        )
+        .await
+        .expect("spec patch");
+    assert_eq!(changed.metadata.generation, Some(2));
+    assert!(changed.status.is_some(), "status survives a spec change");
+    api.delete("books", &DeleteParams::default())
+        .await
+        .expect("delete");
+    let deleting = api.get("books").await.expect("still there");
+    assert!(deleting.metadata.deletion_timestamp.is_some());
+    api.patch(
+        "books",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"metadata": {"finalizers": null}})),
+    )
+    .await
+    .expect("remove finalizer");
+    assert!(api.get_opt("books").await.expect("get").is_none());
+}
