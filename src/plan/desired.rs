@@ -106,7 +106,7 @@ pub struct DesiredModel {
     pub rejected: Vec<RejectedUrl>,
 }
 
-fn owner_of(instance: &str, namespace: Option<&String>, name: Option<&String>) -> Owner {
+pub(super) fn owner_of(instance: &str, namespace: Option<&String>, name: Option<&String>) -> Owner {
     Owner {
         instance: instance.to_owned(),
         namespace: namespace.cloned().unwrap_or_else(|| "default".to_owned()),
@@ -114,13 +114,12 @@ fn owner_of(instance: &str, namespace: Option<&String>, name: Option<&String>) -
     }
 }
 
-/// Attaches every URL to the distribution it references.
-pub fn build(
+/// The distributions, without URLs yet, by (namespace, name).
+pub(super) fn distributions_by_key(
     instance: &str,
     distributions: &[EdgeDistribution],
-    urls: &[ProtectedFunctionUrl],
-) -> DesiredModel {
-    let mut by_key: BTreeMap<(String, String), DesiredDistribution> = distributions
+) -> BTreeMap<(String, String), DesiredDistribution> {
+    distributions
         .iter()
         .map(|d| {
             let owner = owner_of(
@@ -136,7 +135,16 @@ pub fn build(
             };
             (key, desired)
         })
-        .collect();
+        .collect()
+}
+
+/// Attaches every URL to the distribution it references.
+pub fn build(
+    instance: &str,
+    distributions: &[EdgeDistribution],
+    urls: &[ProtectedFunctionUrl],
+) -> DesiredModel {
+    let mut by_key = distributions_by_key(instance, distributions);
 
     let mut sorted: Vec<&ProtectedFunctionUrl> = urls.iter().collect();
     sorted.sort_by(|a, b| {

@@ -41,7 +41,7 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
 
-use super::desired::{DesiredDistribution, DesiredUrl};
+use super::desired::{DesiredDistribution, DesiredUrl, distributions_by_key, owner_of};
 use super::signer::invoke_policy;
 use crate::api::{DeletionPolicy, EdgeDistribution, FunctionRef, ProtectedFunctionUrl};
 use crate::model::cloudfront::{DistributionObserved, DistributionShape};
@@ -75,14 +75,6 @@ impl TeardownModel {
     }
 }
 
-fn owner_of(instance: &str, namespace: Option<&String>, name: Option<&String>) -> Owner {
-    Owner {
-        instance: instance.to_owned(),
-        namespace: namespace.cloned().unwrap_or_else(|| "default".to_owned()),
-        name: name.cloned().unwrap_or_default(),
-    }
-}
-
 /// What leaves when these resources are deleted. Unlike
 /// [`super::desired::build`] nothing is rejected: a URL that could not attach
 /// (a duplicate path, one behavior too many) may still hold grants and
@@ -92,23 +84,7 @@ pub fn build(
     distributions: &[EdgeDistribution],
     urls: &[ProtectedFunctionUrl],
 ) -> TeardownModel {
-    let mut leaving: BTreeMap<(String, String), DesiredDistribution> = distributions
-        .iter()
-        .map(|d| {
-            let owner = owner_of(
-                instance,
-                d.metadata.namespace.as_ref(),
-                d.metadata.name.as_ref(),
-            );
-            let key = (owner.namespace.clone(), owner.name.clone());
-            let desired = DesiredDistribution {
-                owner,
-                spec: d.spec.clone(),
-                urls: Vec::new(),
-            };
-            (key, desired)
-        })
-        .collect();
+    let mut leaving = distributions_by_key(instance, distributions);
     let mut detached: BTreeMap<(String, String), Vec<DesiredUrl>> = BTreeMap::new();
     let mut sorted: Vec<&ProtectedFunctionUrl> = urls.iter().collect();
     sorted.sort_by(|a, b| {
