@@ -6,12 +6,14 @@
 //! resource types and their schema; [`plan`] turns the desired [`model`]
 //! and the observed AWS state into actions, purely; [`aws`] holds the thin
 //! SDK adapters; [`reconcile`] runs observe → plan → apply; the drivers
-//! ([`cli`]) read resources through [`manifest`] and report. [`edge`] is the
+//! ([`cli`] for files, [`controller`] for a cluster) read resources through
+//! [`manifest`] and report. [`edge`] is the
 //! Lambda@Edge signer urlguard deploys.
 
 pub mod api;
 pub mod aws;
 pub mod cli;
+pub mod controller;
 pub mod edge;
 pub mod manifest;
 pub mod model;

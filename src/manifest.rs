@@ -7,11 +7,17 @@
 //! and the field. `Namespace` documents (kept beside the resources so the same
 //! file works with `kubectl`) and empty documents are skipped.
 
+use std::sync::LazyLock;
+
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use serde::Deserialize;
 use serde_json::Value;
 
 use crate::api::validation::{self, ValidationError};
 use crate::api::{EdgeDistribution, GROUP, ProtectedFunctionUrl, VERSION, crds};
+
+/// Rendered once: every document is checked against them.
+static CRDS: LazyLock<[CustomResourceDefinition; 2]> = LazyLock::new(crds::all);
 
 /// A urlguard resource read from a manifest.
 #[derive(Debug, Clone, PartialEq)]
@@ -175,8 +181,11 @@ fn origin_of(file: &str, document: usize, value: &Value) -> Origin {
     }
 }
 
-/// `Ok(None)` for documents urlguard deliberately skips.
-fn accept(document: &Value) -> Result<Option<Resource>, DocumentError> {
+/// Checks one object with the CRD schema and CEL rules, then decodes it;
+/// `Ok(None)` for documents urlguard deliberately skips (namespaces). The
+/// controller reads objects from the API server through this too, so an
+/// object stored before a CRD upgrade is refused with the field named.
+pub fn accept(document: &Value) -> Result<Option<Resource>, DocumentError> {
     if !document.is_object() {
         return Err(DocumentError::NotAnObject);
     }
@@ -195,18 +204,18 @@ fn accept(document: &Value) -> Result<Option<Resource>, DocumentError> {
     {
         return Err(DocumentError::Missing("metadata.name"));
     }
-    let [distribution_crd, url_crd] = crds::all();
+    let [distribution_crd, url_crd] = &*CRDS;
     let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
     match (group, kind) {
         ("", "Namespace") => Ok(None),
         (GROUP, "EdgeDistribution") => {
-            validation::validate(&distribution_crd, version, document, None)?;
+            validation::validate(distribution_crd, version, document, None)?;
             Ok(Some(Resource::EdgeDistribution(serde_json::from_value(
                 document.clone(),
             )?)))
         }
         (GROUP, "ProtectedFunctionUrl") => {
-            validation::validate(&url_crd, version, document, None)?;
+            validation::validate(url_crd, version, document, None)?;
             Ok(Some(Resource::ProtectedFunctionUrl(
                 serde_json::from_value(document.clone())?,
             )))

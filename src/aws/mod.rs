@@ -42,7 +42,7 @@ pub use cloudfront::{CloudFront, DistributionSummary};
 pub use error::AwsError;
 pub use iam::Iam;
 pub use lambda::Lambda;
-pub use ledger::{CallHook, CallRecord, Ledger, LedgerSummary, Outcome, PendingCall};
+pub use ledger::{CallHook, CallObserver, CallRecord, Ledger, LedgerSummary, Outcome, PendingCall};
 pub use ssm::Ssm;
 
 use crate::model::EDGE_REGION;
@@ -64,6 +64,32 @@ fn timeout_config() -> TimeoutConfig {
         .connect_timeout(Duration::from_secs(5))
         .operation_attempt_timeout(Duration::from_secs(60))
         .build()
+}
+
+/// Settings that take precedence over the environment's AWS configuration.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Overrides {
+    /// The default region (functions name their own; CloudFront, IAM and
+    /// the signer live in `us-east-1` whatever this says).
+    pub region: Option<String>,
+    /// One endpoint for every service, such as a local test bed.
+    pub endpoint_url: Option<String>,
+}
+
+async fn load_config(overrides: &Overrides) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(retry_config())
+        .timeout_config(timeout_config());
+    if let Ok(name) = AppName::new("urlguard") {
+        loader = loader.app_name(name);
+    }
+    if let Some(region) = &overrides.region {
+        loader = loader.region(Region::new(region.clone()));
+    }
+    if let Some(endpoint) = &overrides.endpoint_url {
+        loader = loader.endpoint_url(endpoint.clone());
+    }
+    loader.load().await
 }
 
 /// The entry point to AWS: a base SDK config, clients built once per service
@@ -99,22 +125,26 @@ impl Aws {
     /// `AWS_ENDPOINT_URL`, web identity / IRSA, Pod Identity, IMDS), with
     /// urlguard's retries and timeouts.
     pub async fn from_env() -> Aws {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .retry_config(retry_config())
-            .timeout_config(timeout_config());
-        if let Ok(name) = AppName::new("urlguard") {
-            loader = loader.app_name(name);
-        }
-        Aws::from_sdk_config(loader.load().await)
+        Aws::from_sdk_config(load_config(&Overrides::default()).await)
+    }
+
+    /// The standard chain with a region and endpoint given on the command
+    /// line taking precedence, recording into `ledger`.
+    pub async fn from_env_with(overrides: &Overrides, ledger: Ledger) -> Aws {
+        Aws::with_ledger(load_config(overrides).await, ledger)
     }
 
     /// Adapters over exactly this SDK config (tests point it at a local
     /// endpoint).
     pub fn from_sdk_config(config: SdkConfig) -> Aws {
+        Aws::with_ledger(config, Ledger::new())
+    }
+
+    fn with_ledger(config: SdkConfig, ledger: Ledger) -> Aws {
         Aws {
             inner: Arc::new(Inner {
                 config,
-                ledger: Ledger::new(),
+                ledger,
                 lambda: ClientCache::default(),
                 ssm: ClientCache::default(),
                 iam: OnceLock::new(),

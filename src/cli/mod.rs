@@ -2,6 +2,7 @@
 //! its own file; this one parses arguments and maps outcomes to exit codes.
 
 mod apply;
+mod controller;
 mod crds;
 mod destroy;
 mod iam_policy;
@@ -54,6 +55,9 @@ enum Command {
     /// 0 all gone, 1 failed, 3 waiting for AWS (Lambda@Edge replicas, a
     /// deploying distribution): run again later, or pass --wait.
     Destroy(destroy::DestroyArgs),
+    /// Run the Kubernetes controller: reconcile EdgeDistributions and
+    /// ProtectedFunctionUrls until SIGTERM.
+    Controller(Box<controller::ControllerArgs>),
     /// Print the controller's least-privilege IAM policy (JSON).
     IamPolicy {
         /// Only what this protection needs (default: both).
@@ -82,6 +86,7 @@ pub fn run() -> ExitCode {
             .map_err(Into::into),
         Command::Plan(args) => block_on(apply::run(&cli.instance, Mode::Plan, args)),
         Command::Apply(args) => block_on(apply::run(&cli.instance, Mode::Apply, args)),
+        Command::Controller(args) => block_on(controller::run(&cli.instance, args)).map(|()| true),
         Command::Destroy(args) => return destroy_exit(block_on(destroy::run(&cli.instance, args))),
     };
     match outcome {

@@ -131,6 +131,17 @@ impl Engine {
         Box::pin(teardown::destroy(self, model)).await
     }
 
+    /// When a teardown that waits for Lambda@Edge replicas should next ask
+    /// Lambda again (the earliest due attempt after now), if any waits.
+    pub fn next_teardown_attempt(&self) -> Option<SystemTime> {
+        self.waits.next_attempt_after(SystemTime::now())
+    }
+
+    /// The interval between two polls of a deploying distribution.
+    pub fn poll_interval(&self) -> Duration {
+        self.wait.poll_interval
+    }
+
     /// Runs [`Engine::destroy`] until nothing waits for AWS any more (or
     /// something failed), sleeping until the next attempt is due; progress
     /// goes to the log.

@@ -1,0 +1,109 @@
+//! `urlguard controller`: the flags and environment of the Kubernetes
+//! controller (see `crate::controller`), turned into its configuration.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use crate::aws::Overrides;
+use crate::controller::{self, ControllerError, LeaseSettings, Timing};
+use crate::reconcile::RetryPolicy;
+
+/// Options of `controller`.
+#[derive(Debug, clap::Args)]
+pub struct ControllerArgs {
+    /// Watch only this namespace (default: all namespaces).
+    #[arg(long, env = "URLGUARD_WATCH_NAMESPACE")]
+    pub namespace: Option<String>,
+    /// Where to serve /metrics, /healthz and /readyz.
+    #[arg(long, env = "URLGUARD_METRICS_ADDRESS", default_value = "0.0.0.0:8080")]
+    pub metrics_address: SocketAddr,
+    /// Elect a leader among replicas with a coordination.k8s.io Lease.
+    #[arg(long, env = "URLGUARD_LEADER_ELECTION", default_value_t = true, action = clap::ArgAction::Set)]
+    pub leader_election: bool,
+    /// The Lease's name (default: `<instance>-controller`).
+    #[arg(long)]
+    pub lease_name: Option<String>,
+    /// The Lease's namespace (in a pod: its own namespace).
+    #[arg(long, env = "POD_NAMESPACE", default_value = "default")]
+    pub lease_namespace: String,
+    /// This replica's identity, in the Lease and in events.
+    #[arg(long, env = "POD_NAME")]
+    pub identity: Option<String>,
+    /// How long a leader keeps the Lease without renewing it; another
+    /// replica takes over within this time when the leader dies.
+    #[arg(long, default_value = "15s", value_parser = humantime::parse_duration)]
+    pub lease_duration: Duration,
+    /// How long before the Lease expires the leader renews it.
+    #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
+    pub lease_grace: Duration,
+    /// The AWS region for what has no region of its own (overrides AWS_REGION).
+    #[arg(long)]
+    pub aws_region: Option<String>,
+    /// One endpoint for every AWS service, such as a local test bed
+    /// (overrides AWS_ENDPOINT_URL).
+    #[arg(long)]
+    pub aws_endpoint_url: Option<String>,
+    /// How often to look at a distribution CloudFront is deploying.
+    #[arg(long, default_value = "15s", value_parser = humantime::parse_duration)]
+    pub poll_interval: Duration,
+    /// How long to wait before retrying a failed reconcile.
+    #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
+    pub error_retry_interval: Duration,
+    /// How often to compare AWS with every resource and repair drift.
+    #[arg(long, default_value = "10m", value_parser = humantime::parse_duration)]
+    pub resync_interval: Duration,
+    /// The first interval between attempts to delete a signer whose
+    /// Lambda@Edge replicas CloudFront has not removed yet; it doubles.
+    #[arg(long, default_value = "5m", value_parser = humantime::parse_duration)]
+    pub retry_interval: Duration,
+    /// The longest interval between such attempts.
+    #[arg(long, default_value = "1h", value_parser = humantime::parse_duration)]
+    pub retry_max_interval: Duration,
+    /// Changes arriving within this window are reconciled together.
+    #[arg(long, default_value = "1s", value_parser = humantime::parse_duration)]
+    pub debounce: Duration,
+    /// At most this many reconciles of one kind at once.
+    #[arg(long, default_value_t = 8)]
+    pub concurrency: u16,
+}
+
+/// Runs the controller until it is stopped.
+pub async fn run(instance: &str, args: &ControllerArgs) -> Result<(), ControllerError> {
+    let identity = args
+        .identity
+        .clone()
+        .unwrap_or_else(|| format!("{instance}-{}", std::process::id()));
+    let lease = args.leader_election.then(|| LeaseSettings {
+        name: args
+            .lease_name
+            .clone()
+            .unwrap_or_else(|| format!("{instance}-controller")),
+        namespace: args.lease_namespace.clone(),
+        identity: identity.clone(),
+        duration: args.lease_duration,
+        grace: args.lease_grace,
+    });
+    let config = controller::Config {
+        instance: instance.to_owned(),
+        namespace: args.namespace.clone(),
+        metrics_address: args.metrics_address,
+        lease,
+        identity,
+        aws: Overrides {
+            region: args.aws_region.clone(),
+            endpoint_url: args.aws_endpoint_url.clone(),
+        },
+        timing: Timing {
+            deploying: args.poll_interval,
+            after_error: args.error_retry_interval,
+            resync: args.resync_interval,
+        },
+        replica_retry: RetryPolicy {
+            first: args.retry_interval,
+            cap: args.retry_max_interval.max(args.retry_interval),
+        },
+        debounce: args.debounce,
+        concurrency: args.concurrency,
+    };
+    controller::run(config).await
+}

@@ -1,0 +1,295 @@
+//! What the controller exposes over HTTP: Prometheus metrics at `/metrics`
+//! (reconciles, errors and durations per kind; AWS calls per service,
+//! operation and outcome; objects waiting for Lambda@Edge replicas;
+//! leadership), `/healthz` (the process serves) and `/readyz` (it reached
+//! the Kubernetes API and, as leader, filled its caches; a follower waiting
+//! for the lease is ready too, so a rollout can proceed).
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+use crate::aws::{CallObserver, CallRecord, Outcome};
+
+/// Labels of per-kind metrics.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+pub struct KindLabels {
+    /// `EdgeDistribution` or `ProtectedFunctionUrl`.
+    pub kind: &'static str,
+}
+
+/// Labels of a reconcile's outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+pub struct OutcomeLabels {
+    /// The kind.
+    pub kind: &'static str,
+    /// `ready`, `progressing`, `waiting`, `failed`, `invalid` or `error`.
+    pub outcome: &'static str,
+}
+
+/// Labels of an AWS call.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+pub struct AwsCallLabels {
+    /// `lambda`, `cloudfront`, ...
+    pub service: &'static str,
+    /// The API operation.
+    pub operation: &'static str,
+    /// `ok` or the error code.
+    pub outcome: String,
+}
+
+/// The controller's metrics. Cloning shares them.
+#[derive(Clone)]
+pub struct Metrics {
+    registry: Arc<Registry>,
+    reconciles: Family<OutcomeLabels, Counter>,
+    errors: Family<KindLabels, Counter>,
+    durations: Family<KindLabels, Histogram>,
+    aws_calls: Family<AwsCallLabels, Counter>,
+    waiting: Gauge,
+    waiting_objects: Arc<Mutex<BTreeSet<String>>>,
+    leader: Gauge,
+    ready: Arc<AtomicBool>,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics").finish_non_exhaustive()
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}
+
+impl Metrics {
+    /// Registers every metric.
+    pub fn new() -> Metrics {
+        let mut registry = Registry::with_prefix("urlguard");
+        let reconciles = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "reconciles",
+            "Reconciles by kind and outcome",
+            reconciles.clone(),
+        );
+        let errors = Family::<KindLabels, Counter>::default();
+        registry.register(
+            "reconcile_errors",
+            "Reconciles that failed (Kubernetes or AWS errors, failed teardowns)",
+            errors.clone(),
+        );
+        let durations = Family::<KindLabels, Histogram>::new_with_constructor(|| {
+            Histogram::new(exponential_buckets(0.01, 2.0, 14))
+        });
+        registry.register(
+            "reconcile_duration_seconds",
+            "Time spent in one reconcile",
+            durations.clone(),
+        );
+        let aws_calls = Family::<AwsCallLabels, Counter>::default();
+        registry.register(
+            "aws_calls",
+            "AWS API calls by service, operation and outcome (SDK retries inside one call are not counted)",
+            aws_calls.clone(),
+        );
+        let waiting = Gauge::default();
+        registry.register(
+            "objects_waiting_for_edge_replicas",
+            "Objects being deleted that wait for CloudFront to remove Lambda@Edge replicas",
+            waiting.clone(),
+        );
+        let leader = Gauge::default();
+        registry.register(
+            "leader",
+            "1 while this replica holds the lease and reconciles",
+            leader.clone(),
+        );
+        Metrics {
+            registry: Arc::new(registry),
+            reconciles,
+            errors,
+            durations,
+            aws_calls,
+            waiting,
+            waiting_objects: Arc::default(),
+            leader,
+            ready: Arc::default(),
+        }
+    }
+
+    /// The observer that counts every AWS call of the controller's ledger.
+    pub fn aws_observer(&self) -> CallObserver {
+        let calls = self.aws_calls.clone();
+        Arc::new(move |record: &CallRecord| {
+            let outcome = match &record.outcome {
+                Outcome::Ok => "ok".to_owned(),
+                Outcome::Error(code) => code.clone(),
+            };
+            calls
+                .get_or_create(&AwsCallLabels {
+                    service: record.service,
+                    operation: record.operation,
+                    outcome,
+                })
+                .inc();
+        })
+    }
+
+    /// Counts one reconcile.
+    pub fn reconciled(&self, kind: &'static str, outcome: &'static str, took: Duration) {
+        self.reconciles
+            .get_or_create(&OutcomeLabels { kind, outcome })
+            .inc();
+        if matches!(outcome, "failed" | "error") {
+            self.errors.get_or_create(&KindLabels { kind }).inc();
+        }
+        self.durations
+            .get_or_create(&KindLabels { kind })
+            .observe(took.as_secs_f64());
+    }
+
+    /// Marks an object as waiting (or no longer waiting) for replicas.
+    pub fn set_waiting(&self, object: &str, waiting: bool) {
+        let mut objects = self
+            .waiting_objects
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if waiting {
+            objects.insert(object.to_owned());
+        } else {
+            objects.remove(object);
+        }
+        self.waiting
+            .set(i64::try_from(objects.len()).unwrap_or(i64::MAX));
+    }
+
+    /// Records whether this replica leads.
+    pub fn set_leader(&self, leading: bool) {
+        self.leader.set(i64::from(leading));
+    }
+
+    /// Marks the process ready (`/readyz` answers 200).
+    pub fn set_ready(&self) {
+        self.ready.store(true, Ordering::Relaxed);
+    }
+
+    /// The metrics in the Prometheus text format.
+    pub fn render(&self) -> Result<String, std::fmt::Error> {
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, &self.registry)?;
+        Ok(text)
+    }
+}
+
+/// Why the HTTP endpoint could not start.
+#[derive(Debug, thiserror::Error)]
+#[error("serving metrics on {address}: {source}")]
+pub struct ServeError {
+    /// The address asked for.
+    pub address: SocketAddr,
+    /// Why.
+    pub source: std::io::Error,
+}
+
+/// Binds `address` and serves `/metrics`, `/healthz` and `/readyz` until
+/// `shutdown` completes. Returns the bound address (port 0 picks one).
+pub async fn serve(
+    metrics: Metrics,
+    address: SocketAddr,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(SocketAddr, tokio::task::JoinHandle<()>), ServeError> {
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .map_err(|source| ServeError { address, source })?;
+    let bound = listener
+        .local_addr()
+        .map_err(|source| ServeError { address, source })?;
+    let app = Router::new()
+        .route("/metrics", get(render_metrics))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readiness))
+        .with_state(metrics);
+    let task = tokio::spawn(async move {
+        if let Err(error) = axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+        {
+            tracing::error!(%error, "metrics endpoint stopped");
+        }
+    });
+    Ok((bound, task))
+}
+
+async fn render_metrics(State(metrics): State<Metrics>) -> impl IntoResponse {
+    match metrics.render() {
+        Ok(text) => (
+            StatusCode::OK,
+            [(
+                header::CONTENT_TYPE,
+                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            )],
+            text,
+        )
+            .into_response(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+async fn readiness(State(metrics): State<Metrics>) -> impl IntoResponse {
+    if metrics.ready.load(Ordering::Relaxed) {
+        (StatusCode::OK, "ok")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "starting")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::{CallRecord, Outcome};
+
+    #[test]
+    fn calls_reconciles_and_waits_show_in_the_text_format() {
+        let metrics = Metrics::new();
+        let observe = metrics.aws_observer();
+        observe(&CallRecord {
+            service: "cloudfront",
+            operation: "UpdateDistribution",
+            mutating: true,
+            outcome: Outcome::Error("PreconditionFailed".into()),
+        });
+        metrics.reconciled("EdgeDistribution", "ready", Duration::from_millis(20));
+        metrics.reconciled("EdgeDistribution", "failed", Duration::from_millis(20));
+        metrics.set_waiting("books/books", true);
+        metrics.set_waiting("books/other", true);
+        metrics.set_waiting("books/other", false);
+        let text = metrics.render().expect("renders");
+        assert!(
+            text.contains(r#"urlguard_aws_calls_total{service="cloudfront",operation="UpdateDistribution",outcome="PreconditionFailed"} 1"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                r#"urlguard_reconciles_total{kind="EdgeDistribution",outcome="ready"} 1"#
+            )
+        );
+        assert!(text.contains(r#"urlguard_reconcile_errors_total{kind="EdgeDistribution"} 1"#));
+        assert!(text.contains("urlguard_objects_waiting_for_edge_replicas 1"));
+    }
+}

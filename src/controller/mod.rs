@@ -1,0 +1,363 @@
+//! The Kubernetes controller (`urlguard controller`): kube-rs runtime
+//! controllers for both kinds on the shared reconcile engine, with no AWS
+//! logic of their own.
+//!
+//! - `EdgeDistribution`s are reconciled with the `ProtectedFunctionUrl`s
+//!   attached to them (`distribution`); a URL's change triggers its
+//!   distribution through a watch mapper on `distributionRef`, and changes
+//!   arriving together are debounced into one reconcile.
+//! - `ProtectedFunctionUrl`s on their own (`url`) only get their finalizer,
+//!   their teardown, and a status when their distribution is missing.
+//! - Both kinds carry the finalizer `urlguard.io/cleanup` (kube-runtime's
+//!   `finalizer()` helper); it is removed only when AWS is clean.
+//! - Status goes to the status subresource by server-side apply
+//!   (`status`); objects are read untyped and decoded through the CRD
+//!   schema, so one the Rust types refuse is reported, not fatal
+//!   (`objects`).
+//! - Caches keep slimmed objects and triggers ignore status-only changes:
+//!   the controller's own status writes do not make it reconcile again.
+//! - Waiting for CloudFront never blocks a worker: the engine does not wait
+//!   and the object is requeued.
+//! - Leader election by Lease (`leader`), `/metrics`, `/healthz`, `/readyz`
+//!   (`metrics`), graceful shutdown on SIGTERM.
+
+mod context;
+mod distribution;
+mod error;
+mod leader;
+mod metrics;
+mod objects;
+mod outcome;
+mod status;
+mod url;
+
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use kube::api::{Api, ApiResource, DynamicObject, ListParams};
+use kube::runtime::controller::{self, Controller};
+use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::reflector::{ObjectRef, Store, store::Writer};
+use kube::runtime::{WatchStreamExt, watcher};
+use kube::{Client, ResourceExt};
+use tokio::sync::watch;
+
+pub use context::Timing;
+pub use error::{ControllerError, ReconcileError};
+pub use leader::LeaseSettings;
+pub use metrics::Metrics;
+
+use crate::aws::{Aws, Ledger, Overrides};
+use crate::reconcile::{DeployWait, Engine, Mode, RetryPolicy};
+use context::{Context, DistributionLocks};
+
+/// The finalizer on both kinds.
+pub const FINALIZER: &str = "urlguard.io/cleanup";
+
+/// How the controller runs.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The urlguard instance (names and owner tags derive from it).
+    pub instance: String,
+    /// Watch only this namespace (`None`: all).
+    pub namespace: Option<String>,
+    /// Where `/metrics`, `/healthz` and `/readyz` are served.
+    pub metrics_address: SocketAddr,
+    /// Leader election (`None`: this replica reconciles at once).
+    pub lease: Option<LeaseSettings>,
+    /// This replica's identity in events.
+    pub identity: String,
+    /// AWS region and endpoint taking precedence over the environment.
+    pub aws: Overrides,
+    /// Requeue intervals.
+    pub timing: Timing,
+    /// When to ask Lambda again to delete a signer with edge replicas.
+    pub replica_retry: RetryPolicy,
+    /// Triggers arriving within this window make one reconcile.
+    pub debounce: Duration,
+    /// At most this many reconciles of one kind run at once.
+    pub concurrency: u16,
+}
+
+/// Runs the controller until SIGTERM or SIGINT (`Ok`), or until the lease
+/// is lost or it cannot start (`Err`).
+pub async fn run(config: Config) -> Result<(), ControllerError> {
+    let (stop, stopping) = watch::channel(false);
+    tokio::spawn(stop_on_signal(stop));
+    run_until(config, stopping).await
+}
+
+/// [`run`], stopping when `stopping` turns true.
+pub async fn run_until(
+    config: Config,
+    stopping: watch::Receiver<bool>,
+) -> Result<(), ControllerError> {
+    if let Some(lease) = &config.lease {
+        lease.check()?;
+    }
+    let metrics = Metrics::new();
+    let (address, server) = metrics::serve(
+        metrics.clone(),
+        config.metrics_address,
+        until_stopped(stopping.clone()),
+    )
+    .await?;
+    tracing::info!(%address, "serving /metrics, /healthz and /readyz");
+
+    let client = Client::try_default().await?;
+    check_crds(&client, config.namespace.as_deref()).await?;
+    metrics.set_ready();
+
+    let mut leadership = None;
+    if let Some(settings) = &config.lease {
+        let mut waiting = stopping.clone();
+        tokio::select! {
+            acquired = leader::acquire(client.clone(), settings) => leadership = Some(acquired?),
+            _ = waiting.wait_for(|stop| *stop) => {
+                tracing::info!("stopping before becoming leader");
+                let _ = server.await;
+                return Ok(());
+            }
+        }
+    }
+    metrics.set_leader(true);
+
+    let (lost_tx, lost_rx) = watch::channel(false);
+    let (done_tx, mut done_rx) = watch::channel(false);
+    let lease_watch = leadership.map(|mut leadership| {
+        tokio::spawn(async move {
+            let lost = tokio::select! {
+                name = leadership.lost() => {
+                    let _ = lost_tx.send(true);
+                    Some(name)
+                }
+                _ = done_rx.wait_for(|done| *done) => None,
+            };
+            (leadership, lost)
+        })
+    });
+
+    let distribution_writer = Writer::new(objects::distribution_resource());
+    let url_writer = Writer::new(objects::url_resource());
+    let context = Arc::new(
+        build_context(
+            &config,
+            client,
+            metrics.clone(),
+            distribution_writer.as_reader(),
+            url_writer.as_reader(),
+        )
+        .await,
+    );
+    let shutdown = || shutdown_signal(stopping.clone(), lost_rx.clone());
+    run_controllers(
+        &config,
+        context,
+        (distribution_writer, url_writer),
+        shutdown,
+    )
+    .await;
+    metrics.set_leader(false);
+
+    let _ = done_tx.send(true);
+    if let Some(task) = lease_watch
+        && let Ok((leadership, lost)) = task.await
+    {
+        leadership.release().await;
+        if let Some(name) = lost {
+            return Err(ControllerError::LostLease(name));
+        }
+    }
+    let _ = server.await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn build_context(
+    config: &Config,
+    client: Client,
+    metrics: Metrics,
+    distributions: Store<DynamicObject>,
+    urls: Store<DynamicObject>,
+) -> Context {
+    let ledger = Ledger::observed(metrics.aws_observer());
+    let aws = Aws::from_env_with(&config.aws, ledger).await;
+    let wait = DeployWait {
+        enabled: false,
+        poll_interval: config.timing.deploying,
+        timeout: DeployWait::default().timeout,
+    };
+    let engine = Engine::new(aws, Mode::Apply, wait).with_retry_policy(config.replica_retry);
+    let reporter = Reporter {
+        controller: "urlguard".to_owned(),
+        instance: Some(config.identity.clone()),
+    };
+    Context {
+        recorder: Recorder::new(client.clone(), reporter),
+        client,
+        engine,
+        instance: config.instance.clone(),
+        distributions,
+        urls,
+        distribution_resource: objects::distribution_resource(),
+        url_resource: objects::url_resource(),
+        locks: DistributionLocks::default(),
+        metrics,
+        timing: config.timing,
+    }
+}
+
+/// Completes when the process is asked to stop or the lease is lost.
+async fn shutdown_signal(mut stopping: watch::Receiver<bool>, mut lost: watch::Receiver<bool>) {
+    tokio::select! {
+        _ = stopping.wait_for(|stop| *stop) => {}
+        _ = lost.wait_for(|lost| *lost) => {}
+    }
+}
+
+/// Builds both controllers over shared caches and runs them until
+/// `shutdown`; in-flight reconciles finish first.
+async fn run_controllers<F>(
+    config: &Config,
+    context: Arc<Context>,
+    writers: (Writer<DynamicObject>, Writer<DynamicObject>),
+    shutdown: impl Fn() -> F,
+) where
+    F: std::future::Future<Output = ()> + Send + Sync + 'static,
+{
+    let client = context.client.clone();
+    let distribution_resource = context.distribution_resource.clone();
+    let url_resource = context.url_resource.clone();
+    let distributions = scoped(&client, config.namespace.as_deref(), &distribution_resource);
+    let urls = scoped(&client, config.namespace.as_deref(), &url_resource);
+    let (distribution_writer, url_writer) = writers;
+
+    let distribution_stream = watcher(distributions, watcher::Config::default())
+        .default_backoff()
+        .modify(objects::slim)
+        .reflect(distribution_writer)
+        .applied_objects()
+        .predicate_filter(worth_reconciling, Default::default());
+    let url_stream = watcher(urls.clone(), watcher::Config::default())
+        .default_backoff()
+        .modify(objects::slim)
+        .reflect(url_writer)
+        .applied_objects()
+        .predicate_filter(worth_reconciling, Default::default());
+    let url_triggers = watcher(urls, watcher::Config::default())
+        .default_backoff()
+        .touched_objects()
+        .predicate_filter(worth_reconciling, Default::default());
+
+    let controller_config = controller::Config::default()
+        .debounce(config.debounce)
+        .concurrency(config.concurrency);
+
+    let mapper_resource = distribution_resource.clone();
+    let distribution_controller = Controller::for_stream_with(
+        distribution_stream,
+        context.distributions.clone(),
+        distribution_resource,
+    )
+    .with_config(controller_config.clone())
+    .watches_stream_with(
+        url_triggers,
+        move |url: DynamicObject| {
+            let namespace = objects::namespace_of(&url);
+            objects::distribution_ref(&url)
+                .map(|name| ObjectRef::new_with(name, mapper_resource.clone()).within(&namespace))
+        },
+        url_resource.clone(),
+    )
+    .graceful_shutdown_on(shutdown())
+    .run(
+        distribution::reconcile,
+        outcome::error_policy,
+        context.clone(),
+    )
+    .for_each(|result| async move {
+        if let Err(error) = result {
+            tracing::debug!(%error, "EdgeDistribution controller");
+        }
+    });
+    let url_controller =
+        Controller::for_stream_with(url_stream, context.urls.clone(), url_resource)
+            .with_config(controller_config)
+            .graceful_shutdown_on(shutdown())
+            .run(url::reconcile, outcome::error_policy, context)
+            .for_each(|result| async move {
+                if let Err(error) = result {
+                    tracing::debug!(%error, "ProtectedFunctionUrl controller");
+                }
+            });
+    tokio::join!(distribution_controller, url_controller);
+}
+
+/// The API of `resource` in `namespace`, or in all namespaces.
+fn scoped(client: &Client, namespace: Option<&str>, resource: &ApiResource) -> Api<DynamicObject> {
+    match namespace {
+        Some(namespace) => Api::namespaced_with(client.clone(), namespace, resource),
+        None => Api::all_with(client.clone(), resource),
+    }
+}
+
+/// What makes an object worth reconciling: its spec (generation), its
+/// finalizers and whether it is being deleted. Status-only changes, the
+/// controller's own writes among them, pass unnoticed.
+fn worth_reconciling(object: &DynamicObject) -> Option<u64> {
+    let mut hasher = DefaultHasher::new();
+    object.metadata.generation.hash(&mut hasher);
+    object.finalizers().hash(&mut hasher);
+    object
+        .metadata
+        .deletion_timestamp
+        .is_some()
+        .hash(&mut hasher);
+    Some(hasher.finish())
+}
+
+/// Refuses to start when the CRDs are not installed, with a message that
+/// says so, rather than retrying watches forever.
+async fn check_crds(client: &Client, namespace: Option<&str>) -> Result<(), ControllerError> {
+    for resource in [objects::distribution_resource(), objects::url_resource()] {
+        let api = scoped(client, namespace, &resource);
+        match api.list_metadata(&ListParams::default().limit(1)).await {
+            Ok(_) => {}
+            Err(kube::Error::Api(response)) if response.code == 404 => {
+                return Err(ControllerError::MissingCrd(format!(
+                    "{}/{} {}",
+                    resource.group, resource.version, resource.kind
+                )));
+            }
+            Err(error) => return Err(error.into()),
+        }
+    }
+    Ok(())
+}
+
+async fn until_stopped(mut stopping: watch::Receiver<bool>) {
+    let _ = stopping.wait_for(|stop| *stop).await;
+}
+
+/// Turns SIGTERM (what Kubernetes sends) or SIGINT into a stop.
+async fn stop_on_signal(stop: watch::Sender<bool>) {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        _ = terminate => tracing::info!("SIGTERM: finishing in-flight reconciles"),
+        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT: finishing in-flight reconciles"),
+    }
+    let _ = stop.send(true);
+}

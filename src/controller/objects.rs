@@ -1,0 +1,158 @@
+//! The two kinds as the controller reads them from the API server: untyped
+//! objects (so that one that no longer fits the Rust types, say stored
+//! before a CRD upgrade, is reported on instead of stopping the watch),
+//! slimmed for the caches, and decoded through the same schema and CEL
+//! checks the CLI applies to manifests.
+
+use kube::ResourceExt;
+use kube::api::{ApiResource, DynamicObject, TypeMeta};
+
+use crate::api::{EdgeDistribution, ProtectedFunctionUrl};
+use crate::manifest::{self, Resource};
+
+/// The annotation `kubectl apply` leaves behind: a full copy of the last
+/// applied manifest, which the controller never reads.
+const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
+/// The `EdgeDistribution` resource.
+pub fn distribution_resource() -> ApiResource {
+    ApiResource::erase::<EdgeDistribution>(&())
+}
+
+/// The `ProtectedFunctionUrl` resource.
+pub fn url_resource() -> ApiResource {
+    ApiResource::erase::<ProtectedFunctionUrl>(&())
+}
+
+/// Drops what the controller never reads (managed fields, the last applied
+/// configuration) before an object enters a cache: with thousands of
+/// objects they would be most of the memory.
+pub fn slim(object: &mut DynamicObject) {
+    object.metadata.managed_fields = None;
+    if let Some(annotations) = object.metadata.annotations.as_mut() {
+        annotations.remove(LAST_APPLIED);
+    }
+}
+
+/// The object's namespace (`default` if the server left it out).
+pub fn namespace_of(object: &DynamicObject) -> String {
+    object.namespace().unwrap_or_else(|| "default".to_owned())
+}
+
+/// The `EdgeDistribution` a `ProtectedFunctionUrl` names, read without
+/// decoding the rest (the watch mapper runs on every event).
+pub fn distribution_ref(url: &DynamicObject) -> Option<&str> {
+    url.data
+        .pointer("/spec/distributionRef/name")
+        .and_then(serde_json::Value::as_str)
+}
+
+/// Whether the object is being deleted.
+pub fn is_deleting(object: &DynamicObject) -> bool {
+    object.metadata.deletion_timestamp.is_some()
+}
+
+/// Whether the object carries `finalizer`.
+pub fn has_finalizer(object: &DynamicObject, finalizer: &str) -> bool {
+    object.finalizers().iter().any(|f| f == finalizer)
+}
+
+/// Why an object cannot be reconciled: the schema or CEL refuses it, or it
+/// does not decode; the message names the field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidObject(pub String);
+
+/// Checks and decodes an `EdgeDistribution`.
+pub fn decode_distribution(object: &DynamicObject) -> Result<EdgeDistribution, InvalidObject> {
+    match decode(object, &distribution_resource())? {
+        Resource::EdgeDistribution(distribution) => Ok(distribution),
+        Resource::ProtectedFunctionUrl(_) => Err(wrong_kind(object)),
+    }
+}
+
+/// Checks and decodes a `ProtectedFunctionUrl`.
+pub fn decode_url(object: &DynamicObject) -> Result<ProtectedFunctionUrl, InvalidObject> {
+    match decode(object, &url_resource())? {
+        Resource::ProtectedFunctionUrl(url) => Ok(url),
+        Resource::EdgeDistribution(_) => Err(wrong_kind(object)),
+    }
+}
+
+fn decode(object: &DynamicObject, resource: &ApiResource) -> Result<Resource, InvalidObject> {
+    // List items of some servers leave out apiVersion and kind; the
+    // resource the object was read from says what it is.
+    let mut typed = object.clone();
+    typed.types = Some(TypeMeta {
+        api_version: resource.api_version.clone(),
+        kind: resource.kind.clone(),
+    });
+    let value = serde_json::to_value(&typed).map_err(|e| InvalidObject(e.to_string()))?;
+    match manifest::accept(&value) {
+        Ok(Some(decoded)) => Ok(decoded),
+        Ok(None) => Err(wrong_kind(object)),
+        Err(error) => Err(InvalidObject(error.to_string())),
+    }
+}
+
+fn wrong_kind(object: &DynamicObject) -> InvalidObject {
+    InvalidObject(format!(
+        "object {} is not a urlguard resource",
+        object.name_any()
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn url(spec: serde_json::Value) -> DynamicObject {
+        serde_json::from_value(json!({
+            "metadata": {
+                "name": "get-books", "namespace": "books",
+                "annotations": {LAST_APPLIED: "{...}", "team": "books"},
+                "managedFields": [{"manager": "kubectl", "operation": "Update"}],
+            },
+            "spec": spec,
+        }))
+        .expect("a DynamicObject")
+    }
+
+    #[test]
+    fn a_valid_url_decodes_even_without_type_meta() {
+        let object = url(json!({
+            "function": {"name": "get-books", "region": "eu-west-1"},
+            "distributionRef": {"name": "books"},
+            "pathPattern": "/getBooks",
+        }));
+        let decoded = decode_url(&object).expect("valid");
+        assert_eq!(decoded.spec.distribution_ref.name, "books");
+        assert_eq!(distribution_ref(&object), Some("books"));
+        assert!(decode_distribution(&object).is_err());
+    }
+
+    #[test]
+    fn an_invalid_url_is_refused_with_the_field_named() {
+        let object = url(json!({
+            "function": {"name": "get-books", "region": "eu-west-1", "qualifier": "3"},
+            "distributionRef": {"name": "books"},
+            "pathPattern": "/getBooks",
+        }));
+        let error = decode_url(&object).expect_err("numeric qualifier");
+        assert!(error.0.contains("spec.function.qualifier"), "{error}");
+        let missing = url(json!({"function": {"name": "f", "region": "eu-west-1"}}));
+        let error = decode_url(&missing).expect_err("no distributionRef");
+        assert!(error.0.contains("spec.distributionRef"), "{error}");
+    }
+
+    #[test]
+    fn slimming_drops_managed_fields_and_the_last_applied_copy_only() {
+        let mut slimmed = url(json!({}));
+        slim(&mut slimmed);
+        assert!(slimmed.metadata.managed_fields.is_none());
+        let annotations = slimmed.metadata.annotations.expect("kept");
+        assert_eq!(annotations.len(), 1);
+        assert_eq!(annotations["team"], "books");
+    }
+}

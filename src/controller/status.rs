@@ -1,0 +1,194 @@
+//! Writing what a reconcile found into the status subresource: by
+//! server-side apply with field manager `urlguard`, conditions carrying the
+//! object's generation and keeping their `lastTransitionTime` while their
+//! status stays the same, and no write at all when nothing changed (a
+//! status write is a watch event for every client).
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use kube::api::{Api, ApiResource, DynamicObject, Patch, PatchParams};
+use kube::{Client, ResourceExt};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::json;
+
+use super::objects::namespace_of;
+use crate::api::{EdgeDistributionStatus, ProtectedFunctionUrlStatus};
+use crate::reconcile::Status;
+use crate::reconcile::report::condition;
+
+/// The field manager of every status urlguard writes.
+pub const FIELD_MANAGER: &str = "urlguard";
+
+/// The conditions to write: `lastTransitionTime` kept from `old` where the
+/// same type has the same status, `observedGeneration` set to `generation`.
+pub fn settle(new: &[Condition], old: &[Condition], generation: Option<i64>) -> Vec<Condition> {
+    new.iter()
+        .map(|condition| {
+            let mut settled = condition.clone();
+            settled.observed_generation = generation;
+            if let Some(before) = old
+                .iter()
+                .find(|o| o.type_ == condition.type_ && o.status == condition.status)
+            {
+                settled.last_transition_time = before.last_transition_time.clone();
+            }
+            settled
+        })
+        .collect()
+}
+
+/// A status with its conditions settled against the object's current one
+/// and `observedGeneration` set.
+pub fn settled(status: &Status, object: &DynamicObject) -> Status {
+    let generation = object.metadata.generation;
+    match status {
+        Status::Distribution(new) => {
+            let old: EdgeDistributionStatus = current(object).unwrap_or_default();
+            Status::Distribution(EdgeDistributionStatus {
+                observed_generation: generation,
+                conditions: settle(&new.conditions, &old.conditions, generation),
+                ..new.clone()
+            })
+        }
+        Status::Url(new) => {
+            let old: ProtectedFunctionUrlStatus = current(object).unwrap_or_default();
+            Status::Url(ProtectedFunctionUrlStatus {
+                observed_generation: generation,
+                conditions: settle(&new.conditions, &old.conditions, generation),
+                ..new.clone()
+            })
+        }
+    }
+}
+
+/// The status an object has now, if it decodes.
+fn current<T: DeserializeOwned>(object: &DynamicObject) -> Option<T> {
+    object
+        .data
+        .get("status")
+        .and_then(|s| serde_json::from_value(s.clone()).ok())
+}
+
+/// Whether writing `status` would change the object.
+pub fn changes(status: &Status, object: &DynamicObject) -> bool {
+    match status {
+        Status::Distribution(new) => {
+            current::<EdgeDistributionStatus>(object).as_ref() != Some(new)
+        }
+        Status::Url(new) => current::<ProtectedFunctionUrlStatus>(object).as_ref() != Some(new),
+    }
+}
+
+/// The status of an object whose spec the schema refuses: `Ready=False`,
+/// reason `InvalidSpec`, the message naming the field.
+pub fn invalid(resource: &ApiResource, message: &str) -> Status {
+    let conditions = vec![condition(
+        "Ready",
+        false,
+        "InvalidSpec",
+        format!("{message}; nothing was changed in AWS"),
+    )];
+    if resource.kind == "EdgeDistribution" {
+        Status::Distribution(EdgeDistributionStatus {
+            conditions,
+            ..EdgeDistributionStatus::default()
+        })
+    } else {
+        Status::Url(ProtectedFunctionUrlStatus {
+            conditions,
+            ..ProtectedFunctionUrlStatus::default()
+        })
+    }
+}
+
+/// Applies `status` (settled against `object`) to the status subresource,
+/// unless it is already there. Returns whether it wrote.
+pub async fn write(
+    client: &Client,
+    resource: &ApiResource,
+    object: &DynamicObject,
+    status: &Status,
+) -> Result<bool, kube::Error> {
+    let status = settled(status, object);
+    if !changes(&status, object) {
+        return Ok(false);
+    }
+    let api: Api<DynamicObject> =
+        Api::namespaced_with(client.clone(), &namespace_of(object), resource);
+    let patch = apply_patch(resource, &status);
+    api.patch_status(
+        &object.name_any(),
+        &PatchParams::apply(FIELD_MANAGER).force(),
+        &Patch::Apply(patch),
+    )
+    .await?;
+    Ok(true)
+}
+
+fn apply_patch(resource: &ApiResource, status: &impl Serialize) -> serde_json::Value {
+    json!({
+        "apiVersion": resource.api_version,
+        "kind": resource.kind,
+        "status": status,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+    use k8s_openapi::jiff::Timestamp;
+
+    fn at(seconds: i64) -> Time {
+        Time(Timestamp::from_second(seconds).expect("a timestamp"))
+    }
+
+    fn with_time(mut c: Condition, seconds: i64) -> Condition {
+        c.last_transition_time = at(seconds);
+        c
+    }
+
+    #[test]
+    fn transition_time_moves_only_when_the_status_flips() {
+        let old = vec![
+            with_time(condition("Ready", false, "Deploying", "deploying"), 100),
+            with_time(condition("Deploying", true, "InProgress", "x"), 100),
+        ];
+        let new = vec![
+            with_time(condition("Ready", false, "Pending", "other reason"), 500),
+            with_time(condition("Deploying", false, "Deployed", "y"), 500),
+        ];
+        let settled = settle(&new, &old, Some(3));
+        assert_eq!(settled[0].last_transition_time, at(100), "same status");
+        assert_eq!(settled[0].reason, "Pending", "reason and message follow");
+        assert_eq!(settled[1].last_transition_time, at(500), "flipped");
+        assert!(settled.iter().all(|c| c.observed_generation == Some(3)));
+    }
+
+    #[test]
+    fn an_unchanged_status_is_not_written_again() {
+        let status = Status::Url(ProtectedFunctionUrlStatus {
+            conditions: vec![with_time(condition("Ready", true, "Deployed", "ok"), 100)],
+            protected_url: Some("https://d.cloudfront.net/getBooks".into()),
+            ..ProtectedFunctionUrlStatus::default()
+        });
+        let mut object: DynamicObject = serde_json::from_value(json!({
+            "metadata": {"name": "get-books", "namespace": "books", "generation": 2},
+        }))
+        .expect("object");
+        let first = settled(&status, &object);
+        assert!(changes(&first, &object));
+        object.data["status"] = serde_json::to_value(&first).expect("json");
+        let again = Status::Url(ProtectedFunctionUrlStatus {
+            conditions: vec![with_time(condition("Ready", true, "Deployed", "ok"), 900)],
+            protected_url: Some("https://d.cloudfront.net/getBooks".into()),
+            ..ProtectedFunctionUrlStatus::default()
+        });
+        assert!(!changes(&settled(&again, &object), &object));
+        object.metadata.generation = Some(3);
+        assert!(
+            changes(&settled(&again, &object), &object),
+            "a new generation is news"
+        );
+    }
+}

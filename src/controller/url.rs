@@ -1,0 +1,117 @@
+//! Reconciling one `ProtectedFunctionUrl` on its own: its finalizer, its
+//! teardown when it is deleted (under its distribution's lock), and its
+//! status when it cannot attach because the distribution it names does not
+//! exist. While the distribution exists, the distribution's reconcile makes
+//! AWS match and writes this URL's status: a change here triggers it.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use kube::ResourceExt;
+use kube::api::{Api, DynamicObject};
+use kube::runtime::controller::Action;
+use kube::runtime::finalizer::{Event as Finalizer, finalizer};
+
+use super::context::Context;
+use super::distribution::teardown_result;
+use super::error::ReconcileError;
+use super::objects::{self, namespace_of};
+use super::{FINALIZER, outcome};
+use crate::api::ProtectedFunctionUrl;
+use crate::plan::{desired, teardown};
+
+const KIND: &str = "ProtectedFunctionUrl";
+
+/// Reconciles one `ProtectedFunctionUrl` (the controller's entry point).
+pub async fn reconcile(
+    object: Arc<DynamicObject>,
+    context: Arc<Context>,
+) -> Result<Action, ReconcileError> {
+    let started = Instant::now();
+    let result = reconcile_object(object.clone(), &context).await;
+    let label = outcome::of(&result);
+    context.metrics.reconciled(KIND, label, started.elapsed());
+    tracing::debug!(
+        kind = KIND,
+        namespace = %namespace_of(&object),
+        name = %object.name_any(),
+        outcome = label,
+        "reconciled"
+    );
+    result
+}
+
+async fn reconcile_object(
+    object: Arc<DynamicObject>,
+    context: &Context,
+) -> Result<Action, ReconcileError> {
+    let namespace = namespace_of(&object);
+    let url = match objects::decode_url(&object) {
+        Ok(url) => url,
+        Err(invalid) => {
+            return outcome::invalid(context, &context.url_resource, &object, invalid).await;
+        }
+    };
+    let api: Api<DynamicObject> =
+        Api::namespaced_with(context.client.clone(), &namespace, &context.url_resource);
+    finalizer(&api, FINALIZER, object, |event| async {
+        match event {
+            Finalizer::Apply(object) => apply(context, &object, url).await,
+            Finalizer::Cleanup(object) => cleanup(context, &object, url).await,
+        }
+    })
+    .await
+    .map_err(ReconcileError::from)
+}
+
+/// Attached URLs are the distribution's business; one naming a
+/// distribution that is missing, invalid or being deleted gets
+/// `Ready=False` (`MissingDistribution`) without any AWS call.
+async fn apply(
+    context: &Context,
+    object: &DynamicObject,
+    url: ProtectedFunctionUrl,
+) -> Result<Action, ReconcileError> {
+    let namespace = namespace_of(object);
+    if context
+        .live_distribution(&namespace, &url.spec.distribution_ref.name)
+        .is_some()
+    {
+        return Ok(Action::await_change());
+    }
+    let model = desired::build(&context.instance, &[], &[url]);
+    for report in context.engine.reconcile(&model).await {
+        context
+            .write_status(&context.url_resource, object, &report.status)
+            .await?;
+    }
+    Ok(Action::await_change())
+}
+
+/// Tears the URL down (its behavior, grants, parameters and, with
+/// `deletionPolicy: Delete`, its URL config) while its distribution stays;
+/// when the distribution leaves too, its own teardown already did this and
+/// the pass finds nothing left.
+async fn cleanup(
+    context: &Context,
+    object: &DynamicObject,
+    url: ProtectedFunctionUrl,
+) -> Result<Action, ReconcileError> {
+    let namespace = namespace_of(object);
+    let name = object.name_any();
+    let _lock = context
+        .locks
+        .lock(&namespace, &url.spec.distribution_ref.name)
+        .await;
+    let model = teardown::build(&context.instance, &[], &[url]);
+    let reports = context.engine.destroy(&model).await;
+    let done = reports.iter().all(|r| !r.failed() && !r.waiting());
+    if !done {
+        for report in &reports {
+            context
+                .write_status(&context.url_resource, object, &report.status)
+                .await?;
+        }
+    }
+    teardown_result(context, &format!("{namespace}/{name}"), &reports)
+}
