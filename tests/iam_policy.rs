@@ -1,6 +1,10 @@
-//! `urlguard iam-policy` grants what the engine calls: every operation in the
-//! ledger of applies, changes and drift repairs of books.yaml, in both
-//! protections, needs only actions the policy grants.
+//! `urlguard iam-policy` grants exactly what the engine calls: the ledger of
+//! the whole life of books.yaml — apply, changes, drift repairs, and the
+//! full teardown until everything is gone — needs, in each protection, the
+//! very set of actions the policy grants: nothing missing, nothing unused.
+//! The only actions outside the ledger are those AWS checks on urlguard's
+//! behalf when a Lambda@Edge version is associated
+//! ([`IMPLIED_BY_EDGE_ASSOCIATION`]).
 
 mod support;
 
@@ -14,27 +18,20 @@ use urlguard::aws::permissions::{
     IMPLIED_BY_EDGE_ASSOCIATION, actions_for, controller_policy, granted_actions,
 };
 use urlguard::manifest::{self, Resource};
-use urlguard::plan::desired;
-use urlguard::reconcile::{DeployWait, Engine, Mode};
+use urlguard::plan::{desired, teardown};
+use urlguard::reconcile::{DeployWait, Engine, Mode, RetryPolicy};
 
-/// Actions only teardown uses (issue 6's destroy exercises them).
-const TEARDOWN_ONLY: [&str; 9] = [
-    "cloudfront:DeleteDistribution",
-    "cloudfront:ListTagsForResource",
-    "cloudfront:DeleteOriginAccessControl",
-    "cloudfront:GetOriginAccessControl",
-    "iam:DeleteRole",
-    "iam:DeleteRolePolicy",
-    "lambda:DeleteFunction",
-    "lambda:DeleteFunctionUrlConfig",
-    "ssm:DeleteParameter",
-];
+/// What one life of books.yaml needed.
+struct Exercised {
+    /// The IAM actions of every ledger entry.
+    needed: BTreeSet<String>,
+    /// The actions the policy for the protection grants.
+    granted: Vec<String>,
+    /// The ARN of the signer role urlguard created (EdgeSigner only).
+    signer_role_arn: Option<String>,
+}
 
-/// Actions that only a repair of a foreign-looking resource or a lost answer
-/// reaches: an SSM parameter that exists before its first write.
-const RECOVERY_ONLY: [&str; 1] = ["ssm:ListTagsForResource"];
-
-async fn exercise(protection: Protection) -> (BTreeSet<String>, Vec<String>) {
+async fn exercise(protection: Protection) -> Exercised {
     let bed = TestBed::start();
     let config = bed.sdk_config().await;
     let functions = [
@@ -62,7 +59,11 @@ async fn exercise(protection: Protection) -> (BTreeSet<String>, Vec<String>) {
         poll_interval: Duration::from_millis(200),
         timeout: Duration::from_secs(30),
     };
-    let engine = Engine::new(aws.clone(), Mode::Apply, wait);
+    // Replicas linger 2 s in the test bed: retry the signer's deletion soon.
+    let engine = Engine::new(aws.clone(), Mode::Apply, wait).with_retry_policy(RetryPolicy {
+        first: Duration::from_millis(250),
+        cap: Duration::from_secs(1),
+    });
     let apply = |distributions: Vec<_>, urls: Vec<_>| {
         let engine = engine.clone();
         async move {
@@ -125,7 +126,36 @@ async fn exercise(protection: Protection) -> (BTreeSet<String>, Vec<String>) {
             .await
             .expect("point the grant elsewhere");
     }
-    apply(distributions, urls).await;
+    apply(distributions.clone(), urls.clone()).await;
+    let signer_role_arn = match protection {
+        Protection::EdgeSigner => Some(
+            aws_sdk_iam::Client::new(&config)
+                .get_role()
+                .role_name("urlguard-books-books-signer")
+                .send()
+                .await
+                .expect("the signer role")
+                .role
+                .expect("role")
+                .arn,
+        ),
+        Protection::OriginAccessControl => None,
+    };
+
+    // The whole teardown, through the waits for edge replicas, until gone.
+    let reports = engine
+        .destroy_until_gone(&teardown::build("urlguard", &distributions, &urls))
+        .await;
+    let left: Vec<String> = reports
+        .iter()
+        .filter(|r| {
+            r.status
+                .deleting_condition()
+                .is_none_or(|c| c.reason != "Deleted")
+        })
+        .map(|r| format!("{}: {:?}", r.name, r.status.deleting_condition()))
+        .collect();
+    assert!(left.is_empty(), "{protection:?}: not all gone: {left:#?}");
 
     let needed: BTreeSet<String> = aws
         .ledger()
@@ -133,44 +163,100 @@ async fn exercise(protection: Protection) -> (BTreeSet<String>, Vec<String>) {
         .iter()
         .flat_map(|record| actions_for(&record.key()))
         .collect();
-    (
+    Exercised {
         needed,
-        granted_actions(&controller_policy("urlguard", Some(protection))),
-    )
+        granted: granted_actions(&controller_policy("urlguard", Some(protection))),
+        signer_role_arn,
+    }
 }
 
+/// IAM's `*` wildcard in a resource ARN (no `?` in ours).
+fn arn_matches(pattern: &str, arn: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    let (first, rest) = parts.split_first().expect("split yields one part");
+    let Some(mut remaining) = arn.strip_prefix(first) else {
+        return false;
+    };
+    for (i, part) in rest.iter().enumerate() {
+        if i == rest.len() - 1 {
+            return remaining.ends_with(part);
+        }
+        match remaining.find(part) {
+            Some(at) => remaining = &remaining[at + part.len()..],
+            None => return false,
+        }
+    }
+    remaining.is_empty()
+}
+
+/// The policy grants exactly what the ledger needed, plus what AWS checks
+/// implicitly for an edge association (only when there is one).
 fn check(protection: Protection, needed: &BTreeSet<String>, granted: &[String]) {
-    let missing: Vec<&String> = needed.iter().filter(|a| !granted.contains(a)).collect();
+    let mut expected = needed.clone();
+    if protection == Protection::EdgeSigner {
+        expected.extend(IMPLIED_BY_EDGE_ASSOCIATION.map(str::to_owned));
+    }
+    let granted: BTreeSet<String> = granted.iter().cloned().collect();
+    let missing: Vec<&String> = expected.difference(&granted).collect();
+    let unused: Vec<&String> = granted.difference(&expected).collect();
     assert!(
-        missing.is_empty(),
-        "{protection:?}: the policy lacks {missing:?}"
-    );
-    let unused: Vec<&String> = granted
-        .iter()
-        .filter(|a| !needed.contains(*a))
-        .filter(|a| !TEARDOWN_ONLY.contains(&a.as_str()) && !RECOVERY_ONLY.contains(&a.as_str()))
-        .filter(|a| !IMPLIED_BY_EDGE_ASSOCIATION.contains(&a.as_str()))
-        .collect();
-    assert!(
-        unused.is_empty(),
-        "{protection:?}: the policy grants unused {unused:?}"
+        missing.is_empty() && unused.is_empty(),
+        "{protection:?}: the policy lacks {missing:?} and grants unused {unused:?}"
     );
 }
 
 #[tokio::test]
 async fn edge_signer_policy_grants_exactly_what_the_engine_calls() {
-    let (needed, granted) = exercise(Protection::EdgeSigner).await;
-    check(Protection::EdgeSigner, &needed, &granted);
+    let exercised = exercise(Protection::EdgeSigner).await;
+    let needed = &exercised.needed;
+    check(Protection::EdgeSigner, needed, &exercised.granted);
     assert!(
         needed.contains("iam:PassRole") && needed.contains("lambda:PublishVersion"),
         "{needed:?}"
+    );
+
+    // iam:PassRole: one statement, the signer roles only, to Lambda only.
+    let policy = controller_policy("urlguard", Some(Protection::EdgeSigner));
+    let passing: Vec<&serde_json::Value> = policy["Statement"]
+        .as_array()
+        .expect("statements")
+        .iter()
+        .filter(|s| {
+            s["Action"].as_array().is_some_and(|a| {
+                a.iter()
+                    .any(|x| x == "iam:PassRole" || x == "iam:*" || x == "*")
+            })
+        })
+        .collect();
+    assert_eq!(passing.len(), 1, "{passing:#?}");
+    assert_eq!(passing[0]["Action"], serde_json::json!(["iam:PassRole"]));
+    let resource = passing[0]["Resource"].as_str().expect("one resource");
+    let signer_role = exercised.signer_role_arn.as_deref().expect("signer role");
+    assert!(
+        arn_matches(resource, signer_role),
+        "{resource} does not cover the signer role {signer_role}"
+    );
+    for other in [
+        "arn:aws:iam::123456789012:role/admin",
+        "arn:aws:iam::123456789012:role/urlguard-admin",
+        "arn:aws:iam::123456789012:role/other/urlguard-books-books-signer",
+        "arn:aws:iam::123456789012:role/urlguard/team-b-books-books-signer",
+    ] {
+        assert!(!arn_matches(resource, other), "{resource} covers {other}");
+    }
+    assert_eq!(
+        passing[0]["Condition"]["StringEquals"]["iam:PassedToService"],
+        "lambda.amazonaws.com"
     );
 }
 
 #[tokio::test]
 async fn origin_access_control_policy_grants_exactly_what_the_engine_calls() {
-    let (needed, granted) = exercise(Protection::OriginAccessControl).await;
-    check(Protection::OriginAccessControl, &needed, &granted);
+    let exercised = exercise(Protection::OriginAccessControl).await;
+    let needed = &exercised.needed;
+    check(Protection::OriginAccessControl, needed, &exercised.granted);
     assert!(needed.contains("lambda:AddPermission"), "{needed:?}");
-    assert!(!needed.iter().any(|a| a.starts_with("iam:")), "{needed:?}");
+    // IAM only to look for a signer role left by an earlier EdgeSigner life.
+    let iam: Vec<&String> = needed.iter().filter(|a| a.starts_with("iam:")).collect();
+    assert_eq!(iam, ["iam:GetRole"], "{needed:?}");
 }

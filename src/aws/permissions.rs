@@ -10,6 +10,15 @@
 //! up as a call: associating a Lambda@Edge version with a distribution needs
 //! `lambda:EnableReplication*` on the version and, once per account,
 //! `iam:CreateServiceLinkedRole` for the replicator ([`IMPLIED_BY_EDGE_ASSOCIATION`]).
+//!
+//! A teardown looks for what the other protection would have left (the
+//! distribution may have switched): under `EdgeSigner` it reads each
+//! function's resource policy for `urlguard-` grants, under
+//! `OriginAccessControl` it looks for a signer role. So each protection's
+//! policy may read those (`lambda:GetPolicy`, `iam:GetRole` on the signer
+//! roles only). Removing such leftovers needs the other protection's write
+//! actions: a distribution that switches protection needs the policy of
+//! both (`urlguard iam-policy` without `--protection`).
 
 use serde_json::{Value, json};
 
@@ -70,19 +79,17 @@ pub fn controller_policy(instance: &str, protection: Option<Protection>) -> Valu
     let signer_functions = format!("arn:aws:lambda:{EDGE_REGION}:*:function:{instance}-*");
     let signer_roles = format!("arn:aws:iam::*:role{ROLE_PATH}{instance}-*");
 
+    // GetPolicy in both: a teardown checks for grants of either protection.
     let mut url_actions = vec![
         "lambda:GetFunction",
         "lambda:GetFunctionUrlConfig",
         "lambda:CreateFunctionUrlConfig",
         "lambda:UpdateFunctionUrlConfig",
         "lambda:DeleteFunctionUrlConfig",
+        "lambda:GetPolicy",
     ];
     if oac {
-        url_actions.extend([
-            "lambda:GetPolicy",
-            "lambda:AddPermission",
-            "lambda:RemovePermission",
-        ]);
+        url_actions.extend(["lambda:AddPermission", "lambda:RemovePermission"]);
     }
     let mut statements = vec![
         statement(
@@ -146,6 +153,13 @@ pub fn controller_policy(instance: &str, protection: Option<Protection>) -> Valu
             json!("arn:aws:cloudfront::*:origin-access-control/*"),
             None,
         ),
+        // In both: a teardown looks for a signer role of either protection.
+        statement(
+            "FindSignerRoles",
+            &["iam:GetRole"],
+            json!(signer_roles.clone()),
+            None,
+        ),
     ];
     if edge {
         statements.extend([
@@ -170,7 +184,6 @@ pub fn controller_policy(instance: &str, protection: Option<Protection>) -> Valu
             statement(
                 "ManageSignerRoles",
                 &[
-                    "iam:GetRole",
                     "iam:CreateRole",
                     "iam:TagRole",
                     "iam:UpdateAssumeRolePolicy",
@@ -257,10 +270,9 @@ mod tests {
             "urlguard",
             Some(Protection::OriginAccessControl),
         ));
-        assert!(
-            !oac.iter()
-                .any(|a| a == "lambda:PublishVersion" || a.starts_with("iam:"))
-        );
+        assert!(!oac.iter().any(|a| a == "lambda:PublishVersion"));
+        let oac_iam: Vec<&String> = oac.iter().filter(|a| a.starts_with("iam:")).collect();
+        assert_eq!(oac_iam, ["iam:GetRole"]);
         assert!(oac.iter().any(|a| a == "lambda:AddPermission"));
         let edge = granted_actions(&controller_policy("urlguard", Some(Protection::EdgeSigner)));
         assert!(!edge.iter().any(|a| a == "lambda:AddPermission"));

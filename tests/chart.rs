@@ -1,0 +1,623 @@
+//! The Helm chart `charts/urlguard`, with the real helm v4 and kubectl v1.35
+//! (`.tools/bin/`, from `make setup`): it lints and renders in every mode
+//! (cluster-wide, one namespace, without leader election), its schema
+//! refuses wrong values naming them, the rendered objects pass the API
+//! server's dry run, `helm install`/`uninstall` against the kube emulator
+//! create and remove them (the CRDs stay), the RBAC grants exactly the
+//! verbs the controller uses, the Deployment carries the controller's
+//! contract (arguments, environment, probes, a locked-down security
+//! context), and the chart's CRDs are the top-level `crds/`.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use kube_emulator::{Config, KubeEmulator, KubeEmulatorHandle};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+const CHART: &str = "charts/urlguard";
+const NAMESPACE: &str = "urlguard-system";
+/// A hung helm or kubectl fails the test instead of hanging it.
+const TOOL_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// What a tool printed and whether it succeeded.
+struct Run {
+    ok: bool,
+    stdout: String,
+    stderr: String,
+}
+
+/// Where a test's tools keep their files (helm's cache, kubectl's
+/// discovery cache, kubeconfig): fresh per test, never the user's.
+fn scratch(test: &str) -> PathBuf {
+    let dir =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("chart-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+/// Runs `.tools/bin/<tool> args` in the repository root, isolated in
+/// `dir` (and pointed at `kubeconfig` if given); killed after
+/// [`TOOL_TIMEOUT`].
+fn run(tool: &str, dir: &Path, kubeconfig: Option<&Path>, args: &[&str]) -> Run {
+    let binary = support::repo_root().join(".tools/bin").join(tool);
+    assert!(
+        binary.exists(),
+        "{} is missing: run `make setup`",
+        binary.display()
+    );
+    let out_path = dir.join(format!("{tool}.stdout"));
+    let err_path = dir.join(format!("{tool}.stderr"));
+    let mut command = Command::new(&binary);
+    command
+        .args(args)
+        .current_dir(support::repo_root())
+        .env("HOME", dir)
+        .env("KUBECACHEDIR", dir.join("kube-cache"))
+        .env("HELM_CACHE_HOME", dir.join("helm-cache"))
+        .env("HELM_CONFIG_HOME", dir.join("helm-config"))
+        .env("HELM_DATA_HOME", dir.join("helm-data"))
+        // Without a kubeconfig a tool must not find any real cluster.
+        .env(
+            "KUBECONFIG",
+            kubeconfig.map_or_else(|| dir.join("no-kubeconfig"), Path::to_path_buf),
+        )
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out_path).expect("stdout file"))
+        .stderr(std::fs::File::create(&err_path).expect("stderr file"));
+    let mut child = command
+        .spawn()
+        .unwrap_or_else(|e| panic!("starting {tool}: {e}"));
+    let deadline = Instant::now() + TOOL_TIMEOUT;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("waiting for the tool") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{tool} {args:?} did not finish within {TOOL_TIMEOUT:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Run {
+        ok: status.success(),
+        stdout: std::fs::read_to_string(&out_path).expect("stdout"),
+        stderr: std::fs::read_to_string(&err_path).expect("stderr"),
+    }
+}
+
+fn ok(tool: &str, dir: &Path, kubeconfig: Option<&Path>, args: &[&str]) -> String {
+    let out = run(tool, dir, kubeconfig, args);
+    assert!(
+        out.ok,
+        "{tool} {args:?} failed:\n{}\n{}",
+        out.stdout, out.stderr
+    );
+    out.stdout
+}
+
+/// `helm template urlguard charts/urlguard -n urlguard-system` with `sets`,
+/// as a list of objects.
+fn template(dir: &Path, sets: &[&str]) -> Vec<Value> {
+    let mut args = vec!["template", "urlguard", CHART, "-n", NAMESPACE];
+    for set in sets {
+        args.extend(["--set", set]);
+    }
+    parse_documents(&ok("helm", dir, None, &args))
+}
+
+fn parse_documents(text: &str) -> Vec<Value> {
+    yaml_serde::Deserializer::from_str(text)
+        .map(|document| Value::deserialize(document).expect("rendered YAML"))
+        .filter(|v| !v.is_null())
+        .collect()
+}
+
+fn kinds(objects: &[Value]) -> BTreeSet<String> {
+    objects
+        .iter()
+        .map(|o| o["kind"].as_str().expect("kind").to_owned())
+        .collect()
+}
+
+fn find<'a>(objects: &'a [Value], kind: &str, name: &str) -> &'a Value {
+    objects
+        .iter()
+        .find(|o| o["kind"] == kind && o["metadata"]["name"] == name)
+        .unwrap_or_else(|| panic!("no {kind} {name} in {:#?}", kinds(objects)))
+}
+
+/// The controller's rules: exactly what it calls, nothing else.
+fn controller_rules() -> Value {
+    json!([
+        {"apiGroups": ["urlguard.io"], "resources": ["edgedistributions", "protectedfunctionurls"],
+         "verbs": ["get", "list", "watch", "patch", "update"]},
+        {"apiGroups": ["urlguard.io"], "resources": ["edgedistributions/status", "protectedfunctionurls/status"],
+         "verbs": ["get", "patch", "update"]},
+        {"apiGroups": ["urlguard.io"], "resources": ["edgedistributions/finalizers", "protectedfunctionurls/finalizers"],
+         "verbs": ["update", "patch"]},
+        {"apiGroups": ["events.k8s.io"], "resources": ["events"], "verbs": ["create", "patch"]},
+    ])
+}
+
+/// The lease rules: create (RBAC cannot limit it by name), and only our
+/// lease for the rest.
+fn lease_rules(instance: &str) -> Value {
+    json!([
+        {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["create"]},
+        {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"],
+         "resourceNames": [format!("{instance}-controller")], "verbs": ["get", "patch", "update"]},
+    ])
+}
+
+fn container(objects: &[Value]) -> &Value {
+    let deployment = find(objects, "Deployment", "urlguard");
+    let containers = deployment["spec"]["template"]["spec"]["containers"]
+        .as_array()
+        .expect("containers");
+    assert_eq!(containers.len(), 1);
+    &containers[0]
+}
+
+fn args(objects: &[Value]) -> Vec<String> {
+    container(objects)["args"]
+        .as_array()
+        .expect("args")
+        .iter()
+        .map(|a| a.as_str().expect("string arg").to_owned())
+        .collect()
+}
+
+fn env(objects: &[Value], name: &str) -> Option<Value> {
+    container(objects)["env"]
+        .as_array()
+        .expect("env")
+        .iter()
+        .find(|e| e["name"] == name)
+        .cloned()
+}
+
+#[test]
+fn the_chart_carries_the_top_level_crds() {
+    let root = support::repo_root();
+    let top = std::fs::read_to_string(root.join("crds/urlguard.io_crds.yaml")).expect("crds/");
+    let chart = std::fs::read_to_string(root.join("charts/urlguard/crds/urlguard.io_crds.yaml"))
+        .expect("charts/urlguard/crds/");
+    assert!(
+        top == chart,
+        "charts/urlguard/crds/ differs from crds/: run `make crds` and commit the result"
+    );
+}
+
+#[test]
+fn helm_lint_passes_in_every_mode() {
+    let dir = scratch("lint");
+    for sets in [
+        &[][..],
+        &["watchNamespace=books"][..],
+        &["leaderElection.enabled=false", "replicaCount=1"][..],
+    ] {
+        let mut args = vec!["lint", "--strict", CHART];
+        for set in sets {
+            args.extend(["--set", set]);
+        }
+        let out = ok("helm", &dir, None, &args);
+        assert!(out.contains("0 chart(s) failed"), "{sets:?}: {out}");
+    }
+}
+
+#[test]
+fn cluster_wide_by_default_with_exactly_the_controllers_verbs() {
+    let objects = template(&scratch("default"), &[]);
+    assert_eq!(
+        kinds(&objects),
+        BTreeSet::from(
+            [
+                "ClusterRole",
+                "ClusterRoleBinding",
+                "Deployment",
+                "Role",
+                "RoleBinding",
+                "Service",
+                "ServiceAccount"
+            ]
+            .map(str::to_owned)
+        )
+    );
+    let cluster_role = find(&objects, "ClusterRole", "urlguard");
+    assert_eq!(cluster_role["rules"], controller_rules());
+    let binding = find(&objects, "ClusterRoleBinding", "urlguard");
+    assert_eq!(binding["roleRef"]["kind"], "ClusterRole");
+    assert_eq!(
+        binding["subjects"],
+        json!([{"kind": "ServiceAccount", "name": "urlguard", "namespace": NAMESPACE}])
+    );
+
+    // The lease is namespaced even when the rest is cluster-wide.
+    let lease_role = find(&objects, "Role", "urlguard-leader-election");
+    assert_eq!(lease_role["metadata"]["namespace"], NAMESPACE);
+    assert_eq!(lease_role["rules"], lease_rules("urlguard"));
+    let lease_binding = find(&objects, "RoleBinding", "urlguard-leader-election");
+    assert_eq!(lease_binding["roleRef"]["name"], "urlguard-leader-election");
+    assert_eq!(lease_binding["subjects"][0]["name"], "urlguard");
+
+    // No other object grants anything.
+    let granting: Vec<&Value> = objects.iter().filter(|o| o["rules"].is_array()).collect();
+    assert_eq!(granting.len(), 2);
+}
+
+#[test]
+fn the_deployment_follows_the_controller_contract_and_is_locked_down() {
+    let objects = template(&scratch("deployment"), &[]);
+    let deployment = find(&objects, "Deployment", "urlguard");
+    assert_eq!(deployment["metadata"]["namespace"], NAMESPACE);
+    assert_eq!(deployment["spec"]["replicas"], 2);
+    let pod = &deployment["spec"]["template"]["spec"];
+    assert_eq!(pod["serviceAccountName"], "urlguard");
+    assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
+    assert_eq!(pod["securityContext"]["runAsUser"], 65532);
+    assert_eq!(
+        pod["securityContext"]["seccompProfile"]["type"],
+        "RuntimeDefault"
+    );
+    let container = container(&objects);
+    assert_eq!(container["image"], "ghcr.io/urlguard/urlguard:0.1.0");
+    assert_eq!(
+        args(&objects),
+        [
+            "controller",
+            "--instance",
+            "urlguard",
+            "--log-format",
+            "json",
+            "--metrics-address",
+            "0.0.0.0:8080"
+        ]
+    );
+    let security = &container["securityContext"];
+    assert_eq!(security["runAsNonRoot"], true);
+    assert_eq!(security["runAsUser"], 65532);
+    assert_eq!(security["readOnlyRootFilesystem"], true);
+    assert_eq!(security["allowPrivilegeEscalation"], false);
+    assert_eq!(security["capabilities"]["drop"], json!(["ALL"]));
+    assert_eq!(security["seccompProfile"]["type"], "RuntimeDefault");
+    assert_eq!(
+        container["ports"],
+        json!([{"name": "metrics", "containerPort": 8080, "protocol": "TCP"}])
+    );
+    assert_eq!(container["livenessProbe"]["httpGet"]["path"], "/healthz");
+    assert_eq!(container["livenessProbe"]["httpGet"]["port"], "metrics");
+    assert_eq!(container["readinessProbe"]["httpGet"]["path"], "/readyz");
+    assert_eq!(container["readinessProbe"]["httpGet"]["port"], "metrics");
+    assert_eq!(
+        container["resources"],
+        json!({"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}})
+    );
+    assert_eq!(
+        env(&objects, "POD_NAME"),
+        Some(
+            json!({"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}})
+        )
+    );
+    assert_eq!(
+        env(&objects, "POD_NAMESPACE"),
+        Some(
+            json!({"name": "POD_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}})
+        )
+    );
+    assert_eq!(
+        env(&objects, "AWS_REGION"),
+        Some(json!({"name": "AWS_REGION", "value": "us-east-1"}))
+    );
+    assert_eq!(env(&objects, "AWS_ENDPOINT_URL"), None);
+
+    let service = find(&objects, "Service", "urlguard-metrics");
+    assert_eq!(
+        service["spec"]["ports"],
+        json!([{"name": "metrics", "port": 8080, "targetPort": "metrics", "protocol": "TCP"}])
+    );
+    assert_eq!(
+        service["spec"]["selector"],
+        deployment["spec"]["selector"]["matchLabels"]
+    );
+}
+
+#[test]
+fn values_reach_the_controller() {
+    let objects = template(
+        &scratch("values"),
+        &[
+            "instance=team-a",
+            "logFormat=text",
+            "aws.region=eu-west-1",
+            "aws.endpointUrl=http://aws.local:4566",
+            "image.tag=0.2.0",
+            "serviceAccount.annotations.eks\\.amazonaws\\.com/role-arn=arn:aws:iam::123456789012:role/urlguard",
+            "metrics.serviceMonitor.enabled=true",
+        ],
+    );
+    assert_eq!(
+        args(&objects),
+        [
+            "controller",
+            "--instance",
+            "team-a",
+            "--log-format",
+            "text",
+            "--metrics-address",
+            "0.0.0.0:8080"
+        ]
+    );
+    assert_eq!(
+        container(&objects)["image"],
+        "ghcr.io/urlguard/urlguard:0.2.0"
+    );
+    assert_eq!(
+        env(&objects, "AWS_REGION"),
+        Some(json!({"name": "AWS_REGION", "value": "eu-west-1"}))
+    );
+    assert_eq!(
+        env(&objects, "AWS_ENDPOINT_URL"),
+        Some(json!({"name": "AWS_ENDPOINT_URL", "value": "http://aws.local:4566"}))
+    );
+    assert_eq!(
+        find(&objects, "ServiceAccount", "urlguard")["metadata"]["annotations"],
+        json!({"eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/urlguard"})
+    );
+    assert_eq!(
+        find(&objects, "Role", "urlguard-leader-election")["rules"],
+        lease_rules("team-a")
+    );
+    let monitor = find(&objects, "ServiceMonitor", "urlguard");
+    assert_eq!(monitor["apiVersion"], "monitoring.coreos.com/v1");
+    assert_eq!(monitor["spec"]["endpoints"][0]["port"], "metrics");
+}
+
+#[test]
+fn one_namespace_gets_a_role_and_the_namespace_argument() {
+    let objects = template(&scratch("namespaced"), &["watchNamespace=books"]);
+    let found = kinds(&objects);
+    assert!(!found.contains("ClusterRole") && !found.contains("ClusterRoleBinding"));
+    let role = find(&objects, "Role", "urlguard");
+    assert_eq!(role["metadata"]["namespace"], "books");
+    assert_eq!(role["rules"], controller_rules());
+    let binding = find(&objects, "RoleBinding", "urlguard");
+    assert_eq!(binding["metadata"]["namespace"], "books");
+    assert_eq!(binding["roleRef"]["kind"], "Role");
+    assert_eq!(binding["subjects"][0]["namespace"], NAMESPACE);
+    let lease_role = find(&objects, "Role", "urlguard-leader-election");
+    assert_eq!(lease_role["metadata"]["namespace"], NAMESPACE);
+    let args = args(&objects);
+    assert_eq!(args[args.len() - 2..], ["--namespace", "books"]);
+    assert!(!args.contains(&"--leader-election".to_owned()));
+}
+
+#[test]
+fn leader_election_off_is_passed_on_and_allows_one_replica_only() {
+    let dir = scratch("no-leader");
+    let objects = template(&dir, &["leaderElection.enabled=false", "replicaCount=1"]);
+    let args = args(&objects);
+    assert_eq!(args[args.len() - 2..], ["--leader-election", "false"]);
+    assert_eq!(
+        find(&objects, "Deployment", "urlguard")["spec"]["replicas"],
+        1
+    );
+
+    let refused = run(
+        "helm",
+        &dir,
+        None,
+        &[
+            "template",
+            "urlguard",
+            CHART,
+            "--set",
+            "leaderElection.enabled=false",
+        ],
+    );
+    assert!(!refused.ok);
+    assert!(
+        refused.stderr.contains("/replicaCount"),
+        "{}",
+        refused.stderr
+    );
+}
+
+#[test]
+fn wrong_values_are_refused_naming_the_value() {
+    let dir = scratch("wrong");
+    for (set, named) in [
+        ("logFormat=yaml", "/logFormat"),
+        ("replicaCount=-1", "/replicaCount"),
+        ("replicaCount=two", "/replicaCount"),
+        ("watchNamespce=books", "watchNamespce"),
+        ("aws.regoin=eu-west-1", "regoin"),
+        ("instance=Team_A", "/instance"),
+        ("image.pullPolicy=Sometimes", "/image/pullPolicy"),
+        ("metrics.service.port=0", "/metrics/service/port"),
+    ] {
+        for command in ["template", "lint"] {
+            let args: Vec<&str> = if command == "lint" {
+                vec!["lint", CHART, "--set", set]
+            } else {
+                vec!["template", "urlguard", CHART, "--set", set]
+            };
+            let out = run("helm", &dir, None, &args);
+            assert!(!out.ok, "helm {command} --set {set} passed");
+            let said = format!("{}{}", out.stdout, out.stderr);
+            assert!(
+                said.contains("schema") && said.contains(named),
+                "helm {command} --set {set} does not name {named}:\n{said}"
+            );
+        }
+    }
+}
+
+/// A kube emulator with a kubeconfig in a fresh scratch dir.
+struct Cluster {
+    dir: PathBuf,
+    kubeconfig: PathBuf,
+    _server: KubeEmulatorHandle,
+}
+
+impl Cluster {
+    async fn start(test: &str) -> Cluster {
+        let server = KubeEmulator::start(Config::default())
+            .await
+            .expect("the emulator starts");
+        let dir = scratch(test);
+        let kubeconfig = dir.join("kubeconfig");
+        server
+            .write_kubeconfig(&kubeconfig)
+            .expect("kubeconfig written");
+        Cluster {
+            dir,
+            kubeconfig,
+            _server: server,
+        }
+    }
+
+    fn run(&self, tool: &str, args: &[&str]) -> Run {
+        run(tool, &self.dir, Some(&self.kubeconfig), args)
+    }
+
+    fn ok(&self, tool: &str, args: &[&str]) -> String {
+        ok(tool, &self.dir, Some(&self.kubeconfig), args)
+    }
+
+    fn exists(&self, args: &[&str]) -> bool {
+        let mut all = vec!["get"];
+        all.extend(args);
+        all.extend(["-o", "name"]);
+        self.run("kubectl", &all).ok
+    }
+}
+
+/// The objects a default install makes, as `kubectl get` arguments.
+const INSTALLED: [&[&str]; 7] = [
+    &["deployment", "urlguard", "-n", NAMESPACE],
+    &["serviceaccount", "urlguard", "-n", NAMESPACE],
+    &["service", "urlguard-metrics", "-n", NAMESPACE],
+    &["role", "urlguard-leader-election", "-n", NAMESPACE],
+    &["rolebinding", "urlguard-leader-election", "-n", NAMESPACE],
+    &["clusterrole", "urlguard"],
+    &["clusterrolebinding", "urlguard"],
+];
+
+const CRDS: [&str; 2] = [
+    "edgedistributions.urlguard.io",
+    "protectedfunctionurls.urlguard.io",
+];
+
+// The tools block this worker while the emulator serves on the other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rendered_objects_pass_a_server_side_dry_run() {
+    let cluster = Cluster::start("dry-run").await;
+    // As on a real server, a dry run does not create the namespace for later
+    // objects of the same file: it must exist.
+    cluster.ok("kubectl", &["create", "namespace", NAMESPACE]);
+    cluster.ok("kubectl", &["create", "namespace", "books"]);
+    for (name, sets) in [
+        ("default", &[][..]),
+        ("namespaced", &["watchNamespace=books"][..]),
+        (
+            "no-leader",
+            &["leaderElection.enabled=false", "replicaCount=1"][..],
+        ),
+    ] {
+        let mut args = vec![
+            "template",
+            "urlguard",
+            CHART,
+            "-n",
+            NAMESPACE,
+            "--include-crds",
+        ];
+        for set in sets {
+            args.extend(["--set", set]);
+        }
+        let rendered = cluster.dir.join(format!("{name}.yaml"));
+        std::fs::write(&rendered, cluster.ok("helm", &args)).expect("rendered");
+        let rendered = rendered.to_string_lossy().into_owned();
+        let out = cluster.ok("kubectl", &["apply", "--dry-run=server", "-f", &rendered]);
+        assert!(
+            out.contains("deployment.apps/urlguard created (server dry run)"),
+            "{name}: {out}"
+        );
+        assert!(
+            out.contains("customresourcedefinition.apiextensions.k8s.io/edgedistributions.urlguard.io created (server dry run)"),
+            "{name}: {out}"
+        );
+    }
+    // A dry run writes nothing.
+    assert!(!cluster.exists(&["deployment", "urlguard", "-n", NAMESPACE]));
+    assert!(!cluster.exists(&["crd", CRDS[0]]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn helm_install_creates_the_objects_and_uninstall_leaves_the_crds() {
+    let cluster = Cluster::start("install").await;
+    let installed = cluster.ok(
+        "helm",
+        &[
+            "install",
+            "urlguard",
+            CHART,
+            "-n",
+            NAMESPACE,
+            "--create-namespace",
+        ],
+    );
+    assert!(installed.contains("STATUS: deployed"), "{installed}");
+    assert!(
+        installed.contains("lease urlguard-system/urlguard-controller"),
+        "NOTES.txt: {installed}"
+    );
+    for object in INSTALLED {
+        assert!(cluster.exists(object), "{object:?} was not created");
+    }
+    for crd in CRDS {
+        assert!(cluster.exists(&["crd", crd]), "{crd} was not created");
+    }
+    // The controller's kinds are served: the CRDs are usable at once.
+    let books = support::repo_root().join("examples/books.yaml");
+    let applied = cluster.ok("kubectl", &["apply", "-f", &books.to_string_lossy()]);
+    assert!(
+        applied.contains("edgedistribution.urlguard.io/books created"),
+        "{applied}"
+    );
+    let cluster_role: Value = serde_json::from_str(
+        &cluster.ok("kubectl", &["get", "clusterrole", "urlguard", "-o", "json"]),
+    )
+    .expect("JSON");
+    assert_eq!(cluster_role["rules"], controller_rules());
+    let listed = cluster.ok("helm", &["list", "-n", NAMESPACE]);
+    assert!(
+        listed
+            .lines()
+            .any(|l| l.starts_with("urlguard") && l.contains("deployed")),
+        "{listed}"
+    );
+
+    let uninstalled = cluster.ok("helm", &["uninstall", "urlguard", "-n", NAMESPACE]);
+    assert!(uninstalled.contains("uninstalled"), "{uninstalled}");
+    for object in INSTALLED {
+        assert!(!cluster.exists(object), "{object:?} is still there");
+    }
+    // Helm never deletes what crds/ installed: custom resources survive.
+    for crd in CRDS {
+        assert!(cluster.exists(&["crd", crd]), "{crd} was deleted");
+    }
+    assert!(cluster.exists(&["edgedistribution", "books", "-n", "books"]));
+    assert!(
+        !cluster
+            .ok("helm", &["list", "-n", NAMESPACE])
+            .contains("urlguard")
+    );
+}
