@@ -11,97 +11,14 @@
 mod support;
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
 
-use kube_emulator::{Config, KubeEmulator, KubeEmulatorHandle};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use support::kube::{Cluster, ok, run, scratch};
 
 const CHART: &str = "charts/urlguard";
 const NAMESPACE: &str = "urlguard-system";
-/// A hung helm or kubectl fails the test instead of hanging it.
-const TOOL_TIMEOUT: Duration = Duration::from_secs(120);
-
-/// What a tool printed and whether it succeeded.
-struct Run {
-    ok: bool,
-    stdout: String,
-    stderr: String,
-}
-
-/// Where a test's tools keep their files (helm's cache, kubectl's
-/// discovery cache, kubeconfig): fresh per test, never the user's.
-fn scratch(test: &str) -> PathBuf {
-    let dir =
-        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("chart-{test}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
-}
-
-/// Runs `.tools/bin/<tool> args` in the repository root, isolated in
-/// `dir` (and pointed at `kubeconfig` if given); killed after
-/// [`TOOL_TIMEOUT`].
-fn run(tool: &str, dir: &Path, kubeconfig: Option<&Path>, args: &[&str]) -> Run {
-    let binary = support::repo_root().join(".tools/bin").join(tool);
-    assert!(
-        binary.exists(),
-        "{} is missing: run `make setup`",
-        binary.display()
-    );
-    let out_path = dir.join(format!("{tool}.stdout"));
-    let err_path = dir.join(format!("{tool}.stderr"));
-    let mut command = Command::new(&binary);
-    command
-        .args(args)
-        .current_dir(support::repo_root())
-        .env("HOME", dir)
-        .env("KUBECACHEDIR", dir.join("kube-cache"))
-        .env("HELM_CACHE_HOME", dir.join("helm-cache"))
-        .env("HELM_CONFIG_HOME", dir.join("helm-config"))
-        .env("HELM_DATA_HOME", dir.join("helm-data"))
-        // Without a kubeconfig a tool must not find any real cluster.
-        .env(
-            "KUBECONFIG",
-            kubeconfig.map_or_else(|| dir.join("no-kubeconfig"), Path::to_path_buf),
-        )
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(&out_path).expect("stdout file"))
-        .stderr(std::fs::File::create(&err_path).expect("stderr file"));
-    let mut child = command
-        .spawn()
-        .unwrap_or_else(|e| panic!("starting {tool}: {e}"));
-    let deadline = Instant::now() + TOOL_TIMEOUT;
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("waiting for the tool") {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{tool} {args:?} did not finish within {TOOL_TIMEOUT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    Run {
-        ok: status.success(),
-        stdout: std::fs::read_to_string(&out_path).expect("stdout"),
-        stderr: std::fs::read_to_string(&err_path).expect("stderr"),
-    }
-}
-
-fn ok(tool: &str, dir: &Path, kubeconfig: Option<&Path>, args: &[&str]) -> String {
-    let out = run(tool, dir, kubeconfig, args);
-    assert!(
-        out.ok,
-        "{tool} {args:?} failed:\n{}\n{}",
-        out.stdout, out.stderr
-    );
-    out.stdout
-}
-
 /// `helm template urlguard charts/urlguard -n urlguard-system` with `sets`,
 /// as a list of objects.
 fn template(dir: &Path, sets: &[&str]) -> Vec<Value> {
@@ -456,46 +373,6 @@ fn wrong_values_are_refused_naming_the_value() {
                 "helm {command} --set {set} does not name {named}:\n{said}"
             );
         }
-    }
-}
-
-/// A kube emulator with a kubeconfig in a fresh scratch dir.
-struct Cluster {
-    dir: PathBuf,
-    kubeconfig: PathBuf,
-    _server: KubeEmulatorHandle,
-}
-
-impl Cluster {
-    async fn start(test: &str) -> Cluster {
-        let server = KubeEmulator::start(Config::default())
-            .await
-            .expect("the emulator starts");
-        let dir = scratch(test);
-        let kubeconfig = dir.join("kubeconfig");
-        server
-            .write_kubeconfig(&kubeconfig)
-            .expect("kubeconfig written");
-        Cluster {
-            dir,
-            kubeconfig,
-            _server: server,
-        }
-    }
-
-    fn run(&self, tool: &str, args: &[&str]) -> Run {
-        run(tool, &self.dir, Some(&self.kubeconfig), args)
-    }
-
-    fn ok(&self, tool: &str, args: &[&str]) -> String {
-        ok(tool, &self.dir, Some(&self.kubeconfig), args)
-    }
-
-    fn exists(&self, args: &[&str]) -> bool {
-        let mut all = vec!["get"];
-        all.extend(args);
-        all.extend(["-o", "name"]);
-        self.run("kubectl", &all).ok
     }
 }
 

@@ -1,10 +1,12 @@
-//! Test harness shared by the integration tests: local AWS services on
-//! loopback, started per test and stopped when the test ends, also on panic.
-//! Nothing here ever reaches real AWS.
+//! Test harness shared by the integration tests: local AWS services and a
+//! Kubernetes API server on loopback, started per test and stopped when the
+//! test ends, also on panic. Nothing here ever reaches real AWS or a real
+//! cluster.
 
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
 pub mod aws;
+pub mod kube;
 pub mod moto;
 pub mod process;
 

@@ -7,9 +7,11 @@
 //!   resourceVersion; unconditional without one), patch (merge, JSON,
 //!   strategic, server-side apply — see [`patch`](crate::patch)), delete
 //!   (with finalizers: `deletionTimestamp` is set, 202, the object goes when
-//!   the last finalizer is removed; `preconditions` honoured; namespaces and
-//!   CRDs take their contents with them; no garbage collection of
-//!   `ownerReferences`), deletecollection;
+//!   the last finalizer is removed; `preconditions` honoured; a namespace
+//!   turns `Terminating`, deletes its objects and goes when they are gone,
+//!   and takes no new ones meanwhile; a CRD takes its custom resources
+//!   with it at once; no garbage collection of `ownerReferences`),
+//!   deletecollection;
 //! - `uid`, `creationTimestamp`, `generation` (1 on create, +1 when anything
 //!   but metadata — and status, for resources with a status subresource —
 //!   changes, and when deletion starts), `managedFields`; an update that
@@ -427,14 +429,21 @@ fn text(object: &Value, pointer: &str) -> String {
         .to_owned()
 }
 
-fn ensure_namespace(store: &Store, namespace: &str) -> Result<(), ApiError> {
-    let key = Key {
+fn namespace_key(name: &str) -> Key {
+    Key {
         group: String::new(),
         resource: "namespaces".into(),
         namespace: String::new(),
-        name: namespace.to_owned(),
-    };
-    match store.get(&key) {
+        name: name.to_owned(),
+    }
+}
+
+/// New objects need a namespace that exists and is not terminating.
+fn ensure_namespace(store: &Store, namespace: &str) -> Result<(), ApiError> {
+    match store.get(&namespace_key(namespace)) {
+        Some(n) if n.pointer("/metadata/deletionTimestamp").is_some() => {
+            Err(ApiError::namespace_terminating(namespace))
+        }
         Some(_) => Ok(()),
         None => Err(ApiError::namespace_not_found(namespace)),
     }
@@ -851,6 +860,7 @@ fn update(
     if object.pointer("/metadata/deletionTimestamp").is_some() && finalizers_empty {
         store.put(key.clone(), object, EventType::Modified);
         let gone = remove_with_contents(store, res, key);
+        finish_namespace(store, &key.namespace);
         return Ok((200, gone));
     }
     Ok((200, store.put(key.clone(), object, EventType::Modified)))
@@ -1043,29 +1053,78 @@ fn delete(
             .get("dryRun")
             .and_then(Value::as_array)
             .is_some_and(|d| d.iter().any(|v| v == "All"));
-    let has_finalizers = existing
-        .pointer("/metadata/finalizers")
-        .and_then(Value::as_array)
-        .is_some_and(|f| !f.is_empty());
-    if has_finalizers {
-        if existing.pointer("/metadata/deletionTimestamp").is_some() || dry_run {
-            return Ok((202, existing));
-        }
-        let mut object = existing.clone();
-        let generation = existing
-            .pointer("/metadata/generation")
-            .and_then(Value::as_i64)
-            .unwrap_or(0);
-        let meta = metadata_mut(&mut object);
-        meta.insert("deletionTimestamp".into(), json!(time_fmt::now()));
-        meta.insert("deletionGracePeriodSeconds".into(), json!(0));
-        meta.insert("generation".into(), json!(generation + 1));
-        return Ok((202, store.put(key, object, EventType::Modified)));
-    }
     if dry_run {
-        return Ok((200, existing));
+        return Ok((if has_finalizers(&existing) { 202 } else { 200 }, existing));
+    }
+    if res.group.is_empty() && res.plural == "namespaces" {
+        return Ok((200, terminate_namespace(store, &key, existing)));
+    }
+    if has_finalizers(&existing) {
+        return Ok((202, start_deletion(store, &key, existing)));
     }
     Ok((200, remove_with_contents(store, res, &key)))
+}
+
+fn has_finalizers(object: &Value) -> bool {
+    object
+        .pointer("/metadata/finalizers")
+        .and_then(Value::as_array)
+        .is_some_and(|f| !f.is_empty())
+}
+
+/// Deletion of an object with finalizers: it gets its `deletionTimestamp`
+/// (once) and stays until the finalizers are removed.
+fn start_deletion(store: &mut Store, key: &Key, existing: Value) -> Value {
+    if existing.pointer("/metadata/deletionTimestamp").is_some() {
+        return existing;
+    }
+    let mut object = existing;
+    let generation = object
+        .pointer("/metadata/generation")
+        .and_then(Value::as_i64)
+        .unwrap_or(0);
+    let meta = metadata_mut(&mut object);
+    meta.insert("deletionTimestamp".into(), json!(time_fmt::now()));
+    meta.insert("deletionGracePeriodSeconds".into(), json!(0));
+    meta.insert("generation".into(), json!(generation + 1));
+    store.put(key.clone(), object, EventType::Modified)
+}
+
+/// Deleting a namespace, as the namespace controller does: the namespace
+/// turns `Terminating`, each object in it is deleted (one with finalizers
+/// stays until they are removed), and the namespace goes once it is empty.
+fn terminate_namespace(store: &mut Store, key: &Key, existing: Value) -> Value {
+    let mut namespace = existing;
+    if namespace.pointer("/metadata/deletionTimestamp").is_none() {
+        metadata_mut(&mut namespace).insert("deletionTimestamp".into(), json!(time_fmt::now()));
+        namespace["status"] = json!({"phase": "Terminating"});
+        namespace = store.put(key.clone(), namespace, EventType::Modified);
+    }
+    for content in store.keys_in_namespace(&key.name) {
+        match store.get(&content).cloned() {
+            Some(object) if has_finalizers(&object) => {
+                start_deletion(store, &content, object);
+            }
+            Some(_) => {
+                store.remove(&content);
+            }
+            None => {}
+        }
+    }
+    finish_namespace(store, &key.name).unwrap_or(namespace)
+}
+
+/// Removes namespace `name` if it is terminating and empty; returns it then.
+fn finish_namespace(store: &mut Store, name: &str) -> Option<Value> {
+    let key = namespace_key(name);
+    let terminating = store
+        .get(&key)
+        .is_some_and(|n| n.pointer("/metadata/deletionTimestamp").is_some());
+    if terminating && store.keys_in_namespace(name).is_empty() {
+        store.remove(&key)
+    } else {
+        None
+    }
 }
 
 struct Filter {

@@ -1,7 +1,10 @@
 //! Patches and field ownership:
 //!
 //! - JSON merge patch (RFC 7386) and JSON patch (RFC 6902) by the
-//!   `json-patch` crate;
+//!   `json-patch` crate, with the API server's one departure from RFC 6902:
+//!   a `test` for `null` passes on a missing path (the server's
+//!   evanphx/json-patch treats missing as null; kube-runtime's `finalizer()`
+//!   relies on it to add the first finalizer);
 //! - strategic merge patch is applied as a merge patch after dropping the
 //!   `$patch`, `$retainKeys`, `$setElementOrder/...` and `$deleteFromPrimitiveList/...`
 //!   directives: lists are replaced whole rather than merged by key. That is
@@ -26,11 +29,25 @@ pub fn merge(target: &mut Value, patch: &Value) {
     json_patch::merge(target, patch);
 }
 
-/// RFC 6902 JSON patch.
+/// RFC 6902 JSON patch, all operations or none, as the API server applies it.
 pub fn json_patch(target: &mut Value, patch: &Value) -> Result<(), PatchError> {
     let ops: json_patch::Patch = serde_json::from_value(patch.clone())
         .map_err(|e| PatchError(format!("invalid JSON patch: {e}")))?;
-    json_patch::patch(target, &ops).map_err(|e| PatchError(e.to_string()))
+    let mut patched = target.clone();
+    for (index, op) in ops.0.into_iter().enumerate() {
+        if let json_patch::PatchOperation::Test(test) = &op
+            && test.value.is_null()
+            && patched
+                .pointer(test.path.as_str())
+                .is_none_or(Value::is_null)
+        {
+            continue;
+        }
+        json_patch::patch(&mut patched, &[op])
+            .map_err(|e| PatchError(format!("operation {index}: {e}")))?;
+    }
+    *target = patched;
+    Ok(())
 }
 
 fn strip_directives(value: &Value) -> Value {
@@ -163,6 +180,28 @@ mod tests {
             )
             .is_err()
         );
+        assert_eq!(doc, json!({"a": [1, 2]}), "a refused patch changed nothing");
+    }
+
+    /// Like the API server, a test for null passes on a missing path, and
+    /// a failing operation undoes the ones before it.
+    #[test]
+    fn a_missing_path_tests_as_null_and_patches_are_atomic() {
+        let mut doc = json!({"metadata": {"name": "x"}});
+        let first_finalizer = json!([
+            {"op": "test", "path": "/metadata/finalizers", "value": null},
+            {"op": "add", "path": "/metadata/finalizers", "value": ["f"]},
+        ]);
+        json_patch(&mut doc, &first_finalizer).expect("first finalizer");
+        assert_eq!(doc["metadata"]["finalizers"], json!(["f"]));
+        let error = json_patch(&mut doc, &first_finalizer).expect_err("finalizers are set");
+        assert!(error.0.contains("operation 0"), "{error}");
+        let half = json!([
+            {"op": "add", "path": "/metadata/labels", "value": {"a": "b"}},
+            {"op": "test", "path": "/metadata/name", "value": "y"},
+        ]);
+        assert!(json_patch(&mut doc, &half).is_err());
+        assert!(doc["metadata"].get("labels").is_none(), "{doc}");
     }
 
     /// Strategic merge patch directives are not stored in objects.

@@ -55,6 +55,19 @@ impl ApiError {
         e
     }
 
+    /// 403 for new content in a namespace being deleted.
+    pub fn namespace_terminating(namespace: &str) -> ApiError {
+        let mut e = ApiError::new(
+            403,
+            "Forbidden",
+            format!(
+                "unable to create new content in namespace {namespace} because it is being terminated"
+            ),
+        );
+        e.details = Some(json!({"name": namespace, "kind": "namespaces"}));
+        e
+    }
+
     /// 404 for a path that names no resource.
     pub fn no_route(path: &str) -> ApiError {
         ApiError::new(

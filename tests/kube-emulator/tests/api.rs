@@ -384,6 +384,53 @@ async fn finalizers_hold_deletion() {
     assert_eq!(api.delete(&format!("{path}/g")).await.0, 404);
 }
 
+/// Namespace lifecycle: deleting a namespace makes it `Terminating`,
+/// deletes what is in it (objects with finalizers stay until these are
+/// removed), refuses new content (403), and removes the namespace when
+/// the last object is gone.
+#[tokio::test]
+async fn a_namespace_goes_after_its_objects() {
+    let api = start().await;
+    api.post(
+        "/api/v1/namespaces",
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "books"}}),
+    )
+    .await;
+    let path = "/api/v1/namespaces/books/configmaps";
+    let mut held = configmap("held");
+    held["metadata"]["finalizers"] = json!(["example.com/hold"]);
+    api.post(path, held).await;
+    api.post(path, configmap("free")).await;
+
+    let (code, namespace) = api.delete("/api/v1/namespaces/books").await;
+    assert_eq!(code, 200);
+    assert_eq!(namespace["status"]["phase"], "Terminating");
+    assert!(namespace["metadata"]["deletionTimestamp"].is_string());
+    assert_eq!(api.get(&format!("{path}/free")).await.0, 404);
+    let (code, held) = api.get(&format!("{path}/held")).await;
+    assert_eq!(code, 200);
+    assert!(held["metadata"]["deletionTimestamp"].is_string());
+    let (code, refused) = api.post(path, configmap("new")).await;
+    assert_eq!(code, 403, "{refused}");
+    assert!(
+        refused["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("being terminated"))
+    );
+    assert_eq!(api.get("/api/v1/namespaces/books").await.0, 200);
+
+    let (code, _) = api
+        .patch(
+            &format!("{path}/held"),
+            "application/json-patch+json",
+            r#"[{"op":"remove","path":"/metadata/finalizers"}]"#,
+        )
+        .await;
+    assert_eq!(code, 200);
+    assert_eq!(api.get(&format!("{path}/held")).await.0, 404);
+    assert_eq!(api.get("/api/v1/namespaces/books").await.0, 404);
+}
+
 /// API concepts (list): `<Kind>List` with metadata.resourceVersion; label
 /// selectors (=, !=, in, notin, exists) and field selectors.
 #[tokio::test]
