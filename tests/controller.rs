@@ -5,7 +5,8 @@
 //! when AWS is clean, showing `WaitingForEdgeReplicas` while the Lambda@Edge
 //! replicas linger; a bad manifest is refused and reaches nothing; of two
 //! replicas only the leader calls AWS, and when it dies in the middle of a
-//! deployment the other takes over and converges without duplicates.
+//! deployment the other takes over and converges without duplicates;
+//! twenty URLs applied at once cost one distribution update.
 
 #[path = "support/inventory.rs"]
 mod inventory;
@@ -43,7 +44,7 @@ impl Controller {
             .args(["controller", "--metrics-address", &metrics.to_string()])
             .args(["--poll-interval", "500ms", "--error-retry-interval", "1s"])
             .args(["--retry-interval", "1s", "--retry-max-interval", "2s"])
-            .args(["--debounce", "200ms", "--lease-duration", "3s"])
+            .args(["--debounce", "1s", "--lease-duration", "3s"])
             .args(["--lease-grace", "1s"])
             .current_dir(support::repo_root())
             .env("KUBECONFIG", &cluster.kubeconfig)
@@ -424,6 +425,64 @@ async fn only_the_leader_calls_aws_and_a_successor_finishes_its_deployment() {
     assert_ok(&waited, "kubectl wait after the takeover", &second);
     let converged = inventory(&bed.sdk_config().await, &BOOK_FUNCTIONS).await;
     converged.assert_books_applied(1, "after the takeover");
-    assert_eq!(bed.calls().count("cloudfront:CreateDistributionWithTags"), 1);
+    assert_eq!(
+        bed.calls().count("cloudfront:CreateDistributionWithTags"),
+        1
+    );
     assert!(second.sum("urlguard_aws_calls_total") > 0.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn twenty_urls_applied_together_cost_one_distribution_update() {
+    let (bed, cluster) = start(TestBedOptions::default(), "controller-twenty").await;
+    let controller = Controller::start(&bed, &cluster, "urlguard-0");
+    cluster.ok("kubectl", &["apply", "-f", "examples/books.yaml"]);
+    let waited = cluster.run(
+        "kubectl",
+        &[
+            "wait",
+            "--for=condition=Ready",
+            "pfu",
+            "--all",
+            "-n",
+            "books",
+            CONVERGE,
+        ],
+    );
+    assert_ok(&waited, "kubectl wait for books", &controller);
+
+    let names: Vec<String> = (0..20).map(|i| format!("books-extra-{i}")).collect();
+    let functions: Vec<&str> = names.iter().map(String::as_str).collect();
+    support::aws::create_functions(&bed.sdk_config().await, "eu-west-1", &functions).await;
+    let manifest: String = (0..20)
+        .map(|i| {
+            format!(
+                "---\napiVersion: urlguard.io/v1alpha1\nkind: ProtectedFunctionUrl\nmetadata: {{name: extra-{i}, namespace: books}}\nspec:\n  function: {{name: books-extra-{i}, region: eu-west-1}}\n  distributionRef: {{name: books}}\n  pathPattern: /extra{i}\n"
+            )
+        })
+        .collect();
+    let path = cluster.dir.join("twenty.yaml");
+    std::fs::write(&path, manifest).expect("manifest");
+    let updates_before = bed.calls().count("cloudfront:UpdateDistribution");
+    cluster.ok("kubectl", &["apply", "-f", &path.to_string_lossy()]);
+    let waited = cluster.run(
+        "kubectl",
+        &[
+            "wait",
+            "--for=condition=Ready",
+            "pfu",
+            "--all",
+            "-n",
+            "books",
+            CONVERGE,
+        ],
+    );
+    assert_ok(&waited, "kubectl wait for the twenty", &controller);
+    let updates = bed.calls().count("cloudfront:UpdateDistribution") - updates_before;
+    assert_eq!(
+        updates, 1,
+        "twenty URLs cost {updates} distribution updates"
+    );
+    let behaviors = cluster.ok("kubectl", &["get", "pfu", "-n", "books", "-o", "name"]);
+    assert_eq!(behaviors.lines().count(), 25);
 }
