@@ -6,7 +6,9 @@
 //! replicas linger; a bad manifest is refused and reaches nothing; of two
 //! replicas only the leader calls AWS, and when it dies in the middle of a
 //! deployment the other takes over and converges without duplicates;
-//! twenty URLs applied at once cost one distribution update.
+//! twenty URLs applied at once cost one distribution update; an object stored
+//! before a CRD upgrade that the new schema refuses is reported on its own
+//! status and never reaches AWS, while the rest converges.
 
 #[path = "support/inventory.rs"]
 mod inventory;
@@ -485,4 +487,124 @@ async fn twenty_urls_applied_together_cost_one_distribution_update() {
     );
     let behaviors = cluster.ok("kubectl", &["get", "pfu", "-n", "books", "-o", "name"]);
     assert_eq!(behaviors.lines().count(), 25);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_object_from_before_a_crd_upgrade_is_reported_and_the_rest_converges() {
+    let bed = TestBed::start();
+    let functions: Vec<&str> = BOOK_FUNCTIONS
+        .iter()
+        .copied()
+        .chain(["books-legacy"])
+        .collect();
+    support::aws::create_functions(&bed.sdk_config().await, "eu-west-1", &functions).await;
+    let cluster = Cluster::start("controller-upgrade").await;
+
+    // An older release's CRDs, whose schema took anything.
+    let current = std::fs::read_to_string(support::repo_root().join("crds/urlguard.io_crds.yaml"))
+        .expect("crds/");
+    let older: Vec<serde_json::Value> = current
+        .split("\n---")
+        .filter_map(|doc| yaml_serde::from_str::<serde_json::Value>(doc).ok())
+        .filter(serde_json::Value::is_object)
+        .map(|mut crd| {
+            crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"] =
+                serde_json::json!({"type": "object", "x-kubernetes-preserve-unknown-fields": true});
+            crd
+        })
+        .collect();
+    let older_path = cluster.dir.join("older-crds.yaml");
+    let documents: Vec<String> = older
+        .iter()
+        .map(|crd| yaml_serde::to_string(crd).expect("YAML"))
+        .collect();
+    std::fs::write(&older_path, documents.join("---\n")).expect("older CRDs");
+    cluster.ok("kubectl", &["apply", "-f", &older_path.to_string_lossy()]);
+    cluster.ok("kubectl", &["create", "namespace", "books"]);
+    let legacy = cluster.dir.join("legacy.yaml");
+    std::fs::write(
+        &legacy,
+        "apiVersion: urlguard.io/v1alpha1\nkind: ProtectedFunctionUrl\nmetadata: {name: legacy, namespace: books}\nspec:\n  function: {name: books-legacy, region: eu-west-1}\n  distributionRef: {name: books}\n  pathPattern: /legacy\n  allowedMethods: GET\n",
+    )
+    .expect("legacy object");
+    cluster.ok("kubectl", &["apply", "-f", &legacy.to_string_lossy()]);
+    cluster.ok("kubectl", &["apply", "-f", "crds/"]);
+
+    let controller = Controller::start(&bed, &cluster, "urlguard-0");
+    cluster.ok("kubectl", &["apply", "-f", "examples/books.yaml"]);
+    let mut wait = vec!["wait", "--for=condition=Ready", "-n", "books", CONVERGE];
+    let names: Vec<String> = [
+        "get-books",
+        "get-book",
+        "create-book",
+        "update-book",
+        "delete-book",
+    ]
+    .iter()
+    .map(|name| format!("pfu/{name}"))
+    .collect();
+    wait.extend(names.iter().map(String::as_str));
+    assert_ok(
+        &cluster.run("kubectl", &wait),
+        "kubectl wait for books",
+        &controller,
+    );
+    let reported = cluster.run(
+        "kubectl",
+        &[
+            "wait",
+            "--for=jsonpath={.status.conditions[?(@.type==\"Ready\")].reason}=InvalidSpec",
+            "pfu/legacy",
+            "-n",
+            "books",
+            CONVERGE,
+        ],
+    );
+    assert_ok(
+        &reported,
+        "kubectl wait for the legacy object's status",
+        &controller,
+    );
+    let message = cluster.ok(
+        "kubectl",
+        &[
+            "get",
+            "pfu",
+            "legacy",
+            "-n",
+            "books",
+            "-o",
+            "jsonpath={.status.conditions[?(@.type==\"Ready\")].message}",
+        ],
+    );
+    assert!(
+        message.contains("spec.allowedMethods"),
+        "the field is not named: {message}"
+    );
+    let finalizers = cluster.ok(
+        "kubectl",
+        &[
+            "get",
+            "pfu",
+            "legacy",
+            "-n",
+            "books",
+            "-o",
+            "jsonpath={.metadata.finalizers}",
+        ],
+    );
+    assert_eq!(finalizers, "", "an invalid object got the finalizer");
+    let touched: Vec<String> = bed
+        .log()
+        .into_iter()
+        .filter(|record| record.path.contains("books-legacy"))
+        .map(|record| format!("{} {}", record.call, record.path))
+        .collect();
+    assert!(
+        touched.is_empty(),
+        "AWS calls for the invalid object: {touched:?}"
+    );
+    inventory(&bed.sdk_config().await, &BOOK_FUNCTIONS)
+        .await
+        .assert_books_applied(1, "books beside an invalid object");
 }

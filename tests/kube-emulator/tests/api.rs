@@ -737,6 +737,68 @@ async fn custom_resources_are_validated() {
     assert_eq!(code, 415, "no strategic merge patch for custom resources");
 }
 
+/// Validation ratcheting: an object stored under a looser schema keeps its
+/// invalid field through updates that leave it alone (status, metadata),
+/// and an update that changes it must make it valid.
+#[tokio::test]
+async fn unchanged_invalid_fields_ratchet() {
+    let api = start().await;
+    let crds = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions";
+    let strict = documents("crds/urlguard.io_crds.yaml")
+        .into_iter()
+        .find(|crd| crd["spec"]["names"]["kind"] == "EdgeDistribution")
+        .expect("the EdgeDistribution CRD");
+    let mut loose = strict.clone();
+    loose["spec"]["versions"][0]["schema"]["openAPIV3Schema"] =
+        json!({"type": "object", "x-kubernetes-preserve-unknown-fields": true});
+    assert_eq!(api.post(crds, loose).await.0, 201);
+    api.post(
+        "/api/v1/namespaces",
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "books"}}),
+    )
+    .await;
+    let path = "/apis/urlguard.io/v1alpha1/namespaces/books/edgedistributions";
+    let mut old = books("EdgeDistribution").remove(0);
+    old["spec"]["protection"] = json!("Nope");
+    let (code, created) = api.post(path, old).await;
+    assert_eq!(code, 201, "{created}");
+    let (_, stored) = api
+        .get(&format!("{crds}/edgedistributions.urlguard.io"))
+        .await;
+    let mut strict = strict;
+    strict["metadata"]["resourceVersion"] = stored["metadata"]["resourceVersion"].clone();
+    let (code, replaced) = api
+        .put(&format!("{crds}/edgedistributions.urlguard.io"), strict)
+        .await;
+    assert_eq!(code, 200, "{replaced}");
+
+    let (code, body) = api
+        .patch(
+            &format!("{path}/books/status"),
+            "application/merge-patch+json",
+            r#"{"status":{"observedGeneration":1}}"#,
+        )
+        .await;
+    assert_eq!(code, 200, "a status write is refused: {body}");
+    let (code, body) = api
+        .patch(
+            &format!("{path}/books"),
+            "application/merge-patch+json",
+            r#"{"metadata":{"finalizers":["urlguard.io/cleanup"]}}"#,
+        )
+        .await;
+    assert_eq!(code, 200, "a finalizer is refused: {body}");
+    let (code, body) = api
+        .patch(
+            &format!("{path}/books"),
+            "application/merge-patch+json",
+            r#"{"spec":{"protection":"StillNope"}}"#,
+        )
+        .await;
+    assert_eq!(code, 422, "a changed invalid field is accepted: {body}");
+    assert_eq!(body["details"]["causes"][0]["field"], "spec.protection");
+}
+
 /// Table output for `kubectl get`: Name plus the CRD's printer columns,
 /// the Ready condition column evaluated from the JSONPath filter.
 #[tokio::test]
