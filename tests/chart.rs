@@ -250,7 +250,8 @@ fn values_reach_the_controller() {
     let objects = template(
         &scratch("values"),
         &[
-            "instance=team-a",
+            "instanceName=team-a",
+            "aws.assumeRoleArn=arn:aws:iam::210987654321:role/urlguard-target",
             "logFormat=text",
             "aws.region=eu-west-1",
             "aws.endpointUrl=http://aws.local:4566",
@@ -268,7 +269,9 @@ fn values_reach_the_controller() {
             "--log-format",
             "text",
             "--metrics-address",
-            "0.0.0.0:8080"
+            "0.0.0.0:8080",
+            "--aws-assume-role-arn",
+            "arn:aws:iam::210987654321:role/urlguard-target"
         ]
     );
     assert_eq!(
@@ -355,7 +358,8 @@ fn wrong_values_are_refused_naming_the_value() {
         ("replicaCount=two", "/replicaCount"),
         ("watchNamespce=books", "watchNamespce"),
         ("aws.regoin=eu-west-1", "regoin"),
-        ("instance=Team_A", "/instance"),
+        ("instanceName=Team_A", "/instanceName"),
+        ("aws.assumeRoleArn=urlguard-target", "/aws/assumeRoleArn"),
         ("image.pullPolicy=Sometimes", "/image/pullPolicy"),
         ("metrics.service.port=0", "/metrics/service/port"),
     ] {

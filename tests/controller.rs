@@ -1,7 +1,7 @@
 //! `urlguard controller` end to end, as a platform team runs it: the real
 //! binary against the kube emulator and the AWS test bed, driven with the
 //! real kubectl v1.35. `kubectl apply -f examples/books.yaml` ends with every
-//! URL Ready and AWS holding one of everything; `kubectl delete` returns only
+//! URL Ready and AWS holding one of everything (through an assumed role); `kubectl delete` returns only
 //! when AWS is clean, showing `WaitingForEdgeReplicas` while the Lambda@Edge
 //! replicas linger; a bad manifest is refused and reaches nothing; of two
 //! replicas only the leader calls AWS, and when it dies in the middle of a
@@ -39,6 +39,11 @@ impl Controller {
     /// Starts a replica named `identity` with short intervals (so a test
     /// takes seconds) and leader election on a 3 s lease.
     fn start(bed: &TestBed, cluster: &Cluster, identity: &str) -> Controller {
+        Controller::start_with(bed, cluster, identity, &[])
+    }
+
+    /// [`Controller::start`] with more arguments.
+    fn start_with(bed: &TestBed, cluster: &Cluster, identity: &str, extra: &[&str]) -> Controller {
         let metrics = SocketAddr::from(([127, 0, 0, 1], free_port()));
         let log = cluster.dir.join(format!("controller-{identity}.log"));
         let mut command = Command::new(env!("CARGO_BIN_EXE_urlguard"));
@@ -48,6 +53,7 @@ impl Controller {
             .args(["--retry-interval", "1s", "--retry-max-interval", "2s"])
             .args(["--debounce", "1s", "--lease-duration", "3s"])
             .args(["--lease-grace", "1s"])
+            .args(extra)
             .current_dir(support::repo_root())
             .env("KUBECONFIG", &cluster.kubeconfig)
             .env("POD_NAME", identity)
@@ -168,7 +174,16 @@ async fn books_apply_becomes_ready_and_delete_waits_for_a_clean_aws() {
         ..TestBedOptions::default()
     };
     let (bed, cluster) = start(options, "controller-books").await;
-    let controller = Controller::start(&bed, &cluster, "urlguard-0");
+    // With the role of the account it manages, as a platform team runs it.
+    let controller = Controller::start_with(
+        &bed,
+        &cluster,
+        "urlguard-0",
+        &[
+            "--aws-assume-role-arn",
+            "arn:aws:iam::123456789012:role/urlguard-books",
+        ],
+    );
     let (status, _) = controller.get("/healthz");
     assert!(status.contains("200"), "/healthz: {status}");
 
@@ -233,6 +248,10 @@ async fn books_apply_becomes_ready_and_delete_waits_for_a_clean_aws() {
     }
     assert!(controller.sum("urlguard_aws_calls_total") > 0.0);
     assert!(controller.sum("urlguard_reconciles_total") > 0.0);
+    assert!(
+        bed.calls().count("sts:AssumeRole") >= 1,
+        "the role was not assumed"
+    );
 
     // `kubectl delete` waits for the objects; they stay while AWS is not
     // clean, and the distribution says why.

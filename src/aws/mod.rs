@@ -35,8 +35,10 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
+use aws_config::sts::AssumeRoleProvider;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{AppName, BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::SharedCredentialsProvider;
 
 pub use cloudfront::{CloudFront, DistributionSummary};
 pub use error::AwsError;
@@ -74,6 +76,12 @@ pub struct Overrides {
     pub region: Option<String>,
     /// One endpoint for every service, such as a local test bed.
     pub endpoint_url: Option<String>,
+    /// A role to assume with the credentials the standard chain finds (the
+    /// pod's IRSA or Pod Identity role, say): urlguard then works in the
+    /// role's account. The SDK's credentials provider calls STS for it and
+    /// refreshes the session; those calls are credential plumbing, not
+    /// urlguard's, so they are not in the ledger.
+    pub assume_role_arn: Option<String>,
 }
 
 async fn load_config(overrides: &Overrides) -> SdkConfig {
@@ -89,7 +97,18 @@ async fn load_config(overrides: &Overrides) -> SdkConfig {
     if let Some(endpoint) = &overrides.endpoint_url {
         loader = loader.endpoint_url(endpoint.clone());
     }
-    loader.load().await
+    let base = loader.load().await;
+    let Some(role_arn) = &overrides.assume_role_arn else {
+        return base;
+    };
+    let assumed = AssumeRoleProvider::builder(role_arn.clone())
+        .session_name("urlguard")
+        .configure(&base)
+        .build()
+        .await;
+    base.into_builder()
+        .credentials_provider(SharedCredentialsProvider::new(assumed))
+        .build()
 }
 
 /// The entry point to AWS: a base SDK config, clients built once per service

@@ -43,6 +43,10 @@ pub struct ControllerArgs {
     /// (overrides AWS_ENDPOINT_URL).
     #[arg(long)]
     pub aws_endpoint_url: Option<String>,
+    /// Assume this IAM role (with the credentials the pod has) and manage
+    /// AWS in its account.
+    #[arg(long, env = "URLGUARD_AWS_ASSUME_ROLE_ARN")]
+    pub aws_assume_role_arn: Option<String>,
     /// How often to look at a distribution CloudFront is deploying.
     #[arg(long, default_value = "15s", value_parser = humantime::parse_duration)]
     pub poll_interval: Duration,
@@ -92,6 +96,7 @@ pub async fn run(instance: &str, args: &ControllerArgs) -> Result<(), Controller
         aws: Overrides {
             region: args.aws_region.clone(),
             endpoint_url: args.aws_endpoint_url.clone(),
+            assume_role_arn: args.aws_assume_role_arn.clone(),
         },
         timing: Timing {
             deploying: args.poll_interval,

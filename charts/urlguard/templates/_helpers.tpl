@@ -46,5 +46,5 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 
 {{/* The lease the replicas compete for (the controller derives the same name). */}}
 {{- define "urlguard.leaseName" -}}
-{{- printf "%s-controller" .Values.instance }}
+{{- printf "%s-controller" .Values.instanceName }}
 {{- end }}
