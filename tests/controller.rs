@@ -5,7 +5,8 @@
 //! when AWS is clean, showing `WaitingForEdgeReplicas` while the Lambda@Edge
 //! replicas linger; a bad manifest is refused and reaches nothing; of two
 //! replicas only the leader calls AWS, and when it dies in the middle of a
-//! deployment the other takes over and converges without duplicates;
+//! deployment the other takes over and converges without duplicates, and one
+//! stopped by SIGTERM hands the lease over at once;
 //! twenty URLs applied at once cost one distribution update; an object stored
 //! before a CRD upgrade that the new schema refuses is reported on its own
 //! status and never reaches AWS, while the rest converges.
@@ -30,7 +31,7 @@ const CONVERGE: &str = "--timeout=90s";
 
 /// A `urlguard controller` process, killed on drop.
 struct Controller {
-    _child: OwnedChild,
+    child: OwnedChild,
     metrics: SocketAddr,
     log: PathBuf,
 }
@@ -42,17 +43,28 @@ impl Controller {
         Controller::start_with(bed, cluster, identity, &[])
     }
 
-    /// [`Controller::start`] with more arguments.
+    /// [`Controller::start`] with more flags (`--flag value` pairs), which
+    /// replace the test defaults of the same name.
     fn start_with(bed: &TestBed, cluster: &Cluster, identity: &str, extra: &[&str]) -> Controller {
+        const DEFAULTS: [(&str, &str); 7] = [
+            ("--poll-interval", "500ms"),
+            ("--error-retry-interval", "1s"),
+            ("--retry-interval", "1s"),
+            ("--retry-max-interval", "2s"),
+            ("--debounce", "1s"),
+            ("--lease-duration", "3s"),
+            ("--lease-grace", "1s"),
+        ];
         let metrics = SocketAddr::from(([127, 0, 0, 1], free_port()));
         let log = cluster.dir.join(format!("controller-{identity}.log"));
         let mut command = Command::new(env!("CARGO_BIN_EXE_urlguard"));
+        command.args(["controller", "--metrics-address", &metrics.to_string()]);
+        for (flag, value) in DEFAULTS {
+            if !extra.contains(&flag) {
+                command.args([flag, value]);
+            }
+        }
         command
-            .args(["controller", "--metrics-address", &metrics.to_string()])
-            .args(["--poll-interval", "500ms", "--error-retry-interval", "1s"])
-            .args(["--retry-interval", "1s", "--retry-max-interval", "2s"])
-            .args(["--debounce", "1s", "--lease-duration", "3s"])
-            .args(["--lease-grace", "1s"])
             .args(extra)
             .current_dir(support::repo_root())
             .env("KUBECONFIG", &cluster.kubeconfig)
@@ -71,7 +83,7 @@ impl Controller {
         let mut child = OwnedChild::spawn(identity, command, &log);
         let listening = wait_until_listening(&mut child, metrics, Duration::from_secs(30));
         let controller = Controller {
-            _child: child,
+            child,
             metrics,
             log,
         };
@@ -626,4 +638,53 @@ async fn an_object_from_before_a_crd_upgrade_is_reported_and_the_rest_converges(
     inventory(&bed.sdk_config().await, &BOOK_FUNCTIONS)
         .await
         .assert_books_applied(1, "books beside an invalid object");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sigterm_stops_the_leader_gracefully_and_releases_the_lease() {
+    let (bed, cluster) = start(TestBedOptions::default(), "controller-sigterm").await;
+    let mut first = Controller::start(&bed, &cluster, "urlguard-a");
+    eventually(
+        Duration::from_secs(30),
+        "no replica became leader",
+        &[&first],
+        || first.is_leader(),
+    );
+    let second = Controller::start(&bed, &cluster, "urlguard-b");
+    let holder = || {
+        cluster.ok(
+            "kubectl",
+            &[
+                "get",
+                "lease",
+                "urlguard-controller",
+                "-n",
+                "default",
+                "-o",
+                "jsonpath={.spec.holderIdentity}",
+            ],
+        )
+    };
+    assert_eq!(holder(), "urlguard-a");
+
+    let stopped = Instant::now();
+    let status = first.child.terminate(Duration::from_secs(10));
+    let log = first.log();
+    let status = status.unwrap_or_else(|| panic!("SIGTERM did not stop the controller:\n{log}"));
+    assert!(status.success(), "exit {status:?}:\n{log}");
+    assert!(log.contains("released the leader lease"), "{log}");
+    // The follower (kube-lease-manager) looks again when the lease would
+    // have expired: within the 3 s lease duration.
+    eventually(
+        Duration::from_secs(10),
+        "the follower did not take the released lease",
+        &[&second],
+        || second.is_leader(),
+    );
+    let handover = stopped.elapsed();
+    assert!(
+        handover <= Duration::from_secs(5),
+        "handover took {handover:?}"
+    );
+    assert_eq!(holder(), "urlguard-b");
 }
