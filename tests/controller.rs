@@ -198,6 +198,14 @@ async fn books_apply_becomes_ready_and_delete_waits_for_a_clean_aws() {
     );
     let (status, _) = controller.get("/healthz");
     assert!(status.contains("200"), "/healthz: {status}");
+    // One function was published open to the internet before urlguard.
+    support::aws::lambda_client(&bed.sdk_config().await, "eu-west-1")
+        .create_function_url_config()
+        .function_name("books-get-books")
+        .auth_type(aws_sdk_lambda::types::FunctionUrlAuthType::None)
+        .send()
+        .await
+        .expect("an open function URL");
 
     cluster.ok("kubectl", &["apply", "-f", "examples/books.yaml"]);
     let waited = cluster.run(
@@ -255,7 +263,7 @@ async fn books_apply_becomes_ready_and_delete_waits_for_a_clean_aws() {
             "jsonpath={.items[*].reason}",
         ],
     );
-    for reason in ["Deployed", "Updated"] {
+    for reason in ["Deployed", "Updated", "AuthSwitchedToIam"] {
         assert!(events.contains(reason), "no {reason} event: {events}");
     }
     assert!(controller.sum("urlguard_aws_calls_total") > 0.0);

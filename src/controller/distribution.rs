@@ -288,3 +288,135 @@ fn events(
     }
     events
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::{EdgeDistributionStatus, ProtectedFunctionUrlStatus};
+    use crate::reconcile::Status;
+    use crate::reconcile::report::condition;
+
+    fn url_report(ready: bool, reason: &str, actions: &[&str]) -> ResourceReport {
+        ResourceReport {
+            kind: Kind::ProtectedFunctionUrl,
+            namespace: "books".into(),
+            name: "get-books".into(),
+            ready,
+            status: Status::Url(ProtectedFunctionUrlStatus {
+                conditions: vec![condition("Ready", ready, reason, "the message")],
+                ..ProtectedFunctionUrlStatus::default()
+            }),
+            actions: actions.iter().map(|a| (*a).to_owned()).collect(),
+            changes: Vec::new(),
+        }
+    }
+
+    fn reasons(events: &[(EventType, String, String)]) -> Vec<(EventType, &str)> {
+        events.iter().map(|(t, r, _)| (*t, r.as_str())).collect()
+    }
+
+    #[test]
+    fn opened_urls_drift_and_other_changes_each_get_their_event() {
+        let report = url_report(
+            true,
+            "Attached",
+            &[
+                "switch function URL auth from NONE to AWS_IAM: it was open to the internet",
+                "repair drifted grant urlguard-books",
+                "add cache behavior /getBooks",
+                "write SSM parameter /books/GetBooksUrl",
+            ],
+        );
+        let found = events(&report, true, false);
+        assert_eq!(
+            reasons(&found),
+            [
+                (EventType::Warning, "AuthSwitchedToIam"),
+                (EventType::Normal, "DriftRepaired"),
+                (EventType::Normal, "Updated"),
+            ]
+        );
+        assert_eq!(
+            found[2].2,
+            "add cache behavior /getBooks; write SSM parameter /books/GetBooksUrl"
+        );
+        assert!(events(&url_report(true, "Attached", &[]), true, false).is_empty());
+    }
+
+    #[test]
+    fn a_distribution_is_announced_deployed_once() {
+        let deployed = ResourceReport {
+            kind: Kind::EdgeDistribution,
+            namespace: "books".into(),
+            name: "books".into(),
+            ready: true,
+            status: Status::Distribution(EdgeDistributionStatus {
+                conditions: vec![condition(
+                    "Ready",
+                    true,
+                    "Deployed",
+                    "distribution E1 is deployed",
+                )],
+                ..EdgeDistributionStatus::default()
+            }),
+            actions: Vec::new(),
+            changes: Vec::new(),
+        };
+        assert_eq!(
+            reasons(&events(&deployed, false, false)),
+            [(EventType::Normal, "Deployed")]
+        );
+        assert!(events(&deployed, true, false).is_empty(), "already ready");
+    }
+
+    #[test]
+    fn failures_warn_with_their_reason_and_progress_is_quiet() {
+        let failed = url_report(false, "FunctionNotFound", &[]);
+        assert_eq!(
+            reasons(&events(&failed, false, false)),
+            [(EventType::Warning, "FunctionNotFound")]
+        );
+        assert!(
+            events(
+                &url_report(false, "DistributionNotReady", &[]),
+                false,
+                false
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_teardown_reports_waiting_for_replicas_or_its_failure() {
+        let mut waiting = url_report(
+            false,
+            "WaitingForEdgeReplicas",
+            &["remove cache behavior /getBooks"],
+        );
+        if let Status::Url(status) = &mut waiting.status {
+            status.conditions.push(condition(
+                "Deleting",
+                true,
+                "WaitingForEdgeReplicas",
+                "since 10:00",
+            ));
+        }
+        assert_eq!(
+            reasons(&events(&waiting, true, true)),
+            [
+                (EventType::Normal, "Deleted"),
+                (EventType::Normal, "WaitingForEdgeReplicas")
+            ]
+        );
+        let mut failed = url_report(false, "AwsError", &[]);
+        if let Status::Url(status) = &mut failed.status {
+            status
+                .conditions
+                .push(condition("Deleting", true, "AwsError", "AccessDenied"));
+        }
+        assert_eq!(
+            reasons(&events(&failed, true, true)),
+            [(EventType::Warning, "TeardownFailed")]
+        );
+    }
+}
