@@ -6,7 +6,8 @@
 //! replicas linger; a bad manifest is refused and reaches nothing; of two
 //! replicas only the leader calls AWS, and when it dies in the middle of a
 //! deployment the other takes over and converges without duplicates, and one
-//! stopped by SIGTERM hands the lease over at once;
+//! stopped by SIGTERM releases the lease; a controller scoped to one
+//! namespace leaves the others alone;
 //! twenty URLs applied at once cost one distribution update; an object stored
 //! before a CRD upgrade that the new schema refuses is reported on its own
 //! status and never reaches AWS, while the rest converges.
@@ -695,4 +696,47 @@ async fn sigterm_stops_the_leader_gracefully_and_releases_the_lease() {
         "handover took {handover:?}"
     );
     assert_eq!(holder(), "urlguard-b");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_namespaced_controller_leaves_other_namespaces_alone() {
+    let (bed, cluster) = start(TestBedOptions::default(), "controller-namespaced").await;
+    let controller =
+        Controller::start_with(&bed, &cluster, "urlguard-0", &["--namespace", "books"]);
+    cluster.ok("kubectl", &["apply", "-f", "examples/books.yaml"]);
+    // The same application in a namespace this controller does not watch.
+    let films = std::fs::read_to_string(support::repo_root().join("examples/books.yaml"))
+        .expect("books.yaml")
+        .replace("namespace: books", "namespace: films")
+        .replace("name: books\n---", "name: films\n---");
+    let films_path = cluster.dir.join("films.yaml");
+    std::fs::write(&films_path, films).expect("films.yaml");
+    cluster.ok("kubectl", &["apply", "-f", &films_path.to_string_lossy()]);
+
+    let waited = cluster.run(
+        "kubectl",
+        &[
+            "wait",
+            "--for=condition=Ready",
+            "pfu",
+            "--all",
+            "-n",
+            "books",
+            CONVERGE,
+        ],
+    );
+    assert_ok(&waited, "kubectl wait in books", &controller);
+    let untouched = cluster.ok(
+        "kubectl",
+        &["get", "ed,pfu", "-n", "films", "-o", "jsonpath={range .items[*]}{.metadata.name}:{.metadata.finalizers}{.status}{\"\\n\"}{end}"],
+    );
+    let lines: Vec<&str> = untouched.lines().collect();
+    assert_eq!(lines.len(), 6, "{untouched}");
+    for line in lines {
+        assert!(line.ends_with(':'), "a films object was touched: {line}");
+    }
+    assert_eq!(
+        bed.calls().count("cloudfront:CreateDistributionWithTags"),
+        1
+    );
 }
