@@ -1,16 +1,19 @@
 //! `urlguard controller` end to end, as a platform team runs it: the real
 //! binary against the kube emulator and the AWS test bed, driven with the
-//! real kubectl v1.35. `kubectl apply -f examples/books.yaml` ends with every
-//! URL Ready and AWS holding one of everything (through an assumed role); `kubectl delete` returns only
-//! when AWS is clean, showing `WaitingForEdgeReplicas` while the Lambda@Edge
-//! replicas linger; a bad manifest is refused and reaches nothing; of two
-//! replicas only the leader calls AWS, and when it dies in the middle of a
-//! deployment the other takes over and converges without duplicates, and one
-//! stopped by SIGTERM releases the lease; a controller scoped to one
-//! namespace leaves the others alone;
-//! twenty URLs applied at once cost one distribution update; an object stored
-//! before a CRD upgrade that the new schema refuses is reported on its own
-//! status and never reaches AWS, while the rest converges.
+//! real kubectl v1.35.
+//!
+//! - `kubectl apply -f examples/books.yaml` ends with every URL Ready and AWS
+//!   holding one of everything (through an assumed role); `kubectl delete`
+//!   returns only when AWS is clean, showing `WaitingForEdgeReplicas` while
+//!   the Lambda@Edge replicas linger;
+//! - a bad manifest is refused and reaches nothing; an object stored before a
+//!   CRD upgrade that the new schema refuses is reported on its own status
+//!   and never reaches AWS, while the rest converges;
+//! - of two replicas only the leader calls AWS; when it dies in the middle of
+//!   a deployment the other takes over and converges without duplicates; one
+//!   stopped by SIGTERM exits 0 and releases the lease;
+//! - a controller scoped to one namespace leaves the others alone;
+//! - twenty URLs applied at once cost one distribution update.
 
 #[path = "support/inventory.rs"]
 mod inventory;
