@@ -198,6 +198,8 @@ async fn books_apply_becomes_ready_and_delete_waits_for_a_clean_aws() {
         &[
             "--aws-assume-role-arn",
             "arn:aws:iam::123456789012:role/urlguard-books",
+            "--resync-interval",
+            "2s",
         ],
     );
     let (status, _) = controller.get("/healthz");
@@ -275,6 +277,45 @@ async fn books_apply_becomes_ready_and_delete_waits_for_a_clean_aws() {
     assert!(
         bed.calls().count("sts:AssumeRole") >= 1,
         "the role was not assumed"
+    );
+
+    // Drift made by hand is found by the periodic resync and repaired.
+    let ssm = aws_sdk_ssm::Client::new(&config);
+    ssm.delete_parameter()
+        .name("/books/GetBooksUrl")
+        .send()
+        .await
+        .expect("DeleteParameter");
+    eventually(
+        Duration::from_secs(30),
+        "the deleted parameter was not repaired",
+        &[&controller],
+        || {
+            let reasons = cluster.ok(
+                "kubectl",
+                &[
+                    "get",
+                    "events.events.k8s.io",
+                    "-n",
+                    "books",
+                    "-o",
+                    "jsonpath={.items[*].reason}",
+                ],
+            );
+            reasons.contains("DriftRepaired")
+        },
+    );
+    let repaired = ssm
+        .get_parameter()
+        .name("/books/GetBooksUrl")
+        .send()
+        .await
+        .expect("the parameter is back");
+    assert!(
+        repaired
+            .parameter()
+            .and_then(|p| p.value())
+            .is_some_and(|v| v.starts_with("https://"))
     );
 
     // `kubectl delete` waits for the objects; they stay while AWS is not

@@ -23,6 +23,7 @@ use super::objects::{self, is_deleting, namespace_of};
 use super::{FINALIZER, outcome};
 use crate::api::EdgeDistribution;
 use crate::plan::{desired, teardown};
+use crate::reconcile::report::SWITCHED_TO_IAM;
 use crate::reconcile::{Kind, ResourceReport};
 
 const KIND: &str = "EdgeDistribution";
@@ -199,15 +200,7 @@ async fn publish(
                 (&context.url_resource, url)
             }
         };
-        let was_ready = object
-            .data
-            .pointer("/status/conditions")
-            .and_then(|c| c.as_array())
-            .is_some_and(|conditions| {
-                conditions
-                    .iter()
-                    .any(|c| c["type"] == "Ready" && c["status"] == "True")
-            });
+        let before = Before::of(&object);
         match context
             .write_status(resource, &object, &report.status)
             .await
@@ -217,34 +210,60 @@ async fn publish(
             Err(kube::Error::Api(response)) if response.code == 404 => continue,
             Err(error) => return Err(error.into()),
         }
-        for (type_, reason, note) in events(report, was_ready, is_deleting(&object)) {
+        for (type_, reason, note) in events(report, before) {
             context.event(resource, &object, type_, &reason, note).await;
         }
     }
     Ok(())
 }
 
-/// The events a report is worth: the URL switched from `NONE` to
-/// `AWS_IAM`, drift repaired, other changes made, the distribution
-/// deployed, a teardown waiting for replicas or failing.
-fn events(
-    report: &ResourceReport,
-    was_ready: bool,
+/// What an object showed before this reconcile wrote its status.
+#[derive(Debug, Clone, Copy)]
+struct Before {
+    /// `Ready=True`.
+    ready: bool,
+    /// The status was written for the current spec (`observedGeneration`
+    /// = `generation`): whatever this reconcile changes in AWS is drift.
+    spec_seen: bool,
+    /// Being deleted.
     deleting: bool,
-) -> Vec<(EventType, String, String)> {
+}
+
+impl Before {
+    fn of(object: &DynamicObject) -> Before {
+        let ready = object
+            .data
+            .pointer("/status/conditions")
+            .and_then(|c| c.as_array())
+            .is_some_and(|conditions| {
+                conditions
+                    .iter()
+                    .any(|c| c["type"] == "Ready" && c["status"] == "True")
+            });
+        let observed = object
+            .data
+            .pointer("/status/observedGeneration")
+            .and_then(serde_json::Value::as_i64);
+        Before {
+            ready,
+            spec_seen: observed.is_some() && observed == object.metadata.generation,
+            deleting: is_deleting(object),
+        }
+    }
+}
+
+/// The events a report is worth: the URL switched from `NONE` to
+/// `AWS_IAM` (a warning: it was open), changes made for a new spec, drift
+/// repaired (changes made while the spec stayed as last seen), the
+/// distribution deployed, a teardown waiting for replicas or failing.
+fn events(report: &ResourceReport, before: Before) -> Vec<(EventType, String, String)> {
     let mut events = Vec::new();
     let mut changes = Vec::new();
     for action in &report.actions {
-        if action.starts_with("switch function URL auth from NONE") {
+        if action == SWITCHED_TO_IAM {
             events.push((
                 EventType::Warning,
                 "AuthSwitchedToIam".to_owned(),
-                action.clone(),
-            ));
-        } else if action.starts_with("repair") {
-            events.push((
-                EventType::Normal,
-                "DriftRepaired".to_owned(),
                 action.clone(),
             ));
         } else {
@@ -252,7 +271,13 @@ fn events(
         }
     }
     if !changes.is_empty() {
-        let reason = if deleting { "Deleted" } else { "Updated" };
+        let reason = if before.deleting {
+            "Deleted"
+        } else if before.spec_seen {
+            "DriftRepaired"
+        } else {
+            "Updated"
+        };
         events.push((EventType::Normal, reason.to_owned(), changes.join("; ")));
     }
     if let Some(deleting) = report.status.deleting_condition() {
@@ -272,7 +297,7 @@ fn events(
         return events;
     }
     if let Some(ready) = report.status.ready_condition() {
-        if report.ready && !was_ready && report.kind == Kind::EdgeDistribution {
+        if report.ready && !before.ready && report.kind == Kind::EdgeDistribution {
             events.push((
                 EventType::Normal,
                 "Deployed".to_owned(),
@@ -315,32 +340,55 @@ mod tests {
         events.iter().map(|(t, r, _)| (*t, r.as_str())).collect()
     }
 
+    const NEW_SPEC: Before = Before {
+        ready: true,
+        spec_seen: false,
+        deleting: false,
+    };
+    const SEEN_SPEC: Before = Before {
+        spec_seen: true,
+        ..NEW_SPEC
+    };
+    const NOT_READY: Before = Before {
+        ready: false,
+        ..NEW_SPEC
+    };
+    const DELETING: Before = Before {
+        deleting: true,
+        ..SEEN_SPEC
+    };
+
     #[test]
-    fn opened_urls_drift_and_other_changes_each_get_their_event() {
+    fn an_opened_url_warns_and_changes_are_updates_or_drift_by_the_spec() {
         let report = url_report(
             true,
             "Attached",
             &[
-                "switch function URL auth from NONE to AWS_IAM: it was open to the internet",
+                SWITCHED_TO_IAM,
                 "repair drifted grant urlguard-books",
-                "add cache behavior /getBooks",
                 "write SSM parameter /books/GetBooksUrl",
             ],
         );
-        let found = events(&report, true, false);
+        let found = events(&report, NEW_SPEC);
         assert_eq!(
             reasons(&found),
             [
                 (EventType::Warning, "AuthSwitchedToIam"),
-                (EventType::Normal, "DriftRepaired"),
                 (EventType::Normal, "Updated"),
             ]
         );
         assert_eq!(
-            found[2].2,
-            "add cache behavior /getBooks; write SSM parameter /books/GetBooksUrl"
+            found[1].2,
+            "repair drifted grant urlguard-books; write SSM parameter /books/GetBooksUrl"
         );
-        assert!(events(&url_report(true, "Attached", &[]), true, false).is_empty());
+        assert_eq!(
+            reasons(&events(&report, SEEN_SPEC)),
+            [
+                (EventType::Warning, "AuthSwitchedToIam"),
+                (EventType::Normal, "DriftRepaired"),
+            ]
+        );
+        assert!(events(&url_report(true, "Attached", &[]), SEEN_SPEC).is_empty());
     }
 
     #[test]
@@ -363,27 +411,20 @@ mod tests {
             changes: Vec::new(),
         };
         assert_eq!(
-            reasons(&events(&deployed, false, false)),
+            reasons(&events(&deployed, NOT_READY)),
             [(EventType::Normal, "Deployed")]
         );
-        assert!(events(&deployed, true, false).is_empty(), "already ready");
+        assert!(events(&deployed, NEW_SPEC).is_empty(), "already ready");
     }
 
     #[test]
     fn failures_warn_with_their_reason_and_progress_is_quiet() {
         let failed = url_report(false, "FunctionNotFound", &[]);
         assert_eq!(
-            reasons(&events(&failed, false, false)),
+            reasons(&events(&failed, NOT_READY)),
             [(EventType::Warning, "FunctionNotFound")]
         );
-        assert!(
-            events(
-                &url_report(false, "DistributionNotReady", &[]),
-                false,
-                false
-            )
-            .is_empty()
-        );
+        assert!(events(&url_report(false, "DistributionNotReady", &[]), NOT_READY).is_empty());
     }
 
     #[test]
@@ -402,7 +443,7 @@ mod tests {
             ));
         }
         assert_eq!(
-            reasons(&events(&waiting, true, true)),
+            reasons(&events(&waiting, DELETING)),
             [
                 (EventType::Normal, "Deleted"),
                 (EventType::Normal, "WaitingForEdgeReplicas")
@@ -415,7 +456,7 @@ mod tests {
                 .push(condition("Deleting", true, "AwsError", "AccessDenied"));
         }
         assert_eq!(
-            reasons(&events(&failed, true, true)),
+            reasons(&events(&failed, DELETING)),
             [(EventType::Warning, "TeardownFailed")]
         );
     }

@@ -73,6 +73,11 @@ pub struct ResourceReport {
     pub changes: Vec<FieldChange>,
 }
 
+/// The action of a reconcile that closed a function URL someone had opened
+/// to the internet (auth `NONE`): the controller warns about it.
+pub const SWITCHED_TO_IAM: &str =
+    "switch function URL auth from NONE to AWS_IAM: it was open to the internet";
+
 /// `Ready=False` reasons that only mean "not there yet": waiting for
 /// CloudFront or for a first apply, as opposed to an error to act on.
 const PROGRESS_REASONS: [&str; 3] = ["Pending", "Deploying", "DistributionNotReady"];

@@ -4,7 +4,7 @@
 //! domain are known).
 
 use super::Engine;
-use super::report::{Kind, ResourceReport, Status, condition};
+use super::report::{Kind, ResourceReport, SWITCHED_TO_IAM, Status, condition};
 use crate::api::{Cors, ProtectedFunctionUrlStatus, Protection};
 use crate::aws::AwsError;
 use crate::model::lambda::{DesiredUrlConfig, FunctionFound, PolicyStatement};
@@ -133,10 +133,7 @@ pub(super) async fn ensure_config<'a>(engine: &Engine, desired: &'a DesiredUrl) 
             changes,
         } => {
             if switches_from_none {
-                state.actions.push(
-                    "switch function URL auth from NONE to AWS_IAM: it was open to the internet"
-                        .to_owned(),
-                );
+                state.actions.push(SWITCHED_TO_IAM.to_owned());
             }
             let details: Vec<String> = changes.iter().map(ToString::to_string).collect();
             state.actions.push(format!(
