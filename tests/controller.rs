@@ -11,115 +11,15 @@
 mod inventory;
 mod support;
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::path::PathBuf;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use inventory::{BOOK_FUNCTIONS, inventory};
 use support::aws::{TestBed, TestBedOptions};
+use support::controller::Controller;
 use support::kube::{Cluster, Run};
-use support::process::{OwnedChild, free_port, wait_until_listening};
 
 /// How long a deployment may take to become Ready before the test fails.
 const CONVERGE: &str = "--timeout=90s";
-
-/// A `urlguard controller` process, killed on drop.
-struct Controller {
-    _child: OwnedChild,
-    metrics: SocketAddr,
-    log: PathBuf,
-}
-
-impl Controller {
-    /// Starts a replica named `identity` with short intervals (so a test
-    /// takes seconds) and leader election on a 3 s lease.
-    fn start(bed: &TestBed, cluster: &Cluster, identity: &str) -> Controller {
-        let metrics = SocketAddr::from(([127, 0, 0, 1], free_port()));
-        let log = cluster.dir.join(format!("controller-{identity}.log"));
-        let mut command = Command::new(env!("CARGO_BIN_EXE_urlguard"));
-        command
-            .args(["controller", "--metrics-address", &metrics.to_string()])
-            .args(["--poll-interval", "500ms", "--error-retry-interval", "1s"])
-            .args(["--retry-interval", "1s", "--retry-max-interval", "2s"])
-            .args(["--debounce", "200ms", "--lease-duration", "3s"])
-            .args(["--lease-grace", "1s"])
-            .current_dir(support::repo_root())
-            .env("KUBECONFIG", &cluster.kubeconfig)
-            .env("POD_NAME", identity)
-            .env("POD_NAMESPACE", "default")
-            .env("RUST_LOG", "urlguard=debug,info")
-            .env("AWS_ENDPOINT_URL", &bed.endpoint)
-            .env("AWS_ACCESS_KEY_ID", "AKIDTESTING")
-            .env("AWS_SECRET_ACCESS_KEY", "testing-secret")
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_CONFIG_FILE", "/dev/null")
-            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env_remove("AWS_PROFILE")
-            .env_remove("AWS_SESSION_TOKEN");
-        let mut child = OwnedChild::spawn(identity, command, &log);
-        let listening = wait_until_listening(&mut child, metrics, Duration::from_secs(30));
-        let controller = Controller {
-            _child: child,
-            metrics,
-            log,
-        };
-        assert!(
-            listening,
-            "controller {identity} did not start:\n{}",
-            controller.log()
-        );
-        controller
-    }
-
-    /// `GET path` on the metrics address: the status line and the body.
-    fn get(&self, path: &str) -> (String, String) {
-        let mut stream = TcpStream::connect(self.metrics).expect("connecting to the controller");
-        stream
-            .set_read_timeout(Some(Duration::from_secs(10)))
-            .expect("read timeout");
-        write!(
-            stream,
-            "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
-            self.metrics
-        )
-        .expect("request");
-        let mut response = String::new();
-        stream.read_to_string(&mut response).expect("response");
-        let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
-        let status = head.lines().next().unwrap_or_default().to_owned();
-        (status, body.to_owned())
-    }
-
-    /// The Prometheus text of `/metrics`.
-    fn metrics(&self) -> String {
-        let (status, body) = self.get("/metrics");
-        assert!(status.contains("200"), "/metrics: {status}");
-        body
-    }
-
-    /// The sum of every sample of `metric` (0 when it has none).
-    fn sum(&self, metric: &str) -> f64 {
-        self.metrics()
-            .lines()
-            .filter(|line| {
-                line.strip_prefix(metric)
-                    .is_some_and(|rest| rest.starts_with(['{', ' ']))
-            })
-            .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
-            .sum()
-    }
-
-    fn is_leader(&self) -> bool {
-        self.sum("urlguard_leader") == 1.0
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
 
 /// The bed with the book functions, a cluster with the CRDs.
 async fn start(options: TestBedOptions, test: &str) -> (TestBed, Cluster) {
@@ -424,6 +324,9 @@ async fn only_the_leader_calls_aws_and_a_successor_finishes_its_deployment() {
     assert_ok(&waited, "kubectl wait after the takeover", &second);
     let converged = inventory(&bed.sdk_config().await, &BOOK_FUNCTIONS).await;
     converged.assert_books_applied(1, "after the takeover");
-    assert_eq!(bed.calls().count("cloudfront:CreateDistributionWithTags"), 1);
+    assert_eq!(
+        bed.calls().count("cloudfront:CreateDistributionWithTags"),
+        1
+    );
     assert!(second.sum("urlguard_aws_calls_total") > 0.0);
 }
