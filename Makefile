@@ -13,7 +13,7 @@ VENV := .venv
 TOOLS := .tools
 PYTHON ?= python3
 
-.PHONY: all setup test demo rust-checks signer-tests chart-lint signer-hash bench-signer crds image clean-tools
+.PHONY: all setup test demo rust-checks signer-tests chart-lint signer-hash bench-signer bench-controller crds image clean-tools
 
 all: test
 
@@ -62,6 +62,13 @@ image:
 # Benchmark (not a test): signs/second against @smithy/signature-v4, size, import time.
 bench-signer:
 	cd bench/signer && npm ci --silent && node bench.mjs
+
+# Benchmark (not a test): the controller with 5,000 ProtectedFunctionUrls over
+# 100 EdgeDistributions on the local test bed: time to all Ready, peak RSS,
+# AWS calls per object. URLGUARD_BENCH_URLS=200 URLGUARD_BENCH_DISTRIBUTIONS=4
+# for a quick run; see benches/controller_scale.rs for the other knobs.
+bench-controller: setup
+	cargo bench --locked --bench controller_scale
 
 # Records the signer package's CodeSha256 after a deliberate change to signer.mjs.
 signer-hash:

@@ -19,132 +19,15 @@
 mod inventory;
 mod support;
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::path::PathBuf;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use inventory::{BOOK_FUNCTIONS, inventory};
 use support::aws::{TestBed, TestBedOptions};
+use support::controller::{Controller, TEST_LOG};
 use support::kube::{Cluster, Run};
-use support::process::{OwnedChild, free_port, wait_until_listening};
 
 /// How long a deployment may take to become Ready before the test fails.
 const CONVERGE: &str = "--timeout=90s";
-
-/// A `urlguard controller` process, killed on drop.
-struct Controller {
-    child: OwnedChild,
-    metrics: SocketAddr,
-    log: PathBuf,
-}
-
-impl Controller {
-    /// Starts a replica named `identity` with short intervals (so a test
-    /// takes seconds) and leader election on a 3 s lease.
-    fn start(bed: &TestBed, cluster: &Cluster, identity: &str) -> Controller {
-        Controller::start_with(bed, cluster, identity, &[])
-    }
-
-    /// [`Controller::start`] with more flags (`--flag value` pairs), which
-    /// replace the test defaults of the same name.
-    fn start_with(bed: &TestBed, cluster: &Cluster, identity: &str, extra: &[&str]) -> Controller {
-        const DEFAULTS: [(&str, &str); 7] = [
-            ("--poll-interval", "500ms"),
-            ("--error-retry-interval", "1s"),
-            ("--retry-interval", "1s"),
-            ("--retry-max-interval", "2s"),
-            ("--debounce", "1s"),
-            ("--lease-duration", "3s"),
-            ("--lease-grace", "1s"),
-        ];
-        let metrics = SocketAddr::from(([127, 0, 0, 1], free_port()));
-        let log = cluster.dir.join(format!("controller-{identity}.log"));
-        let mut command = Command::new(env!("CARGO_BIN_EXE_urlguard"));
-        command.args(["controller", "--metrics-address", &metrics.to_string()]);
-        for (flag, value) in DEFAULTS {
-            if !extra.contains(&flag) {
-                command.args([flag, value]);
-            }
-        }
-        command
-            .args(extra)
-            .current_dir(support::repo_root())
-            .env("KUBECONFIG", &cluster.kubeconfig)
-            .env("POD_NAME", identity)
-            .env("POD_NAMESPACE", "default")
-            .env("RUST_LOG", "urlguard=debug,info")
-            .env("AWS_ENDPOINT_URL", &bed.endpoint)
-            .env("AWS_ACCESS_KEY_ID", "AKIDTESTING")
-            .env("AWS_SECRET_ACCESS_KEY", "testing-secret")
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_CONFIG_FILE", "/dev/null")
-            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env_remove("AWS_PROFILE")
-            .env_remove("AWS_SESSION_TOKEN");
-        let mut child = OwnedChild::spawn(identity, command, &log);
-        let listening = wait_until_listening(&mut child, metrics, Duration::from_secs(30));
-        let controller = Controller {
-            child,
-            metrics,
-            log,
-        };
-        assert!(
-            listening,
-            "controller {identity} did not start:\n{}",
-            controller.log()
-        );
-        controller
-    }
-
-    /// `GET path` on the metrics address: the status line and the body.
-    fn get(&self, path: &str) -> (String, String) {
-        let mut stream = TcpStream::connect(self.metrics).expect("connecting to the controller");
-        stream
-            .set_read_timeout(Some(Duration::from_secs(10)))
-            .expect("read timeout");
-        write!(
-            stream,
-            "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
-            self.metrics
-        )
-        .expect("request");
-        let mut response = String::new();
-        stream.read_to_string(&mut response).expect("response");
-        let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
-        let status = head.lines().next().unwrap_or_default().to_owned();
-        (status, body.to_owned())
-    }
-
-    /// The Prometheus text of `/metrics`.
-    fn metrics(&self) -> String {
-        let (status, body) = self.get("/metrics");
-        assert!(status.contains("200"), "/metrics: {status}");
-        body
-    }
-
-    /// The sum of every sample of `metric` (0 when it has none).
-    fn sum(&self, metric: &str) -> f64 {
-        self.metrics()
-            .lines()
-            .filter(|line| {
-                line.strip_prefix(metric)
-                    .is_some_and(|rest| rest.starts_with(['{', ' ']))
-            })
-            .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
-            .sum()
-    }
-
-    fn is_leader(&self) -> bool {
-        self.sum("urlguard_leader") == 1.0
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
 
 /// The bed with the book functions, a cluster with the CRDs.
 async fn start(options: TestBedOptions, test: &str) -> (TestBed, Cluster) {
@@ -201,6 +84,7 @@ async fn books_apply_becomes_ready_and_delete_waits_for_a_clean_aws() {
             "--resync-interval",
             "2s",
         ],
+        TEST_LOG,
     );
     let (status, _) = controller.get("/healthz");
     assert!(status.contains("200"), "/healthz: {status}");
@@ -721,7 +605,7 @@ async fn sigterm_stops_the_leader_gracefully_and_releases_the_lease() {
     assert_eq!(holder(), "urlguard-a");
 
     let stopped = Instant::now();
-    let status = first.child.terminate(Duration::from_secs(10));
+    let status = first.terminate(Duration::from_secs(10));
     let log = first.log();
     let status = status.unwrap_or_else(|| panic!("SIGTERM did not stop the controller:\n{log}"));
     assert!(status.success(), "exit {status:?}:\n{log}");
@@ -745,8 +629,13 @@ async fn sigterm_stops_the_leader_gracefully_and_releases_the_lease() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_namespaced_controller_leaves_other_namespaces_alone() {
     let (bed, cluster) = start(TestBedOptions::default(), "controller-namespaced").await;
-    let controller =
-        Controller::start_with(&bed, &cluster, "urlguard-0", &["--namespace", "books"]);
+    let controller = Controller::start_with(
+        &bed,
+        &cluster,
+        "urlguard-0",
+        &["--namespace", "books"],
+        TEST_LOG,
+    );
     cluster.ok("kubectl", &["apply", "-f", "examples/books.yaml"]);
     // The same application in a namespace this controller does not watch.
     let films = std::fs::read_to_string(support::repo_root().join("examples/books.yaml"))

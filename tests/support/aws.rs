@@ -221,6 +221,19 @@ pub fn lambda_client(config: &SdkConfig, region: &str) -> aws_sdk_lambda::Client
 /// The application's own functions, as its deployment (not urlguard) would
 /// create them: an execution role `app` and tiny Node.js handlers.
 pub async fn create_functions(config: &SdkConfig, region: &str, names: &[&str]) {
+    create_functions_at_once(config, region, names, 1).await;
+}
+
+/// [`create_functions`] with up to `at_once` `CreateFunction` calls in
+/// flight (in no particular order when more than one).
+pub async fn create_functions_at_once(
+    config: &SdkConfig,
+    region: &str,
+    names: &[&str],
+    at_once: usize,
+) {
+    use futures::StreamExt;
+
     let iam = aws_sdk_iam::Client::new(config);
     let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
     let role = match iam.get_role().role_name("app").send().await {
@@ -241,20 +254,25 @@ pub async fn create_functions(config: &SdkConfig, region: &str, names: &[&str]) 
         "index.mjs",
         b"export const handler = async () => ({statusCode: 200});",
     );
-    for name in names {
-        lambda
-            .create_function()
-            .function_name(*name)
-            .runtime(aws_sdk_lambda::types::Runtime::Nodejs22x)
-            .role(&role)
-            .handler("index.handler")
-            .code(
-                aws_sdk_lambda::types::FunctionCode::builder()
-                    .zip_file(aws_sdk_lambda::primitives::Blob::new(zip.clone()))
-                    .build(),
-            )
-            .send()
-            .await
-            .expect("CreateFunction");
-    }
+    let (lambda, role, zip) = (&lambda, &role, &zip);
+    futures::stream::iter(names)
+        .map(|name| async move {
+            lambda
+                .create_function()
+                .function_name(*name)
+                .runtime(aws_sdk_lambda::types::Runtime::Nodejs22x)
+                .role(role)
+                .handler("index.handler")
+                .code(
+                    aws_sdk_lambda::types::FunctionCode::builder()
+                        .zip_file(aws_sdk_lambda::primitives::Blob::new(zip.clone()))
+                        .build(),
+                )
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("CreateFunction {name}: {e:?}"));
+        })
+        .buffer_unordered(at_once.max(1))
+        .collect::<Vec<()>>()
+        .await;
 }

@@ -6,6 +6,7 @@
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
 pub mod aws;
+pub mod controller;
 pub mod kube;
 pub mod moto;
 pub mod process;
