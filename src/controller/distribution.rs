@@ -253,9 +253,10 @@ impl Before {
 }
 
 /// The events a report is worth: the URL switched from `NONE` to
-/// `AWS_IAM` (a warning: it was open), changes made for a new spec, drift
-/// repaired (changes made while the spec stayed as last seen), the
-/// distribution deployed, a teardown waiting for replicas or failing.
+/// `AWS_IAM` (a warning: it was open), drift repaired (changes made while
+/// the spec stayed as last seen), changes made to a distribution for a new
+/// spec or deleting it, the distribution deployed, a teardown waiting for
+/// replicas or failing.
 fn events(report: &ResourceReport, before: Before) -> Vec<(EventType, String, String)> {
     let mut events = Vec::new();
     let mut changes = Vec::new();
@@ -270,7 +271,9 @@ fn events(report: &ResourceReport, before: Before) -> Vec<(EventType, String, St
             changes.push(action.as_str());
         }
     }
-    if !changes.is_empty() {
+    // A URL's own changes are in its status; an event for each of
+    // thousands of URLs would only crowd the recorder's cache and etcd.
+    if !changes.is_empty() && (report.kind == Kind::EdgeDistribution || before.spec_seen) {
         let reason = if before.deleting {
             "Deleted"
         } else if before.spec_seen {
@@ -369,24 +372,22 @@ mod tests {
                 "write SSM parameter /books/GetBooksUrl",
             ],
         );
-        let found = events(&report, NEW_SPEC);
+        assert_eq!(
+            reasons(&events(&report, NEW_SPEC)),
+            [(EventType::Warning, "AuthSwitchedToIam")],
+            "a URL's changes for its new spec are in its status"
+        );
+        let found = events(&report, SEEN_SPEC);
         assert_eq!(
             reasons(&found),
             [
                 (EventType::Warning, "AuthSwitchedToIam"),
-                (EventType::Normal, "Updated"),
+                (EventType::Normal, "DriftRepaired"),
             ]
         );
         assert_eq!(
             found[1].2,
             "repair drifted grant urlguard-books; write SSM parameter /books/GetBooksUrl"
-        );
-        assert_eq!(
-            reasons(&events(&report, SEEN_SPEC)),
-            [
-                (EventType::Warning, "AuthSwitchedToIam"),
-                (EventType::Normal, "DriftRepaired"),
-            ]
         );
         assert!(events(&url_report(true, "Attached", &[]), SEEN_SPEC).is_empty());
     }
@@ -415,6 +416,14 @@ mod tests {
             [(EventType::Normal, "Deployed")]
         );
         assert!(events(&deployed, NEW_SPEC).is_empty(), "already ready");
+        let updated = ResourceReport {
+            actions: vec!["update distribution E1 (1 field(s) differ)".to_owned()],
+            ..deployed
+        };
+        assert_eq!(
+            reasons(&events(&updated, NEW_SPEC)),
+            [(EventType::Normal, "Updated")]
+        );
     }
 
     #[test]

@@ -234,16 +234,17 @@ async fn run_controllers<F>(
     let distributions = scoped(&client, config.namespace.as_deref(), &distribution_resource);
     let urls = scoped(&client, config.namespace.as_deref(), &url_resource);
     let (distribution_writer, url_writer) = writers;
+    let (slim_distribution, slim_url) = (distribution_resource.clone(), url_resource.clone());
 
     let distribution_stream = watcher(distributions, watcher::Config::default())
         .default_backoff()
-        .modify(objects::slim)
+        .modify(move |object| objects::slim(object, &slim_distribution))
         .reflect(distribution_writer)
         .applied_objects()
         .predicate_filter(worth_reconciling, Default::default());
     let url_stream = watcher(urls.clone(), watcher::Config::default())
         .default_backoff()
-        .modify(objects::slim)
+        .modify(move |object| objects::slim(object, &slim_url))
         .reflect(url_writer)
         .applied_objects()
         .predicate_filter(worth_reconciling, Default::default());

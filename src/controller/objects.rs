@@ -7,6 +7,7 @@
 use kube::ResourceExt;
 use kube::api::{ApiResource, DynamicObject, TypeMeta};
 
+use super::status;
 use crate::api::{EdgeDistribution, ProtectedFunctionUrl};
 use crate::manifest::{self, Resource};
 
@@ -25,12 +26,16 @@ pub fn url_resource() -> ApiResource {
 }
 
 /// Drops what the controller never reads (managed fields, the last applied
-/// configuration) before an object enters a cache: with thousands of
-/// objects they would be most of the memory.
-pub fn slim(object: &mut DynamicObject) {
+/// configuration, most of the status: see [`status::slim`]) before an
+/// object of `resource` enters a cache: with thousands of objects they
+/// would be most of the memory.
+pub fn slim(object: &mut DynamicObject, resource: &ApiResource) {
     object.metadata.managed_fields = None;
     if let Some(annotations) = object.metadata.annotations.as_mut() {
         annotations.remove(LAST_APPLIED);
+    }
+    if let Some(current) = object.data.get_mut("status") {
+        *current = status::slim(current, &resource.kind);
     }
 }
 
@@ -82,11 +87,19 @@ pub fn decode_url(object: &DynamicObject) -> Result<ProtectedFunctionUrl, Invali
 fn decode(object: &DynamicObject, resource: &ApiResource) -> Result<Resource, InvalidObject> {
     // List items of some servers leave out apiVersion and kind; the
     // resource the object was read from says what it is.
-    let mut typed = object.clone();
-    typed.types = Some(TypeMeta {
-        api_version: resource.api_version.clone(),
-        kind: resource.kind.clone(),
-    });
+    let mut typed = DynamicObject {
+        types: Some(TypeMeta {
+            api_version: resource.api_version.clone(),
+            kind: resource.kind.clone(),
+        }),
+        metadata: object.metadata.clone(),
+        data: object.data.clone(),
+    };
+    // The status is the controller's output, not the user's input: one
+    // written by another version must not make the spec look invalid.
+    if let Some(fields) = typed.data.as_object_mut() {
+        fields.remove("status");
+    }
     let value = serde_json::to_value(&typed).map_err(|e| InvalidObject(e.to_string()))?;
     match manifest::accept(&value) {
         Ok(Some(decoded)) => Ok(decoded),
@@ -147,12 +160,26 @@ mod tests {
     }
 
     #[test]
-    fn slimming_drops_managed_fields_and_the_last_applied_copy_only() {
+    fn slimming_drops_managed_fields_the_last_applied_copy_and_most_status() {
         let mut slimmed = url(json!({}));
-        slim(&mut slimmed);
+        slimmed.data["status"] = json!({"observedGeneration": 1, "protectedUrl": "https://d/x"});
+        slim(&mut slimmed, &url_resource());
         assert!(slimmed.metadata.managed_fields.is_none());
         let annotations = slimmed.metadata.annotations.expect("kept");
         assert_eq!(annotations.len(), 1);
         assert_eq!(annotations["team"], "books");
+        assert_eq!(slimmed.data["status"]["observedGeneration"], 1);
+        assert!(slimmed.data["status"].get("protectedUrl").is_none());
+    }
+
+    #[test]
+    fn the_status_never_makes_a_spec_invalid() {
+        let mut object = url(json!({
+            "function": {"name": "get-books", "region": "eu-west-1"},
+            "distributionRef": {"name": "books"},
+            "pathPattern": "/getBooks",
+        }));
+        object.data["status"] = json!({"writtenBy": "a future version", "conditions": "odd"});
+        decode_url(&object).expect("the spec is valid");
     }
 }

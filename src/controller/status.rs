@@ -2,7 +2,10 @@
 //! server-side apply with field manager `urlguard`, conditions carrying the
 //! object's generation and keeping their `lastTransitionTime` while their
 //! status stays the same, and no write at all when nothing changed (a
-//! status write is a watch event for every client).
+//! status write is a watch event for every client). The caches keep only a
+//! slim status with a digest of the whole ([`slim`]).
+
+use std::hash::{DefaultHasher, Hash, Hasher};
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::api::{Api, ApiResource, DynamicObject, Patch, PatchParams};
@@ -69,8 +72,64 @@ fn current<T: DeserializeOwned>(object: &DynamicObject) -> Option<T> {
         .and_then(|s| serde_json::from_value(s.clone()).ok())
 }
 
+/// Where an object in the cache keeps the digest of its whole status.
+const DIGEST: &str = "urlguard.io/digest";
+
+/// The status as the caches keep it: what reconciles read (conditions
+/// without their messages, `observedGeneration`) and a digest of the whole
+/// status, which is all [`changes`] needs. The rest (URLs, ids, behaviors)
+/// is written, never read back.
+pub fn slim(status: &serde_json::Value, kind: &str) -> serde_json::Value {
+    let whole = match kind {
+        "EdgeDistribution" => serde_json::from_value(status.clone())
+            .ok()
+            .map(Status::Distribution),
+        _ => serde_json::from_value(status.clone()).ok().map(Status::Url),
+    };
+    let conditions: Vec<serde_json::Value> = status
+        .get("conditions")
+        .and_then(serde_json::Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|c| {
+            json!({
+                "type": c.get("type"),
+                "status": c.get("status"),
+                "reason": c.get("reason"),
+                "message": "",
+                "lastTransitionTime": c.get("lastTransitionTime"),
+                "observedGeneration": c.get("observedGeneration"),
+            })
+        })
+        .collect();
+    let mut slimmed = json!({"conditions": conditions});
+    if let Some(generation) = status.get("observedGeneration") {
+        slimmed["observedGeneration"] = generation.clone();
+    }
+    if let Some(whole) = whole {
+        slimmed[DIGEST] = json!(digest(&whole));
+    }
+    slimmed
+}
+
+fn digest(status: &Status) -> String {
+    let mut hasher = DefaultHasher::new();
+    serde_json::to_string(status)
+        .unwrap_or_default()
+        .hash(&mut hasher);
+    format!("{:016x}", hasher.finish())
+}
+
 /// Whether writing `status` would change the object.
 pub fn changes(status: &Status, object: &DynamicObject) -> bool {
+    if let Some(kept) = object
+        .data
+        .get("status")
+        .and_then(|status| status.get(DIGEST))
+        .and_then(serde_json::Value::as_str)
+    {
+        return kept != digest(status);
+    }
     match status {
         Status::Distribution(new) => {
             current::<EdgeDistributionStatus>(object).as_ref() != Some(new)
@@ -190,5 +249,47 @@ mod tests {
             changes(&settled(&again, &object), &object),
             "a new generation is news"
         );
+    }
+
+    #[test]
+    fn a_slim_status_keeps_what_reconciles_read_and_still_tells_changes() {
+        let status = Status::Url(ProtectedFunctionUrlStatus {
+            conditions: vec![with_time(
+                condition("Ready", true, "Deployed", "a long message"),
+                100,
+            )],
+            protected_url: Some("https://d.cloudfront.net/getBooks".into()),
+            function_url: Some("https://abc.lambda-url.eu-west-1.on.aws/".into()),
+            ..ProtectedFunctionUrlStatus::default()
+        });
+        let mut object: DynamicObject = serde_json::from_value(json!({
+            "metadata": {"name": "get-books", "namespace": "books", "generation": 2},
+        }))
+        .expect("object");
+        let written = settled(&status, &object);
+        let whole = serde_json::to_value(&written).expect("json");
+        object.data["status"] = slim(&whole, "ProtectedFunctionUrl");
+
+        let kept = &object.data["status"];
+        assert!(kept.get("protectedUrl").is_none() && kept.get("functionUrl").is_none());
+        assert_eq!(kept["observedGeneration"], 2);
+        assert_eq!(kept["conditions"][0]["status"], "True");
+        assert_eq!(kept["conditions"][0]["message"], "");
+        let read_back: ProtectedFunctionUrlStatus = current(&object).expect("decodes");
+        assert_eq!(
+            read_back.conditions[0].last_transition_time,
+            at(100),
+            "lastTransitionTime survives"
+        );
+
+        assert!(!changes(&settled(&status, &object), &object));
+        let moved = Status::Url(ProtectedFunctionUrlStatus {
+            protected_url: Some("https://d.cloudfront.net/books".into()),
+            ..match &status {
+                Status::Url(url) => url.clone(),
+                Status::Distribution(_) => unreachable!(),
+            }
+        });
+        assert!(changes(&settled(&moved, &object), &object));
     }
 }
