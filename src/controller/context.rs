@@ -71,7 +71,7 @@ impl Context {
         let mut leaving = Vec::new();
         for object in self.urls.state() {
             if namespace_of(&object) != namespace
-                || distribution_ref(&object) != Some(name)
+                || distribution_ref(&object).as_deref() != Some(name)
                 || !has_finalizer(&object, FINALIZER)
             {
                 continue;

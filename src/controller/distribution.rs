@@ -231,8 +231,8 @@ struct Before {
 
 impl Before {
     fn of(object: &DynamicObject) -> Before {
-        let ready = object
-            .data
+        let content = objects::content(object);
+        let ready = content
             .pointer("/status/conditions")
             .and_then(|c| c.as_array())
             .is_some_and(|conditions| {
@@ -240,8 +240,7 @@ impl Before {
                     .iter()
                     .any(|c| c["type"] == "Ready" && c["status"] == "True")
             });
-        let observed = object
-            .data
+        let observed = content
             .pointer("/status/observedGeneration")
             .and_then(serde_json::Value::as_i64);
         Before {

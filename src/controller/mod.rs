@@ -269,7 +269,7 @@ async fn run_controllers<F>(
         move |url: DynamicObject| {
             let namespace = objects::namespace_of(&url);
             objects::distribution_ref(&url)
-                .map(|name| ObjectRef::new_with(name, mapper_resource.clone()).within(&namespace))
+                .map(|name| ObjectRef::new_with(&name, mapper_resource.clone()).within(&namespace))
         },
         url_resource.clone(),
     )

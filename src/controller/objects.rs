@@ -4,8 +4,11 @@
 //! slimmed for the caches, and decoded through the same schema and CEL
 //! checks the CLI applies to manifests.
 
+use std::borrow::Cow;
+
 use kube::ResourceExt;
 use kube::api::{ApiResource, DynamicObject, TypeMeta};
+use serde_json::Value;
 
 use super::status;
 use crate::api::{EdgeDistribution, ProtectedFunctionUrl};
@@ -37,6 +40,18 @@ pub fn slim(object: &mut DynamicObject, resource: &ApiResource) {
     if let Some(current) = object.data.get_mut("status") {
         *current = status::slim(current, &resource.kind);
     }
+    // As a tree of small JSON maps, spec and status took four times the
+    // memory of their text; [`content`] reads them back.
+    object.data = Value::String(object.data.to_string());
+}
+
+/// The object's spec and status as JSON, whether slimmed (kept as text) or
+/// not.
+pub fn content(object: &DynamicObject) -> Cow<'_, Value> {
+    match &object.data {
+        Value::String(packed) => Cow::Owned(serde_json::from_str(packed).unwrap_or(Value::Null)),
+        data => Cow::Borrowed(data),
+    }
 }
 
 /// The object's namespace (`default` if the server left it out).
@@ -46,10 +61,11 @@ pub fn namespace_of(object: &DynamicObject) -> String {
 
 /// The `EdgeDistribution` a `ProtectedFunctionUrl` names, read without
 /// decoding the rest (the watch mapper runs on every event).
-pub fn distribution_ref(url: &DynamicObject) -> Option<&str> {
-    url.data
+pub fn distribution_ref(url: &DynamicObject) -> Option<String> {
+    content(url)
         .pointer("/spec/distributionRef/name")
-        .and_then(serde_json::Value::as_str)
+        .and_then(Value::as_str)
+        .map(str::to_owned)
 }
 
 /// Whether the object is being deleted.
@@ -93,7 +109,7 @@ fn decode(object: &DynamicObject, resource: &ApiResource) -> Result<Resource, In
             kind: resource.kind.clone(),
         }),
         metadata: object.metadata.clone(),
-        data: object.data.clone(),
+        data: content(object).into_owned(),
     };
     // The status is the controller's output, not the user's input: one
     // written by another version must not make the spec look invalid.
@@ -141,7 +157,7 @@ mod tests {
         }));
         let decoded = decode_url(&object).expect("valid");
         assert_eq!(decoded.spec.distribution_ref.name, "books");
-        assert_eq!(distribution_ref(&object), Some("books"));
+        assert_eq!(distribution_ref(&object).as_deref(), Some("books"));
         assert!(decode_distribution(&object).is_err());
     }
 
@@ -165,11 +181,14 @@ mod tests {
         slimmed.data["status"] = json!({"observedGeneration": 1, "protectedUrl": "https://d/x"});
         slim(&mut slimmed, &url_resource());
         assert!(slimmed.metadata.managed_fields.is_none());
-        let annotations = slimmed.metadata.annotations.expect("kept");
+        let annotations = slimmed.metadata.annotations.clone().expect("kept");
         assert_eq!(annotations.len(), 1);
         assert_eq!(annotations["team"], "books");
-        assert_eq!(slimmed.data["status"]["observedGeneration"], 1);
-        assert!(slimmed.data["status"].get("protectedUrl").is_none());
+        let kept = content(&slimmed);
+        assert_eq!(kept["status"]["observedGeneration"], 1);
+        assert!(kept["status"].get("protectedUrl").is_none());
+        assert_eq!(kept["spec"], json!({}));
+        decode_url(&slimmed).expect_err("still decoded (and refused: empty spec)");
     }
 
     #[test]

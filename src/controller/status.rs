@@ -14,7 +14,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
-use super::objects::namespace_of;
+use super::objects::{content, namespace_of};
 use crate::api::{EdgeDistributionStatus, ProtectedFunctionUrlStatus};
 use crate::reconcile::Status;
 use crate::reconcile::report::condition;
@@ -66,8 +66,7 @@ pub fn settled(status: &Status, object: &DynamicObject) -> Status {
 
 /// The status an object has now, if it decodes.
 fn current<T: DeserializeOwned>(object: &DynamicObject) -> Option<T> {
-    object
-        .data
+    content(object)
         .get("status")
         .and_then(|s| serde_json::from_value(s.clone()).ok())
 }
@@ -122,8 +121,7 @@ fn digest(status: &Status) -> String {
 
 /// Whether writing `status` would change the object.
 pub fn changes(status: &Status, object: &DynamicObject) -> bool {
-    if let Some(kept) = object
-        .data
+    if let Some(kept) = content(object)
         .get("status")
         .and_then(|status| status.get(DIGEST))
         .and_then(serde_json::Value::as_str)
