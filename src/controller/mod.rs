@@ -37,6 +37,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
+use futures::channel::mpsc;
 use kube::api::{Api, ApiResource, DynamicObject, ListParams};
 use kube::runtime::controller::{self, Controller};
 use kube::runtime::events::{Recorder, Reporter};
@@ -242,16 +243,22 @@ async fn run_controllers<F>(
         .reflect(distribution_writer)
         .applied_objects()
         .predicate_filter(worth_reconciling, Default::default());
-    let url_stream = watcher(urls.clone(), watcher::Config::default())
+    // One watch of the URLs feeds both their controller and the
+    // distributions' triggers: a second watch would hold every URL twice
+    // in flight. (kube-runtime's shared streams need a typed resource.)
+    let (trigger_url, url_triggers) = mpsc::unbounded();
+    let url_stream = watcher(urls, watcher::Config::default())
         .default_backoff()
         .modify(move |object| objects::slim(object, &slim_url))
         .reflect(url_writer)
         .applied_objects()
-        .predicate_filter(worth_reconciling, Default::default());
-    let url_triggers = watcher(urls, watcher::Config::default())
-        .default_backoff()
-        .touched_objects()
-        .predicate_filter(worth_reconciling, Default::default());
+        .predicate_filter(worth_reconciling, Default::default())
+        .inspect(move |url| {
+            if let Ok(url) = url {
+                // Only fails once the distribution controller has stopped.
+                let _ = trigger_url.unbounded_send(Ok::<_, watcher::Error>(url.clone()));
+            }
+        });
 
     let controller_config = controller::Config::default()
         .debounce(config.debounce)
