@@ -20,20 +20,10 @@ const BOOK_FUNCTIONS: [&str; 5] = [
 /// Runs `urlguard ARGS` against the bed, isolated from any real AWS
 /// configuration on the machine.
 fn urlguard(bed: &TestBed, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_urlguard"))
-        .args(args)
-        .current_dir(support::repo_root())
-        .env("AWS_ENDPOINT_URL", &bed.endpoint)
-        .env("AWS_ACCESS_KEY_ID", "AKIDTESTING")
-        .env("AWS_SECRET_ACCESS_KEY", "testing-secret")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_SESSION_TOKEN")
-        .output()
-        .expect("urlguard runs")
+    let mut command = Command::new(env!("CARGO_BIN_EXE_urlguard"));
+    command.args(args).current_dir(support::repo_root());
+    bed.isolate(&mut command);
+    command.output().expect("urlguard runs")
 }
 
 async fn create_functions(bed: &TestBed, names: &[&str]) {

@@ -54,6 +54,24 @@ fn eventually(within: Duration, what: &str, logs: &[&Controller], mut done: impl
     }
 }
 
+/// `kubectl wait --for=condition=Ready pfu --all -n books`, failing with
+/// `what` and the controller's log.
+fn wait_for_books(cluster: &Cluster, what: &str, controller: &Controller) {
+    let waited = cluster.run(
+        "kubectl",
+        &[
+            "wait",
+            "--for=condition=Ready",
+            "pfu",
+            "--all",
+            "-n",
+            "books",
+            CONVERGE,
+        ],
+    );
+    assert_ok(&waited, what, controller);
+}
+
 fn assert_ok(run: &Run, what: &str, controller: &Controller) {
     assert!(
         run.ok,
@@ -98,19 +116,7 @@ async fn books_apply_becomes_ready_and_delete_waits_for_a_clean_aws() {
         .expect("an open function URL");
 
     cluster.ok("kubectl", &["apply", "-f", "examples/books.yaml"]);
-    let waited = cluster.run(
-        "kubectl",
-        &[
-            "wait",
-            "--for=condition=Ready",
-            "pfu",
-            "--all",
-            "-n",
-            "books",
-            CONVERGE,
-        ],
-    );
-    assert_ok(&waited, "kubectl wait", &controller);
+    wait_for_books(&cluster, "kubectl wait", &controller);
     let (status, _) = controller.get("/readyz");
     assert!(status.contains("200"), "/readyz: {status}");
 
@@ -380,19 +386,7 @@ async fn only_the_leader_calls_aws_and_a_successor_finishes_its_deployment() {
         "takeover took {takeover:?}"
     );
 
-    let waited = cluster.run(
-        "kubectl",
-        &[
-            "wait",
-            "--for=condition=Ready",
-            "pfu",
-            "--all",
-            "-n",
-            "books",
-            CONVERGE,
-        ],
-    );
-    assert_ok(&waited, "kubectl wait after the takeover", &second);
+    wait_for_books(&cluster, "kubectl wait after the takeover", &second);
     let converged = inventory(&bed.sdk_config().await, &BOOK_FUNCTIONS).await;
     converged.assert_books_applied(1, "after the takeover");
     assert_eq!(
@@ -407,19 +401,7 @@ async fn twenty_urls_applied_together_cost_one_distribution_update() {
     let (bed, cluster) = start(TestBedOptions::default(), "controller-twenty").await;
     let controller = Controller::start(&bed, &cluster, "urlguard-0");
     cluster.ok("kubectl", &["apply", "-f", "examples/books.yaml"]);
-    let waited = cluster.run(
-        "kubectl",
-        &[
-            "wait",
-            "--for=condition=Ready",
-            "pfu",
-            "--all",
-            "-n",
-            "books",
-            CONVERGE,
-        ],
-    );
-    assert_ok(&waited, "kubectl wait for books", &controller);
+    wait_for_books(&cluster, "kubectl wait for books", &controller);
 
     let names: Vec<String> = (0..20).map(|i| format!("books-extra-{i}")).collect();
     let functions: Vec<&str> = names.iter().map(String::as_str).collect();
@@ -435,19 +417,7 @@ async fn twenty_urls_applied_together_cost_one_distribution_update() {
     std::fs::write(&path, manifest).expect("manifest");
     let updates_before = bed.calls().count("cloudfront:UpdateDistribution");
     cluster.ok("kubectl", &["apply", "-f", &path.to_string_lossy()]);
-    let waited = cluster.run(
-        "kubectl",
-        &[
-            "wait",
-            "--for=condition=Ready",
-            "pfu",
-            "--all",
-            "-n",
-            "books",
-            CONVERGE,
-        ],
-    );
-    assert_ok(&waited, "kubectl wait for the twenty", &controller);
+    wait_for_books(&cluster, "kubectl wait for the twenty", &controller);
     let updates = bed.calls().count("cloudfront:UpdateDistribution") - updates_before;
     assert_eq!(
         updates, 1,
@@ -646,19 +616,7 @@ async fn a_namespaced_controller_leaves_other_namespaces_alone() {
     std::fs::write(&films_path, films).expect("films.yaml");
     cluster.ok("kubectl", &["apply", "-f", &films_path.to_string_lossy()]);
 
-    let waited = cluster.run(
-        "kubectl",
-        &[
-            "wait",
-            "--for=condition=Ready",
-            "pfu",
-            "--all",
-            "-n",
-            "books",
-            CONVERGE,
-        ],
-    );
-    assert_ok(&waited, "kubectl wait in books", &controller);
+    wait_for_books(&cluster, "kubectl wait in books", &controller);
     let untouched = cluster.ok(
         "kubectl",
         &["get", "ed,pfu", "-n", "films", "-o", "jsonpath={range .items[*]}{.metadata.name}:{.metadata.finalizers}{.status}{\"\\n\"}{end}"],

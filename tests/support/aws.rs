@@ -108,6 +108,21 @@ impl TestBed {
         }
     }
 
+    /// Points `command` (a urlguard process) at this bed only, with dummy
+    /// credentials and none of the machine's own AWS configuration.
+    pub fn isolate(&self, command: &mut std::process::Command) {
+        command
+            .env("AWS_ENDPOINT_URL", &self.endpoint)
+            .env("AWS_ACCESS_KEY_ID", "AKIDTESTING")
+            .env("AWS_SECRET_ACCESS_KEY", "testing-secret")
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_SESSION_TOKEN");
+    }
+
     /// An SDK config that reaches this bed only (dummy credentials,
     /// `us-east-1`, the SDK's standard retries).
     pub async fn sdk_config(&self) -> SdkConfig {

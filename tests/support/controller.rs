@@ -68,16 +68,8 @@ impl Controller {
             .env("KUBECONFIG", &cluster.kubeconfig)
             .env("POD_NAME", identity)
             .env("POD_NAMESPACE", "default")
-            .env("RUST_LOG", rust_log)
-            .env("AWS_ENDPOINT_URL", &bed.endpoint)
-            .env("AWS_ACCESS_KEY_ID", "AKIDTESTING")
-            .env("AWS_SECRET_ACCESS_KEY", "testing-secret")
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_CONFIG_FILE", "/dev/null")
-            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env_remove("AWS_PROFILE")
-            .env_remove("AWS_SESSION_TOKEN");
+            .env("RUST_LOG", rust_log);
+        bed.isolate(&mut command);
         let mut child = OwnedChild::spawn(identity, command, &log);
         let listening = wait_until_listening(&mut child, metrics, Duration::from_secs(30));
         let controller = Controller {
