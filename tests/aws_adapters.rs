@@ -1014,6 +1014,39 @@ async fn wait_until_deployed(cloudfront: &CloudFront, id: &str) -> DistributionO
 }
 
 #[tokio::test]
+async fn distributions_are_listed_in_small_pages() {
+    let bed = TestBed::start();
+    let aws = Aws::from_sdk_config(bed.sdk_config().await);
+    let cloudfront = aws.cloudfront();
+    let mut created = Vec::new();
+    for n in 0..23 {
+        let shape = minimal_shape(&format!("site-{n}"), None);
+        let distribution = cloudfront
+            .create_distribution(&shape, &owner_tags())
+            .await
+            .expect("CreateDistributionWithTags");
+        created.push(distribution.id);
+    }
+    aws.ledger().clear();
+
+    let (first, second) = tokio::join!(cloudfront.list_distributions(), async {
+        aws.cloudfront().list_distributions().await
+    });
+    for listed in [first, second] {
+        let mut ids: Vec<String> = listed
+            .expect("ListDistributions")
+            .into_iter()
+            .map(|d| d.id)
+            .collect();
+        ids.sort();
+        created.sort();
+        assert_eq!(ids, created, "every page read");
+    }
+    // Pages of ten: three per listing.
+    assert_calls(&aws, &[("cloudfront:ListDistributions", 6)]);
+}
+
+#[tokio::test]
 async fn a_distribution_lives_its_whole_life_through_the_adapter() {
     let bed = TestBed::start_with(TestBedOptions {
         deploy_time: Duration::from_millis(300),

@@ -9,11 +9,11 @@ use std::time::Duration;
 use aws_config::SdkConfig;
 use serde_json::Value;
 use support::aws::{TestBed, TestBedOptions, create_functions, lambda_client};
-use urlguard::api::{EdgeDistribution, ProtectedFunctionUrl};
+use urlguard::api::{EdgeDistribution, EdgeDistributionStatus, ProtectedFunctionUrl};
 use urlguard::aws::Aws;
 use urlguard::manifest::{self, Resource};
-use urlguard::plan::desired;
-use urlguard::reconcile::{DeployWait, Engine, Mode, ResourceReport, Status};
+use urlguard::plan::{desired, teardown};
+use urlguard::reconcile::{DeployWait, Engine, Mode, ResourceReport, RetryPolicy, Status};
 
 const BOOK_FUNCTIONS: [&str; 5] = [
     "books-get-books",
@@ -282,6 +282,100 @@ async fn a_second_apply_writes_nothing_and_reads_each_object_at_most_once() {
             report.actions
         );
     }
+}
+
+/// The distribution id the `EdgeDistribution`'s report gives.
+fn reported_distribution_id(reports: &[ResourceReport]) -> String {
+    reports
+        .iter()
+        .find_map(|r| match &r.status {
+            Status::Distribution(status) => status.distribution_id.clone(),
+            Status::Url(_) => None,
+        })
+        .expect("an EdgeDistribution report with its distribution id")
+}
+
+/// As the controller reads it back: with the id its status reports.
+fn last_seen_at(distribution: &mut EdgeDistribution, id: &str) {
+    distribution.status = Some(EdgeDistributionStatus {
+        distribution_id: Some(id.to_owned()),
+        ..EdgeDistributionStatus::default()
+    });
+}
+
+#[tokio::test]
+async fn a_known_distribution_id_replaces_listing_and_a_wrong_one_is_not_trusted() {
+    let bed = TestBed::start();
+    let config = bed.sdk_config().await;
+    create_functions(&config, "eu-west-1", &BOOK_FUNCTIONS).await;
+    let (mut distributions, urls) = books();
+    let (first, _) = apply(&bed, &distributions, &urls).await;
+    assert_all_ready(&first);
+    let books_id = reported_distribution_id(&first);
+    let mut films = distributions.clone();
+    films[0].metadata.name = Some("films".to_owned());
+    let (created, _) = apply(&bed, &films, &[]).await;
+    assert_all_ready(&created);
+    let films_id = reported_distribution_id(&created);
+
+    last_seen_at(&mut distributions[0], &books_id);
+    let (known, reader) = apply(&bed, &distributions, &urls).await;
+    assert_all_ready(&known);
+    assert_eq!(count(&reader, "cloudfront:ListDistributions"), 0);
+    assert_eq!(count(&reader, "cloudfront:GetDistribution"), 1);
+    assert_eq!(mutating(&reader), 0);
+
+    // A status pointing at another owner's distribution, or at one that is
+    // gone, is only a wrong hint: urlguard lists, finds its own, and leaves
+    // the other alone.
+    for wrong in [films_id.as_str(), "E0000000000000"] {
+        last_seen_at(&mut distributions[0], wrong);
+        bed.reset_counts();
+        let (listed, lister) = apply(&bed, &distributions, &urls).await;
+        assert_all_ready(&listed);
+        assert_eq!(count(&lister, "cloudfront:ListDistributions"), 1, "{wrong}");
+        assert_eq!(
+            mutating(&lister),
+            0,
+            "{wrong}: {:#?}",
+            lister.aws().ledger().summary()
+        );
+        assert_eq!(wire_mutations(&bed), Vec::<String>::new(), "{wrong}");
+        assert_eq!(reported_distribution_id(&listed), books_id, "{wrong}");
+    }
+
+    last_seen_at(&mut distributions[0], &books_id);
+    // The signer's replicas linger a little in the test bed: ask again soon.
+    let destroyer = engine(config, Mode::Apply).with_retry_policy(RetryPolicy {
+        first: Duration::from_millis(250),
+        cap: Duration::from_secs(1),
+    });
+    let model = teardown::build("urlguard", &distributions, &urls);
+    let reports = destroyer.destroy_until_gone(&model).await;
+    assert!(reports.iter().all(|r| !r.failed()), "{reports:#?}");
+    // Only once the distribution is gone does a pass list, to make sure no
+    // other distribution of the owner is left.
+    let operations: Vec<String> = destroyer
+        .aws()
+        .ledger()
+        .records()
+        .iter()
+        .map(|r| r.key())
+        .collect();
+    let deleted = operations
+        .iter()
+        .position(|o| o == "cloudfront:DeleteDistribution")
+        .expect("the distribution was deleted");
+    assert!(
+        !operations[..deleted].contains(&"cloudfront:ListDistributions".to_owned()),
+        "{operations:#?}"
+    );
+    let (again, _) = apply(&bed, &films, &[]).await;
+    assert_eq!(
+        reported_distribution_id(&again),
+        films_id,
+        "films untouched"
+    );
 }
 
 #[tokio::test]

@@ -125,6 +125,7 @@ struct Inner {
     ssm: ClientCache<aws_sdk_ssm::Client>,
     iam: OnceLock<aws_sdk_iam::Client>,
     cloudfront: OnceLock<aws_sdk_cloudfront::Client>,
+    distribution_listing: Arc<tokio::sync::Mutex<()>>,
     sts: OnceLock<aws_sdk_sts::Client>,
     account_id: tokio::sync::OnceCell<String>,
 }
@@ -168,6 +169,7 @@ impl Aws {
                 ssm: ClientCache::default(),
                 iam: OnceLock::new(),
                 cloudfront: OnceLock::new(),
+                distribution_listing: Arc::default(),
                 sts: OnceLock::new(),
                 account_id: tokio::sync::OnceCell::new(),
             }),
@@ -220,7 +222,11 @@ impl Aws {
                 .build();
             aws_sdk_cloudfront::Client::from_conf(config)
         });
-        CloudFront::new(client.clone(), self.inner.ledger.clone())
+        CloudFront::new(
+            client.clone(),
+            self.inner.ledger.clone(),
+            self.inner.distribution_listing.clone(),
+        )
     }
 
     /// The account the credentials belong to (STS `GetCallerIdentity`, asked

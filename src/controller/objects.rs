@@ -11,7 +11,9 @@ use kube::api::{ApiResource, DynamicObject, TypeMeta};
 use serde_json::Value;
 
 use super::status;
-use crate::api::{EdgeDistribution, ProtectedFunctionUrl};
+use crate::api::{
+    EdgeDistribution, EdgeDistributionStatus, ProtectedFunctionUrl, ProtectedFunctionUrlStatus,
+};
 use crate::manifest::{self, Resource};
 
 /// The annotation `kubectl apply` leaves behind: a full copy of the last
@@ -112,15 +114,46 @@ fn decode(object: &DynamicObject, resource: &ApiResource) -> Result<Resource, In
         data: content(object).into_owned(),
     };
     // The status is the controller's output, not the user's input: one
-    // written by another version must not make the spec look invalid.
-    if let Some(fields) = typed.data.as_object_mut() {
-        fields.remove("status");
+    // written by another version must not make the spec look invalid. Only
+    // the distribution id it reports is kept, as a hint of where to look.
+    let mut known_id = None;
+    if let Some(fields) = typed.data.as_object_mut()
+        && let Some(status) = fields.remove("status")
+    {
+        known_id = status
+            .get("distributionId")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
     }
     let value = serde_json::to_value(&typed).map_err(|e| InvalidObject(e.to_string()))?;
     match manifest::accept(&value) {
-        Ok(Some(decoded)) => Ok(decoded),
+        Ok(Some(decoded)) => Ok(with_known_distribution(decoded, known_id)),
         Ok(None) => Err(wrong_kind(object)),
         Err(error) => Err(InvalidObject(error.to_string())),
+    }
+}
+
+/// The decoded resource with a status holding only the distribution id
+/// last reported, which the reconcile tries before listing distributions.
+fn with_known_distribution(resource: Resource, known_id: Option<String>) -> Resource {
+    let Some(id) = known_id else {
+        return resource;
+    };
+    match resource {
+        Resource::EdgeDistribution(mut distribution) => {
+            distribution.status = Some(EdgeDistributionStatus {
+                distribution_id: Some(id),
+                ..EdgeDistributionStatus::default()
+            });
+            Resource::EdgeDistribution(distribution)
+        }
+        Resource::ProtectedFunctionUrl(mut url) => {
+            url.status = Some(ProtectedFunctionUrlStatus {
+                distribution_id: Some(id),
+                ..ProtectedFunctionUrlStatus::default()
+            });
+            Resource::ProtectedFunctionUrl(url)
+        }
     }
 }
 
@@ -199,6 +232,27 @@ mod tests {
             "pathPattern": "/getBooks",
         }));
         object.data["status"] = json!({"writtenBy": "a future version", "conditions": "odd"});
-        decode_url(&object).expect("the spec is valid");
+        let decoded = decode_url(&object).expect("the spec is valid");
+        assert_eq!(decoded.status, None, "no distribution id reported");
+    }
+
+    #[test]
+    fn the_reported_distribution_id_survives_slimming_and_decoding() {
+        let mut object = url(json!({
+            "function": {"name": "get-books", "region": "eu-west-1"},
+            "distributionRef": {"name": "books"},
+            "pathPattern": "/getBooks",
+        }));
+        object.data["status"] = json!({
+            "distributionId": "E2QWRUHEXAMPLE",
+            "protectedUrl": "https://d.cloudfront.net/getBooks",
+        });
+        slim(&mut object, &url_resource());
+        let status = decode_url(&object)
+            .expect("valid")
+            .status
+            .expect("a status");
+        assert_eq!(status.distribution_id.as_deref(), Some("E2QWRUHEXAMPLE"));
+        assert_eq!(status.protected_url, None, "only the id is kept");
     }
 }

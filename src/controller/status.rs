@@ -75,9 +75,9 @@ fn current<T: DeserializeOwned>(object: &DynamicObject) -> Option<T> {
 const DIGEST: &str = "urlguard.io/digest";
 
 /// The status as the caches keep it: what reconciles read (conditions
-/// without their messages, `observedGeneration`) and a digest of the whole
-/// status, which is all [`changes`] needs. The rest (URLs, ids, behaviors)
-/// is written, never read back.
+/// without their messages, `observedGeneration`, the distribution id) and a
+/// digest of the whole status, which is all [`changes`] needs. The rest
+/// (URLs, ARNs, behaviors) is written, never read back.
 pub fn slim(status: &serde_json::Value, kind: &str) -> serde_json::Value {
     let whole = match kind {
         "EdgeDistribution" => serde_json::from_value(status.clone())
@@ -104,6 +104,11 @@ pub fn slim(status: &serde_json::Value, kind: &str) -> serde_json::Value {
     let mut slimmed = json!({"conditions": conditions});
     if let Some(generation) = status.get("observedGeneration") {
         slimmed["observedGeneration"] = generation.clone();
+    }
+    // Where the distribution is: reconciles read it by id instead of
+    // listing every distribution (`plan::desired::known_distribution_id`).
+    if let Some(id) = status.get("distributionId") {
+        slimmed["distributionId"] = id.clone();
     }
     if let Some(whole) = whole {
         slimmed[DIGEST] = json!(digest(&whole));
@@ -258,6 +263,7 @@ mod tests {
             )],
             protected_url: Some("https://d.cloudfront.net/getBooks".into()),
             function_url: Some("https://abc.lambda-url.eu-west-1.on.aws/".into()),
+            distribution_id: Some("E2QWRUHEXAMPLE".into()),
             ..ProtectedFunctionUrlStatus::default()
         });
         let mut object: DynamicObject = serde_json::from_value(json!({
@@ -271,6 +277,7 @@ mod tests {
         let kept = &object.data["status"];
         assert!(kept.get("protectedUrl").is_none() && kept.get("functionUrl").is_none());
         assert_eq!(kept["observedGeneration"], 2);
+        assert_eq!(kept["distributionId"], "E2QWRUHEXAMPLE");
         assert_eq!(kept["conditions"][0]["status"], "True");
         assert_eq!(kept["conditions"][0]["message"], "");
         let read_back: ProtectedFunctionUrlStatus = current(&object).expect("decodes");

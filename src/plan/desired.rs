@@ -25,6 +25,8 @@ pub struct DesiredDistribution {
     pub spec: EdgeDistributionSpec,
     /// Attached URLs, ordered by name (the behavior order in CloudFront).
     pub urls: Vec<DesiredUrl>,
+    /// Where the distribution was last seen: [`known_distribution_id`].
+    pub known_id: Option<String>,
 }
 
 /// One URL attached to a distribution.
@@ -106,6 +108,16 @@ pub struct DesiredModel {
     pub rejected: Vec<RejectedUrl>,
 }
 
+/// The id a resource's status reports for its CloudFront distribution
+/// (`status.distributionId`, as the controller reads objects back; a
+/// manifest has none). It is only a hint: the reconcile reads that
+/// distribution and uses it when its `CallerReference` proves it is the
+/// owner's, and otherwise lists the account's distributions, which with
+/// many large distributions is the costliest read there is.
+pub fn known_distribution_id(status: Option<&String>) -> Option<String> {
+    status.filter(|id| !id.is_empty()).cloned()
+}
+
 pub(super) fn owner_of(instance: &str, namespace: Option<&String>, name: Option<&String>) -> Owner {
     Owner {
         instance: instance.to_owned(),
@@ -132,6 +144,9 @@ pub(super) fn distributions_by_key(
                 owner,
                 spec: d.spec.clone(),
                 urls: Vec::new(),
+                known_id: known_distribution_id(
+                    d.status.as_ref().and_then(|s| s.distribution_id.as_ref()),
+                ),
             };
             (key, desired)
         })

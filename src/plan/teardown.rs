@@ -41,7 +41,9 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
 
-use super::desired::{DesiredDistribution, DesiredUrl, distributions_by_key, owner_of};
+use super::desired::{
+    DesiredDistribution, DesiredUrl, distributions_by_key, known_distribution_id, owner_of,
+};
 use super::signer::invoke_policy;
 use crate::api::{DeletionPolicy, EdgeDistribution, FunctionRef, ProtectedFunctionUrl};
 use crate::model::cloudfront::{DistributionObserved, DistributionShape};
@@ -66,6 +68,9 @@ pub struct DetachedUrls {
     pub distribution: Owner,
     /// The URLs leaving it, by name.
     pub urls: Vec<DesiredUrl>,
+    /// Where the distribution was last seen, as the leaving URLs' statuses
+    /// report it: [`known_distribution_id`].
+    pub known_id: Option<String>,
 }
 
 impl TeardownModel {
@@ -85,7 +90,8 @@ pub fn build(
     urls: &[ProtectedFunctionUrl],
 ) -> TeardownModel {
     let mut leaving = distributions_by_key(instance, distributions);
-    let mut detached: BTreeMap<(String, String), Vec<DesiredUrl>> = BTreeMap::new();
+    let mut detached: BTreeMap<(String, String), (Vec<DesiredUrl>, Option<String>)> =
+        BTreeMap::new();
     let mut sorted: Vec<&ProtectedFunctionUrl> = urls.iter().collect();
     sorted.sort_by(|a, b| {
         (&a.metadata.namespace, &a.metadata.name).cmp(&(&b.metadata.namespace, &b.metadata.name))
@@ -111,20 +117,29 @@ pub fn build(
         };
         match leaving.get_mut(&key) {
             Some(distribution) => distribution.urls.push(desired),
-            None => detached.entry(key).or_default().push(desired),
+            None => {
+                let (urls, known_id) = detached.entry(key).or_default();
+                urls.push(desired);
+                if known_id.is_none() {
+                    *known_id = known_distribution_id(
+                        url.status.as_ref().and_then(|s| s.distribution_id.as_ref()),
+                    );
+                }
+            }
         }
     }
     TeardownModel {
         distributions: leaving.into_values().collect(),
         detached: detached
             .into_iter()
-            .map(|((namespace, name), urls)| DetachedUrls {
+            .map(|((namespace, name), (urls, known_id))| DetachedUrls {
                 distribution: Owner {
                     instance: instance.to_owned(),
                     namespace,
                     name,
                 },
                 urls,
+                known_id,
             })
             .collect(),
     }

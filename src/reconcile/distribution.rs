@@ -413,13 +413,38 @@ async fn ensure_role(
     Ok(role_arn)
 }
 
-/// Finds the owner's distribution: the one whose default origin id carries
-/// the owner marker, proven by its `CallerReference`.
+/// Finds the owner's distribution. A `known_id` (where it was last seen) is
+/// read first and taken when its `CallerReference` proves it the owner's;
+/// otherwise, or when it is gone, the account's distributions are listed
+/// for the one whose default origin id carries the owner marker, proven by
+/// its `CallerReference` as well. Listing returns every distribution with
+/// all its cache behaviors, so with many large distributions it costs
+/// megabytes per call: the lookup by id keeps it to the first reconcile.
 pub(super) async fn find_distribution(
     engine: &Engine,
     owner: &Owner,
+    known_id: Option<&str>,
 ) -> Result<Option<DistributionObserved>, Problem> {
     let cloudfront = engine.aws.cloudfront();
+    if let Some(id) = known_id {
+        let known = cloudfront
+            .get_distribution(id)
+            .await
+            .map_err(|e| Problem::aws(&e))?;
+        match known {
+            Some(found) if found.config.caller_reference == owner.caller_reference() => {
+                return Ok(Some(found));
+            }
+            Some(_) => tracing::debug!(
+                distribution = id,
+                "the distribution last seen belongs to someone else: listing"
+            ),
+            None => tracing::debug!(
+                distribution = id,
+                "the distribution last seen is gone: listing"
+            ),
+        }
+    }
     let marker = owner.default_origin_id();
     let summaries = cloudfront
         .list_distributions()
@@ -451,7 +476,8 @@ async fn ensure_distribution(
     state: &mut DistributionState,
 ) -> Result<(), Problem> {
     let cloudfront = engine.aws.cloudfront();
-    let mut observed = find_distribution(engine, &desired.owner).await?;
+    let mut observed =
+        find_distribution(engine, &desired.owner, desired.known_id.as_deref()).await?;
     state.associated_before = observed.as_ref().map_or_else(Vec::new, |o| {
         o.config
             .associated_versions()

@@ -55,8 +55,8 @@ use crate::model::names::{Owner, OwnerKind, SIGNER_POLICY_NAME};
 use crate::plan::desired::{DesiredDistribution, DesiredUrl};
 use crate::plan::permissions::{self, StatementAction};
 use crate::plan::teardown::{
-    DistributionStep, Leaving, NotOwned, ReplicaWait, RoleStep, SignerTeardown, TeardownModel,
-    UrlConfigStep, invoke_policy_resources, invoke_policy_without, names_function,
+    DetachedUrls, DistributionStep, Leaving, NotOwned, ReplicaWait, RoleStep, SignerTeardown,
+    TeardownModel, UrlConfigStep, invoke_policy_resources, invoke_policy_without, names_function,
     plan_distribution, plan_parameter, plan_retirement, plan_role, plan_signer, plan_url_config,
 };
 
@@ -168,7 +168,7 @@ pub(super) async fn destroy(engine: &Engine, model: &TeardownModel) -> Vec<Resou
         reports.extend(destroy_distribution(engine, desired).await);
     }
     for group in &model.detached {
-        reports.extend(detach_urls(engine, &group.distribution, &group.urls).await);
+        reports.extend(detach_urls(engine, group).await);
     }
     reports
 }
@@ -203,6 +203,8 @@ enum Phase {
 struct Tracker<'a> {
     engine: &'a Engine,
     owner: &'a Owner,
+    /// Where the distribution was last seen (see [`find_distribution`]).
+    known_id: Option<&'a str>,
     tag: String,
     leaving: Leaving<'a>,
     /// The distribution as last read or written, for the next phase.
@@ -212,10 +214,16 @@ struct Tracker<'a> {
 }
 
 impl<'a> Tracker<'a> {
-    fn new(engine: &'a Engine, owner: &'a Owner, leaving: Leaving<'a>) -> Tracker<'a> {
+    fn new(
+        engine: &'a Engine,
+        owner: &'a Owner,
+        known_id: Option<&'a str>,
+        leaving: Leaving<'a>,
+    ) -> Tracker<'a> {
         Tracker {
             engine,
             owner,
+            known_id,
             tag: owner.tag_value(OwnerKind::EdgeDistribution),
             leaving,
             latest: None,
@@ -227,7 +235,7 @@ impl<'a> Tracker<'a> {
         if let Some(latest) = self.latest.take() {
             return Ok(Some(latest));
         }
-        find_distribution(self.engine, self.owner).await
+        find_distribution(self.engine, self.owner, self.known_id).await
     }
 
     async fn owner_tag(
@@ -417,6 +425,7 @@ async fn destroy_distribution(
     let mut tracker = Tracker::new(
         engine,
         owner,
+        desired.known_id.as_deref(),
         Leaving::Whole {
             policy,
             urls: &names,
@@ -535,13 +544,15 @@ fn remaining_hosts(observed: Option<&DistributionObserved>, owner: &Owner) -> Ve
 }
 
 /// URLs leave a distribution that stays.
-async fn detach_urls(
-    engine: &Engine,
-    distribution: &Owner,
-    desired: &[DesiredUrl],
-) -> Vec<ResourceReport> {
+async fn detach_urls(engine: &Engine, group: &DetachedUrls) -> Vec<ResourceReport> {
+    let (distribution, desired) = (&group.distribution, &group.urls);
     let names: Vec<String> = desired.iter().map(|u| u.owner.name.clone()).collect();
-    let mut tracker = Tracker::new(engine, distribution, Leaving::Urls(&names));
+    let mut tracker = Tracker::new(
+        engine,
+        distribution,
+        group.known_id.as_deref(),
+        Leaving::Urls(&names),
+    );
     let mut urls: Vec<LeavingUrl<'_>> = desired.iter().map(LeavingUrl::new).collect();
     let mut progress = Progress::default();
     match tracker.run(Phase::Detach, &mut progress).await {

@@ -12,10 +12,15 @@
 //!   access control that does not exist is success.
 //! - Origin access controls are created with SigV4, signing always;
 //!   deleting one reads its ETag first (`GetOriginAccessControl`).
+//! - `ListDistributions` returns every distribution with its whole config,
+//!   up to about 100 KB of XML each with 75 cache behaviors: it is read in
+//!   small pages, one listing at a time per process, so that many
+//!   reconciles starting together do not hold many large lists at once.
 
 mod config;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use aws_sdk_cloudfront::types::{
     Distribution, DistributionConfigWithTags, OriginAccessControlConfig,
@@ -32,6 +37,9 @@ use crate::model::cloudfront::{
 };
 
 const SERVICE: &str = "cloudfront";
+/// Distributions per `ListDistributions` page (CloudFront's default is
+/// 100): about a megabyte of XML at most.
+const LIST_PAGE_SIZE: i32 = 10;
 
 /// A distribution as `ListDistributions` reports it: enough to find the
 /// ones urlguard may own.
@@ -50,21 +58,34 @@ pub struct DistributionSummary {
 pub struct CloudFront {
     client: aws_sdk_cloudfront::Client,
     ledger: Ledger,
+    listing: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl CloudFront {
-    pub(super) fn new(client: aws_sdk_cloudfront::Client, ledger: Ledger) -> CloudFront {
-        CloudFront { client, ledger }
+    /// The adapter over `client`; `listing` is held through a
+    /// `ListDistributions` listing, shared by every adapter of a process.
+    pub(super) fn new(
+        client: aws_sdk_cloudfront::Client,
+        ledger: Ledger,
+        listing: Arc<tokio::sync::Mutex<()>>,
+    ) -> CloudFront {
+        CloudFront {
+            client,
+            ledger,
+            listing,
+        }
     }
 
     /// Every distribution of the account (`ListDistributions`, page by page).
     pub async fn list_distributions(&self) -> Result<Vec<DistributionSummary>, AwsError> {
+        let _one_listing_at_a_time = self.listing.lock().await;
         let mut summaries = Vec::new();
         let mut marker: Option<String> = None;
         loop {
             let request = self
                 .client
                 .list_distributions()
+                .max_items(LIST_PAGE_SIZE)
                 .set_marker(marker.take())
                 .send();
             let output = call(&self.ledger, SERVICE, "ListDistributions", request).await?;
