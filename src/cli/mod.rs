@@ -117,7 +117,7 @@ fn destroy_exit(outcome: Result<destroy::DestroyOutcome, Box<dyn std::error::Err
 
 /// glibc's defaults suit short programs, not a controller that runs for
 /// months through bursts of reconciles (measured with `cargo bench --bench
-/// controller_scale`: peak RSS 95 MiB with the defaults, 47 MiB with these):
+/// controller_scale`: peak RSS 95 MiB with the defaults, 46 MiB with these):
 ///
 /// - each thread that contends for the heap gets an arena of its own (up to
 ///   eight per core), whose free memory is rarely returned: two arenas are
