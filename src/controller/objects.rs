@@ -8,12 +8,10 @@ use std::borrow::Cow;
 
 use kube::ResourceExt;
 use kube::api::{ApiResource, DynamicObject, TypeMeta};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::status;
-use crate::api::{
-    EdgeDistribution, EdgeDistributionStatus, ProtectedFunctionUrl, ProtectedFunctionUrlStatus,
-};
+use crate::api::{EdgeDistribution, ProtectedFunctionUrl};
 use crate::manifest::{self, Resource};
 
 /// The annotation `kubectl apply` leaves behind: a full copy of the last
@@ -115,45 +113,19 @@ fn decode(object: &DynamicObject, resource: &ApiResource) -> Result<Resource, In
     };
     // The status is the controller's output, not the user's input: one
     // written by another version must not make the spec look invalid. Only
-    // the distribution id it reports is kept, as a hint of where to look.
-    let mut known_id = None;
+    // the distribution id it reports is kept, as a hint of where to look
+    // (`plan::desired::known_distribution_id`).
     if let Some(fields) = typed.data.as_object_mut()
         && let Some(status) = fields.remove("status")
+        && let Some(id) = status.get("distributionId").filter(|id| id.is_string())
     {
-        known_id = status
-            .get("distributionId")
-            .and_then(Value::as_str)
-            .map(str::to_owned);
+        fields.insert("status".to_owned(), json!({"distributionId": id}));
     }
     let value = serde_json::to_value(&typed).map_err(|e| InvalidObject(e.to_string()))?;
     match manifest::accept(&value) {
-        Ok(Some(decoded)) => Ok(with_known_distribution(decoded, known_id)),
+        Ok(Some(decoded)) => Ok(decoded),
         Ok(None) => Err(wrong_kind(object)),
         Err(error) => Err(InvalidObject(error.to_string())),
-    }
-}
-
-/// The decoded resource with a status holding only the distribution id
-/// last reported, which the reconcile tries before listing distributions.
-fn with_known_distribution(resource: Resource, known_id: Option<String>) -> Resource {
-    let Some(id) = known_id else {
-        return resource;
-    };
-    match resource {
-        Resource::EdgeDistribution(mut distribution) => {
-            distribution.status = Some(EdgeDistributionStatus {
-                distribution_id: Some(id),
-                ..EdgeDistributionStatus::default()
-            });
-            Resource::EdgeDistribution(distribution)
-        }
-        Resource::ProtectedFunctionUrl(mut url) => {
-            url.status = Some(ProtectedFunctionUrlStatus {
-                distribution_id: Some(id),
-                ..ProtectedFunctionUrlStatus::default()
-            });
-            Resource::ProtectedFunctionUrl(url)
-        }
     }
 }
 
