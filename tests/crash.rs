@@ -32,7 +32,7 @@ use urlguard::aws::{Aws, PendingCall};
 use urlguard::manifest::{self, Resource};
 use urlguard::plan::desired::{self, DesiredModel};
 use urlguard::plan::teardown::{self, TeardownModel};
-use urlguard::reconcile::{DeployWait, Engine, Mode, ResourceReport, RetryPolicy};
+use urlguard::reconcile::{DeployWait, Engine, Mode, Reason, ResourceReport, RetryPolicy};
 
 fn books() -> (Vec<EdgeDistribution>, Vec<ProtectedFunctionUrl>) {
     let text = std::fs::read_to_string(support::repo_root().join("examples/books.yaml"))
@@ -91,8 +91,8 @@ fn writes(engine: &Engine) -> u64 {
 fn assert_all_ready(reports: &[ResourceReport], context: &str) {
     let not_ready: Vec<String> = reports
         .iter()
-        .filter(|r| !r.ready)
-        .map(|r| format!("{}: {:?}", r.name, r.status.ready_condition()))
+        .filter(|r| !r.ready())
+        .map(|r| format!("{}: {:?}", r.name, r.verdict))
         .collect();
     assert!(not_ready.is_empty(), "{context}: {not_ready:#?}");
 }
@@ -100,12 +100,8 @@ fn assert_all_ready(reports: &[ResourceReport], context: &str) {
 fn assert_all_gone(reports: &[ResourceReport], context: &str) {
     let left: Vec<String> = reports
         .iter()
-        .filter(|r| {
-            r.status
-                .deleting_condition()
-                .is_none_or(|c| c.reason != "Deleted")
-        })
-        .map(|r| format!("{}: {:?}", r.name, r.status.deleting_condition()))
+        .filter(|r| r.verdict.reason != Reason::Deleted)
+        .map(|r| format!("{}: {:?}", r.name, r.verdict))
         .collect();
     assert!(left.is_empty(), "{context}: {left:#?}");
 }

@@ -69,8 +69,8 @@ async fn apply(engine: &Engine) -> Vec<ResourceReport> {
 fn assert_all_ready(reports: &[ResourceReport]) {
     let not_ready: Vec<String> = reports
         .iter()
-        .filter(|r| !r.ready)
-        .map(|r| format!("{}: {:?}", r.name, r.status.ready_condition()))
+        .filter(|r| !r.ready())
+        .map(|r| format!("{}: {:?}", r.name, r.verdict))
         .collect();
     assert!(not_ready.is_empty(), "{not_ready:#?}");
 }
@@ -332,13 +332,13 @@ async fn answers_lost_without_sdk_retries_converge_over_the_next_runs_without_du
     // run reads what the lost writes made and carries on.
     let first = engine(bed.sdk_config_without_retries().await);
     let reports = apply(&first).await;
-    assert!(reports.iter().any(|r| !r.ready), "the lost answers show");
+    assert!(reports.iter().any(|r| !r.ready()), "the lost answers show");
     let mut runs = 1;
     loop {
         let next = engine(bed.sdk_config_without_retries().await);
         let reports = apply(&next).await;
         runs += 1;
-        if reports.iter().all(|r| r.ready) {
+        if reports.iter().all(ResourceReport::ready) {
             break;
         }
         assert!(runs < 8, "no convergence after {runs} runs: {reports:#?}");

@@ -19,7 +19,7 @@ use urlguard::aws::permissions::{
 };
 use urlguard::manifest::{self, Resource};
 use urlguard::plan::{desired, teardown};
-use urlguard::reconcile::{DeployWait, Engine, Mode, RetryPolicy};
+use urlguard::reconcile::{DeployWait, Engine, Mode, Reason, ResourceReport, RetryPolicy};
 
 /// What one life of books.yaml needed.
 struct Exercised {
@@ -70,7 +70,7 @@ async fn exercise(protection: Protection) -> Exercised {
             let reports = engine
                 .reconcile(&desired::build("urlguard", &distributions, &urls))
                 .await;
-            assert!(reports.iter().all(|r| r.ready), "{reports:#?}");
+            assert!(reports.iter().all(ResourceReport::ready), "{reports:#?}");
         }
     };
     apply(distributions.clone(), urls.clone()).await;
@@ -148,12 +148,8 @@ async fn exercise(protection: Protection) -> Exercised {
         .await;
     let left: Vec<String> = reports
         .iter()
-        .filter(|r| {
-            r.status
-                .deleting_condition()
-                .is_none_or(|c| c.reason != "Deleted")
-        })
-        .map(|r| format!("{}: {:?}", r.name, r.status.deleting_condition()))
+        .filter(|r| r.verdict.reason != Reason::Deleted)
+        .map(|r| format!("{}: {:?}", r.name, r.verdict))
         .collect();
     assert!(left.is_empty(), "{protection:?}: not all gone: {left:#?}");
 

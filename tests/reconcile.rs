@@ -13,7 +13,7 @@ use urlguard::api::{EdgeDistribution, EdgeDistributionStatus, ProtectedFunctionU
 use urlguard::aws::Aws;
 use urlguard::manifest::{self, Resource};
 use urlguard::plan::{desired, teardown};
-use urlguard::reconcile::{DeployWait, Engine, Mode, ResourceReport, RetryPolicy, Status};
+use urlguard::reconcile::{DeployWait, Engine, Mode, Reason, ResourceReport, RetryPolicy, Status};
 
 const BOOK_FUNCTIONS: [&str; 5] = [
     "books-get-books",
@@ -66,15 +66,8 @@ async fn apply(
 fn assert_all_ready(reports: &[ResourceReport]) {
     let not_ready: Vec<String> = reports
         .iter()
-        .filter(|r| !r.ready)
-        .map(|r| {
-            format!(
-                "{}/{}: {:?}",
-                r.namespace,
-                r.name,
-                r.status.ready_condition()
-            )
-        })
+        .filter(|r| !r.ready())
+        .map(|r| format!("{}/{}: {:?}", r.namespace, r.name, r.verdict))
         .collect();
     assert!(not_ready.is_empty(), "{not_ready:#?}");
 }
@@ -288,7 +281,7 @@ async fn a_second_apply_writes_nothing_and_reads_each_object_at_most_once() {
 fn reported_distribution_id(reports: &[ResourceReport]) -> String {
     reports
         .iter()
-        .find_map(|r| match &r.status {
+        .find_map(|r| match &r.found {
             Status::Distribution(status) => status.distribution_id.clone(),
             Status::Url(_) => None,
         })
@@ -413,7 +406,7 @@ async fn changing_signer_memory_publishes_one_version_and_updates_once() {
     assert_eq!(count(&engine, "lambda:PublishVersion"), 1);
     assert_eq!(count(&engine, "lambda:UpdateFunctionConfiguration"), 1);
     assert_eq!(count(&engine, "cloudfront:UpdateDistribution"), 1);
-    let Status::Distribution(status) = &reports[0].status else {
+    let Status::Distribution(status) = &reports[0].found else {
         panic!("distribution first")
     };
     assert!(
@@ -465,7 +458,7 @@ async fn origin_access_control_mode_grants_two_statements_scoped_to_the_distribu
         0,
         "no edge function under OAC"
     );
-    let Status::Distribution(status) = &reports[0].status else {
+    let Status::Distribution(status) = &reports[0].found else {
         panic!("distribution first")
     };
     let distribution_arn = status.distribution_arn.clone().expect("ARN");
@@ -715,9 +708,9 @@ async fn a_missing_function_is_named_and_the_others_still_converge() {
         .iter()
         .find(|r| r.name == "get-books")
         .expect("report");
-    assert!(!missing.ready);
-    let condition = missing.status.ready_condition().expect("Ready");
-    assert_eq!(condition.reason, "FunctionNotFound");
+    assert!(!missing.ready());
+    let condition = &missing.verdict;
+    assert_eq!(condition.reason, Reason::FunctionNotFound);
     assert!(
         condition
             .message
@@ -729,7 +722,7 @@ async fn a_missing_function_is_named_and_the_others_still_converge() {
         reports
             .iter()
             .filter(|r| r.name != "get-books")
-            .all(|r| r.ready)
+            .all(ResourceReport::ready)
     );
     assert_eq!(count(&engine, "lambda:CreateFunctionUrlConfig"), 4);
     let distribution = distribution_config(&config).await;

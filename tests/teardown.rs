@@ -65,18 +65,14 @@ async fn apply(
 fn assert_all_ready(reports: &[ResourceReport]) {
     let not_ready: Vec<String> = reports
         .iter()
-        .filter(|r| !r.ready)
-        .map(|r| format!("{}: {:?}", r.name, r.status.ready_condition()))
+        .filter(|r| !r.ready())
+        .map(|r| format!("{}: {:?}", r.name, r.verdict))
         .collect();
     assert!(not_ready.is_empty(), "{not_ready:#?}");
 }
 
 fn deleting_reason(report: &ResourceReport) -> String {
-    report
-        .status
-        .deleting_condition()
-        .map(|c| c.reason.clone())
-        .unwrap_or_default()
+    report.verdict.reason.as_str().to_owned()
 }
 
 fn count(engine: &Engine, key: &str) -> u64 {
@@ -302,9 +298,10 @@ async fn apply_then_destroy_leaves_nothing_and_retain_keeps_the_url_config_on_aw
         .find(|r| r.name == "get-books")
         .expect("get-books");
     assert!(
-        retained.status.deleting_condition().is_some_and(|c| c
+        retained
+            .verdict
             .message
-            .contains("stays (deletionPolicy Retain), on AWS_IAM")),
+            .contains("stays (deletionPolicy Retain), on AWS_IAM"),
         "{retained:#?}"
     );
     let summary = destroyer.aws().ledger().summary();
@@ -436,7 +433,7 @@ async fn signer_versions_retired_by_an_update_go_once_their_replicas_do_without_
     assert_all_ready(&apply(&config, &distributions, &urls).await.0);
 
     let retired_of = |reports: &[ResourceReport]| -> Vec<String> {
-        let Status::Distribution(status) = &reports[0].status else {
+        let Status::Distribution(status) = &reports[0].found else {
             panic!("distribution first")
         };
         status
@@ -543,9 +540,10 @@ async fn resources_urlguard_does_not_own_are_left_alone_and_reported() {
         books.actions
     );
     assert!(
-        books.status.deleting_condition().is_some_and(|c| c
+        books
+            .verdict
             .message
-            .contains("left alone (not owned by urlguard): IAM role urlguard-books-books-signer")),
+            .contains("left alone (not owned by urlguard): IAM role urlguard-books-books-signer"),
         "{books:#?}"
     );
     let get_books = reports
@@ -578,7 +576,7 @@ async fn a_distribution_without_the_owner_tag_is_never_disabled_or_deleted() {
     let (distributions, urls) = books();
     let (reports, _) = apply(&config, &distributions, &urls).await;
     assert_all_ready(&reports);
-    let Status::Distribution(status) = &reports[0].status else {
+    let Status::Distribution(status) = &reports[0].found else {
         panic!("distribution first")
     };
     let arn = status.distribution_arn.clone().expect("ARN");

@@ -5,11 +5,13 @@
 //! This layer owns the wire shape of the API and nothing else: serde and
 //! schemars types whose doc comments become `kubectl explain` text, the
 //! OpenAPI constraints and CEL `x-kubernetes-validations` that the API server
-//! enforces, and [`validation`], which applies that same schema to a manifest
-//! outside a cluster so the CLI refuses exactly what a cluster would.
+//! enforces, [`validation`], which applies that same schema to a manifest
+//! outside a cluster so the CLI refuses exactly what a cluster would, and
+//! [`decode`], which checks and decodes one object for either driver.
 
 mod common;
 pub mod crds;
+pub mod decode;
 mod edge_distribution;
 mod protected_function_url;
 pub mod validation;

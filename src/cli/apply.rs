@@ -7,11 +7,10 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::api::{EdgeDistribution, ProtectedFunctionUrl};
+use super::output::{self, CommandError, JsonResource, Output};
 use crate::aws::{Aws, LedgerSummary};
-use crate::manifest::{self, Loaded, Resource};
 use crate::plan::desired;
-use crate::reconcile::{DeployWait, Engine, Kind, Mode, ResourceReport};
+use crate::reconcile::{DeployWait, Engine, Mode, ResourceReport, Status};
 
 /// Options shared by `plan` and `apply`.
 #[derive(Debug, clap::Args)]
@@ -33,52 +32,17 @@ pub struct ApplyArgs {
     pub deploy_timeout: Duration,
 }
 
-/// How results are printed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Output {
-    /// One line per resource and what was done.
-    Text,
-    /// `{"resources": [...], "awsCalls": {...}}`.
-    Json,
-}
-
-/// Why the command failed before reconciling.
-#[derive(Debug, thiserror::Error)]
-pub enum ApplyError {
-    /// A file could not be read or parsed.
-    #[error(transparent)]
-    Manifest(#[from] manifest::ManifestError),
-    /// The JSON output could not be rendered.
-    #[error("rendering JSON output: {0}")]
-    Json(#[from] serde_json::Error),
-}
-
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct JsonOutput<'a> {
-    resources: &'a [ResourceReport],
+    resources: Vec<JsonResource<'a>>,
     aws_calls: LedgerSummary,
 }
 
 /// Runs `plan` or `apply`; returns whether every resource is fine.
-pub async fn run(instance: &str, mode: Mode, args: &ApplyArgs) -> Result<bool, ApplyError> {
-    let Loaded {
-        resources,
-        rejected,
-    } = manifest::load_files(&args.files)?;
-    let mut distributions: Vec<EdgeDistribution> = Vec::new();
-    let mut urls: Vec<ProtectedFunctionUrl> = Vec::new();
-    for resource in resources {
-        match resource {
-            Resource::EdgeDistribution(d) => distributions.push(d),
-            Resource::ProtectedFunctionUrl(u) => urls.push(u),
-        }
-    }
-    for refused in &rejected {
-        eprintln!("error: {}: {}", refused.origin, refused.error);
-    }
-
-    let model = desired::build(instance, &distributions, &urls);
+pub async fn run(instance: &str, mode: Mode, args: &ApplyArgs) -> Result<bool, CommandError> {
+    let files = output::load(&args.files, "")?;
+    let model = desired::build(instance, &files.distributions, &files.urls);
     let aws = Aws::from_env().await;
     let wait = DeployWait {
         enabled: !args.no_wait,
@@ -91,7 +55,7 @@ pub async fn run(instance: &str, mode: Mode, args: &ApplyArgs) -> Result<bool, A
     match args.output {
         Output::Json => {
             let output = JsonOutput {
-                resources: &reports,
+                resources: output::json_resources(&reports),
                 aws_calls: aws.ledger().summary(),
             };
             println!("{}", serde_json::to_string_pretty(&output)?);
@@ -99,39 +63,36 @@ pub async fn run(instance: &str, mode: Mode, args: &ApplyArgs) -> Result<bool, A
         Output::Text => print_text(mode, &reports, &aws.ledger().summary()),
     }
     let all_fine = match mode {
-        Mode::Apply => reports.iter().all(|r| r.ready),
+        Mode::Apply => reports.iter().all(ResourceReport::ready),
         Mode::Plan => !reports.iter().any(ResourceReport::failed),
     };
-    Ok(all_fine && rejected.is_empty())
+    Ok(all_fine && files.rejected.is_empty())
 }
 
 fn print_text(mode: Mode, reports: &[ResourceReport], calls: &LedgerSummary) {
     for report in reports {
-        let kind = match report.kind {
-            Kind::EdgeDistribution => "EdgeDistribution",
-            Kind::ProtectedFunctionUrl => "ProtectedFunctionUrl",
+        let verdict = &report.verdict;
+        let state = match (mode, report.ready()) {
+            (Mode::Apply, true) => "ready",
+            _ => verdict.reason.as_str(),
         };
-        let condition = report.status.ready_condition();
-        let state = match (mode, report.ready) {
-            (Mode::Apply, true) => "ready".to_owned(),
-            _ => condition.map(|c| c.reason.clone()).unwrap_or_default(),
-        };
-        let detail = match &report.status {
-            crate::reconcile::Status::Url(s) if report.ready => {
-                s.protected_url.clone().unwrap_or_default()
-            }
-            crate::reconcile::Status::Distribution(s) if report.ready => {
-                s.domain_name.clone().unwrap_or_default()
-            }
-            _ => condition.map(|c| c.message.clone()).unwrap_or_default(),
+        let detail = match &report.found {
+            Status::Url(s) if report.ready() => s.protected_url.clone().unwrap_or_default(),
+            Status::Distribution(s) if report.ready() => s.domain_name.clone().unwrap_or_default(),
+            _ => verdict.message.clone(),
         };
         println!(
-            "{kind} {}/{}: {state} {detail}",
-            report.namespace, report.name
+            "{} {}/{}: {state} {detail}",
+            report.kind.as_str(),
+            report.namespace,
+            report.name
         );
         let verb = if mode == Mode::Plan { "would" } else { "did" };
-        if report.actions.is_empty() {
+        if report.notices.is_empty() && report.actions.is_empty() {
             println!("  {verb}: nothing (in sync)");
+        }
+        for notice in &report.notices {
+            println!("  {verb}: {notice}");
         }
         for action in &report.actions {
             println!("  {verb}: {action}");

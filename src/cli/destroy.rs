@@ -1,5 +1,5 @@
 //! `urlguard destroy -f FILE...`: tear down what urlguard made for the
-//! resources in the files, in order (DESIGN.md, "Deletion"), and say what
+//! resources in the files, in order (`docs/design.md`, "Deletion"), and say what
 //! is left waiting.
 //!
 //! Without `--wait` one pass deletes what can go now and lists what waits
@@ -21,12 +21,10 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::apply::{ApplyError, Output};
-use crate::api::{EdgeDistribution, ProtectedFunctionUrl};
+use super::output::{self, CommandError, JsonResource, Output};
 use crate::aws::{Aws, LedgerSummary};
-use crate::manifest::{self, Loaded, Resource};
 use crate::plan::teardown;
-use crate::reconcile::{DeployWait, Engine, Kind, Mode, ResourceReport, RetryPolicy};
+use crate::reconcile::{DeployWait, Engine, Kind, Mode, Reason, ResourceReport, RetryPolicy};
 
 /// The exit code of a teardown that waits for AWS.
 pub const EXIT_WAITING: u8 = 3;
@@ -77,40 +75,22 @@ struct Waiting<'a> {
     kind: Kind,
     namespace: &'a str,
     name: &'a str,
-    reason: &'a str,
+    reason: Reason,
     message: &'a str,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct JsonOutput<'a> {
-    resources: &'a [ResourceReport],
+    resources: Vec<JsonResource<'a>>,
     waiting: Vec<Waiting<'a>>,
     aws_calls: LedgerSummary,
 }
 
 /// Runs `destroy`.
-pub async fn run(instance: &str, args: &DestroyArgs) -> Result<DestroyOutcome, ApplyError> {
-    let Loaded {
-        resources,
-        rejected,
-    } = manifest::load_files(&args.files)?;
-    let mut distributions: Vec<EdgeDistribution> = Vec::new();
-    let mut urls: Vec<ProtectedFunctionUrl> = Vec::new();
-    for resource in resources {
-        match resource {
-            Resource::EdgeDistribution(d) => distributions.push(d),
-            Resource::ProtectedFunctionUrl(u) => urls.push(u),
-        }
-    }
-    for refused in &rejected {
-        eprintln!(
-            "error: {}: {} (not destroyed)",
-            refused.origin, refused.error
-        );
-    }
-
-    let model = teardown::build(instance, &distributions, &urls);
+pub async fn run(instance: &str, args: &DestroyArgs) -> Result<DestroyOutcome, CommandError> {
+    let files = output::load(&args.files, " (not destroyed)")?;
+    let model = teardown::build(instance, &files.distributions, &files.urls);
     let aws = Aws::from_env().await;
     let wait = DeployWait {
         enabled: true,
@@ -131,22 +111,19 @@ pub async fn run(instance: &str, args: &DestroyArgs) -> Result<DestroyOutcome, A
     let waiting: Vec<Waiting<'_>> = reports
         .iter()
         .filter(|r| r.waiting())
-        .filter_map(|r| {
-            let condition = r.status.deleting_condition()?;
-            Some(Waiting {
-                kind: r.kind,
-                namespace: &r.namespace,
-                name: &r.name,
-                reason: &condition.reason,
-                message: &condition.message,
-            })
+        .map(|r| Waiting {
+            kind: r.kind,
+            namespace: &r.namespace,
+            name: &r.name,
+            reason: r.verdict.reason,
+            message: &r.verdict.message,
         })
         .collect();
     let summary = aws.ledger().summary();
     match args.output {
         Output::Json => {
             let output = JsonOutput {
-                resources: &reports,
+                resources: output::json_resources(&reports),
                 waiting,
                 aws_calls: summary,
             };
@@ -154,7 +131,7 @@ pub async fn run(instance: &str, args: &DestroyArgs) -> Result<DestroyOutcome, A
         }
         Output::Text => print_text(&reports, &waiting, &summary),
     }
-    Ok(outcome(&reports, !rejected.is_empty()))
+    Ok(outcome(&reports, !files.rejected.is_empty()))
 }
 
 /// The outcome of a teardown's reports.
@@ -168,30 +145,20 @@ fn outcome(reports: &[ResourceReport], had_rejected: bool) -> DestroyOutcome {
     }
 }
 
-fn kind_name(kind: Kind) -> &'static str {
-    match kind {
-        Kind::EdgeDistribution => "EdgeDistribution",
-        Kind::ProtectedFunctionUrl => "ProtectedFunctionUrl",
-    }
-}
-
 fn print_text(reports: &[ResourceReport], waiting: &[Waiting<'_>], calls: &LedgerSummary) {
     for report in reports {
-        let (reason, message) = report
-            .status
-            .deleting_condition()
-            .map(|c| (c.reason.as_str(), c.message.as_str()))
-            .unwrap_or_default();
-        let state = match reason {
-            "Deleted" => "deleted",
-            "Retained" => "retained",
-            other => other,
+        let verdict = &report.verdict;
+        let state = match verdict.reason {
+            Reason::Deleted => "deleted",
+            Reason::Retained => "retained",
+            other => other.as_str(),
         };
         println!(
-            "{} {}/{}: {state}: {message}",
-            kind_name(report.kind),
+            "{} {}/{}: {state}: {}",
+            report.kind.as_str(),
             report.namespace,
-            report.name
+            report.name,
+            verdict.message
         );
         if report.actions.is_empty() {
             println!("  did: nothing (nothing left to delete)");
@@ -203,7 +170,7 @@ fn print_text(reports: &[ResourceReport], waiting: &[Waiting<'_>], calls: &Ledge
     for item in waiting {
         println!(
             "waiting: {} {}/{} ({}): {}",
-            kind_name(item.kind),
+            item.kind.as_str(),
             item.namespace,
             item.name,
             item.reason,
@@ -222,22 +189,17 @@ fn print_text(reports: &[ResourceReport], waiting: &[Waiting<'_>], calls: &Ledge
 mod tests {
     use super::*;
     use crate::api::EdgeDistributionStatus;
-    use crate::reconcile::Status;
-    use crate::reconcile::report::condition;
+    use crate::reconcile::{Pass, Status, Verdict};
 
-    fn report(reason: &str, deleting: bool) -> ResourceReport {
+    fn report(reason: Reason) -> ResourceReport {
         ResourceReport {
             kind: Kind::EdgeDistribution,
             namespace: "books".into(),
             name: "books".into(),
-            ready: false,
-            status: Status::Distribution(EdgeDistributionStatus {
-                conditions: vec![
-                    condition("Ready", false, reason, "m"),
-                    condition("Deleting", deleting, reason, "m"),
-                ],
-                ..EdgeDistributionStatus::default()
-            }),
+            pass: Pass::Teardown,
+            verdict: Verdict::new(reason, "m"),
+            found: Status::Distribution(EdgeDistributionStatus::default()),
+            notices: Vec::new(),
             actions: Vec::new(),
             changes: Vec::new(),
         }
@@ -245,19 +207,19 @@ mod tests {
 
     #[test]
     fn outcomes_map_to_the_documented_exit_codes() {
-        let done = [report("Deleted", false), report("Retained", false)];
+        let done = [report(Reason::Deleted), report(Reason::Retained)];
         assert_eq!(outcome(&done, false), DestroyOutcome::Done);
         assert_eq!(outcome(&done, true), DestroyOutcome::Failed);
         let waiting = [
-            report("Deleted", false),
-            report("WaitingForEdgeReplicas", true),
+            report(Reason::Deleted),
+            report(Reason::WaitingForEdgeReplicas),
         ];
         assert_eq!(outcome(&waiting, false), DestroyOutcome::Waiting);
-        let deploying = [report("WaitingForDeployment", true)];
+        let deploying = [report(Reason::WaitingForDeployment)];
         assert_eq!(outcome(&deploying, false), DestroyOutcome::Waiting);
         let failed = [
-            report("WaitingForEdgeReplicas", true),
-            report("AwsError", true),
+            report(Reason::WaitingForEdgeReplicas),
+            report(Reason::AwsError),
         ];
         assert_eq!(outcome(&failed, false), DestroyOutcome::Failed);
     }

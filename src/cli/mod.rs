@@ -6,8 +6,10 @@ mod controller;
 mod crds;
 mod destroy;
 mod iam_policy;
+mod output;
 mod signer;
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -151,13 +153,19 @@ fn block_on<T, E: Into<Box<dyn std::error::Error>>>(
 }
 
 /// Progress and logs go to standard error; `RUST_LOG` refines the level
-/// (default: urlguard at info, dependencies at warn).
+/// (default: urlguard at info, dependencies at warn). Text is coloured
+/// only on a terminal, and never with `NO_COLOR` set (no-color.org): piped
+/// to a file, escape codes are noise. JSON lines carry the spans a line was
+/// written in (the resource a pass works on), as `span` and `spans`.
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,urlguard=info"));
+    let colour = std::io::stderr().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(colour)
         .with_target(false);
     match format {
         LogFormat::Text => builder.without_time().compact().init(),

@@ -17,7 +17,7 @@ use super::metrics::Metrics;
 use super::objects::{self, distribution_ref, has_finalizer, is_deleting, namespace_of};
 use super::{FINALIZER, status};
 use crate::api::{EdgeDistribution, ProtectedFunctionUrl};
-use crate::reconcile::{Engine, Status};
+use crate::reconcile::{Engine, EventReason, Status};
 
 /// When objects are looked at again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,13 +122,13 @@ impl Context {
         resource: &ApiResource,
         object: &DynamicObject,
         type_: EventType,
-        reason: &str,
+        reason: EventReason,
         note: String,
     ) {
         let reference = object.object_ref(resource);
         let event = Event {
             type_,
-            reason: reason.to_owned(),
+            reason: reason.as_str().to_owned(),
             note: Some(truncate(note, 1024)),
             action: "Reconcile".to_owned(),
             secondary: None,

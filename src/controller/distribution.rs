@@ -9,24 +9,23 @@
 //! it, runs under the distribution's lock (see `context`).
 
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::Instant;
 
 use kube::ResourceExt;
 use kube::api::{Api, DynamicObject};
 use kube::runtime::controller::Action;
 use kube::runtime::events::EventType;
 use kube::runtime::finalizer::{Event as Finalizer, finalizer};
+use tracing::Instrument;
 
+use super::cache::content;
 use super::context::Context;
 use super::error::ReconcileError;
 use super::objects::{self, is_deleting, namespace_of};
 use super::{FINALIZER, outcome};
 use crate::api::EdgeDistribution;
 use crate::plan::{desired, teardown};
-use crate::reconcile::report::SWITCHED_TO_IAM;
-use crate::reconcile::{Kind, ResourceReport};
-
-const KIND: &str = "EdgeDistribution";
+use crate::reconcile::{ConditionType, EventReason, Kind, Pass, Reason, ResourceReport};
 
 /// Reconciles one `EdgeDistribution` (the controller's entry point).
 pub async fn reconcile(
@@ -34,17 +33,21 @@ pub async fn reconcile(
     context: Arc<Context>,
 ) -> Result<Action, ReconcileError> {
     let started = Instant::now();
-    let result = reconcile_object(object.clone(), &context).await;
+    let span = super::span(Kind::EdgeDistribution, &object);
+    let result = reconcile_object(object.clone(), &context)
+        .instrument(span.clone())
+        .await;
     let label = outcome::of(&result);
-    context.metrics.reconciled(KIND, label, started.elapsed());
-    tracing::info!(
-        kind = KIND,
-        namespace = %namespace_of(&object),
-        name = %object.name_any(),
-        outcome = label,
-        seconds = started.elapsed().as_secs_f64(),
-        "reconciled"
-    );
+    context
+        .metrics
+        .reconciled(Kind::EdgeDistribution, label, started.elapsed());
+    span.in_scope(|| {
+        tracing::info!(
+            outcome = label.as_str(),
+            seconds = started.elapsed().as_secs_f64(),
+            "reconciled"
+        );
+    });
     result
 }
 
@@ -87,34 +90,7 @@ async fn apply(
     let model = desired::build(&context.instance, &[distribution], &attached);
     let reports = context.engine.reconcile(&model).await;
     publish(context, object, &reports).await?;
-    if let Some(failed) = reports.iter().find(|r| r.failed()) {
-        let message = failed
-            .status
-            .ready_condition()
-            .map(|c| format!("{}: {}", c.reason, c.message))
-            .unwrap_or_default();
-        return Err(ReconcileError::Failed(format!(
-            "{}/{}: {message}",
-            failed.namespace, failed.name
-        )));
-    }
-    Ok(next_action(context, &reports))
-}
-
-/// After an apply: poll while CloudFront deploys, otherwise look again
-/// after the resync interval to find and repair drift.
-fn next_action(context: &Context, reports: &[ResourceReport]) -> Action {
-    let deploying = reports.iter().any(|r| {
-        r.kind == Kind::EdgeDistribution
-            && r.status
-                .ready_condition()
-                .is_some_and(|c| c.reason == "Deploying" || c.reason == "Pending")
-    });
-    if deploying {
-        Action::requeue(context.timing.deploying)
-    } else {
-        Action::requeue(context.timing.resync)
-    }
+    outcome::after_apply(context, &reports)
 }
 
 async fn cleanup(
@@ -130,54 +106,7 @@ async fn cleanup(
     let reports = context.engine.destroy(&model).await;
     publish(context, object, &reports).await?;
     let key = format!("{namespace}/{name}");
-    teardown_result(context, &key, &reports)
-}
-
-/// What a teardown's reports mean for the finalizer: `Ok` removes it,
-/// `Waiting` keeps it and comes back when AWS may be done, a failure keeps
-/// it and retries.
-pub(super) fn teardown_result(
-    context: &Context,
-    key: &str,
-    reports: &[ResourceReport],
-) -> Result<Action, ReconcileError> {
-    if let Some(failed) = reports.iter().find(|r| r.failed()) {
-        context.metrics.set_waiting(key, false);
-        let message = failed
-            .status
-            .deleting_condition()
-            .or_else(|| failed.status.ready_condition())
-            .map(|c| c.message.clone())
-            .unwrap_or_default();
-        return Err(ReconcileError::Teardown(format!(
-            "{}/{}: {message}",
-            failed.namespace, failed.name
-        )));
-    }
-    let waiting: Vec<&str> = reports
-        .iter()
-        .filter(|r| r.waiting())
-        .filter_map(|r| r.status.deleting_condition().map(|c| c.reason.as_str()))
-        .collect();
-    let replicas = waiting.contains(&"WaitingForEdgeReplicas");
-    context.metrics.set_waiting(key, replicas);
-    if waiting.is_empty() {
-        return Ok(Action::await_change());
-    }
-    let poll = context.engine.poll_interval();
-    let retry_after = if replicas && !waiting.contains(&"WaitingForDeployment") {
-        context
-            .engine
-            .next_teardown_attempt()
-            .and_then(|at| at.duration_since(SystemTime::now()).ok())
-            .unwrap_or(poll)
-    } else {
-        poll
-    };
-    Err(ReconcileError::Waiting {
-        reason: waiting.join(", "),
-        retry_after: retry_after.max(Duration::from_secs(1)),
-    })
+    outcome::after_teardown(context, &key, &reports)
 }
 
 /// Writes every report's status and the events users must see.
@@ -202,7 +131,7 @@ async fn publish(
         };
         let before = Before::of(&object);
         match context
-            .write_status(resource, &object, &report.status)
+            .write_status(resource, &object, &report.status())
             .await
         {
             Ok(_) => {}
@@ -211,7 +140,7 @@ async fn publish(
             Err(error) => return Err(error.into()),
         }
         for (type_, reason, note) in events(report, before) {
-            context.event(resource, &object, type_, &reason, note).await;
+            context.event(resource, &object, type_, reason, note).await;
         }
     }
     Ok(())
@@ -231,14 +160,14 @@ struct Before {
 
 impl Before {
     fn of(object: &DynamicObject) -> Before {
-        let content = objects::content(object);
+        let content = content(object);
         let ready = content
             .pointer("/status/conditions")
             .and_then(|c| c.as_array())
             .is_some_and(|conditions| {
                 conditions
                     .iter()
-                    .any(|c| c["type"] == "Ready" && c["status"] == "True")
+                    .any(|c| c["type"] == ConditionType::Ready.as_str() && c["status"] == "True")
             });
         let observed = content
             .pointer("/status/observedGeneration")
@@ -256,62 +185,53 @@ impl Before {
 /// the spec stayed as last seen), changes made to a distribution for a new
 /// spec or deleting it, the distribution deployed, a teardown waiting for
 /// replicas or failing.
-fn events(report: &ResourceReport, before: Before) -> Vec<(EventType, String, String)> {
-    let mut events = Vec::new();
-    let mut changes = Vec::new();
-    for action in &report.actions {
-        if action == SWITCHED_TO_IAM {
-            events.push((
-                EventType::Warning,
-                "AuthSwitchedToIam".to_owned(),
-                action.clone(),
-            ));
-        } else {
-            changes.push(action.as_str());
-        }
-    }
+fn events(report: &ResourceReport, before: Before) -> Vec<(EventType, EventReason, String)> {
+    let mut events: Vec<(EventType, EventReason, String)> = report
+        .notices
+        .iter()
+        .map(|notice| (EventType::Warning, notice.event(), notice.to_string()))
+        .collect();
     // A URL's own changes are in its status; an event for each of
     // thousands of URLs would only crowd the recorder's cache and etcd.
-    if !changes.is_empty() && (report.kind == Kind::EdgeDistribution || before.spec_seen) {
+    if !report.actions.is_empty() && (report.kind == Kind::EdgeDistribution || before.spec_seen) {
         let reason = if before.deleting {
-            "Deleted"
+            EventReason::Condition(Reason::Deleted)
         } else if before.spec_seen {
-            "DriftRepaired"
+            EventReason::DriftRepaired
         } else {
-            "Updated"
+            EventReason::Updated
         };
-        events.push((EventType::Normal, reason.to_owned(), changes.join("; ")));
+        events.push((EventType::Normal, reason, report.actions.join("; ")));
     }
-    if let Some(deleting) = report.status.deleting_condition() {
-        if deleting.reason == "WaitingForEdgeReplicas" {
+    let verdict = &report.verdict;
+    match report.pass {
+        Pass::Teardown if verdict.reason == Reason::WaitingForEdgeReplicas => {
             events.push((
                 EventType::Normal,
-                "WaitingForEdgeReplicas".to_owned(),
-                deleting.message.clone(),
-            ));
-        } else if report.failed() {
-            events.push((
-                EventType::Warning,
-                "TeardownFailed".to_owned(),
-                deleting.message.clone(),
+                EventReason::Condition(verdict.reason),
+                verdict.message.clone(),
             ));
         }
-        return events;
-    }
-    if let Some(ready) = report.status.ready_condition() {
-        if report.ready && !before.ready && report.kind == Kind::EdgeDistribution {
+        Pass::Teardown if report.failed() => events.push((
+            EventType::Warning,
+            EventReason::TeardownFailed,
+            verdict.message.clone(),
+        )),
+        Pass::Reconcile
+            if report.ready() && !before.ready && report.kind == Kind::EdgeDistribution =>
+        {
             events.push((
                 EventType::Normal,
-                "Deployed".to_owned(),
-                ready.message.clone(),
-            ));
-        } else if report.failed() {
-            events.push((
-                EventType::Warning,
-                ready.reason.clone(),
-                ready.message.clone(),
+                EventReason::Condition(Reason::Deployed),
+                verdict.message.clone(),
             ));
         }
+        Pass::Reconcile if report.failed() => events.push((
+            EventType::Warning,
+            EventReason::Condition(verdict.reason),
+            verdict.message.clone(),
+        )),
+        Pass::Teardown | Pass::Reconcile => {}
     }
     events
 }
@@ -320,26 +240,31 @@ fn events(report: &ResourceReport, before: Before) -> Vec<(EventType, String, St
 mod tests {
     use super::*;
     use crate::api::{EdgeDistributionStatus, ProtectedFunctionUrlStatus};
-    use crate::reconcile::Status;
-    use crate::reconcile::report::condition;
+    use crate::reconcile::{Notice, Status, Verdict};
 
-    fn url_report(ready: bool, reason: &str, actions: &[&str]) -> ResourceReport {
+    fn report(kind: Kind, pass: Pass, reason: Reason, actions: &[&str]) -> ResourceReport {
         ResourceReport {
-            kind: Kind::ProtectedFunctionUrl,
+            kind,
             namespace: "books".into(),
             name: "get-books".into(),
-            ready,
-            status: Status::Url(ProtectedFunctionUrlStatus {
-                conditions: vec![condition("Ready", ready, reason, "the message")],
-                ..ProtectedFunctionUrlStatus::default()
-            }),
+            pass,
+            verdict: Verdict::new(reason, "the message"),
+            found: match kind {
+                Kind::EdgeDistribution => Status::Distribution(EdgeDistributionStatus::default()),
+                Kind::ProtectedFunctionUrl => Status::Url(ProtectedFunctionUrlStatus::default()),
+            },
+            notices: Vec::new(),
             actions: actions.iter().map(|a| (*a).to_owned()).collect(),
             changes: Vec::new(),
         }
     }
 
-    fn reasons(events: &[(EventType, String, String)]) -> Vec<(EventType, &str)> {
-        events.iter().map(|(t, r, _)| (*t, r.as_str())).collect()
+    fn url_report(reason: Reason, actions: &[&str]) -> ResourceReport {
+        report(Kind::ProtectedFunctionUrl, Pass::Reconcile, reason, actions)
+    }
+
+    fn reasons(events: &[(EventType, EventReason, String)]) -> Vec<(EventType, EventReason)> {
+        events.iter().map(|(t, r, _)| (*t, *r)).collect()
     }
 
     const NEW_SPEC: Before = Before {
@@ -362,57 +287,47 @@ mod tests {
 
     #[test]
     fn an_opened_url_warns_and_changes_are_updates_or_drift_by_the_spec() {
-        let report = url_report(
-            true,
-            "Attached",
-            &[
-                SWITCHED_TO_IAM,
-                "repair drifted grant urlguard-books",
-                "write SSM parameter /books/GetBooksUrl",
-            ],
-        );
+        let report = ResourceReport {
+            notices: vec![Notice::SwitchedToIam],
+            ..url_report(
+                Reason::Protected,
+                &[
+                    "repair drifted grant urlguard-books",
+                    "write SSM parameter /books/GetBooksUrl",
+                ],
+            )
+        };
         assert_eq!(
             reasons(&events(&report, NEW_SPEC)),
-            [(EventType::Warning, "AuthSwitchedToIam")],
+            [(EventType::Warning, EventReason::AuthSwitchedToIam)],
             "a URL's changes for its new spec are in its status"
         );
         let found = events(&report, SEEN_SPEC);
         assert_eq!(
             reasons(&found),
             [
-                (EventType::Warning, "AuthSwitchedToIam"),
-                (EventType::Normal, "DriftRepaired"),
+                (EventType::Warning, EventReason::AuthSwitchedToIam),
+                (EventType::Normal, EventReason::DriftRepaired),
             ]
         );
         assert_eq!(
             found[1].2,
             "repair drifted grant urlguard-books; write SSM parameter /books/GetBooksUrl"
         );
-        assert!(events(&url_report(true, "Attached", &[]), SEEN_SPEC).is_empty());
+        assert!(events(&url_report(Reason::Protected, &[]), SEEN_SPEC).is_empty());
     }
 
     #[test]
     fn a_distribution_is_announced_deployed_once() {
-        let deployed = ResourceReport {
-            kind: Kind::EdgeDistribution,
-            namespace: "books".into(),
-            name: "books".into(),
-            ready: true,
-            status: Status::Distribution(EdgeDistributionStatus {
-                conditions: vec![condition(
-                    "Ready",
-                    true,
-                    "Deployed",
-                    "distribution E1 is deployed",
-                )],
-                ..EdgeDistributionStatus::default()
-            }),
-            actions: Vec::new(),
-            changes: Vec::new(),
-        };
+        let deployed = report(
+            Kind::EdgeDistribution,
+            Pass::Reconcile,
+            Reason::Deployed,
+            &[],
+        );
         assert_eq!(
             reasons(&events(&deployed, NOT_READY)),
-            [(EventType::Normal, "Deployed")]
+            [(EventType::Normal, EventReason::Condition(Reason::Deployed))]
         );
         assert!(events(&deployed, NEW_SPEC).is_empty(), "already ready");
         let updated = ResourceReport {
@@ -421,51 +336,50 @@ mod tests {
         };
         assert_eq!(
             reasons(&events(&updated, NEW_SPEC)),
-            [(EventType::Normal, "Updated")]
+            [(EventType::Normal, EventReason::Updated)]
         );
     }
 
     #[test]
     fn failures_warn_with_their_reason_and_progress_is_quiet() {
-        let failed = url_report(false, "FunctionNotFound", &[]);
+        let failed = url_report(Reason::FunctionNotFound, &[]);
         assert_eq!(
             reasons(&events(&failed, NOT_READY)),
-            [(EventType::Warning, "FunctionNotFound")]
+            [(
+                EventType::Warning,
+                EventReason::Condition(Reason::FunctionNotFound)
+            )]
         );
-        assert!(events(&url_report(false, "DistributionNotReady", &[]), NOT_READY).is_empty());
+        assert!(events(&url_report(Reason::DistributionNotReady, &[]), NOT_READY).is_empty());
     }
 
     #[test]
     fn a_teardown_reports_waiting_for_replicas_or_its_failure() {
-        let mut waiting = url_report(
-            false,
-            "WaitingForEdgeReplicas",
+        let waiting = report(
+            Kind::ProtectedFunctionUrl,
+            Pass::Teardown,
+            Reason::WaitingForEdgeReplicas,
             &["remove cache behavior /getBooks"],
         );
-        if let Status::Url(status) = &mut waiting.status {
-            status.conditions.push(condition(
-                "Deleting",
-                true,
-                "WaitingForEdgeReplicas",
-                "since 10:00",
-            ));
-        }
         assert_eq!(
             reasons(&events(&waiting, DELETING)),
             [
-                (EventType::Normal, "Deleted"),
-                (EventType::Normal, "WaitingForEdgeReplicas")
+                (EventType::Normal, EventReason::Condition(Reason::Deleted)),
+                (
+                    EventType::Normal,
+                    EventReason::Condition(Reason::WaitingForEdgeReplicas)
+                )
             ]
         );
-        let mut failed = url_report(false, "AwsError", &[]);
-        if let Status::Url(status) = &mut failed.status {
-            status
-                .conditions
-                .push(condition("Deleting", true, "AwsError", "AccessDenied"));
-        }
+        let failed = report(
+            Kind::ProtectedFunctionUrl,
+            Pass::Teardown,
+            Reason::AwsError,
+            &[],
+        );
         assert_eq!(
             reasons(&events(&failed, DELETING)),
-            [(EventType::Warning, "TeardownFailed")]
+            [(EventType::Warning, EventReason::TeardownFailed)]
         );
     }
 }

@@ -23,7 +23,9 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
+use super::outcome::Label;
 use crate::aws::{CallObserver, CallRecord, Outcome};
+use crate::reconcile::Kind;
 
 /// Labels of per-kind metrics.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
@@ -37,7 +39,8 @@ pub struct KindLabels {
 pub struct OutcomeLabels {
     /// The kind.
     pub kind: &'static str,
-    /// `ready`, `progressing`, `waiting`, `failed`, `invalid` or `error`.
+    /// `ok`, `waiting` (a teardown waits for AWS) or `error`
+    /// ([`Label`]).
     pub outcome: &'static str,
 }
 
@@ -152,11 +155,15 @@ impl Metrics {
     }
 
     /// Counts one reconcile.
-    pub fn reconciled(&self, kind: &'static str, outcome: &'static str, took: Duration) {
+    pub fn reconciled(&self, kind: Kind, outcome: Label, took: Duration) {
+        let kind = kind.as_str();
         self.reconciles
-            .get_or_create(&OutcomeLabels { kind, outcome })
+            .get_or_create(&OutcomeLabels {
+                kind,
+                outcome: outcome.as_str(),
+            })
             .inc();
-        if matches!(outcome, "failed" | "error") {
+        if outcome == Label::Error {
             self.errors.get_or_create(&KindLabels { kind }).inc();
         }
         self.durations
@@ -274,8 +281,17 @@ mod tests {
             mutating: true,
             outcome: Outcome::Error("PreconditionFailed".into()),
         });
-        metrics.reconciled("EdgeDistribution", "ready", Duration::from_millis(20));
-        metrics.reconciled("EdgeDistribution", "failed", Duration::from_millis(20));
+        metrics.reconciled(Kind::EdgeDistribution, Label::Ok, Duration::from_millis(20));
+        metrics.reconciled(
+            Kind::EdgeDistribution,
+            Label::Error,
+            Duration::from_millis(20),
+        );
+        metrics.reconciled(
+            Kind::EdgeDistribution,
+            Label::Waiting,
+            Duration::from_millis(20),
+        );
         metrics.set_waiting("books/books", true);
         metrics.set_waiting("books/other", true);
         metrics.set_waiting("books/other", false);
@@ -285,11 +301,17 @@ mod tests {
             "{text}"
         );
         assert!(
+            text.contains(r#"urlguard_reconciles_total{kind="EdgeDistribution",outcome="ok"} 1"#)
+        );
+        assert!(
             text.contains(
-                r#"urlguard_reconciles_total{kind="EdgeDistribution",outcome="ready"} 1"#
+                r#"urlguard_reconciles_total{kind="EdgeDistribution",outcome="waiting"} 1"#
             )
         );
-        assert!(text.contains(r#"urlguard_reconcile_errors_total{kind="EdgeDistribution"} 1"#));
+        assert!(
+            text.contains(r#"urlguard_reconcile_errors_total{kind="EdgeDistribution"} 1"#),
+            "a waiting teardown is no error"
+        );
         assert!(text.contains("urlguard_objects_waiting_for_edge_replicas 1"));
     }
 }

@@ -21,6 +21,7 @@
 //! - Leader election by Lease (`leader`), `/metrics`, `/healthz`, `/readyz`
 //!   (`metrics`), graceful shutdown on SIGTERM.
 
+mod cache;
 mod context;
 mod distribution;
 mod error;
@@ -219,6 +220,17 @@ async fn shutdown_signal(mut stopping: watch::Receiver<bool>, mut lost: watch::R
     }
 }
 
+/// The span of one reconcile of `object`: its log lines, and those of the
+/// engine and the AWS calls beneath it, name the object.
+fn span(kind: crate::reconcile::Kind, object: &DynamicObject) -> tracing::Span {
+    tracing::info_span!(
+        "reconcile",
+        kind = kind.as_str(),
+        namespace = %objects::namespace_of(object),
+        name = %object.name_any(),
+    )
+}
+
 /// Builds both controllers over shared caches and runs them until
 /// `shutdown`; in-flight reconciles finish first.
 async fn run_controllers<F>(
@@ -239,7 +251,7 @@ async fn run_controllers<F>(
 
     let distribution_stream = watcher(distributions, watcher::Config::default())
         .default_backoff()
-        .modify(move |object| objects::slim(object, &slim_distribution))
+        .modify(move |object| cache::slim(object, &slim_distribution))
         .reflect(distribution_writer)
         .applied_objects()
         .predicate_filter(worth_reconciling, Default::default());
@@ -249,7 +261,7 @@ async fn run_controllers<F>(
     let (trigger_url, url_triggers) = mpsc::unbounded();
     let url_stream = watcher(urls, watcher::Config::default())
         .default_backoff()
-        .modify(move |object| objects::slim(object, &slim_url))
+        .modify(move |object| cache::slim(object, &slim_url))
         .reflect(url_writer)
         .applied_objects()
         .predicate_filter(worth_reconciling, Default::default())

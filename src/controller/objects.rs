@@ -1,22 +1,17 @@
 //! The two kinds as the controller reads them from the API server: untyped
 //! objects (so that one that no longer fits the Rust types, say stored
 //! before a CRD upgrade, is reported on instead of stopping the watch),
-//! slimmed for the caches, and decoded through the same schema and CEL
-//! checks the CLI applies to manifests.
-
-use std::borrow::Cow;
+//! read from the caches' slim form ([`super::cache`]), and decoded through
+//! the same schema and CEL checks the CLI applies to manifests
+//! ([`crate::api::decode`]).
 
 use kube::ResourceExt;
 use kube::api::{ApiResource, DynamicObject, TypeMeta};
 use serde_json::{Value, json};
 
-use super::status;
+use super::cache::content;
+use crate::api::decode::{self, Resource};
 use crate::api::{EdgeDistribution, ProtectedFunctionUrl};
-use crate::manifest::{self, Resource};
-
-/// The annotation `kubectl apply` leaves behind: a full copy of the last
-/// applied manifest, which the controller never reads.
-const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
 /// The `EdgeDistribution` resource.
 pub fn distribution_resource() -> ApiResource {
@@ -26,32 +21,6 @@ pub fn distribution_resource() -> ApiResource {
 /// The `ProtectedFunctionUrl` resource.
 pub fn url_resource() -> ApiResource {
     ApiResource::erase::<ProtectedFunctionUrl>(&())
-}
-
-/// Drops what the controller never reads (managed fields, the last applied
-/// configuration, most of the status: see [`status::slim`]) before an
-/// object of `resource` enters a cache: with thousands of objects they
-/// would be most of the memory.
-pub fn slim(object: &mut DynamicObject, resource: &ApiResource) {
-    object.metadata.managed_fields = None;
-    if let Some(annotations) = object.metadata.annotations.as_mut() {
-        annotations.remove(LAST_APPLIED);
-    }
-    if let Some(current) = object.data.get_mut("status") {
-        *current = status::slim(current, &resource.kind);
-    }
-    // As a tree of small JSON maps, spec and status took four times the
-    // memory of their text; [`content`] reads them back.
-    object.data = Value::String(object.data.to_string());
-}
-
-/// The object's spec and status as JSON, whether slimmed (kept as text) or
-/// not.
-pub fn content(object: &DynamicObject) -> Cow<'_, Value> {
-    match &object.data {
-        Value::String(packed) => Cow::Owned(serde_json::from_str(packed).unwrap_or(Value::Null)),
-        data => Cow::Borrowed(data),
-    }
 }
 
 /// The object's namespace (`default` if the server left it out).
@@ -122,7 +91,7 @@ fn decode(object: &DynamicObject, resource: &ApiResource) -> Result<Resource, In
         fields.insert("status".to_owned(), json!({"distributionId": id}));
     }
     let value = serde_json::to_value(&typed).map_err(|e| InvalidObject(e.to_string()))?;
-    match manifest::accept(&value) {
+    match decode::accept(&value) {
         Ok(Some(decoded)) => Ok(decoded),
         Ok(None) => Err(wrong_kind(object)),
         Err(error) => Err(InvalidObject(error.to_string())),
@@ -139,6 +108,7 @@ fn wrong_kind(object: &DynamicObject) -> InvalidObject {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::controller::cache::{LAST_APPLIED, slim};
     use serde_json::json;
 
     fn url(spec: serde_json::Value) -> DynamicObject {

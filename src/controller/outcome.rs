@@ -1,8 +1,10 @@
 //! What a reconcile's result means: the label it is counted under, when
-//! the object is looked at again, and how an object whose spec the schema
-//! refuses is reported without touching AWS.
+//! the object is looked at again (after an apply, after a teardown pass,
+//! after an error), and how an object whose spec the schema refuses is
+//! reported without touching AWS.
 
 use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use kube::ResourceExt;
 use kube::api::{ApiResource, DynamicObject};
@@ -13,15 +15,103 @@ use super::context::Context;
 use super::error::ReconcileError;
 use super::objects::{InvalidObject, has_finalizer, is_deleting, namespace_of};
 use super::{FINALIZER, status};
+use crate::reconcile::{EventReason, Kind, Reason, ResourceReport};
 
-/// The metrics label of a result: `ok`, `waiting` (for AWS, during a
-/// teardown) or `error`.
-pub fn of(result: &Result<Action, ReconcileError>) -> &'static str {
-    match result {
-        Ok(_) => "ok",
-        Err(ReconcileError::Waiting { .. }) => "waiting",
-        Err(_) => "error",
+/// The metrics label of a reconcile's result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Label {
+    /// Done, or on its way (requeued to look again).
+    Ok,
+    /// A teardown waits for AWS.
+    Waiting,
+    /// Failed; retried after the error interval.
+    Error,
+}
+
+impl Label {
+    /// The label's value.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Label::Ok => "ok",
+            Label::Waiting => "waiting",
+            Label::Error => "error",
+        }
     }
+}
+
+/// The metrics label of a result.
+pub fn of(result: &Result<Action, ReconcileError>) -> Label {
+    match result {
+        Ok(_) => Label::Ok,
+        Err(ReconcileError::Waiting { .. }) => Label::Waiting,
+        Err(_) => Label::Error,
+    }
+}
+
+/// After an apply: an error naming the first failed resource, or a poll
+/// while CloudFront deploys, or a look again after the resync interval to
+/// find and repair drift.
+pub fn after_apply(
+    context: &Context,
+    reports: &[ResourceReport],
+) -> Result<Action, ReconcileError> {
+    if let Some(failed) = reports.iter().find(|r| r.failed()) {
+        return Err(ReconcileError::Failed(format!(
+            "{}/{}: {}: {}",
+            failed.namespace, failed.name, failed.verdict.reason, failed.verdict.message
+        )));
+    }
+    let deploying = reports.iter().any(|r| {
+        r.kind == Kind::EdgeDistribution
+            && matches!(r.verdict.reason, Reason::Deploying | Reason::Pending)
+    });
+    Ok(Action::requeue(if deploying {
+        context.timing.deploying
+    } else {
+        context.timing.resync
+    }))
+}
+
+/// What a teardown's reports mean for the finalizer: `Ok` removes it,
+/// `Waiting` keeps it and comes back when AWS may be done, a failure keeps
+/// it and retries.
+pub fn after_teardown(
+    context: &Context,
+    key: &str,
+    reports: &[ResourceReport],
+) -> Result<Action, ReconcileError> {
+    if let Some(failed) = reports.iter().find(|r| r.failed()) {
+        context.metrics.set_waiting(key, false);
+        return Err(ReconcileError::Teardown(format!(
+            "{}/{}: {}",
+            failed.namespace, failed.name, failed.verdict.message
+        )));
+    }
+    let waiting: Vec<Reason> = reports
+        .iter()
+        .filter(|r| r.waiting())
+        .map(|r| r.verdict.reason)
+        .collect();
+    let replicas = waiting.contains(&Reason::WaitingForEdgeReplicas);
+    context.metrics.set_waiting(key, replicas);
+    if waiting.is_empty() {
+        return Ok(Action::await_change());
+    }
+    let poll = context.engine.poll_interval();
+    let retry_after = if replicas && !waiting.contains(&Reason::WaitingForDeployment) {
+        context
+            .engine
+            .next_teardown_attempt()
+            .and_then(|at| at.duration_since(SystemTime::now()).ok())
+            .unwrap_or(poll)
+    } else {
+        poll
+    };
+    let reasons: Vec<&str> = waiting.iter().map(|r| r.as_str()).collect();
+    Err(ReconcileError::Waiting {
+        reason: reasons.join(", "),
+        retry_after: retry_after.max(Duration::from_secs(1)),
+    })
 }
 
 /// The error policy of both controllers: a waiting teardown comes back
@@ -73,7 +163,7 @@ pub async fn invalid(
                 resource,
                 object,
                 EventType::Warning,
-                "InvalidSpec",
+                EventReason::Condition(Reason::InvalidSpec),
                 message.clone(),
             )
             .await;

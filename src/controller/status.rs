@@ -3,9 +3,7 @@
 //! object's generation and keeping their `lastTransitionTime` while their
 //! status stays the same, and no write at all when nothing changed (a
 //! status write is a watch event for every client). The caches keep only a
-//! slim status with a digest of the whole ([`slim`]).
-
-use std::hash::{DefaultHasher, Hash, Hasher};
+//! slim status with a digest of the whole ([`super::cache`]).
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::api::{Api, ApiResource, DynamicObject, Patch, PatchParams};
@@ -14,10 +12,11 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
-use super::objects::{content, namespace_of};
+use super::cache::{DIGEST, content, digest};
+use super::objects::namespace_of;
 use crate::api::{EdgeDistributionStatus, ProtectedFunctionUrlStatus};
-use crate::reconcile::Status;
 use crate::reconcile::report::condition;
+use crate::reconcile::{ConditionType, Reason, Status};
 
 /// The field manager of every status urlguard writes.
 pub const FIELD_MANAGER: &str = "urlguard";
@@ -71,59 +70,6 @@ fn current<T: DeserializeOwned>(object: &DynamicObject) -> Option<T> {
         .and_then(|s| serde_json::from_value(s.clone()).ok())
 }
 
-/// Where an object in the cache keeps the digest of its whole status.
-const DIGEST: &str = "urlguard.io/digest";
-
-/// The status as the caches keep it: what reconciles read (conditions
-/// without their messages, `observedGeneration`, the distribution id) and a
-/// digest of the whole status, which is all [`changes`] needs. The rest
-/// (URLs, ARNs, behaviors) is written, never read back.
-pub fn slim(status: &serde_json::Value, kind: &str) -> serde_json::Value {
-    let whole = match kind {
-        "EdgeDistribution" => serde_json::from_value(status.clone())
-            .ok()
-            .map(Status::Distribution),
-        _ => serde_json::from_value(status.clone()).ok().map(Status::Url),
-    };
-    let conditions: Vec<serde_json::Value> = status
-        .get("conditions")
-        .and_then(serde_json::Value::as_array)
-        .into_iter()
-        .flatten()
-        .map(|c| {
-            json!({
-                "type": c.get("type"),
-                "status": c.get("status"),
-                "reason": c.get("reason"),
-                "message": "",
-                "lastTransitionTime": c.get("lastTransitionTime"),
-                "observedGeneration": c.get("observedGeneration"),
-            })
-        })
-        .collect();
-    let mut slimmed = json!({"conditions": conditions});
-    if let Some(generation) = status.get("observedGeneration") {
-        slimmed["observedGeneration"] = generation.clone();
-    }
-    // Where the distribution is: reconciles read it by id instead of
-    // listing every distribution (`plan::desired::known_distribution_id`).
-    if let Some(id) = status.get("distributionId") {
-        slimmed["distributionId"] = id.clone();
-    }
-    if let Some(whole) = whole {
-        slimmed[DIGEST] = json!(digest(&whole));
-    }
-    slimmed
-}
-
-fn digest(status: &Status) -> String {
-    let mut hasher = DefaultHasher::new();
-    serde_json::to_string(status)
-        .unwrap_or_default()
-        .hash(&mut hasher);
-    format!("{:016x}", hasher.finish())
-}
-
 /// Whether writing `status` would change the object.
 pub fn changes(status: &Status, object: &DynamicObject) -> bool {
     if let Some(kept) = content(object)
@@ -145,10 +91,10 @@ pub fn changes(status: &Status, object: &DynamicObject) -> bool {
 /// reason `InvalidSpec`, the message naming the field.
 pub fn invalid(resource: &ApiResource, message: &str) -> Status {
     let conditions = vec![condition(
-        "Ready",
+        ConditionType::Ready,
         false,
-        "InvalidSpec",
-        format!("{message}; nothing was changed in AWS"),
+        Reason::InvalidSpec,
+        &format!("{message}; nothing was changed in AWS"),
     )];
     if resource.kind == "EdgeDistribution" {
         Status::Distribution(EdgeDistributionStatus {
@@ -198,11 +144,16 @@ fn apply_patch(resource: &ApiResource, status: &impl Serialize) -> serde_json::V
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::controller::cache::slim_status;
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
     use k8s_openapi::jiff::Timestamp;
 
     fn at(seconds: i64) -> Time {
         Time(Timestamp::from_second(seconds).expect("a timestamp"))
+    }
+
+    fn ready(status: bool, reason: Reason, message: &str) -> Condition {
+        condition(ConditionType::Ready, status, reason, message)
     }
 
     fn with_time(mut c: Condition, seconds: i64) -> Condition {
@@ -213,16 +164,26 @@ mod tests {
     #[test]
     fn transition_time_moves_only_when_the_status_flips() {
         let old = vec![
-            with_time(condition("Ready", false, "Deploying", "deploying"), 100),
-            with_time(condition("Deploying", true, "InProgress", "x"), 100),
+            with_time(ready(false, Reason::Deploying, "deploying"), 100),
+            with_time(
+                condition(ConditionType::Deploying, true, Reason::InProgress, "x"),
+                100,
+            ),
         ];
         let new = vec![
-            with_time(condition("Ready", false, "Pending", "other reason"), 500),
-            with_time(condition("Deploying", false, "Deployed", "y"), 500),
+            with_time(ready(false, Reason::Pending, "other reason"), 500),
+            with_time(
+                condition(ConditionType::Deploying, false, Reason::Deployed, "y"),
+                500,
+            ),
         ];
         let settled = settle(&new, &old, Some(3));
         assert_eq!(settled[0].last_transition_time, at(100), "same status");
-        assert_eq!(settled[0].reason, "Pending", "reason and message follow");
+        assert_eq!(
+            settled[0].reason,
+            Reason::Pending.as_str(),
+            "reason and message follow"
+        );
         assert_eq!(settled[1].last_transition_time, at(500), "flipped");
         assert!(settled.iter().all(|c| c.observed_generation == Some(3)));
     }
@@ -230,7 +191,7 @@ mod tests {
     #[test]
     fn an_unchanged_status_is_not_written_again() {
         let status = Status::Url(ProtectedFunctionUrlStatus {
-            conditions: vec![with_time(condition("Ready", true, "Deployed", "ok"), 100)],
+            conditions: vec![with_time(ready(true, Reason::Protected, "ok"), 100)],
             protected_url: Some("https://d.cloudfront.net/getBooks".into()),
             ..ProtectedFunctionUrlStatus::default()
         });
@@ -242,7 +203,7 @@ mod tests {
         assert!(changes(&first, &object));
         object.data["status"] = serde_json::to_value(&first).expect("json");
         let again = Status::Url(ProtectedFunctionUrlStatus {
-            conditions: vec![with_time(condition("Ready", true, "Deployed", "ok"), 900)],
+            conditions: vec![with_time(ready(true, Reason::Protected, "ok"), 900)],
             protected_url: Some("https://d.cloudfront.net/getBooks".into()),
             ..ProtectedFunctionUrlStatus::default()
         });
@@ -258,7 +219,7 @@ mod tests {
     fn a_slim_status_keeps_what_reconciles_read_and_still_tells_changes() {
         let status = Status::Url(ProtectedFunctionUrlStatus {
             conditions: vec![with_time(
-                condition("Ready", true, "Deployed", "a long message"),
+                ready(true, Reason::Protected, "a long message"),
                 100,
             )],
             protected_url: Some("https://d.cloudfront.net/getBooks".into()),
@@ -272,7 +233,7 @@ mod tests {
         .expect("object");
         let written = settled(&status, &object);
         let whole = serde_json::to_value(&written).expect("json");
-        object.data["status"] = slim(&whole, "ProtectedFunctionUrl");
+        object.data["status"] = slim_status(&whole, "ProtectedFunctionUrl");
 
         let kept = &object.data["status"];
         assert!(kept.get("protectedUrl").is_none() && kept.get("functionUrl").is_none());

@@ -11,16 +11,15 @@ use kube::ResourceExt;
 use kube::api::{Api, DynamicObject};
 use kube::runtime::controller::Action;
 use kube::runtime::finalizer::{Event as Finalizer, finalizer};
+use tracing::Instrument;
 
 use super::context::Context;
-use super::distribution::teardown_result;
 use super::error::ReconcileError;
 use super::objects::{self, namespace_of};
 use super::{FINALIZER, outcome};
 use crate::api::ProtectedFunctionUrl;
 use crate::plan::{desired, teardown};
-
-const KIND: &str = "ProtectedFunctionUrl";
+use crate::reconcile::Kind;
 
 /// Reconciles one `ProtectedFunctionUrl` (the controller's entry point).
 pub async fn reconcile(
@@ -28,16 +27,15 @@ pub async fn reconcile(
     context: Arc<Context>,
 ) -> Result<Action, ReconcileError> {
     let started = Instant::now();
-    let result = reconcile_object(object.clone(), &context).await;
+    let span = super::span(Kind::ProtectedFunctionUrl, &object);
+    let result = reconcile_object(object.clone(), &context)
+        .instrument(span.clone())
+        .await;
     let label = outcome::of(&result);
-    context.metrics.reconciled(KIND, label, started.elapsed());
-    tracing::debug!(
-        kind = KIND,
-        namespace = %namespace_of(&object),
-        name = %object.name_any(),
-        outcome = label,
-        "reconciled"
-    );
+    context
+        .metrics
+        .reconciled(Kind::ProtectedFunctionUrl, label, started.elapsed());
+    span.in_scope(|| tracing::debug!(outcome = label.as_str(), "reconciled"));
     result
 }
 
@@ -66,7 +64,7 @@ async fn reconcile_object(
 
 /// Attached URLs are the distribution's business; one naming a
 /// distribution that is missing, invalid or being deleted gets
-/// `Ready=False` (`MissingDistribution`) without any AWS call.
+/// `Ready=False` (`DistributionNotFound`) without any AWS call.
 async fn apply(
     context: &Context,
     object: &DynamicObject,
@@ -82,7 +80,7 @@ async fn apply(
     let model = desired::build(&context.instance, &[], &[url]);
     for report in context.engine.reconcile(&model).await {
         context
-            .write_status(&context.url_resource, object, &report.status)
+            .write_status(&context.url_resource, object, &report.status())
             .await?;
     }
     Ok(Action::await_change())
@@ -109,9 +107,9 @@ async fn cleanup(
     if !done {
         for report in &reports {
             context
-                .write_status(&context.url_resource, object, &report.status)
+                .write_status(&context.url_resource, object, &report.status())
                 .await?;
         }
     }
-    teardown_result(context, &format!("{namespace}/{name}"), &reports)
+    outcome::after_teardown(context, &format!("{namespace}/{name}"), &reports)
 }

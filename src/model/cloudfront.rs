@@ -157,10 +157,14 @@ pub struct DistributionObserved {
     pub config: DistributionShape,
 }
 
+/// CloudFront's status of a distribution whose last change is live (the
+/// other is `InProgress`). An AWS value, not one of urlguard's reasons.
+pub const DEPLOYED: &str = "Deployed";
+
 impl DistributionObserved {
     /// Whether CloudFront finished deploying the last change.
     pub fn is_deployed(&self) -> bool {
-        self.status == "Deployed"
+        self.status == DEPLOYED
     }
 }
 

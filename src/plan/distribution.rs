@@ -248,6 +248,28 @@ pub fn diff(observed: &DistributionShape, desired: &DistributionShape) -> Vec<Fi
     changes
 }
 
+/// What creating the distribution adds, as `plan` shows it: one line per
+/// cache behavior, naming the origin it routes to.
+pub fn creation(desired: &DistributionShape) -> Vec<FieldChange> {
+    desired
+        .behaviors
+        .iter()
+        .map(|b| {
+            FieldChange::new(
+                format!(
+                    "behaviors[{}]",
+                    b.path_pattern.as_deref().unwrap_or_default()
+                ),
+                "(none)",
+                format!(
+                    "origin {}, methods {:?}",
+                    b.target_origin_id, b.allowed_methods
+                ),
+            )
+        })
+        .collect()
+}
+
 fn keyed_changes<T: PartialEq + std::fmt::Debug>(
     changes: &mut Vec<FieldChange>,
     field: &str,

@@ -17,18 +17,33 @@
 //! (see `teardown`); the engine remembers, in memory, which signer
 //! functions and versions wait for CloudFront to remove their edge
 //! replicas, so repeated calls honour the growing retry interval.
+//!
+//! What a pass says is typed ([`outcome`], [`report`]); the drivers turn it
+//! into conditions, events, metric labels and text. Every pass runs in a
+//! `tracing` span naming the resource, so the AWS calls' log lines beneath
+//! it say which object they were for. The design, in order, is in
+//! `docs/design.md`.
 
 mod distribution;
+mod observe;
+pub mod outcome;
+mod problem;
+mod replica_waits;
 pub mod report;
+mod signer;
+mod span;
 mod teardown;
 mod url;
 
 use std::time::{Duration, SystemTime};
 
+use tracing::Instrument;
+
 use crate::aws::Aws;
 use crate::plan::desired::DesiredModel;
 pub use crate::plan::teardown::{RetryPolicy, TeardownModel};
-pub use report::{Kind, ResourceReport, Status};
+pub use outcome::{Class, ConditionType, EventReason, Notice, Reason, Verdict};
+pub use report::{Kind, Pass, ResourceReport, Status};
 
 /// Whether the engine writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,7 +62,8 @@ pub struct DeployWait {
     pub enabled: bool,
     /// Time between two `GetDistribution` polls.
     pub poll_interval: Duration,
-    /// Give up (reason `DeployTimeout`) after this long.
+    /// Stop waiting after this long (the resource then reports
+    /// `Deploying`, and the next pass looks again).
     pub timeout: Duration,
 }
 
@@ -69,7 +85,7 @@ pub struct Engine {
     mode: Mode,
     wait: DeployWait,
     retry: RetryPolicy,
-    waits: teardown::ReplicaWaits,
+    waits: replica_waits::ReplicaWaits,
 }
 
 impl Engine {
@@ -80,7 +96,7 @@ impl Engine {
             mode,
             wait,
             retry: RetryPolicy::default(),
-            waits: teardown::ReplicaWaits::default(),
+            waits: replica_waits::ReplicaWaits::default(),
         }
     }
 
@@ -107,26 +123,24 @@ impl Engine {
         let mut reports: Vec<ResourceReport> = model
             .rejected
             .iter()
-            .map(|rejected| {
-                url::rejected_report(
-                    &rejected.owner,
-                    rejected.rejection.reason(),
-                    &rejected.rejection.to_string(),
-                )
-            })
+            .map(|rejected| url::rejected_report(&rejected.owner, &rejected.rejection))
             .collect();
         for desired in &model.distributions {
+            let span = span::pass("reconcile", Kind::EdgeDistribution, &desired.owner);
             // Boxed: the phases' state machine is large, and a deep caller
             // (a controller task, a test) should not carry it on its stack.
-            reports.extend(Box::pin(distribution::reconcile(self, desired)).await);
+            reports.extend(
+                Box::pin(distribution::reconcile(self, desired))
+                    .instrument(span)
+                    .await,
+            );
         }
         reports
     }
 
     /// One teardown pass over what leaves: deletes what can go now, in
-    /// order, and reports per resource a `Deleting` condition (`Deleted`,
-    /// `Retained`, `WaitingForEdgeReplicas`, `WaitingForDeployment`, or an
-    /// error). Idempotent: run it again until nothing waits.
+    /// order, and reports per resource where its teardown stands (finished,
+    /// waiting for AWS, or failed). Idempotent: run it again until nothing waits.
     pub async fn destroy(&self, model: &TeardownModel) -> Vec<ResourceReport> {
         Box::pin(teardown::destroy(self, model)).await
     }
@@ -158,11 +172,9 @@ impl Engine {
             }
             let now = SystemTime::now();
             let poll = now + self.wait.poll_interval;
-            let deploying = reports.iter().any(|r| {
-                r.status
-                    .deleting_condition()
-                    .is_some_and(|c| c.reason == "WaitingForDeployment")
-            });
+            let deploying = reports
+                .iter()
+                .any(|r| r.verdict.reason == Reason::WaitingForDeployment);
             let next = match self.waits.next_attempt_after(now) {
                 Some(at) if !deploying => at,
                 Some(at) => at.min(poll),

@@ -1,15 +1,19 @@
-//! What a reconcile reports per resource: readiness, the status in the
-//! custom resource's own shape (so the CLI's JSON and the controller's
-//! status subresource agree), and what was done or would be done.
+//! What a pass reports per resource: a typed [`Verdict`] (reason and
+//! message), the status fields it found in AWS in the custom resource's
+//! own shape, what was done or would be done, and [`Notice`]s.
 //!
-//! A teardown adds a `Deleting` condition: `False`/`Deleted` (or `Retained`)
-//! when it is done, `True` with `WaitingForEdgeReplicas` or
-//! `WaitingForDeployment` while AWS needs time, `True` with an error reason
-//! when a call failed.
+//! The engine never builds a Kubernetes `Condition`: [`ResourceReport::status`]
+//! renders the verdict into conditions for the drivers (the controller's
+//! status subresource and the CLI's JSON, which therefore agree). After a
+//! reconcile the verdict is the `Ready` condition (plus `Deploying` for a
+//! distribution CloudFront reported on); after a teardown it is both
+//! `Ready=False` and `Deleting`, `False` once the teardown finished
+//! (`Deleted`, `Retained`), `True` while it waits for AWS or failed.
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use serde::Serialize;
 
+use super::outcome::{Class, ConditionType, Notice, Reason, Verdict};
 use crate::api::{EdgeDistributionStatus, ProtectedFunctionUrlStatus};
 use crate::plan::FieldChange;
 
@@ -20,6 +24,16 @@ pub enum Kind {
     EdgeDistribution,
     /// `ProtectedFunctionUrl`.
     ProtectedFunctionUrl,
+}
+
+impl Kind {
+    /// The Kubernetes kind.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Kind::EdgeDistribution => "EdgeDistribution",
+            Kind::ProtectedFunctionUrl => "ProtectedFunctionUrl",
+        }
+    }
 }
 
 /// A resource's status, in its CRD's shape.
@@ -41,19 +55,30 @@ impl Status {
         }
     }
 
-    /// The `Ready` condition, if set.
-    pub fn ready_condition(&self) -> Option<&Condition> {
-        self.conditions().iter().find(|c| c.type_ == "Ready")
+    /// The condition of `type_`, if set.
+    pub fn condition(&self, type_: ConditionType) -> Option<&Condition> {
+        self.conditions().iter().find(|c| c.type_ == type_.as_str())
     }
 
-    /// The `Deleting` condition, set by a teardown.
-    pub fn deleting_condition(&self) -> Option<&Condition> {
-        self.conditions().iter().find(|c| c.type_ == "Deleting")
+    fn conditions_mut(&mut self) -> &mut Vec<Condition> {
+        match self {
+            Status::Distribution(s) => &mut s.conditions,
+            Status::Url(s) => &mut s.conditions,
+        }
     }
 }
 
+/// Which pass made a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pass {
+    /// Observe → plan → apply (or plan only).
+    Reconcile,
+    /// A teardown pass.
+    Teardown,
+}
+
 /// The outcome for one resource.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ResourceReport {
     /// Its kind.
     pub kind: Kind,
@@ -61,72 +86,207 @@ pub struct ResourceReport {
     pub namespace: String,
     /// Its name.
     pub name: String,
-    /// Whether `Ready` is true.
-    pub ready: bool,
-    /// Its status.
-    pub status: Status,
+    /// Which pass.
+    pub pass: Pass,
+    /// Where it stands.
+    pub verdict: Verdict,
+    /// What the pass found, in the status' shape, without conditions
+    /// ([`ResourceReport::status`] adds them).
+    pub found: Status,
+    /// Changes worth a warning (a URL that was open to the internet).
+    pub notices: Vec<Notice>,
     /// What was done (apply) or would be done (plan), one line each.
-    #[serde(skip)]
     pub actions: Vec<String>,
     /// Field-level differences found (plan).
-    #[serde(skip)]
     pub changes: Vec<FieldChange>,
 }
 
-/// The action of a reconcile that closed a function URL someone had opened
-/// to the internet (auth `NONE`): the controller warns about it.
-pub const SWITCHED_TO_IAM: &str =
-    "switch function URL auth from NONE to AWS_IAM: it was open to the internet";
-
-/// `Ready=False` reasons that only mean "not there yet": waiting for
-/// CloudFront or for a first apply, as opposed to an error to act on.
-const PROGRESS_REASONS: [&str; 3] = ["Pending", "Deploying", "DistributionNotReady"];
-
-/// `Deleting` reasons of a teardown that did what it could: everything
-/// gone, kept on purpose (`deletionPolicy: Retain`), or waiting for AWS.
-pub const TEARDOWN_REASONS: [&str; 4] = [
-    "Deleted",
-    "Retained",
-    "WaitingForEdgeReplicas",
-    "WaitingForDeployment",
-];
-
-/// `Deleting` reasons that mean "AWS needs time; try again later":
-/// CloudFront removing Lambda@Edge replicas, or deploying a disabled
-/// distribution before it can be deleted.
-pub const WAITING_REASONS: [&str; 2] = ["WaitingForEdgeReplicas", "WaitingForDeployment"];
-
 impl ResourceReport {
+    /// Whether `Ready` is true.
+    pub fn ready(&self) -> bool {
+        self.pass == Pass::Reconcile && self.verdict.reason.class() == Class::Ready
+    }
+
     /// Whether the resource failed (bad input, missing function, foreign
-    /// owner, AWS error), as opposed to being ready or on its way.
+    /// owner, AWS error), as opposed to being ready, on its way, or a
+    /// teardown that finished or waits for AWS.
     pub fn failed(&self) -> bool {
-        if let Some(deleting) = self.status.deleting_condition() {
-            return !TEARDOWN_REASONS.contains(&deleting.reason.as_str());
-        }
-        !self.ready
-            && self
-                .status
-                .ready_condition()
-                .is_some_and(|c| !PROGRESS_REASONS.contains(&c.reason.as_str()))
+        self.verdict.reason.class() == Class::Failure
     }
 
     /// Whether a teardown of the resource waits for AWS (run it again
     /// later, or keep waiting).
     pub fn waiting(&self) -> bool {
-        self.status
-            .deleting_condition()
-            .is_some_and(|c| WAITING_REASONS.contains(&c.reason.as_str()))
+        self.pass == Pass::Teardown && self.verdict.reason.class() == Class::Waiting
+    }
+
+    /// The status to write or print: what was found, with the conditions
+    /// the verdict stands for, as of now.
+    pub fn status(&self) -> Status {
+        let mut status = self.found.clone();
+        let verdict = &self.verdict;
+        let mut conditions = match self.pass {
+            Pass::Reconcile => vec![condition(
+                ConditionType::Ready,
+                self.ready(),
+                verdict.reason,
+                &verdict.message,
+            )],
+            Pass::Teardown => vec![
+                condition(
+                    ConditionType::Ready,
+                    false,
+                    verdict.reason,
+                    &verdict.message,
+                ),
+                condition(
+                    ConditionType::Deleting,
+                    verdict.reason.class() != Class::Finished,
+                    verdict.reason,
+                    &verdict.message,
+                ),
+            ],
+        };
+        if let (Pass::Reconcile, Status::Distribution(found)) = (self.pass, &self.found)
+            && let Some(deployment) = &found.deployment_status
+        {
+            let deploying = !is_deployed(deployment);
+            conditions.push(condition(
+                ConditionType::Deploying,
+                deploying,
+                if deploying {
+                    Reason::InProgress
+                } else {
+                    Reason::Deployed
+                },
+                &format!("CloudFront status {deployment}"),
+            ));
+        }
+        *status.conditions_mut() = conditions;
+        status
     }
 }
 
+/// CloudFront's status of a distribution whose last change is live.
+pub(crate) fn is_deployed(status: &str) -> bool {
+    status == crate::model::cloudfront::DEPLOYED
+}
+
 /// A condition of `type_`, as of now.
-pub fn condition(type_: &str, status: bool, reason: &str, message: impl Into<String>) -> Condition {
+pub fn condition(type_: ConditionType, status: bool, reason: Reason, message: &str) -> Condition {
     Condition {
-        type_: type_.to_owned(),
+        type_: type_.as_str().to_owned(),
         status: if status { "True" } else { "False" }.to_owned(),
-        reason: reason.to_owned(),
-        message: message.into(),
+        reason: reason.as_str().to_owned(),
+        message: message.to_owned(),
         last_transition_time: Time(k8s_openapi::jiff::Timestamp::now()),
         observed_generation: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(kind: Kind, pass: Pass, reason: Reason) -> ResourceReport {
+        ResourceReport {
+            kind,
+            namespace: "books".into(),
+            name: "books".into(),
+            pass,
+            verdict: Verdict::new(reason, "the message"),
+            found: match kind {
+                Kind::EdgeDistribution => Status::Distribution(EdgeDistributionStatus {
+                    deployment_status: Some("InProgress".into()),
+                    ..EdgeDistributionStatus::default()
+                }),
+                Kind::ProtectedFunctionUrl => Status::Url(ProtectedFunctionUrlStatus::default()),
+            },
+            notices: Vec::new(),
+            actions: Vec::new(),
+            changes: Vec::new(),
+        }
+    }
+
+    fn shown(status: &Status) -> Vec<(String, String, String)> {
+        status
+            .conditions()
+            .iter()
+            .map(|c| (c.type_.clone(), c.status.clone(), c.reason.clone()))
+            .collect()
+    }
+
+    fn row(type_: ConditionType, status: bool, reason: Reason) -> (String, String, String) {
+        let status = if status { "True" } else { "False" };
+        (type_.as_str().into(), status.into(), reason.as_str().into())
+    }
+
+    #[test]
+    fn a_reconcile_shows_ready_and_for_a_distribution_deploying() {
+        let deploying = report(Kind::EdgeDistribution, Pass::Reconcile, Reason::Deploying);
+        assert!(!deploying.ready() && !deploying.failed() && !deploying.waiting());
+        assert_eq!(
+            shown(&deploying.status()),
+            [
+                row(ConditionType::Ready, false, Reason::Deploying),
+                row(ConditionType::Deploying, true, Reason::InProgress)
+            ]
+        );
+        let url = report(
+            Kind::ProtectedFunctionUrl,
+            Pass::Reconcile,
+            Reason::Protected,
+        );
+        assert!(url.ready());
+        assert_eq!(
+            shown(&url.status()),
+            [row(ConditionType::Ready, true, Reason::Protected)]
+        );
+        let failed = report(
+            Kind::ProtectedFunctionUrl,
+            Pass::Reconcile,
+            Reason::AwsError,
+        );
+        assert!(failed.failed() && !failed.ready());
+    }
+
+    #[test]
+    fn a_teardown_shows_deleting_until_it_finished() {
+        let waiting = report(
+            Kind::EdgeDistribution,
+            Pass::Teardown,
+            Reason::WaitingForEdgeReplicas,
+        );
+        assert!(waiting.waiting() && !waiting.failed() && !waiting.ready());
+        assert_eq!(
+            shown(&waiting.status()),
+            [
+                row(ConditionType::Ready, false, Reason::WaitingForEdgeReplicas),
+                row(
+                    ConditionType::Deleting,
+                    true,
+                    Reason::WaitingForEdgeReplicas
+                )
+            ],
+            "no Deploying condition during a teardown"
+        );
+        let deleted = report(Kind::ProtectedFunctionUrl, Pass::Teardown, Reason::Deleted);
+        assert!(!deleted.waiting() && !deleted.failed() && !deleted.ready());
+        assert_eq!(
+            shown(&deleted.status()),
+            [
+                row(ConditionType::Ready, false, Reason::Deleted),
+                row(ConditionType::Deleting, false, Reason::Deleted)
+            ]
+        );
+        let failed = report(Kind::ProtectedFunctionUrl, Pass::Teardown, Reason::NotOwned);
+        assert!(failed.failed() && !failed.waiting());
+        assert_eq!(
+            failed
+                .status()
+                .condition(ConditionType::Deleting)
+                .map(|c| c.status.as_str()),
+            Some("True")
+        );
     }
 }

@@ -4,33 +4,17 @@
 //! domain are known).
 
 use super::Engine;
-use super::report::{Kind, ResourceReport, SWITCHED_TO_IAM, Status, condition};
+use super::outcome::{Notice, Reason, Verdict};
+use super::problem::Problem;
+use super::report::{Kind, Pass, ResourceReport, Status};
 use crate::api::{Cors, ProtectedFunctionUrlStatus, Protection};
-use crate::aws::AwsError;
 use crate::model::lambda::{DesiredUrlConfig, FunctionFound, PolicyStatement};
 use crate::model::names::{Owner, OwnerKind};
 use crate::model::ssm::DesiredParameter;
-use crate::plan::desired::DesiredUrl;
+use crate::plan::desired::{DesiredUrl, Rejection};
 use crate::plan::permissions::{self, StatementAction};
 use crate::plan::ssm::ParameterAction;
 use crate::plan::url::{UrlConfigAction, plan};
-
-/// Why a URL is not ready: a condition reason and a message naming the
-/// field or the AWS call.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct Problem {
-    pub reason: &'static str,
-    pub message: String,
-}
-
-impl Problem {
-    pub(super) fn aws(error: &AwsError) -> Problem {
-        Problem {
-            reason: "AwsError",
-            message: error.to_string(),
-        }
-    }
-}
 
 /// A URL after its first phase.
 #[derive(Debug, Clone)]
@@ -38,6 +22,7 @@ pub(super) struct UrlState<'a> {
     pub desired: &'a DesiredUrl,
     pub function: Option<FunctionFound>,
     pub function_url: Option<String>,
+    pub notices: Vec<Notice>,
     pub actions: Vec<String>,
     pub problem: Option<Problem>,
 }
@@ -59,6 +44,7 @@ pub(super) async fn ensure_config<'a>(engine: &Engine, desired: &'a DesiredUrl) 
         desired,
         function: None,
         function_url: None,
+        notices: Vec::new(),
         actions: Vec::new(),
         problem: None,
     };
@@ -72,17 +58,14 @@ pub(super) async fn ensure_config<'a>(engine: &Engine, desired: &'a DesiredUrl) 
                 Some(alias) => format!("function {} (alias {alias})", function.name),
                 None => format!("function {}", function.name),
             };
-            state.problem = Some(Problem {
-                reason: "FunctionNotFound",
-                message: format!(
-                    "spec.function.name: {what} does not exist in {}",
-                    function.region
-                ),
+            state.problem = Some(Problem::FunctionNotFound {
+                what,
+                region: function.region.clone(),
             });
             return state;
         }
         Err(error) => {
-            state.problem = Some(Problem::aws(&error));
+            state.problem = Some(Problem::from(error));
             return state;
         }
     };
@@ -96,7 +79,7 @@ pub(super) async fn ensure_config<'a>(engine: &Engine, desired: &'a DesiredUrl) 
     let observed = match lambda.get_url_config(&function.name, qualifier).await {
         Ok(observed) => observed,
         Err(error) => {
-            state.problem = Some(Problem::aws(&error));
+            state.problem = Some(Problem::from(error));
             return state;
         }
     };
@@ -133,7 +116,7 @@ pub(super) async fn ensure_config<'a>(engine: &Engine, desired: &'a DesiredUrl) 
             changes,
         } => {
             if switches_from_none {
-                state.actions.push(SWITCHED_TO_IAM.to_owned());
+                state.notices.push(Notice::SwitchedToIam);
             }
             let details: Vec<String> = changes.iter().map(ToString::to_string).collect();
             state.actions.push(format!(
@@ -151,7 +134,7 @@ pub(super) async fn ensure_config<'a>(engine: &Engine, desired: &'a DesiredUrl) 
     };
     match result {
         Ok(config) => state.function_url = Some(config.function_url),
-        Err(error) => state.problem = Some(Problem::aws(&error)),
+        Err(error) => state.problem = Some(Problem::from(error)),
     }
     state
 }
@@ -189,7 +172,7 @@ pub(super) async fn ensure_grants(
     let observed = match lambda.get_policy(&spec_function.name, qualifier).await {
         Ok(observed) => observed,
         Err(error) => {
-            state.problem = Some(Problem::aws(&error));
+            state.problem = Some(Problem::from(error));
             return;
         }
     };
@@ -242,7 +225,7 @@ pub(super) async fn ensure_grants(
             }
         };
         if let Err(error) = result {
-            state.problem = Some(Problem::aws(&error));
+            state.problem = Some(Problem::from(error));
             return;
         }
     }
@@ -305,7 +288,7 @@ pub(super) async fn ensure_parameters(
                 outcome.problems.extend(
                     in_region
                         .iter()
-                        .map(|p| (p.owner.clone(), Problem::aws(&error))),
+                        .map(|p| (p.owner.clone(), Problem::from(error.clone()))),
                 );
                 continue;
             }
@@ -331,7 +314,7 @@ pub(super) async fn ensure_parameters(
             } else {
                 match ssm.create_parameter(&parameter).await {
                     Err(error) if error.is_conflict() => overwrite_owned(engine, &parameter).await,
-                    other => other.map_err(|e| Problem::aws(&e)),
+                    other => other.map_err(Problem::from),
                 }
             };
             if let Err(problem) = result {
@@ -344,36 +327,34 @@ pub(super) async fn ensure_parameters(
 
 async fn overwrite_owned(engine: &Engine, parameter: &DesiredParameter) -> Result<(), Problem> {
     let ssm = engine.aws.ssm(&parameter.region);
-    let owner = ssm
-        .owner_of(&parameter.name)
-        .await
-        .map_err(|e| Problem::aws(&e))?;
+    let owner = ssm.owner_of(&parameter.name).await.map_err(Problem::from)?;
     if owner.as_deref() != Some(parameter.owner.as_str()) {
-        return Err(Problem {
-            reason: "NotOwned",
-            message: format!(
-                "SSM parameter {} exists and is owned by {}: urlguard leaves it alone; choose another name in ssmExport",
-                parameter.name,
-                owner.unwrap_or_else(|| "(no owner tag)".to_owned())
-            ),
-        });
+        return Err(Problem::NotOwned(format!(
+            "SSM parameter {} exists and is owned by {}: urlguard leaves it alone; choose another name in ssmExport",
+            parameter.name,
+            owner.unwrap_or_else(|| "(no owner tag)".to_owned())
+        )));
     }
     ssm.overwrite_parameter(parameter)
         .await
-        .map_err(|e| Problem::aws(&e))
+        .map_err(Problem::from)
 }
 
 /// The report of a URL rejected before any AWS call.
-pub(super) fn rejected_report(owner: &Owner, reason: &str, message: &str) -> ResourceReport {
+pub(super) fn rejected_report(owner: &Owner, rejection: &Rejection) -> ResourceReport {
+    let reason = match rejection {
+        Rejection::MissingDistribution { .. } => Reason::DistributionNotFound,
+        Rejection::DuplicatePath { .. } => Reason::DuplicatePathPattern,
+        Rejection::TooManyBehaviors { .. } => Reason::TooManyCacheBehaviors,
+    };
     ResourceReport {
         kind: Kind::ProtectedFunctionUrl,
         namespace: owner.namespace.clone(),
         name: owner.name.clone(),
-        ready: false,
-        status: Status::Url(ProtectedFunctionUrlStatus {
-            conditions: vec![condition("Ready", false, reason, message)],
-            ..ProtectedFunctionUrlStatus::default()
-        }),
+        pass: Pass::Reconcile,
+        verdict: Verdict::new(reason, rejection.to_string()),
+        found: Status::Url(ProtectedFunctionUrlStatus::default()),
+        notices: Vec::new(),
         actions: Vec::new(),
         changes: Vec::new(),
     }

@@ -1,0 +1,97 @@
+//! One object, checked and decoded: the CRD schema and CEL rules first
+//! ([`super::validation`]), then serde into the typed resource. Both
+//! drivers read through this — the CLI's manifest files and the
+//! controller's objects from the API server — so an object a cluster would
+//! refuse, or one stored before a CRD upgrade, is refused with the field
+//! named, whichever way it came.
+
+use std::sync::LazyLock;
+
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use serde_json::Value;
+
+use super::validation::{self, ValidationError};
+use super::{EdgeDistribution, GROUP, ProtectedFunctionUrl, VERSION, crds};
+
+/// Rendered once: every document is checked against them.
+static CRDS: LazyLock<[CustomResourceDefinition; 2]> = LazyLock::new(crds::all);
+
+/// A urlguard resource, checked and decoded.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Resource {
+    /// An `EdgeDistribution`.
+    EdgeDistribution(EdgeDistribution),
+    /// A `ProtectedFunctionUrl`.
+    ProtectedFunctionUrl(ProtectedFunctionUrl),
+}
+
+/// Why one object was not accepted.
+#[derive(Debug, thiserror::Error)]
+pub enum DocumentError {
+    /// The document is a scalar or a list, not an object.
+    #[error("a manifest document must be an object with apiVersion, kind and metadata")]
+    NotAnObject,
+    /// A field every Kubernetes object needs is missing.
+    #[error("{0}: Required value")]
+    Missing(&'static str),
+    /// Neither a urlguard kind nor one urlguard skips.
+    #[error(
+        "unknown kind {kind} in {api_version}: urlguard reads {GROUP}/{VERSION} EdgeDistribution and ProtectedFunctionUrl"
+    )]
+    UnknownKind {
+        /// The document's apiVersion.
+        api_version: String,
+        /// The document's kind.
+        kind: String,
+    },
+    /// The document breaks the CRD schema.
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    /// Valid by the schema, yet not decodable into the Rust type.
+    #[error("decoding: {0}")]
+    Decode(#[from] serde_json::Error),
+}
+
+/// Checks one object with the CRD schema and CEL rules, then decodes it;
+/// `Ok(None)` for documents urlguard deliberately skips (namespaces).
+pub fn accept(document: &Value) -> Result<Option<Resource>, DocumentError> {
+    if !document.is_object() {
+        return Err(DocumentError::NotAnObject);
+    }
+    let field = |name: &'static str| {
+        document
+            .get(name)
+            .and_then(Value::as_str)
+            .ok_or(DocumentError::Missing(name))
+    };
+    let api_version = field("apiVersion")?;
+    let kind = field("kind")?;
+    if document
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .is_none()
+    {
+        return Err(DocumentError::Missing("metadata.name"));
+    }
+    let [distribution_crd, url_crd] = &*CRDS;
+    let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
+    match (group, kind) {
+        ("", "Namespace") => Ok(None),
+        (GROUP, "EdgeDistribution") => {
+            validation::validate(distribution_crd, version, document, None)?;
+            Ok(Some(Resource::EdgeDistribution(serde_json::from_value(
+                document.clone(),
+            )?)))
+        }
+        (GROUP, "ProtectedFunctionUrl") => {
+            validation::validate(url_crd, version, document, None)?;
+            Ok(Some(Resource::ProtectedFunctionUrl(
+                serde_json::from_value(document.clone())?,
+            )))
+        }
+        _ => Err(DocumentError::UnknownKind {
+            api_version: api_version.to_owned(),
+            kind: kind.to_owned(),
+        }),
+    }
+}

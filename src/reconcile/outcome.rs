@@ -1,0 +1,318 @@
+//! The engine's vocabulary: what a reconcile or teardown pass says about a
+//! resource, as types. Each condition type, condition reason and event
+//! reason has its wire string here and nowhere else; consumers (the
+//! controller's status, events and metrics, the CLI's output and exit code)
+//! match on these types and never compare strings.
+//!
+//! A reason is part of the custom resources' API: users `kubectl wait` on
+//! them, the Argo CD health checks read them (`argocd/health/`), and
+//! `docs/design.md` lists them. Renaming one is a breaking change.
+
+use std::fmt;
+
+use serde::{Serialize, Serializer};
+
+/// The condition types urlguard writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConditionType {
+    /// Whether AWS matches the spec (the URL is reachable only through the
+    /// distribution, the distribution is deployed).
+    Ready,
+    /// A teardown: `True` while it is not finished.
+    Deleting,
+    /// Whether CloudFront is deploying the distribution's last change.
+    Deploying,
+}
+
+impl ConditionType {
+    /// The wire string.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ConditionType::Ready => "Ready",
+            ConditionType::Deleting => "Deleting",
+            ConditionType::Deploying => "Deploying",
+        }
+    }
+}
+
+/// What a reason means for whoever reads it: done, on its way, waiting
+/// for AWS, or something to act on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Class {
+    /// `Ready=True`.
+    Ready,
+    /// Not there yet, nothing to do but wait for the next reconcile.
+    Progress,
+    /// A teardown that finished (everything gone, or kept on purpose).
+    Finished,
+    /// A teardown waiting for AWS (run it again later).
+    Waiting,
+    /// Bad input, a missing function, a foreign owner, an AWS error.
+    Failure,
+}
+
+/// Every condition reason urlguard reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Reason {
+    /// The distribution is deployed (`Ready=True`; also the `Deploying`
+    /// condition's reason once CloudFront is done).
+    Deployed,
+    /// The URL is reachable only through its distribution (`Ready=True`).
+    Protected,
+    /// The distribution does not exist yet (a plan, or a first apply that
+    /// did not get that far).
+    Pending,
+    /// CloudFront is deploying the distribution's last change.
+    Deploying,
+    /// The `Deploying` condition while CloudFront's status is `InProgress`.
+    InProgress,
+    /// The URL waits for its distribution, which is not ready.
+    DistributionNotReady,
+    /// The spec breaks the CRD schema (say, stored before a CRD upgrade).
+    InvalidSpec,
+    /// `spec.distributionRef` names no `EdgeDistribution`.
+    DistributionNotFound,
+    /// Another URL of the distribution has the path pattern.
+    DuplicatePathPattern,
+    /// The distribution has CloudFront's maximum of cache behaviors.
+    TooManyCacheBehaviors,
+    /// `spec.function` names no function (or alias).
+    FunctionNotFound,
+    /// Something with urlguard's name is not urlguard's: left alone.
+    NotOwned,
+    /// An AWS call failed.
+    AwsError,
+    /// Another writer kept changing the distribution.
+    ConcurrentUpdates,
+    /// The embedded signer could not be packaged.
+    SignerPackage,
+    /// A teardown finished: everything urlguard made is gone.
+    Deleted,
+    /// A teardown finished, `deletionPolicy: Retain` kept what it says.
+    Retained,
+    /// A teardown waits for CloudFront to remove Lambda@Edge replicas.
+    WaitingForEdgeReplicas,
+    /// A teardown waits for CloudFront to deploy the disabled distribution.
+    WaitingForDeployment,
+}
+
+impl Reason {
+    /// The wire string.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Reason::Deployed => "Deployed",
+            Reason::Protected => "Protected",
+            Reason::Pending => "Pending",
+            Reason::Deploying => "Deploying",
+            Reason::InProgress => "InProgress",
+            Reason::DistributionNotReady => "DistributionNotReady",
+            Reason::InvalidSpec => "InvalidSpec",
+            Reason::DistributionNotFound => "DistributionNotFound",
+            Reason::DuplicatePathPattern => "DuplicatePathPattern",
+            Reason::TooManyCacheBehaviors => "TooManyCacheBehaviors",
+            Reason::FunctionNotFound => "FunctionNotFound",
+            Reason::NotOwned => "NotOwned",
+            Reason::AwsError => "AwsError",
+            Reason::ConcurrentUpdates => "ConcurrentUpdates",
+            Reason::SignerPackage => "SignerPackage",
+            Reason::Deleted => "Deleted",
+            Reason::Retained => "Retained",
+            Reason::WaitingForEdgeReplicas => "WaitingForEdgeReplicas",
+            Reason::WaitingForDeployment => "WaitingForDeployment",
+        }
+    }
+
+    /// What the reason means.
+    pub const fn class(self) -> Class {
+        match self {
+            Reason::Deployed | Reason::Protected => Class::Ready,
+            Reason::Pending
+            | Reason::Deploying
+            | Reason::InProgress
+            | Reason::DistributionNotReady => Class::Progress,
+            Reason::Deleted | Reason::Retained => Class::Finished,
+            Reason::WaitingForEdgeReplicas | Reason::WaitingForDeployment => Class::Waiting,
+            Reason::InvalidSpec
+            | Reason::DistributionNotFound
+            | Reason::DuplicatePathPattern
+            | Reason::TooManyCacheBehaviors
+            | Reason::FunctionNotFound
+            | Reason::NotOwned
+            | Reason::AwsError
+            | Reason::ConcurrentUpdates
+            | Reason::SignerPackage => Class::Failure,
+        }
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Reason {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+/// Where a resource stands after a pass: a reason and a message that
+/// names the field or the AWS call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Verdict {
+    /// Why.
+    pub reason: Reason,
+    /// For people.
+    pub message: String,
+}
+
+impl Verdict {
+    /// A verdict of `reason`.
+    pub fn new(reason: Reason, message: impl Into<String>) -> Verdict {
+        Verdict {
+            reason,
+            message: message.into(),
+        }
+    }
+}
+
+/// Something a pass did that deserves more than an action line: the
+/// controller turns each into a warning event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Notice {
+    /// The function URL was on auth `NONE`, open to the internet, and is
+    /// now on `AWS_IAM`.
+    SwitchedToIam,
+}
+
+impl Notice {
+    /// The event reason.
+    pub const fn event(self) -> EventReason {
+        match self {
+            Notice::SwitchedToIam => EventReason::AuthSwitchedToIam,
+        }
+    }
+}
+
+impl fmt::Display for Notice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Notice::SwitchedToIam => f.write_str(
+                "switch function URL auth from NONE to AWS_IAM: it was open to the internet",
+            ),
+        }
+    }
+}
+
+/// The reasons of the events the controller records. Where an event
+/// repeats a condition's reason, it is that [`Reason`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventReason {
+    /// A function URL open to the internet was switched to `AWS_IAM`.
+    AuthSwitchedToIam,
+    /// AWS drifted from a spec already applied, and was put back.
+    DriftRepaired,
+    /// AWS was changed for a new spec.
+    Updated,
+    /// A teardown failed; the message says which call.
+    TeardownFailed,
+    /// The event repeats a condition reason (`Deployed`, `Deleted`,
+    /// `WaitingForEdgeReplicas`, a failure).
+    Condition(Reason),
+}
+
+impl EventReason {
+    /// The wire string.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            EventReason::AuthSwitchedToIam => "AuthSwitchedToIam",
+            EventReason::DriftRepaired => "DriftRepaired",
+            EventReason::Updated => "Updated",
+            EventReason::TeardownFailed => "TeardownFailed",
+            EventReason::Condition(reason) => reason.as_str(),
+        }
+    }
+}
+
+impl fmt::Display for EventReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ALL: [Reason; 19] = [
+        Reason::Deployed,
+        Reason::Protected,
+        Reason::Pending,
+        Reason::Deploying,
+        Reason::InProgress,
+        Reason::DistributionNotReady,
+        Reason::InvalidSpec,
+        Reason::DistributionNotFound,
+        Reason::DuplicatePathPattern,
+        Reason::TooManyCacheBehaviors,
+        Reason::FunctionNotFound,
+        Reason::NotOwned,
+        Reason::AwsError,
+        Reason::ConcurrentUpdates,
+        Reason::SignerPackage,
+        Reason::Deleted,
+        Reason::Retained,
+        Reason::WaitingForEdgeReplicas,
+        Reason::WaitingForDeployment,
+    ];
+
+    #[test]
+    fn every_reason_has_its_own_upper_camel_case_wire_string() {
+        let mut seen = std::collections::BTreeSet::new();
+        for reason in ALL {
+            let wire = reason.as_str();
+            assert!(seen.insert(wire), "{wire} twice");
+            assert!(
+                wire.chars().next().is_some_and(char::is_uppercase)
+                    && wire.chars().all(char::is_alphanumeric),
+                "{wire}: Kubernetes wants CamelCase reasons"
+            );
+            assert_eq!(serde_json::to_value(reason).expect("json"), wire);
+        }
+    }
+
+    #[test]
+    fn the_argocd_health_checks_know_every_progress_and_waiting_reason() {
+        let lua = |kind: &str| {
+            std::fs::read_to_string(format!(
+                "{}/argocd/health/urlguard.io/{kind}/health.lua",
+                env!("CARGO_MANIFEST_DIR")
+            ))
+            .expect("health check")
+        };
+        let checks = [lua("EdgeDistribution"), lua("ProtectedFunctionUrl")];
+        // `InProgress` is the `Deploying` condition's, which the checks
+        // do not read.
+        for reason in ALL.into_iter().filter(|r| {
+            matches!(r.class(), Class::Waiting | Class::Progress) && *r != Reason::InProgress
+        }) {
+            assert!(
+                checks.iter().any(|check| check.contains(reason.as_str())),
+                "Argo CD would call {reason} Degraded"
+            );
+        }
+    }
+
+    #[test]
+    fn event_reasons_reuse_condition_reasons() {
+        assert_eq!(
+            EventReason::Condition(Reason::WaitingForEdgeReplicas).as_str(),
+            Reason::WaitingForEdgeReplicas.as_str()
+        );
+        assert_eq!(
+            Notice::SwitchedToIam.event(),
+            EventReason::AuthSwitchedToIam
+        );
+    }
+}

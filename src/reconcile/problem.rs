@@ -1,0 +1,90 @@
+//! The reconcile layer's error: why a resource is not ready or its teardown
+//! did not finish, one variant per way a step fails, each with the
+//! [`Reason`] it is reported under and a message that names the field or
+//! the AWS call. Phases record a problem on the resource it concerns and
+//! carry on with the others; nothing here is a panic or an early exit of
+//! the whole pass.
+
+use super::outcome::{Reason, Verdict};
+use crate::aws::AwsError;
+
+/// How often a stale ETag is re-read and the write re-planned before a
+/// pass gives up (another writer keeps changing the distribution).
+pub(super) const UPDATE_ATTEMPTS: usize = 5;
+
+/// Why a resource is not ready, or its teardown not finished.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(super) enum Problem {
+    /// An AWS call failed.
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+    /// `spec.function` names no function (or alias) in its region.
+    #[error("spec.function.name: {what} does not exist in {region}")]
+    FunctionNotFound {
+        /// The function, with its alias.
+        what: String,
+        /// Where it was looked for.
+        region: String,
+    },
+    /// Something with urlguard's name belongs to someone else.
+    #[error("{0}")]
+    NotOwned(String),
+    /// The distribution kept changing between read and write.
+    #[error(
+        "the distribution kept changing between read and {write} ({UPDATE_ATTEMPTS} attempts); another writer is active"
+    )]
+    ConcurrentUpdates {
+        /// `update` (apply) or `write` (teardown).
+        write: &'static str,
+    },
+    /// The embedded signer could not be packaged.
+    #[error("{0}")]
+    SignerPackage(String),
+    /// A URL's own resources wait because its behavior could not leave
+    /// the distribution.
+    #[error(
+        "its behavior could not leave the distribution, so its grants, parameters and URL config stay for now: {0}"
+    )]
+    Blocked(Box<Problem>),
+}
+
+impl Problem {
+    /// The condition reason it is reported under.
+    pub(super) fn reason(&self) -> Reason {
+        match self {
+            Problem::Aws(_) => Reason::AwsError,
+            Problem::FunctionNotFound { .. } => Reason::FunctionNotFound,
+            Problem::NotOwned(_) => Reason::NotOwned,
+            Problem::ConcurrentUpdates { .. } => Reason::ConcurrentUpdates,
+            Problem::SignerPackage(_) => Reason::SignerPackage,
+            Problem::Blocked(cause) => cause.reason(),
+        }
+    }
+
+    /// The verdict, its message followed by `suffix`.
+    pub(super) fn verdict(&self, suffix: &str) -> Verdict {
+        Verdict::new(self.reason(), format!("{self}{suffix}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_blocked_url_keeps_the_reason_of_what_blocked_it() {
+        let cause = Problem::ConcurrentUpdates { write: "write" };
+        let blocked = Problem::Blocked(Box::new(cause.clone()));
+        assert_eq!(blocked.reason(), Reason::ConcurrentUpdates);
+        assert!(
+            blocked
+                .to_string()
+                .ends_with("stay for now: the distribution kept changing between read and write (5 attempts); another writer is active"),
+            "{blocked}"
+        );
+        assert_eq!(
+            Problem::NotOwned("role r".into()).verdict("; left alone: x"),
+            Verdict::new(Reason::NotOwned, "role r; left alone: x")
+        );
+    }
+}

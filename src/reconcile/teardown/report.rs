@@ -1,0 +1,187 @@
+//! What a teardown pass says per resource: finished (`Deleted`,
+//! `Retained`), waiting for AWS, or failed, with what was left alone
+//! because urlguard does not own it.
+
+use super::edge::DistributionTeardown;
+use super::urls::LeavingUrl;
+use super::{Progress, Standing};
+use crate::api::{DeletionPolicy, EdgeDistributionStatus, ProtectedFunctionUrlStatus};
+use crate::model::lambda::{AuthType, UrlConfig};
+use crate::plan::desired::DesiredDistribution;
+use crate::reconcile::outcome::{Reason, Verdict};
+use crate::reconcile::report::{Kind, Pass, ResourceReport, Status};
+
+/// The reports of a distribution's teardown: its own, then its URLs'.
+pub(super) fn distribution_reports(
+    desired: &DesiredDistribution,
+    progress: Progress,
+    standing: Standing,
+    teardown: DistributionTeardown,
+    urls: Vec<LeavingUrl<'_>>,
+) -> Vec<ResourceReport> {
+    let seen = teardown.last_seen.as_ref();
+    let mut out = vec![ResourceReport {
+        kind: Kind::EdgeDistribution,
+        namespace: desired.owner.namespace.clone(),
+        name: desired.owner.name.clone(),
+        pass: Pass::Teardown,
+        verdict: distribution_verdict(standing, &progress.left_alone_suffix()),
+        found: Status::Distribution(EdgeDistributionStatus {
+            distribution_id: seen.map(|o| o.id.clone()),
+            distribution_arn: seen.map(|o| o.arn.clone()),
+            domain_name: seen.map(|o| o.domain_name.clone()),
+            deployment_status: seen.map(|o| o.status.clone()),
+            signer_function_arn: teardown.signer_function_arn,
+            retired_signer_versions: teardown.retired,
+            ..EdgeDistributionStatus::default()
+        }),
+        notices: Vec::new(),
+        actions: progress.actions,
+        changes: Vec::new(),
+    }];
+    out.extend(urls.into_iter().map(url_report));
+    out
+}
+
+/// Where a leaving distribution stands, `suffix` naming what was left alone.
+fn distribution_verdict(standing: Standing, suffix: &str) -> Verdict {
+    match standing {
+        Standing::Gone => Verdict::new(
+            Reason::Deleted,
+            format!("everything urlguard created for it is gone{suffix}"),
+        ),
+        Standing::Retained => Verdict::new(
+            Reason::Retained,
+            format!(
+                "deletionPolicy Retain: the distribution, its signer, origin access controls and parameters stay; its URLs left it{suffix}"
+            ),
+        ),
+        Standing::WaitingForDeployment(message) => {
+            Verdict::new(Reason::WaitingForDeployment, format!("{message}{suffix}"))
+        }
+        Standing::WaitingForReplicas(message) => {
+            Verdict::new(Reason::WaitingForEdgeReplicas, format!("{message}{suffix}"))
+        }
+        Standing::Failed(problem) => problem.verdict(suffix),
+    }
+}
+
+/// The report of a leaving URL.
+pub(super) fn url_report(url: LeavingUrl<'_>) -> ResourceReport {
+    let desired = url.desired;
+    let suffix = url.progress.left_alone_suffix();
+    let verdict = match &url.progress.problem {
+        Some(problem) => problem.verdict(&suffix),
+        None => url_verdict(desired.spec.deletion_policy, url.config.as_ref(), &suffix),
+    };
+    ResourceReport {
+        kind: Kind::ProtectedFunctionUrl,
+        namespace: desired.owner.namespace.clone(),
+        name: desired.owner.name.clone(),
+        pass: Pass::Teardown,
+        verdict,
+        found: Status::Url(ProtectedFunctionUrlStatus {
+            function_url: url.config.as_ref().map(|c| c.function_url.clone()),
+            url_parameter: Some(desired.parameter_names.0.clone()),
+            arn_parameter: Some(desired.parameter_names.1.clone()),
+            ..ProtectedFunctionUrlStatus::default()
+        }),
+        notices: Vec::new(),
+        actions: url.progress.actions,
+        changes: Vec::new(),
+    }
+}
+
+/// A URL whose teardown finished: what stayed of its URL config, and
+/// whether that is still closed to the internet.
+fn url_verdict(policy: DeletionPolicy, config: Option<&UrlConfig>, suffix: &str) -> Verdict {
+    match policy {
+        DeletionPolicy::Delete => Verdict::new(
+            Reason::Deleted,
+            format!("its behavior, grants, parameters and function URL config are gone{suffix}"),
+        ),
+        DeletionPolicy::Retain => {
+            let kept = match config {
+                Some(config) if config.auth_type == AuthType::AwsIam => {
+                    "the function URL config stays (deletionPolicy Retain), on AWS_IAM"
+                }
+                Some(_) => {
+                    "the function URL config stays (deletionPolicy Retain) but is NOT on AWS_IAM: it is open to the internet"
+                }
+                None => "the function has no URL config",
+            };
+            Verdict::new(
+                Reason::Retained,
+                format!("its behavior, grants and parameters are gone; {kept}{suffix}"),
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::InvokeMode;
+    use crate::reconcile::problem::Problem;
+
+    fn config(auth_type: AuthType) -> UrlConfig {
+        UrlConfig {
+            function_url: "https://abc.lambda-url.eu-west-1.on.aws/".into(),
+            auth_type,
+            invoke_mode: InvokeMode::Buffered,
+            cors: None,
+        }
+    }
+
+    #[test]
+    fn a_retained_url_says_whether_it_is_still_closed() {
+        let closed = url_verdict(DeletionPolicy::Retain, Some(&config(AuthType::AwsIam)), "");
+        assert_eq!(closed.reason, Reason::Retained);
+        assert!(
+            closed
+                .message
+                .ends_with("stays (deletionPolicy Retain), on AWS_IAM")
+        );
+        let open = url_verdict(DeletionPolicy::Retain, Some(&config(AuthType::None)), "");
+        assert!(open.message.contains("NOT on AWS_IAM"), "{}", open.message);
+        let none = url_verdict(
+            DeletionPolicy::Retain,
+            None,
+            "; left alone (not owned by urlguard): x",
+        );
+        assert!(
+            none.message
+                .ends_with("no URL config; left alone (not owned by urlguard): x")
+        );
+        assert_eq!(
+            url_verdict(DeletionPolicy::Delete, None, "").reason,
+            Reason::Deleted
+        );
+    }
+
+    #[test]
+    fn a_distribution_verdict_follows_where_it_stands() {
+        let suffix = "; left alone (not owned by urlguard): role r";
+        let cases = [
+            (Standing::Gone, Reason::Deleted),
+            (Standing::Retained, Reason::Retained),
+            (
+                Standing::WaitingForDeployment("deploying".into()),
+                Reason::WaitingForDeployment,
+            ),
+            (
+                Standing::WaitingForReplicas("replicas".into()),
+                Reason::WaitingForEdgeReplicas,
+            ),
+            (
+                Standing::Failed(Problem::NotOwned("signer s".into())),
+                Reason::NotOwned,
+            ),
+        ];
+        for (standing, reason) in cases {
+            let verdict = distribution_verdict(standing, suffix);
+            assert_eq!(verdict.reason, reason);
+            assert!(verdict.message.ends_with(suffix), "{}", verdict.message);
+        }
+    }
+}

@@ -1,0 +1,223 @@
+//! A leaving URL's own resources, once its behavior is out of the
+//! distribution: its function's entry in the signer role's policy (when
+//! the distribution stays), its `urlguard-...` resource-policy statements,
+//! its SSM parameters, and with `deletionPolicy: Delete` its URL config.
+
+use super::Progress;
+use super::parameters::{ParameterRef, delete_parameters};
+use crate::api::FunctionRef;
+use crate::model::lambda::UrlConfig;
+use crate::model::names::{Owner, OwnerKind, SIGNER_POLICY_NAME};
+use crate::plan::desired::DesiredUrl;
+use crate::plan::permissions::{self, StatementAction};
+use crate::plan::teardown::{
+    UrlConfigStep, invoke_policy_resources, invoke_policy_without, names_function, plan_url_config,
+};
+use crate::reconcile::Engine;
+use crate::reconcile::problem::Problem;
+
+/// A URL leaving, and what its pass did.
+#[derive(Debug)]
+pub(super) struct LeavingUrl<'a> {
+    pub(super) desired: &'a DesiredUrl,
+    pub(super) progress: Progress,
+    /// Its URL config as read by this pass.
+    pub(super) config: Option<UrlConfig>,
+    /// Whether the URL config was read (a failed read leaves it alone).
+    config_read: bool,
+}
+
+impl<'a> LeavingUrl<'a> {
+    pub(super) fn new(desired: &'a DesiredUrl) -> LeavingUrl<'a> {
+        LeavingUrl {
+            desired,
+            progress: Progress::default(),
+            config: None,
+            config_read: false,
+        }
+    }
+
+    fn function(&self) -> &FunctionRef {
+        &self.desired.spec.function
+    }
+
+    fn host(&self) -> Option<&str> {
+        self.config.as_ref().map(UrlConfig::host)
+    }
+}
+
+/// The URLs' own resources, after their behaviors left: the signer role's
+/// policy (`remaining_hosts` is `Some` when the distribution stays), grants,
+/// parameters, then URL configs.
+pub(super) async fn clean_urls(
+    engine: &Engine,
+    distribution: &Owner,
+    urls: &mut [LeavingUrl<'_>],
+    remaining_hosts: Option<&[String]>,
+) {
+    for url in urls.iter_mut() {
+        let function = url.function().clone();
+        let lambda = engine.aws.lambda(&function.region);
+        match lambda
+            .get_url_config(&function.name, function.qualifier.as_deref())
+            .await
+        {
+            Ok(config) => {
+                url.config = config;
+                url.config_read = true;
+            }
+            Err(error) => url.progress.fail(Problem::from(error)),
+        }
+    }
+    if let Some(remaining) = remaining_hosts {
+        shrink_role_policy(engine, distribution, urls, remaining).await;
+    }
+    for url in urls.iter_mut() {
+        remove_grants(engine, url).await;
+    }
+    let parameters: Vec<ParameterRef> = urls
+        .iter()
+        .enumerate()
+        .flat_map(|(index, url)| {
+            let desired = url.desired;
+            let tag = desired.owner.tag_value(OwnerKind::ProtectedFunctionUrl);
+            let region = desired.spec.ssm_export.region.clone();
+            [&desired.parameter_names.0, &desired.parameter_names.1]
+                .into_iter()
+                .map(move |name| ParameterRef {
+                    index,
+                    region: region.clone(),
+                    name: name.clone(),
+                    owner: tag.clone(),
+                })
+        })
+        .collect();
+    for (index, outcome) in delete_parameters(engine, &parameters).await {
+        if let Some(url) = urls.get_mut(index) {
+            outcome.record(&mut url.progress);
+        }
+    }
+    for url in urls.iter_mut() {
+        delete_url_config(engine, url).await;
+    }
+}
+
+/// Under a distribution that stays, the leaving functions leave the signer
+/// role's policy too (one write for all of them).
+async fn shrink_role_policy(
+    engine: &Engine,
+    distribution: &Owner,
+    urls: &mut [LeavingUrl<'_>],
+    remaining_hosts: &[String],
+) {
+    let role_name = distribution.signer_role_name();
+    let iam = engine.aws.iam();
+    let role = match iam.get_role(&role_name).await {
+        Ok(Some(role)) => role,
+        Ok(None) => return,
+        Err(error) => {
+            for url in urls.iter_mut() {
+                url.progress.fail(Problem::from(error.clone()));
+            }
+            return;
+        }
+    };
+    let tag = distribution.tag_value(OwnerKind::EdgeDistribution);
+    let Some(policy) = role
+        .invoke_policy
+        .as_ref()
+        .filter(|_| role.owner.as_deref() == Some(tag.as_str()))
+    else {
+        return;
+    };
+    let named = invoke_policy_resources(policy);
+    let leaving: Vec<usize> = urls
+        .iter()
+        .enumerate()
+        .filter(|(_, url)| {
+            url.host()
+                .is_none_or(|h| !remaining_hosts.iter().any(|r| r == h))
+        })
+        .filter(|(_, url)| named.iter().any(|arn| names_function(arn, url.function())))
+        .map(|(index, _)| index)
+        .collect();
+    let functions: Vec<&FunctionRef> = leaving.iter().map(|&i| urls[i].function()).collect();
+    let Some(document) =
+        invoke_policy_without(policy, &distribution.signer_function_name(), &functions)
+    else {
+        return;
+    };
+    let result = if engine.applies() {
+        iam.put_role_policy(&role_name, SIGNER_POLICY_NAME, &document)
+            .await
+    } else {
+        Ok(())
+    };
+    for &index in &leaving {
+        let url = &mut urls[index];
+        match &result {
+            Ok(()) => url.progress.actions.push(format!(
+                "remove function {} from signer role {role_name}'s policy",
+                url.function().name
+            )),
+            Err(error) => url.progress.fail(Problem::from(error.clone())),
+        }
+    }
+}
+
+/// Removes the URL's `urlguard-...` resource-policy statements.
+async fn remove_grants(engine: &Engine, url: &mut LeavingUrl<'_>) {
+    let function = url.function().clone();
+    let qualifier = function.qualifier.as_deref();
+    let lambda = engine.aws.lambda(&function.region);
+    let observed = match lambda.get_policy(&function.name, qualifier).await {
+        Ok(observed) => observed,
+        Err(error) => {
+            url.progress.fail(Problem::from(error));
+            return;
+        }
+    };
+    let owner = &url.desired.owner;
+    let managed = [owner.statement_id("url"), owner.statement_id("invoke")];
+    for action in permissions::plan(&[], &observed, &managed) {
+        let StatementAction::Remove(sid) = action else {
+            continue;
+        };
+        url.progress.actions.push(format!("remove grant {sid}"));
+        if engine.applies()
+            && let Err(error) = lambda
+                .remove_permission(&function.name, qualifier, &sid)
+                .await
+        {
+            url.progress.fail(Problem::from(error));
+        }
+    }
+}
+
+/// Deletes the URL config (`deletionPolicy: Delete`) or keeps it.
+async fn delete_url_config(engine: &Engine, url: &mut LeavingUrl<'_>) {
+    if !url.config_read {
+        return;
+    }
+    let function = url.function().clone();
+    match plan_url_config(url.config.as_ref(), url.desired.spec.deletion_policy) {
+        UrlConfigStep::Absent | UrlConfigStep::Keep => {}
+        UrlConfigStep::Delete => {
+            url.progress.actions.push(format!(
+                "delete the function URL config of {}",
+                function.name
+            ));
+            if !engine.applies() {
+                return;
+            }
+            let lambda = engine.aws.lambda(&function.region);
+            match lambda
+                .delete_url_config(&function.name, function.qualifier.as_deref())
+                .await
+            {
+                Ok(()) => url.config = None,
+                Err(error) => url.progress.fail(Problem::from(error)),
+            }
+        }
+    }
+}
