@@ -2,7 +2,7 @@
 //! reachable only through a CloudFront distribution whose Lambda@Edge signer
 //! (or origin access control) is the one way in.
 //!
-//! Layers, data flowing one way (see DESIGN.md): [`api`] holds the custom
+//! Layers, data flowing one way (see `docs/design.md`): [`api`] holds the custom
 //! resource types and their schema; [`plan`] turns the desired [`model`]
 //! and the observed AWS state into actions, purely; [`aws`] holds the thin
 //! SDK adapters; [`reconcile`] runs observe → plan → apply; the drivers

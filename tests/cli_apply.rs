@@ -252,3 +252,50 @@ async fn plan_shows_field_level_changes_and_writes_nothing() {
         .collect();
     assert!(writes.is_empty(), "plan wrote: {writes:?}");
 }
+
+/// Every log line of a pass names the resource it works on, through the
+/// pass' span (JSON: `span` and `spans`), and text logs piped to a file
+/// carry no colour codes.
+#[tokio::test]
+async fn log_lines_of_a_pass_name_their_resource_and_pipes_get_no_colour() {
+    let bed = TestBed::start();
+    create_functions(&bed, &BOOK_FUNCTIONS).await;
+    let output = urlguard(
+        &bed,
+        &[
+            "apply",
+            "-f",
+            "examples/books.yaml",
+            "--log-format",
+            "json",
+            "--poll-interval",
+            "200ms",
+        ],
+    );
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    let lines: Vec<Value> = stderr
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("one JSON object per line"))
+        .collect();
+    let deployed = lines
+        .iter()
+        .find(|line| line["fields"]["message"] == "deployed")
+        .unwrap_or_else(|| panic!("no 'deployed' line in {stderr}"));
+    let span = &deployed["span"];
+    assert_eq!(span["name"], "pass", "{deployed}");
+    assert_eq!(span["pass"], "reconcile");
+    assert_eq!(span["kind"], "EdgeDistribution");
+    assert_eq!(span["namespace"], "books");
+    assert_eq!(span["object"], "books");
+    let id = span["distribution"].as_str().expect("the distribution id");
+    assert_eq!(deployed["fields"]["distribution"], id);
+
+    let text_logs = urlguard(&bed, &["plan", "-f", "examples/books.yaml"]);
+    let (stdout, stderr) = text(&text_logs);
+    assert!(text_logs.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        !stderr.contains('\u{1b}'),
+        "colour codes in a pipe: {stderr:?}"
+    );
+}

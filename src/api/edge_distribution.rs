@@ -130,8 +130,9 @@ pub struct EdgeDistributionSpec {
     #[schemars(length(max = 128))]
     pub comment: Option<String>,
 
-    /// Tags for the distribution and every AWS resource created for it. The
-    /// `urlguard.io/` prefix is reserved for the owner tag.
+    /// Tags for the distribution (the other AWS resources urlguard creates
+    /// carry only its owner tag). The `urlguard.io/` prefix is reserved for
+    /// the owner tag.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     #[schemars(extend("maxProperties" = 40))]
     #[x_kube(validation = Rule::new("self.all(k, !k.startsWith('urlguard.io/') && size(k) <= 128 && size(self[k]) <= 256)")

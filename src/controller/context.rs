@@ -14,8 +14,8 @@ use kube::{Resource, ResourceExt};
 use tokio::sync::OwnedMutexGuard;
 
 use super::metrics::Metrics;
-use super::objects::{self, distribution_ref, has_finalizer, is_deleting, namespace_of};
-use super::{FINALIZER, status};
+use super::objects::{self, FINALIZER, distribution_ref, has_finalizer, is_deleting, namespace_of};
+use super::status;
 use crate::api::{EdgeDistribution, ProtectedFunctionUrl};
 use crate::reconcile::{Engine, EventReason, Status};
 

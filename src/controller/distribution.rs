@@ -21,8 +21,8 @@ use tracing::Instrument;
 use super::cache::content;
 use super::context::Context;
 use super::error::ReconcileError;
-use super::objects::{self, is_deleting, namespace_of};
-use super::{FINALIZER, outcome};
+use super::objects::{self, FINALIZER, is_deleting, namespace_of, span};
+use super::outcome;
 use crate::api::EdgeDistribution;
 use crate::plan::{desired, teardown};
 use crate::reconcile::{ConditionType, EventReason, Kind, Pass, Reason, ResourceReport};
@@ -33,7 +33,7 @@ pub async fn reconcile(
     context: Arc<Context>,
 ) -> Result<Action, ReconcileError> {
     let started = Instant::now();
-    let span = super::span(Kind::EdgeDistribution, &object);
+    let span = span(Kind::EdgeDistribution, &object);
     let result = reconcile_object(object.clone(), &context)
         .instrument(span.clone())
         .await;

@@ -2,7 +2,9 @@
 //! kube-lease-manager crate: of several replicas only the lease holder
 //! reconciles; the others wait and take over when the holder stops
 //! renewing (within the lease duration). A replica that loses the lease
-//! stops, so that it never writes beside the new leader.
+//! takes no new work and exits once its in-flight reconciles finish; until
+//! then the new leader may already be reconciling (issue 16 asks to cut
+//! that window).
 
 use std::time::Duration;
 

@@ -2,8 +2,8 @@
 //! (reconciles, errors and durations per kind; AWS calls per service,
 //! operation and outcome; objects waiting for Lambda@Edge replicas;
 //! leadership), `/healthz` (the process serves) and `/readyz` (it reached
-//! the Kubernetes API and, as leader, filled its caches; a follower waiting
-//! for the lease is ready too, so a rollout can proceed).
+//! the Kubernetes API and found both CRDs; it does not wait for the lease,
+//! so a follower is ready too and a rollout can proceed).
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;

@@ -51,13 +51,11 @@ pub use context::Timing;
 pub use error::{ControllerError, ReconcileError};
 pub use leader::LeaseSettings;
 pub use metrics::Metrics;
+pub use objects::FINALIZER;
 
 use crate::aws::{Aws, Ledger, Overrides};
 use crate::reconcile::{DeployWait, Engine, Mode, RetryPolicy};
 use context::{Context, DistributionLocks};
-
-/// The finalizer on both kinds.
-pub const FINALIZER: &str = "urlguard.io/cleanup";
 
 /// How the controller runs.
 #[derive(Debug, Clone)]
@@ -218,17 +216,6 @@ async fn shutdown_signal(mut stopping: watch::Receiver<bool>, mut lost: watch::R
         _ = stopping.wait_for(|stop| *stop) => {}
         _ = lost.wait_for(|lost| *lost) => {}
     }
-}
-
-/// The span of one reconcile of `object`: its log lines, and those of the
-/// engine and the AWS calls beneath it, name the object.
-fn span(kind: crate::reconcile::Kind, object: &DynamicObject) -> tracing::Span {
-    tracing::info_span!(
-        "reconcile",
-        kind = kind.as_str(),
-        namespace = %objects::namespace_of(object),
-        name = %object.name_any(),
-    )
 }
 
 /// Builds both controllers over shared caches and runs them until

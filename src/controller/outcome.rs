@@ -13,8 +13,8 @@ use kube::runtime::events::EventType;
 
 use super::context::Context;
 use super::error::ReconcileError;
-use super::objects::{InvalidObject, has_finalizer, is_deleting, namespace_of};
-use super::{FINALIZER, status};
+use super::objects::{FINALIZER, InvalidObject, has_finalizer, is_deleting, namespace_of};
+use super::status;
 use crate::reconcile::{EventReason, Kind, Reason, ResourceReport};
 
 /// The metrics label of a reconcile's result.

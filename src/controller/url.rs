@@ -15,8 +15,8 @@ use tracing::Instrument;
 
 use super::context::Context;
 use super::error::ReconcileError;
-use super::objects::{self, namespace_of};
-use super::{FINALIZER, outcome};
+use super::objects::{self, FINALIZER, namespace_of, span};
+use super::outcome;
 use crate::api::ProtectedFunctionUrl;
 use crate::plan::{desired, teardown};
 use crate::reconcile::Kind;
@@ -27,7 +27,7 @@ pub async fn reconcile(
     context: Arc<Context>,
 ) -> Result<Action, ReconcileError> {
     let started = Instant::now();
-    let span = super::span(Kind::ProtectedFunctionUrl, &object);
+    let span = span(Kind::ProtectedFunctionUrl, &object);
     let result = reconcile_object(object.clone(), &context)
         .instrument(span.clone())
         .await;

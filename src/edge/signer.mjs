@@ -1,6 +1,6 @@
 // urlguard edge signer: Lambda@Edge origin-request trigger that SigV4-signs
 // what CloudFront forwards to a Lambda function URL (AuthType AWS_IAM), per
-// DESIGN.md "The edge signer contract". Zero dependencies on purpose: cold
+// docs/design.md "The edge signer". Zero dependencies on purpose: cold
 // starts pay for package size and import work, and node:crypto does here
 // what the SDK signer loads dozens of modules for.
 import { createHash, createHmac, hash } from 'node:crypto'; // hash(): Node >= 20.12

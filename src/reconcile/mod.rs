@@ -3,8 +3,9 @@
 //! and the Kubernetes controller.
 //!
 //! State is read back from AWS on every run, never remembered: names are
-//! deterministic, the distribution is found by the owner marker in its
-//! default origin's id (and proven by its `CallerReference`), the signer
+//! deterministic, the distribution is found by the id its status last
+//! reported or else by the owner marker in its default origin's id (either
+//! way proven by its `CallerReference`), the signer
 //! version by comparing published versions with the desired configuration.
 //! A second run over an unchanged file therefore makes no mutating call, and
 //! a run after a crash carries on where the last one stopped.

@@ -2,6 +2,9 @@
 //! call or a phase writes beneath it carries the resource's kind,
 //! namespace and name (and the distribution id, once a phase found it), so
 //! with concurrent reconciles a failed call can be tied to its object.
+//!
+//! The name's field is `object`, not `name`: the JSON log format writes a
+//! span's own name under `name`, and a field of that name would be lost.
 
 use tracing::Span;
 use tracing::field::Empty;
@@ -16,7 +19,7 @@ pub(super) fn pass(pass: &'static str, kind: Kind, owner: &Owner) -> Span {
         pass,
         kind = kind.as_str(),
         namespace = %owner.namespace,
-        name = %owner.name,
+        object = %owner.name,
         distribution = Empty,
     )
 }

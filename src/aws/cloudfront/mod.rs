@@ -6,7 +6,8 @@
 //! - Creation always uses `CreateDistributionWithTags`, so a distribution
 //!   never exists without its owner tag; a reused `CallerReference`
 //!   (`DistributionAlreadyExists`) names the existing id, which the
-//!   reconciler adopts after checking its tag.
+//!   reconciler adopts: the `CallerReference` derives from the owner, so a
+//!   distribution created with it is urlguard's by construction.
 //! - Updates and deletes send the ETag they were given; a stale one is
 //!   [`AwsError::PreconditionFailed`]. Deleting a distribution or an origin
 //!   access control that does not exist is success.
