@@ -5,6 +5,7 @@
 use serde_json::Value;
 
 use crate::api::FunctionRef;
+use crate::model::policy::invoke_policy_resources;
 use crate::plan::signer::invoke_policy;
 
 /// Whether `arn` (a function ARN, maybe qualified with an alias) names the
@@ -29,26 +30,6 @@ pub fn names_function(arn: &str, function: &FunctionRef) -> bool {
     };
     let want_qualifier = function.qualifier.as_deref().or(arn_qualifier);
     *region == want_region && *name == want_name && qualifier == want_qualifier
-}
-
-/// The function ARNs the signer role's invoke policy names (the resources
-/// of its `InvokeProtectedFunctionUrls` statement).
-pub fn invoke_policy_resources(policy: &Value) -> Vec<String> {
-    policy
-        .get("Statement")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter(|s| s.get("Sid").and_then(Value::as_str) == Some("InvokeProtectedFunctionUrls"))
-        .flat_map(|s| match s.get("Resource") {
-            Some(Value::String(one)) => vec![one.clone()],
-            Some(Value::Array(many)) => many
-                .iter()
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect(),
-            _ => Vec::new(),
-        })
-        .collect()
 }
 
 /// The signer role's invoke policy without the functions `leaving` names,

@@ -26,7 +26,9 @@
 //! `url` (parameters and URL configs), `signer` (function and role),
 //! `retirement` (signer versions an apply no longer uses) and
 //! `replica_wait` (when to ask Lambda again). Every item is re-exported
-//! here; callers name `crate::plan::teardown::X`.
+//! here; callers name `crate::plan::teardown::X`. Reading the role's policy
+//! document is the model's ([`crate::model::policy`]); its
+//! [`invoke_policy_resources`] is re-exported here for those callers.
 
 mod distribution;
 #[cfg(test)]
@@ -39,8 +41,9 @@ mod retirement;
 mod signer;
 mod url;
 
+pub use crate::model::policy::invoke_policy_resources;
 pub use distribution::{DistributionStep, Leaving, plan_distribution};
-pub use invoke_policy::{invoke_policy_resources, invoke_policy_without, names_function};
+pub use invoke_policy::{invoke_policy_without, names_function};
 pub use model::{DetachedUrls, TeardownModel, build};
 pub use ownership::NotOwned;
 pub use replica_wait::{ReplicaWait, RetryPolicy};
