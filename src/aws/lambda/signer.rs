@@ -1,20 +1,7 @@
-//! Lambda in one region: the user's function (looked up, never changed), its
-//! URL config and resource-policy statements (which urlguard manages), and
-//! the Lambda@Edge signer function with its numbered versions (which
-//! urlguard owns).
+//! The Lambda@Edge signer function urlguard owns: read with every numbered
+//! version, created, updated, waited for, published and deleted.
 //!
 //! Decisions written down here:
-//! - A URL config is always written with `AuthType=AWS_IAM`: that is the
-//!   protection. Observed CORS that is empty in every field reads as `None`
-//!   (Lambda may return an empty object after CORS was cleared), and clearing
-//!   CORS sends an empty `Cors` object. An invoke mode Lambda does not
-//!   report (or reports outside the enum, as moto does) reads as `BUFFERED`,
-//!   Lambda's default.
-//! - Resource policies are parsed leniently, by
-//!   [`crate::model::policy::parse_resource_policy`] (its module doc says
-//!   how).
-//! - A function URL always reads with its trailing `/`, as Lambda returns it
-//!   (moto omits it).
 //! - Creating or reconfiguring the signer with a role IAM has not propagated
 //!   yet fails with "The role defined for the function cannot be assumed by
 //!   Lambda"; those calls are retried with backoff for about a minute (each
@@ -26,24 +13,14 @@ use std::future::Future;
 use std::time::Duration;
 
 use aws_sdk_lambda::primitives::Blob;
-use aws_sdk_lambda::types::{
-    Architecture, Cors as SdkCors, FunctionCode, FunctionUrlAuthType, InvokeMode as SdkInvokeMode,
-    LastUpdateStatus, Runtime, State,
-};
+use aws_sdk_lambda::types::{Architecture, FunctionCode, LastUpdateStatus, Runtime, State};
 use tokio::time::Instant;
 
-use super::call::call;
-use super::error::AwsError;
-use super::ledger::Ledger;
-use crate::api::{Cors, InvokeMode};
+use super::{Lambda, SERVICE, ok_if_absent, unqualified_arn};
+use crate::aws::call::call;
+use crate::aws::error::AwsError;
 use crate::model::OWNER_TAG_KEY;
-use crate::model::lambda::{
-    AuthType, DesiredUrlConfig, FunctionFound, FunctionVersion, PolicyStatement, SignerConfig,
-    SignerObserved, UrlConfig,
-};
-use crate::model::policy::parse_resource_policy;
-
-const SERVICE: &str = "lambda";
+use crate::model::lambda::{FunctionVersion, SignerConfig, SignerObserved};
 
 /// How long a role may take to become assumable by Lambda after IAM created
 /// or changed it.
@@ -51,13 +28,6 @@ const ROLE_PROPAGATION_DEADLINE: Duration = Duration::from_secs(60);
 
 /// How long a function may stay `Pending` or `InProgress`.
 const READY_DEADLINE: Duration = Duration::from_secs(300);
-
-/// Lambda in one region.
-#[derive(Debug, Clone)]
-pub struct Lambda {
-    client: aws_sdk_lambda::Client,
-    ledger: Ledger,
-}
 
 /// The settings of one function version as Lambda reports them (the output
 /// types of `GetFunctionConfiguration`, `PublishVersion`, ... share these
@@ -78,222 +48,7 @@ macro_rules! signer_config {
     };
 }
 
-/// A URL config from any of the URL-config outputs (same accessors, no
-/// shared type).
-macro_rules! url_config {
-    ($o:expr) => {
-        UrlConfig {
-            function_url: with_trailing_slash($o.function_url()),
-            auth_type: auth_type_from_sdk($o.auth_type()),
-            invoke_mode: invoke_mode_from_sdk($o.invoke_mode()),
-            cors: cors_from_sdk($o.cors()),
-        }
-    };
-}
-
 impl Lambda {
-    pub(super) fn new(client: aws_sdk_lambda::Client, ledger: Ledger) -> Lambda {
-        Lambda { client, ledger }
-    }
-
-    /// The region this adapter calls.
-    pub fn region(&self) -> &str {
-        self.client.config().region().map_or("", |r| r.as_ref())
-    }
-
-    // ------------------------------------------------ the user's function
-
-    /// The function (and alias, when qualified), or `None` when either does
-    /// not exist (`GetFunction`).
-    pub async fn get_function(
-        &self,
-        name: &str,
-        qualifier: Option<&str>,
-    ) -> Result<Option<FunctionFound>, AwsError> {
-        let request = self
-            .client
-            .get_function()
-            .function_name(name)
-            .set_qualifier(qualifier.map(str::to_owned))
-            .send();
-        let output = match call(&self.ledger, SERVICE, "GetFunction", request).await {
-            Ok(output) => output,
-            Err(e) if e.is_not_found() => return Ok(None),
-            Err(e) => return Err(e),
-        };
-        let arn = output
-            .configuration()
-            .and_then(|c| c.function_arn())
-            .ok_or_else(|| {
-                AwsError::invalid_response(
-                    SERVICE,
-                    "GetFunction",
-                    "the answer names no function ARN",
-                )
-            })?;
-        let function_arn = unqualified_arn(arn).to_owned();
-        let target_arn = match qualifier {
-            Some(alias) => format!("{function_arn}:{alias}"),
-            None => function_arn.clone(),
-        };
-        Ok(Some(FunctionFound {
-            function_arn,
-            target_arn,
-        }))
-    }
-
-    /// The URL config, or `None` when the function (or alias) has none.
-    pub async fn get_url_config(
-        &self,
-        name: &str,
-        qualifier: Option<&str>,
-    ) -> Result<Option<UrlConfig>, AwsError> {
-        let request = self
-            .client
-            .get_function_url_config()
-            .function_name(name)
-            .set_qualifier(qualifier.map(str::to_owned))
-            .send();
-        match call(&self.ledger, SERVICE, "GetFunctionUrlConfig", request).await {
-            Ok(output) => Ok(Some(url_config!(output))),
-            Err(e) if e.is_not_found() => Ok(None),
-            Err(e) => Err(e),
-        }
-    }
-
-    /// Creates the URL config, on `AWS_IAM`. One that exists is
-    /// [`AwsError::Conflict`].
-    pub async fn create_url_config(
-        &self,
-        name: &str,
-        qualifier: Option<&str>,
-        desired: &DesiredUrlConfig,
-    ) -> Result<UrlConfig, AwsError> {
-        let request = self
-            .client
-            .create_function_url_config()
-            .function_name(name)
-            .set_qualifier(qualifier.map(str::to_owned))
-            .auth_type(FunctionUrlAuthType::AwsIam)
-            .invoke_mode(invoke_mode_to_sdk(desired.invoke_mode))
-            .set_cors(desired.cors.as_ref().map(cors_to_sdk))
-            .send();
-        let output = call(&self.ledger, SERVICE, "CreateFunctionUrlConfig", request).await?;
-        Ok(url_config!(output))
-    }
-
-    /// Sets `AWS_IAM`, the invoke mode and CORS (`None` clears it).
-    pub async fn update_url_config(
-        &self,
-        name: &str,
-        qualifier: Option<&str>,
-        desired: &DesiredUrlConfig,
-    ) -> Result<UrlConfig, AwsError> {
-        let cors = desired
-            .cors
-            .as_ref()
-            .map_or_else(|| SdkCors::builder().build(), cors_to_sdk);
-        let request = self
-            .client
-            .update_function_url_config()
-            .function_name(name)
-            .set_qualifier(qualifier.map(str::to_owned))
-            .auth_type(FunctionUrlAuthType::AwsIam)
-            .invoke_mode(invoke_mode_to_sdk(desired.invoke_mode))
-            .cors(cors)
-            .send();
-        let output = call(&self.ledger, SERVICE, "UpdateFunctionUrlConfig", request).await?;
-        Ok(url_config!(output))
-    }
-
-    /// Deletes the URL config; none is fine.
-    pub async fn delete_url_config(
-        &self,
-        name: &str,
-        qualifier: Option<&str>,
-    ) -> Result<(), AwsError> {
-        let request = self
-            .client
-            .delete_function_url_config()
-            .function_name(name)
-            .set_qualifier(qualifier.map(str::to_owned))
-            .send();
-        ok_if_absent(call(&self.ledger, SERVICE, "DeleteFunctionUrlConfig", request).await)
-    }
-
-    /// The resource policy's statements; no policy is no statements.
-    pub async fn get_policy(
-        &self,
-        name: &str,
-        qualifier: Option<&str>,
-    ) -> Result<Vec<PolicyStatement>, AwsError> {
-        let request = self
-            .client
-            .get_policy()
-            .function_name(name)
-            .set_qualifier(qualifier.map(str::to_owned))
-            .send();
-        let output = match call(&self.ledger, SERVICE, "GetPolicy", request).await {
-            Ok(output) => output,
-            Err(e) if e.is_not_found() => return Ok(Vec::new()),
-            Err(e) => return Err(e),
-        };
-        match output.policy() {
-            Some(policy) if !policy.trim().is_empty() => parse_resource_policy(policy)
-                .map_err(|e| AwsError::invalid_response(SERVICE, "GetPolicy", e)),
-            _ => Ok(Vec::new()),
-        }
-    }
-
-    /// Adds one resource-policy statement. A statement id in use is
-    /// [`AwsError::Conflict`].
-    pub async fn add_permission(
-        &self,
-        name: &str,
-        qualifier: Option<&str>,
-        statement: &PolicyStatement,
-    ) -> Result<(), AwsError> {
-        let mut request = self
-            .client
-            .add_permission()
-            .function_name(name)
-            .set_qualifier(qualifier.map(str::to_owned))
-            .statement_id(&statement.sid)
-            .action(&statement.action)
-            .principal(&statement.principal)
-            .set_source_arn(statement.source_arn.clone())
-            .set_function_url_auth_type(
-                statement
-                    .function_url_auth_type
-                    .as_deref()
-                    .map(FunctionUrlAuthType::from),
-            );
-        if statement.invoked_via_function_url {
-            request = request.invoked_via_function_url(true);
-        }
-        call(&self.ledger, SERVICE, "AddPermission", request.send()).await?;
-        Ok(())
-    }
-
-    /// Removes one statement by id; an absent one is fine.
-    pub async fn remove_permission(
-        &self,
-        name: &str,
-        qualifier: Option<&str>,
-        sid: &str,
-    ) -> Result<(), AwsError> {
-        let request = self
-            .client
-            .remove_permission()
-            .function_name(name)
-            .set_qualifier(qualifier.map(str::to_owned))
-            .statement_id(sid)
-            .send();
-        ok_if_absent(call(&self.ledger, SERVICE, "RemovePermission", request).await)
-    }
-
-    // ------------------------------------------------------- the signer
-
     /// The signer function with its owner tag, `$LATEST` and every
     /// numbered version (`GetFunction`, then `ListVersionsByFunction` page
     /// by page); `None` when it does not exist.
@@ -566,15 +321,6 @@ impl Lambda {
     }
 }
 
-/// `Ok(())` for success and for "not found".
-fn ok_if_absent<T>(result: Result<T, AwsError>) -> Result<(), AwsError> {
-    match result {
-        Ok(_) => Ok(()),
-        Err(e) if e.is_not_found() => Ok(()),
-        Err(e) => Err(e),
-    }
-}
-
 /// Whether Lambda refused a role because IAM has not propagated it yet.
 fn is_role_not_yet_assumable(error: &AwsError) -> bool {
     matches!(
@@ -611,134 +357,9 @@ where
     }
 }
 
-/// `arn:aws:lambda:<region>:<account>:function:<name>` without a trailing
-/// `:<qualifier>`.
-fn unqualified_arn(arn: &str) -> &str {
-    match arn.match_indices(':').nth(6) {
-        Some((index, _)) => &arn[..index],
-        None => arn,
-    }
-}
-
-/// Lambda's URLs end in `/`; moto's do not. Always `https://host/`.
-fn with_trailing_slash(url: &str) -> String {
-    if url.ends_with('/') {
-        url.to_owned()
-    } else {
-        format!("{url}/")
-    }
-}
-
-fn auth_type_from_sdk(auth_type: &FunctionUrlAuthType) -> AuthType {
-    match auth_type {
-        FunctionUrlAuthType::AwsIam => AuthType::AwsIam,
-        // `NONE`, and anything else: not protected.
-        _ => AuthType::None,
-    }
-}
-
-fn invoke_mode_from_sdk(mode: Option<&SdkInvokeMode>) -> InvokeMode {
-    match mode {
-        Some(SdkInvokeMode::ResponseStream) => InvokeMode::ResponseStream,
-        _ => InvokeMode::Buffered,
-    }
-}
-
-fn invoke_mode_to_sdk(mode: InvokeMode) -> SdkInvokeMode {
-    match mode {
-        InvokeMode::Buffered => SdkInvokeMode::Buffered,
-        InvokeMode::ResponseStream => SdkInvokeMode::ResponseStream,
-    }
-}
-
-fn cors_to_sdk(cors: &Cors) -> SdkCors {
-    SdkCors::builder()
-        .set_allow_origins(non_empty(&cors.allow_origins))
-        .set_allow_methods(non_empty(&cors.allow_methods))
-        .set_allow_headers(non_empty(&cors.allow_headers))
-        .set_expose_headers(non_empty(&cors.expose_headers))
-        .allow_credentials(cors.allow_credentials)
-        .set_max_age(cors.max_age)
-        .build()
-}
-
-fn non_empty(items: &[String]) -> Option<Vec<String>> {
-    (!items.is_empty()).then(|| items.to_vec())
-}
-
-fn cors_from_sdk(cors: Option<&SdkCors>) -> Option<Cors> {
-    let cors = cors?;
-    let parsed = Cors {
-        allow_origins: cors.allow_origins().to_vec(),
-        allow_methods: cors.allow_methods().to_vec(),
-        allow_headers: cors.allow_headers().to_vec(),
-        expose_headers: cors.expose_headers().to_vec(),
-        allow_credentials: cors.allow_credentials().unwrap_or(false),
-        max_age: cors.max_age().filter(|age| *age != 0),
-    };
-    (parsed != Cors::default()).then_some(parsed)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn arns_lose_their_qualifier() {
-        let arn = "arn:aws:lambda:eu-west-1:123456789012:function:books-get-books";
-        assert_eq!(unqualified_arn(arn), arn);
-        assert_eq!(unqualified_arn(&format!("{arn}:live")), arn);
-        assert_eq!(unqualified_arn(&format!("{arn}:$LATEST")), arn);
-        assert_eq!(unqualified_arn("books-get-books"), "books-get-books");
-    }
-
-    #[test]
-    fn function_urls_read_with_their_trailing_slash() {
-        assert_eq!(
-            with_trailing_slash("https://x.lambda-url.us-east-1.on.aws"),
-            "https://x.lambda-url.us-east-1.on.aws/"
-        );
-        assert_eq!(
-            with_trailing_slash("https://x.lambda-url.us-east-1.on.aws/"),
-            "https://x.lambda-url.us-east-1.on.aws/"
-        );
-    }
-
-    #[test]
-    fn cors_round_trips_and_empty_cors_reads_as_none() {
-        let cors = Cors {
-            allow_origins: vec!["https://books.example.com".into()],
-            allow_methods: vec!["GET".into()],
-            allow_headers: vec!["content-type".into()],
-            expose_headers: vec!["x-request-id".into()],
-            allow_credentials: true,
-            max_age: Some(300),
-        };
-        assert_eq!(cors_from_sdk(Some(&cors_to_sdk(&cors))), Some(cors));
-        assert_eq!(cors_from_sdk(Some(&SdkCors::builder().build())), None);
-        assert_eq!(cors_from_sdk(None), None);
-    }
-
-    #[test]
-    fn invoke_modes_outside_the_enum_read_as_buffered() {
-        assert_eq!(
-            invoke_mode_from_sdk(Some(&SdkInvokeMode::from("Buffered"))),
-            InvokeMode::Buffered
-        );
-        assert_eq!(invoke_mode_from_sdk(None), InvokeMode::Buffered);
-        assert_eq!(
-            invoke_mode_from_sdk(Some(&invoke_mode_to_sdk(InvokeMode::ResponseStream))),
-            InvokeMode::ResponseStream
-        );
-        assert_eq!(
-            auth_type_from_sdk(&FunctionUrlAuthType::AwsIam),
-            AuthType::AwsIam
-        );
-        assert_eq!(
-            auth_type_from_sdk(&FunctionUrlAuthType::None),
-            AuthType::None
-        );
-    }
 
     #[tokio::test]
     async fn a_role_refusal_is_retried_until_lambda_accepts_it() {
