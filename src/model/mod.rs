@@ -3,12 +3,14 @@
 //! observed), free of AWS SDK types so that planning stays pure and testable.
 //!
 //! The `aws` adapters translate between these shapes and the SDK; `plan`
-//! compares them; nothing here performs I/O.
+//! compares them; [`policy`] reads the policy documents both meet into
+//! them; nothing here performs I/O.
 
 pub mod cloudfront;
 pub mod iam;
 pub mod lambda;
 pub mod names;
+pub mod policy;
 pub mod ssm;
 
 /// The tag key every AWS resource urlguard creates carries.

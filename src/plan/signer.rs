@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use crate::model::iam::RoleObserved;
 use crate::model::lambda::{SignerConfig, SignerObserved};
+use crate::model::policy::INVOKE_FUNCTION_URLS_SID;
 
 /// Why the signer cannot be planned.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -53,7 +54,7 @@ pub fn invoke_policy(signer_function_name: &str, function_arns: &[String]) -> Va
     })];
     if !arns.is_empty() {
         statements.push(json!({
-            "Sid": "InvokeProtectedFunctionUrls",
+            "Sid": INVOKE_FUNCTION_URLS_SID,
             "Effect": "Allow",
             "Action": "lambda:InvokeFunctionUrl",
             "Resource": arns,

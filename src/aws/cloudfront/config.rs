@@ -3,6 +3,13 @@
 //! [`parse`] reads the managed part back. `parse(render(shape)) == shape`
 //! for every shape with its methods sorted (the unit tests hold that).
 //!
+//! One idea, so one file (about 460 lines of code, the rest tests): render
+//! and parse are the two directions of one mapping, kept side by side part
+//! by part (origins, behaviors, everything else) so that a field written
+//! one way and not read the other stands out, and the round-trip tests
+//! check both directions together. Split by direction, each pair would sit
+//! in two files and the round-trip tests would belong to neither.
+//!
 //! Fixed settings (not in the shape, always written):
 //! - viewers: `redirect-to-https`, `http2and3`, IPv6, no geo restriction,
 //!   compression on, `GET`/`HEAD` cached, no trusted signers or key groups,

@@ -1,0 +1,268 @@
+//! Reading IAM policy documents into the model: a Lambda function's resource
+//! policy as [`PolicyStatement`]s, and the function ARNs the signer role's
+//! invoke policy names. Both are document parsing, not planning, so they
+//! live here, below `plan` and `aws`: the `aws` adapter hands over the
+//! document Lambda returned, the teardown plan the one IAM returned.
+//! Rewriting the invoke policy without some functions
+//! (`plan::teardown::invoke_policy_without`) stays in `plan`: it decides what
+//! the policy becomes, renders it as the apply does, and matches ARNs to the
+//! functions the resources name.
+//!
+//! Decisions written down here:
+//! - Resource policies are parsed leniently: `Statement` as object or list,
+//!   `Principal` as `"*"` or `{Service|AWS|Federated: string|list}` (first
+//!   value), `Action` as string or list (joined with `,`), condition keys
+//!   case-insensitively under any operator. `Deny` statements are skipped:
+//!   Lambda's `AddPermission` never writes them. An account principal
+//!   (`arn:aws:iam::<account>:root`, how Lambda stores an account id) reads
+//!   back as the bare account id, so what `add_permission` wrote reads back
+//!   equal. moto 5.2.5 writes `FunctionUrlAuthType` and
+//!   `InvokedViaFunctionUrl` at the statement's top level instead of as
+//!   conditions (and keeps an account principal bare); both are read too —
+//!   no real policy has such keys, so nothing else can be misread.
+//! - The signer role's invoke policy is urlguard's own document, read as
+//!   `plan::signer::invoke_policy` writes it: `Statement` a list, the
+//!   [`INVOKE_FUNCTION_URLS_SID`] statement's `Resource` a string or a list
+//!   of strings; anything else names no function.
+
+use serde_json::Value;
+
+use crate::model::lambda::PolicyStatement;
+
+/// The id of the signer role's statement that lists the functions it may
+/// invoke through their URLs: written by `plan::signer::invoke_policy`, read
+/// by [`invoke_policy_resources`].
+pub const INVOKE_FUNCTION_URLS_SID: &str = "InvokeProtectedFunctionUrls";
+
+/// The statements of a Lambda resource policy document.
+pub fn parse_resource_policy(document: &str) -> Result<Vec<PolicyStatement>, String> {
+    let policy: Value = serde_json::from_str(document)
+        .map_err(|e| format!("the resource policy is not JSON: {e}"))?;
+    let statements = match policy.get("Statement") {
+        Some(Value::Array(items)) => items.iter().collect(),
+        Some(item @ Value::Object(_)) => vec![item],
+        _ => Vec::new(),
+    };
+    Ok(statements
+        .into_iter()
+        .filter(|s| s.get("Effect").and_then(Value::as_str) != Some("Deny"))
+        .map(parse_statement)
+        .collect())
+}
+
+fn parse_statement(statement: &Value) -> PolicyStatement {
+    let mut parsed = PolicyStatement {
+        sid: statement
+            .get("Sid")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned(),
+        action: strings(statement.get("Action")).join(","),
+        principal: principal(statement.get("Principal")),
+        source_arn: None,
+        function_url_auth_type: None,
+        invoked_via_function_url: false,
+    };
+    // Condition keys under any operator; moto (5.2.5) instead copies
+    // `FunctionUrlAuthType` and `InvokedViaFunctionUrl` from the request to
+    // the statement's top level, read here as if they were conditions.
+    let conditions = statement.get("Condition").and_then(Value::as_object);
+    let moto_keys = [
+        (
+            "lambda:FunctionUrlAuthType",
+            statement.get("FunctionUrlAuthType"),
+        ),
+        (
+            "lambda:InvokedViaFunctionUrl",
+            statement.get("InvokedViaFunctionUrl"),
+        ),
+    ];
+    let moto_keys = moto_keys
+        .iter()
+        .filter_map(|(key, value)| Some((*key, (*value)?)));
+    let condition_keys = conditions
+        .into_iter()
+        .flat_map(|operators| operators.values())
+        .filter_map(Value::as_object)
+        .flat_map(|keys| keys.iter().map(|(key, value)| (key.as_str(), value)));
+    for (key, value) in condition_keys.chain(moto_keys) {
+        match key.to_ascii_lowercase().as_str() {
+            "aws:sourcearn" => parsed.source_arn = strings(Some(value)).into_iter().next(),
+            "lambda:functionurlauthtype" => {
+                parsed.function_url_auth_type = strings(Some(value)).into_iter().next();
+            }
+            "lambda:invokedviafunctionurl" => {
+                parsed.invoked_via_function_url = strings(Some(value))
+                    .iter()
+                    .any(|v| v.eq_ignore_ascii_case("true"));
+            }
+            _ => {}
+        }
+    }
+    parsed
+}
+
+/// A policy value that may be a string, a boolean, or a list of them.
+fn strings(value: Option<&Value>) -> Vec<String> {
+    match value {
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Bool(b)) => vec![b.to_string()],
+        Some(Value::Array(items)) => items.iter().flat_map(|v| strings(Some(v))).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// `"*"`, a service, an account id (from its root ARN) or an ARN.
+fn principal(value: Option<&Value>) -> String {
+    let Some(value) = value else {
+        return String::new();
+    };
+    if let Value::String(s) = value {
+        return s.clone();
+    }
+    for key in ["Service", "AWS", "Federated", "CanonicalUser"] {
+        if let Some(first) = strings(value.get(key)).into_iter().next() {
+            return account_of_root_arn(&first).map_or(first.clone(), str::to_owned);
+        }
+    }
+    value.to_string()
+}
+
+/// `123456789012` for `arn:aws:iam::123456789012:root`.
+fn account_of_root_arn(arn: &str) -> Option<&str> {
+    let rest = arn.strip_prefix("arn:")?;
+    let (_partition, rest) = rest.split_once(":iam::")?;
+    let account = rest.strip_suffix(":root")?;
+    (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())).then_some(account)
+}
+
+/// The function ARNs the signer role's invoke policy names (the resources
+/// of its [`INVOKE_FUNCTION_URLS_SID`] statement).
+pub fn invoke_policy_resources(policy: &Value) -> Vec<String> {
+    policy
+        .get("Statement")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|s| s.get("Sid").and_then(Value::as_str) == Some(INVOKE_FUNCTION_URLS_SID))
+        .flat_map(|s| match s.get("Resource") {
+            Some(Value::String(one)) => vec![one.clone()],
+            Some(Value::Array(many)) => many
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect(),
+            _ => Vec::new(),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resource_policies_parse_in_the_shapes_lambda_and_moto_write() {
+        let document = r#"{
+          "Version": "2012-10-17",
+          "Id": "default",
+          "Statement": [
+            {
+              "Sid": "urlguard-oac-url",
+              "Effect": "Allow",
+              "Principal": {"Service": "cloudfront.amazonaws.com"},
+              "Action": "lambda:InvokeFunctionUrl",
+              "Resource": "arn:aws:lambda:eu-west-1:123456789012:function:f",
+              "Condition": {
+                "ArnLike": {"AWS:SourceArn": "arn:aws:cloudfront::123456789012:distribution/E1"},
+                "StringEquals": {"lambda:FunctionUrlAuthType": "AWS_IAM"}
+              }
+            },
+            {
+              "Sid": "urlguard-oac-invoke",
+              "Effect": "Allow",
+              "Principal": {"Service": ["cloudfront.amazonaws.com"]},
+              "Action": ["lambda:InvokeFunction"],
+              "Resource": "arn:aws:lambda:eu-west-1:123456789012:function:f",
+              "Condition": {
+                "ArnLike": {"aws:SourceArn": "arn:aws:cloudfront::123456789012:distribution/E1"},
+                "Bool": {"lambda:InvokedViaFunctionUrl": true}
+              }
+            },
+            {"Sid": "account", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::210987654321:root"}, "Action": "lambda:InvokeFunction"},
+            {"Sid": "open", "Effect": "Allow", "Principal": "*", "Action": "lambda:InvokeFunctionUrl",
+             "Condition": {"StringEquals": {"lambda:FunctionUrlAuthType": "NONE"}}},
+            {"Sid": "deny", "Effect": "Deny", "Principal": "*", "Action": "lambda:InvokeFunction"}
+          ]
+        }"#;
+        let statements = parse_resource_policy(document).expect("parses");
+        assert_eq!(
+            statements,
+            vec![
+                PolicyStatement {
+                    sid: "urlguard-oac-url".into(),
+                    action: "lambda:InvokeFunctionUrl".into(),
+                    principal: "cloudfront.amazonaws.com".into(),
+                    source_arn: Some("arn:aws:cloudfront::123456789012:distribution/E1".into()),
+                    function_url_auth_type: Some("AWS_IAM".into()),
+                    invoked_via_function_url: false,
+                },
+                PolicyStatement {
+                    sid: "urlguard-oac-invoke".into(),
+                    action: "lambda:InvokeFunction".into(),
+                    principal: "cloudfront.amazonaws.com".into(),
+                    source_arn: Some("arn:aws:cloudfront::123456789012:distribution/E1".into()),
+                    function_url_auth_type: None,
+                    invoked_via_function_url: true,
+                },
+                PolicyStatement {
+                    sid: "account".into(),
+                    action: "lambda:InvokeFunction".into(),
+                    principal: "210987654321".into(),
+                    source_arn: None,
+                    function_url_auth_type: None,
+                    invoked_via_function_url: false,
+                },
+                PolicyStatement {
+                    sid: "open".into(),
+                    action: "lambda:InvokeFunctionUrl".into(),
+                    principal: "*".into(),
+                    source_arn: None,
+                    function_url_auth_type: Some("NONE".into()),
+                    invoked_via_function_url: false,
+                },
+            ]
+        );
+        let single = r#"{"Statement": {"Sid": "one", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:role/x"}, "Action": "lambda:InvokeFunction"}}"#;
+        let statements = parse_resource_policy(single).expect("parses");
+        assert_eq!(statements[0].principal, "arn:aws:iam::123456789012:role/x");
+        assert!(parse_resource_policy("not json").is_err());
+    }
+
+    #[test]
+    fn moto_style_statements_read_like_lambda_ones() {
+        let document = r#"{"Version": "2012-10-17", "Id": "default", "Statement": [
+          {"Action": "lambda:InvokeFunctionUrl", "Principal": {"Service": "cloudfront.amazonaws.com"},
+           "FunctionUrlAuthType": "AWS_IAM", "Effect": "Allow", "Sid": "a",
+           "Condition": {"ArnLike": {"AWS:SourceArn": "arn:aws:cloudfront::123456789012:distribution/E1"}}},
+          {"Action": "lambda:InvokeFunction", "Principal": {"Service": "cloudfront.amazonaws.com"},
+           "InvokedViaFunctionUrl": true, "Effect": "Allow", "Sid": "b"},
+          {"Action": "lambda:InvokeFunctionUrl", "Principal": "210987654321",
+           "FunctionUrlAuthType": "AWS_IAM", "Effect": "Allow", "Sid": "c"}
+        ]}"#;
+        let statements = parse_resource_policy(document).expect("parses");
+        assert_eq!(
+            statements[0].function_url_auth_type.as_deref(),
+            Some("AWS_IAM")
+        );
+        assert_eq!(
+            statements[0].source_arn.as_deref(),
+            Some("arn:aws:cloudfront::123456789012:distribution/E1")
+        );
+        assert!(statements[1].invoked_via_function_url);
+        assert_eq!(statements[2].principal, "210987654321");
+        assert_eq!(
+            statements[2].function_url_auth_type.as_deref(),
+            Some("AWS_IAM")
+        );
+    }
+}
