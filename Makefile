@@ -13,7 +13,7 @@ VENV := .venv
 TOOLS := .tools
 PYTHON ?= python3
 
-.PHONY: all setup test demo rust-checks signer-tests chart-lint signer-hash bench-signer bench-controller crds image clean-tools
+.PHONY: all setup test demo rust-checks import-cycles signer-tests chart-lint signer-hash bench-signer bench-controller crds image clean-tools
 
 all: test
 
@@ -32,12 +32,16 @@ $(TOOLS)/bin/kubectl $(TOOLS)/bin/helm:
 	install -m 0755 $(TOOLS)/layer/unzipped/helm/helm $(TOOLS)/bin/helm
 	rm -rf $(TOOLS)/layer
 
-test: setup rust-checks signer-tests chart-lint
+test: setup import-cycles rust-checks signer-tests chart-lint
 
 rust-checks:
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 	cargo test --workspace --locked
+
+# No two files of src/ may depend on each other (scripts/import-cycles.py).
+import-cycles:
+	$(PYTHON) scripts/import-cycles.py
 
 signer-tests:
 	node --test src/edge/test/

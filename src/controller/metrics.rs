@@ -23,9 +23,30 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
-use super::outcome::Label;
 use crate::aws::{CallObserver, CallRecord, Outcome};
 use crate::reconcile::Kind;
+
+/// The metrics label of a reconcile's result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Label {
+    /// Done, or on its way (requeued to look again).
+    Ok,
+    /// A teardown waits for AWS.
+    Waiting,
+    /// Failed; retried after the error interval.
+    Error,
+}
+
+impl Label {
+    /// The label's value.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Label::Ok => "ok",
+            Label::Waiting => "waiting",
+            Label::Error => "error",
+        }
+    }
+}
 
 /// Labels of per-kind metrics.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]

@@ -13,31 +13,10 @@ use kube::runtime::events::EventType;
 
 use super::context::Context;
 use super::error::ReconcileError;
+use super::metrics::Label;
 use super::objects::{FINALIZER, InvalidObject, has_finalizer, is_deleting, namespace_of};
 use super::status;
 use crate::reconcile::{EventReason, Kind, Reason, ResourceReport};
-
-/// The metrics label of a reconcile's result.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Label {
-    /// Done, or on its way (requeued to look again).
-    Ok,
-    /// A teardown waits for AWS.
-    Waiting,
-    /// Failed; retried after the error interval.
-    Error,
-}
-
-impl Label {
-    /// The label's value.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Label::Ok => "ok",
-            Label::Waiting => "waiting",
-            Label::Error => "error",
-        }
-    }
-}
 
 /// The metrics label of a result.
 pub fn of(result: &Result<Action, ReconcileError>) -> Label {

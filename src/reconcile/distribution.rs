@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use super::Engine;
+use super::engine::Engine;
 use super::observe::{find_distribution, wait_deployed};
 use super::outcome::{Reason, Verdict};
 use super::problem::{Problem, UPDATE_ATTEMPTS};

@@ -26,6 +26,7 @@
 //! `docs/design.md`.
 
 mod distribution;
+mod engine;
 mod observe;
 pub mod outcome;
 mod problem;
@@ -40,84 +41,13 @@ use std::time::{Duration, SystemTime};
 
 use tracing::Instrument;
 
-use crate::aws::Aws;
 use crate::plan::desired::DesiredModel;
 pub use crate::plan::teardown::{RetryPolicy, TeardownModel};
+pub use engine::{DeployWait, Engine, Mode};
 pub use outcome::{Class, ConditionType, EventReason, Notice, Reason, Verdict};
 pub use report::{Kind, Pass, ResourceReport, Status};
 
-/// Whether the engine writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    /// Read, then write what differs.
-    Apply,
-    /// Read only; report what `Apply` would do.
-    Plan,
-}
-
-/// How long to wait for CloudFront to deploy a change.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DeployWait {
-    /// Wait at all; without waiting, a deploying distribution reports
-    /// `Ready=False`, reason `Deploying`.
-    pub enabled: bool,
-    /// Time between two `GetDistribution` polls.
-    pub poll_interval: Duration,
-    /// Stop waiting after this long (the resource then reports
-    /// `Deploying`, and the next pass looks again).
-    pub timeout: Duration,
-}
-
-impl Default for DeployWait {
-    fn default() -> Self {
-        DeployWait {
-            enabled: true,
-            poll_interval: Duration::from_secs(5),
-            timeout: Duration::from_secs(45 * 60),
-        }
-    }
-}
-
-/// The reconcile engine. Cloning shares the adapters and the memory of
-/// replica waits.
-#[derive(Debug, Clone)]
-pub struct Engine {
-    aws: Aws,
-    mode: Mode,
-    wait: DeployWait,
-    retry: RetryPolicy,
-    waits: replica_waits::ReplicaWaits,
-}
-
 impl Engine {
-    /// An engine over `aws`.
-    pub fn new(aws: Aws, mode: Mode, wait: DeployWait) -> Engine {
-        Engine {
-            aws,
-            mode,
-            wait,
-            retry: RetryPolicy::default(),
-            waits: replica_waits::ReplicaWaits::default(),
-        }
-    }
-
-    /// The same engine asking Lambda again, after a "replicated function"
-    /// refusal, on this schedule (default: 5 minutes doubling to an hour).
-    #[must_use]
-    pub fn with_retry_policy(mut self, retry: RetryPolicy) -> Engine {
-        self.retry = retry;
-        self
-    }
-
-    /// The adapters, with their call ledger.
-    pub fn aws(&self) -> &Aws {
-        &self.aws
-    }
-
-    fn applies(&self) -> bool {
-        self.mode == Mode::Apply
-    }
-
     /// Reconciles every distribution of the model; one report per resource,
     /// rejected URLs included (they cause no AWS call).
     pub async fn reconcile(&self, model: &DesiredModel) -> Vec<ResourceReport> {

@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use super::Engine;
+use super::engine::Engine;
 use super::problem::Problem;
 use super::span;
 use crate::model::cloudfront::DistributionObserved;

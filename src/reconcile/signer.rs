@@ -6,7 +6,7 @@
 
 use std::time::SystemTime;
 
-use super::Engine;
+use super::engine::Engine;
 use super::problem::Problem;
 use super::replica_waits::kube_time;
 use crate::api::RetiredSignerVersion;

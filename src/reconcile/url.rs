@@ -3,7 +3,7 @@
 //! the grants and SSM parameters (after, when the distribution's ARN and
 //! domain are known).
 
-use super::Engine;
+use super::engine::Engine;
 use super::outcome::{Notice, Reason, Verdict};
 use super::problem::Problem;
 use super::report::{Kind, Pass, ResourceReport, Status};

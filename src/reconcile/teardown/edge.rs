@@ -5,13 +5,13 @@
 
 use std::time::SystemTime;
 
-use super::Progress;
+use super::progress::Progress;
 use crate::api::RetiredSignerVersion;
 use crate::model::EDGE_REGION;
 use crate::model::cloudfront::DistributionObserved;
 use crate::model::names::{Owner, OwnerKind, SIGNER_POLICY_NAME};
 use crate::plan::teardown::{ReplicaWait, RoleStep, SignerTeardown, plan_role, plan_signer};
-use crate::reconcile::Engine;
+use crate::reconcile::engine::Engine;
 use crate::reconcile::problem::Problem;
 use crate::reconcile::replica_waits::{function_key, kube_time, rfc3339};
 

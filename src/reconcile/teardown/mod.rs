@@ -39,13 +39,14 @@
 
 mod edge;
 mod parameters;
+mod progress;
 mod report;
 mod tracker;
 mod urls;
 
 use tracing::Instrument;
 
-use super::Engine;
+use super::engine::Engine;
 use super::problem::Problem;
 use super::report::{Kind, ResourceReport};
 use super::span;
@@ -53,58 +54,15 @@ use crate::api::DeletionPolicy;
 use crate::model::cloudfront::DistributionObserved;
 use crate::model::names::Owner;
 use crate::plan::desired::DesiredDistribution;
-use crate::plan::teardown::{DetachedUrls, Leaving, NotOwned, TeardownModel};
+use crate::plan::teardown::{DetachedUrls, Leaving, TeardownModel};
 use edge::{
     DistributionTeardown, SignerStanding, delete_origin_access_controls, delete_role, delete_signer,
 };
 use parameters::{delete_parameters, distribution_parameters};
+use progress::{Progress, Standing};
 use report::{distribution_reports, url_report};
 use tracker::{Found, Phase, Tracker};
 use urls::{LeavingUrl, clean_urls};
-
-/// What a pass did for one resource, and what stopped it.
-#[derive(Debug, Default)]
-pub(super) struct Progress {
-    pub(super) actions: Vec<String>,
-    pub(super) left_alone: Vec<String>,
-    pub(super) problem: Option<Problem>,
-}
-
-impl Progress {
-    pub(super) fn fail(&mut self, problem: Problem) {
-        self.problem.get_or_insert(problem);
-    }
-
-    pub(super) fn leave(&mut self, note: &NotOwned) {
-        if self.left_alone.contains(&note.what) {
-            return;
-        }
-        self.actions.push(format!("left alone: {note}"));
-        self.left_alone.push(note.what.clone());
-    }
-
-    /// The condition message suffix naming what was left alone.
-    pub(super) fn left_alone_suffix(&self) -> String {
-        if self.left_alone.is_empty() {
-            String::new()
-        } else {
-            format!(
-                "; left alone (not owned by urlguard): {}",
-                self.left_alone.join(", ")
-            )
-        }
-    }
-}
-
-/// Where a leaving distribution stands after a pass.
-#[derive(Debug)]
-pub(super) enum Standing {
-    Gone,
-    Retained,
-    WaitingForDeployment(String),
-    WaitingForReplicas(String),
-    Failed(Problem),
-}
 
 pub(super) async fn destroy(engine: &Engine, model: &TeardownModel) -> Vec<ResourceReport> {
     let mut reports = Vec::new();

@@ -2,11 +2,11 @@
 //! exist and carry the expected owner tag (anything else is left alone and
 //! said), one batched read per region.
 
-use super::Progress;
+use super::progress::Progress;
 use crate::model::names::OwnerKind;
 use crate::plan::desired::DesiredDistribution;
 use crate::plan::teardown::{NotOwned, plan_parameter};
-use crate::reconcile::Engine;
+use crate::reconcile::engine::Engine;
 use crate::reconcile::problem::Problem;
 
 /// A parameter that leaves, and whose it is.

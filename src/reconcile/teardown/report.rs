@@ -3,8 +3,8 @@
 //! because urlguard does not own it.
 
 use super::edge::DistributionTeardown;
+use super::progress::{Progress, Standing};
 use super::urls::LeavingUrl;
-use super::{Progress, Standing};
 use crate::api::{DeletionPolicy, EdgeDistributionStatus, ProtectedFunctionUrlStatus};
 use crate::model::lambda::{AuthType, UrlConfig};
 use crate::plan::desired::DesiredDistribution;

@@ -6,12 +6,12 @@
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
-use super::Progress;
+use super::progress::Progress;
 use crate::api::DeletionPolicy;
 use crate::model::cloudfront::DistributionObserved;
 use crate::model::names::{Owner, OwnerKind};
 use crate::plan::teardown::{DistributionStep, Leaving, ReplicaWait, plan_distribution};
-use crate::reconcile::Engine;
+use crate::reconcile::engine::Engine;
 use crate::reconcile::observe::{find_distribution, wait_deployed};
 use crate::reconcile::problem::{Problem, UPDATE_ATTEMPTS};
 use crate::reconcile::replica_waits::function_key;

@@ -3,8 +3,8 @@
 //! the distribution stays), its `urlguard-...` resource-policy statements,
 //! its SSM parameters, and with `deletionPolicy: Delete` its URL config.
 
-use super::Progress;
 use super::parameters::{ParameterRef, delete_parameters};
+use super::progress::Progress;
 use crate::api::FunctionRef;
 use crate::model::lambda::UrlConfig;
 use crate::model::names::{Owner, OwnerKind, SIGNER_POLICY_NAME};
@@ -13,7 +13,7 @@ use crate::plan::permissions::{self, StatementAction};
 use crate::plan::teardown::{
     UrlConfigStep, invoke_policy_resources, invoke_policy_without, names_function, plan_url_config,
 };
-use crate::reconcile::Engine;
+use crate::reconcile::engine::Engine;
 use crate::reconcile::problem::Problem;
 
 /// A URL leaving, and what its pass did.
