@@ -11,6 +11,7 @@ use super::outcome::{Reason, Verdict};
 use super::problem::{Problem, UPDATE_ATTEMPTS};
 use super::report::{Kind, Pass, ResourceReport, Status};
 use super::signer::{self, SignerState};
+use super::span;
 use super::url::{self, UrlState};
 use crate::api::{EdgeDistributionStatus, ProtectedFunctionUrlStatus, Protection};
 use crate::aws::AwsError;
@@ -253,6 +254,7 @@ async fn ensure_distribution(
             );
             match cloudfront.create_distribution(&shape, &tags).await {
                 Ok(created) => {
+                    span::found_distribution(&created.id);
                     state.observed = Some(created);
                     return Ok(());
                 }
