@@ -300,14 +300,12 @@ impl Walker {
             let detail = format!("{path} in body should be a multiple of {}", bound(factor));
             self.push(site, ErrorType::Invalid, value.clone(), detail);
         }
-        if let Some(max) = node.maximum {
+        // An integer value is compared with the bound converted to an
+        // integer (truncated), as kube-openapi's native-type comparison does.
+        let native = |b: f64| if number.is_f64() { b } else { b.trunc() };
+        if let Some(max) = node.maximum.map(native) {
             let exclusive = node.exclusive_maximum == Some(true);
-            let over = if number.is_f64() {
-                data > max || (exclusive && data >= max)
-            } else {
-                let max = max.trunc();
-                data > max || (exclusive && data >= max)
-            };
+            let over = data > max || (exclusive && data >= max);
             if over {
                 let relation = if exclusive {
                     "less than"
@@ -318,7 +316,7 @@ impl Walker {
                 self.push(site, ErrorType::Invalid, value.clone(), detail);
             }
         }
-        if let Some(min) = node.minimum {
+        if let Some(min) = node.minimum.map(native) {
             let exclusive = node.exclusive_minimum == Some(true);
             let under = data < min || (exclusive && data <= min);
             if under {
