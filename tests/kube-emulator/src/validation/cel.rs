@@ -653,6 +653,31 @@ mod tests {
         );
     }
 
+    /// Only a rule that evaluates to false ratchets: one that cannot be
+    /// evaluated (here on a value of the wrong type, whose schema error
+    /// ratcheted) is an error on every write, as in the API server.
+    #[test]
+    fn evaluation_errors_do_not_ratchet() {
+        let root = json!({
+            "type": "object",
+            "properties": {
+                "methods": {
+                    "type": "array", "items": {"type": "string"},
+                    "x-kubernetes-validations": [{"rule": "'GET' in self", "message": "needs GET"}],
+                },
+                "other": {"type": "string"},
+            },
+        });
+        let old = json!({"methods": "GET", "other": "a"});
+        let errors = run(&root, json!({"methods": "GET", "other": "b"}), Some(old));
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(
+            errors[0].starts_with(r#"methods: Invalid value: "array": "#)
+                && errors[0].ends_with("needs GET"),
+            "{errors:?}"
+        );
+    }
+
     #[test]
     fn values_are_typed_and_escaped_by_the_schema() {
         let root = json!({
