@@ -462,7 +462,7 @@ async fn an_object_from_before_a_crd_upgrade_is_reported_and_the_rest_converges(
     let legacy = cluster.dir.join("legacy.yaml");
     std::fs::write(
         &legacy,
-        "apiVersion: urlguard.io/v1alpha1\nkind: ProtectedFunctionUrl\nmetadata: {name: legacy, namespace: books}\nspec:\n  function: {name: books-legacy, region: eu-west-1}\n  distributionRef: {name: books}\n  pathPattern: /legacy\n  allowedMethods: GET\n",
+        "apiVersion: urlguard.io/v1alpha1\nkind: ProtectedFunctionUrl\nmetadata: {name: legacy, namespace: books}\nspec:\n  function: {name: books-legacy, region: eu-west-1}\n  distributionRef: {name: books}\n  pathPattern: /legacy\n  allowedMethods: [GET]\n",
     )
     .expect("legacy object");
     cluster.ok("kubectl", &["apply", "-f", &legacy.to_string_lossy()]);

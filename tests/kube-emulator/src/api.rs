@@ -18,11 +18,14 @@
 //!   changes nothing writes nothing (same resourceVersion);
 //! - status subresource: the main resource keeps the stored `.status`,
 //!   `/status` changes only `.status`;
-//! - custom resources are validated with `urlguard::api::validation::validate`
-//!   (schema + CEL) on every write (422 Invalid with `details.causes`), with
-//!   validation ratcheting for fields an update leaves unchanged, always
-//!   strictly (unknown fields are refused whatever `fieldValidation` says);
-//!   built-ins are stored as sent;
+//! - custom resources are validated from their CRD by
+//!   [`validation`](crate::validation) (pruning, defaults, schema, list
+//!   types, CEL, ratcheting) on every write (422 Invalid with
+//!   `details.causes`), always strictly: unknown fields are refused (422,
+//!   one cause per field) whatever `fieldValidation` says, where the API
+//!   server answers 400 for `Strict` and prunes them otherwise. Defaults
+//!   are applied for validation only; the object is stored as sent.
+//!   Built-ins are stored as sent;
 //! - watch: `resourceVersion` resume from the event history (too old: an
 //!   ERROR event with a 410 Expired Status, as the watch cache answers),
 //!   unset/`0` starts with ADDED events for what exists, `allowWatchBookmarks`
@@ -56,6 +59,7 @@ use crate::status::ApiError;
 use crate::store::{EventType, Key, Store};
 use crate::table;
 use crate::time_fmt;
+use crate::validation::{self, ValidationError};
 
 type Reply = Result<Response<ResponseBody>, ApiError>;
 
@@ -513,34 +517,6 @@ fn check_identity(res: &Resource, object: &Value) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Validation ratcheting (GA in Kubernetes 1.33): on an update, an error
-/// at a field whose value the update leaves unchanged is not reported, so an
-/// object stored under an older, looser schema can still get its status
-/// and finalizers written. Simplified: CEL rules are not evaluated when the
-/// schema check found errors, ratcheted or not.
-fn ratchets(field: &str, object: &Value, old: Option<&Value>) -> bool {
-    old.is_some_and(|old| at_field(object, field) == at_field(old, field))
-}
-
-/// The value at a field path such as `spec.allowedMethods[1]`.
-fn at_field<'a>(object: &'a Value, field: &str) -> Option<&'a Value> {
-    let mut value = object;
-    for part in field.split('.').filter(|p| !p.is_empty()) {
-        let (name, indices) = part.split_once('[').unwrap_or((part, ""));
-        if !name.is_empty() {
-            value = value.get(name)?;
-        }
-        for index in indices.split('[').filter(|i| !i.is_empty()) {
-            let index = index.trim_end_matches(']');
-            value = match index.parse::<usize>() {
-                Ok(i) => value.get(i)?,
-                Err(_) => value.get(index.trim_matches('"'))?,
-            };
-        }
-    }
-    Some(value)
-}
-
 /// Schema + CEL validation of custom resources, CRD well-formedness.
 fn validate(
     res: &Resource,
@@ -549,20 +525,24 @@ fn validate(
     old: Option<&Value>,
 ) -> Result<(), ApiError> {
     if let Some(crd) = &res.crd {
-        return match urlguard::api::validation::validate(crd, &res.version, object, old) {
+        return match validation::validate(crd, &res.version, object, old) {
             Ok(()) => Ok(()),
-            Err(urlguard::api::validation::ValidationError::Invalid(errors)) => {
-                let causes: Vec<(String, String)> = errors
-                    .into_iter()
-                    .filter(|e| !ratchets(&e.field, object, old))
-                    .map(|e| (e.field, e.detail))
-                    .collect();
-                if causes.is_empty() {
-                    return Ok(());
-                }
+            Err(ValidationError::Invalid(errors)) => {
+                let causes: Vec<(String, String)> =
+                    errors.iter().map(|e| (e.field.clone(), e.body())).collect();
                 Err(ApiError::invalid(res, name, &causes))
             }
-            Err(other) => Err(ApiError::invalid(
+            Err(ValidationError::UnknownFields(paths)) => {
+                let causes: Vec<(String, String)> = paths
+                    .into_iter()
+                    .map(|path| {
+                        let detail = format!("unknown field \"{path}\"");
+                        (path, detail)
+                    })
+                    .collect();
+                Err(ApiError::invalid(res, name, &causes))
+            }
+            Err(other @ ValidationError::UnknownVersion { .. }) => Err(ApiError::invalid(
                 res,
                 name,
                 &[(String::new(), other.to_string())],

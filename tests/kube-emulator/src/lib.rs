@@ -14,8 +14,11 @@
 //! - CRUD, patches (merge, JSON, strategic merge as merge, server-side
 //!   apply), status subresource, finalizers, list/watch with selectors and
 //!   bookmarks, Table output for `kubectl get` ([`api`]);
-//! - custom resources validated with urlguard's own
-//!   `urlguard::api::validation::validate` (schema + CEL).
+//! - custom resources validated from their CRD as the API server does it:
+//!   pruning (strict), defaulting, the structural schema's value
+//!   validations, list-type invariants, CEL rules, ratcheting
+//!   ([`validation`]) — an implementation independent of urlguard's own
+//!   validator, so that tests can catch the two disagreeing.
 //!
 //! Run in-process with [`KubeEmulator::start`], or as the `kube-emulator`
 //! binary. What is knowingly simplified is listed in each module's docs.
@@ -33,12 +36,14 @@ pub mod status;
 pub mod store;
 pub mod table;
 pub mod time_fmt;
+pub mod validation;
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 pub use kubeconfig::write_kubeconfig;
 pub use server::{KubeEmulator, KubeEmulatorHandle};
+pub use validation::{ValidationError, validate};
 
 /// The bearer token the written kubeconfig carries (the emulator accepts any).
 pub const TOKEN: &str = "kube-emulator-token";

@@ -696,8 +696,10 @@ async fn crds_serve_their_resources() {
 }
 
 /// Custom resources are validated against the CRD schema and CEL rules:
-/// 422 Invalid, `<Kind>.<group> "<name>" is invalid: <field>: ...`, with
-/// `details.causes[].field`.
+/// 422 Invalid, `<Kind>.<group> "<name>" is invalid: [<field>: ..., ...]`,
+/// with `details.causes[].field`. An unsupported enum value keeps the CEL
+/// rules from running, which the API server reports as a second cause at
+/// the nil path.
 #[tokio::test]
 async fn custom_resources_are_validated() {
     let api = with_crds().await;
@@ -714,11 +716,16 @@ async fn custom_resources_are_validated() {
     let message = status["message"].as_str().expect("message");
     assert!(
         message.starts_with(
-            "EdgeDistribution.urlguard.io \"bad\" is invalid: spec.protection: Unsupported value"
+            "EdgeDistribution.urlguard.io \"bad\" is invalid: [spec.protection: Unsupported value: \"Nope\": supported values: \"EdgeSigner\", \"OriginAccessControl\", "
         ),
         "{message}"
     );
+    assert!(
+        message.ends_with(", <nil>: Invalid value: null: some validation rules were not checked because the object was invalid; correct the existing errors to complete validation]"),
+        "{message}"
+    );
     assert_eq!(status["details"]["causes"][0]["field"], "spec.protection");
+    assert_eq!(status["details"]["causes"][1]["field"], "<nil>");
     let (code, status) = api
         .patch(
             &format!("{path}/books"),
