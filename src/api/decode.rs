@@ -77,21 +77,78 @@ pub fn accept(document: &Value) -> Result<Option<Resource>, DocumentError> {
     let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
     match (group, kind) {
         ("", "Namespace") => Ok(None),
-        (GROUP, "EdgeDistribution") => {
-            validation::validate(distribution_crd, version, document, None)?;
-            Ok(Some(Resource::EdgeDistribution(serde_json::from_value(
-                document.clone(),
-            )?)))
-        }
-        (GROUP, "ProtectedFunctionUrl") => {
-            validation::validate(url_crd, version, document, None)?;
-            Ok(Some(Resource::ProtectedFunctionUrl(
-                serde_json::from_value(document.clone())?,
-            )))
-        }
+        (GROUP, "EdgeDistribution") => Ok(Some(Resource::EdgeDistribution(checked(
+            distribution_crd,
+            version,
+            document,
+        )?))),
+        (GROUP, "ProtectedFunctionUrl") => Ok(Some(Resource::ProtectedFunctionUrl(checked(
+            url_crd, version, document,
+        )?))),
         _ => Err(DocumentError::UnknownKind {
             api_version: api_version.to_owned(),
             kind: kind.to_owned(),
         }),
+    }
+}
+
+/// `document` validated against `crd`, then decoded as the API server
+/// would store it (nulls in non-nullable fields dropped, whole numbers in
+/// integer fields as integers: [`validation::normalize`]).
+fn checked<T: serde::de::DeserializeOwned>(
+    crd: &CustomResourceDefinition,
+    version: &str,
+    document: &Value,
+) -> Result<T, DocumentError> {
+    validation::validate(crd, version, document, None)?;
+    Ok(serde_json::from_value(validation::normalize(
+        crd, version, document,
+    )?)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::api::Protection;
+
+    #[test]
+    fn what_a_cluster_accepts_decodes_as_the_cluster_stores_it() {
+        let document = json!({
+            "apiVersion": "urlguard.io/v1alpha1",
+            "kind": "EdgeDistribution",
+            "metadata": {"name": "books", "namespace": "books"},
+            "spec": {
+                "defaultOrigin": {"s3": {"bucketName": "books-spa"}},
+                "protection": null,
+                "aliases": null,
+                "signer": {"memorySize": 256.0},
+            },
+        });
+        let Ok(Some(Resource::EdgeDistribution(decoded))) = accept(&document) else {
+            panic!("a cluster accepts it: {:?}", accept(&document));
+        };
+        assert_eq!(
+            decoded.spec.protection,
+            Protection::EdgeSigner,
+            "null → default"
+        );
+        assert!(decoded.spec.aliases.is_empty(), "null → dropped");
+        assert_eq!(decoded.spec.signer.memory_size, 256);
+        let fraction = json!({
+            "apiVersion": "urlguard.io/v1alpha1",
+            "kind": "EdgeDistribution",
+            "metadata": {"name": "books", "namespace": "books"},
+            "spec": {
+                "defaultOrigin": {"s3": {"bucketName": "books-spa"}},
+                "signer": {"memorySize": 256.5},
+            },
+        });
+        let refused = accept(&fraction).expect_err("a fraction is no integer");
+        assert!(
+            refused.to_string().contains("spec.signer.memorySize"),
+            "{refused}"
+        );
     }
 }

@@ -74,24 +74,13 @@ pub fn validate(
     object: &Value,
     old: Option<&Value>,
 ) -> Result<(), ValidationError> {
-    let schema = crd
-        .spec
-        .versions
-        .iter()
-        .find(|v| v.name == version && v.served)
-        .and_then(|v| v.schema.as_ref())
-        .and_then(|s| s.open_api_v3_schema.as_ref())
-        .and_then(|s| serde_json::to_value(s).ok())
-        .ok_or_else(|| ValidationError::UnknownVersion {
-            kind: crd.spec.names.kind.clone(),
-            version: version.to_owned(),
-        })?;
-
-    let schema = with_implicit_root_fields(schema);
+    let schema = with_implicit_root_fields(served_schema(crd, version)?);
+    let object = &normalized(&schema, object);
+    let old = old.map(|old| normalized(&schema, old));
     let mut errors = Vec::new();
     check(&schema, object, "", &mut errors);
     if errors.is_empty()
-        && let Err(failures) = Validator::new().validate(&schema, object, old)
+        && let Err(failures) = Validator::new().validate(&schema, object, old.as_ref())
     {
         errors.extend(failures.iter().map(|failure| FieldError {
             field: failure.field_path.clone(),
@@ -103,6 +92,89 @@ pub fn validate(
     } else {
         Err(ValidationError::Invalid(errors))
     }
+}
+
+/// `object` as the API server reads it before validating and storing it
+/// against the schema `crd` serves for `version`: a `null` in a field that
+/// is not `nullable` is dropped (its default, if any, then applies: "Defaulting
+/// and Nullable" in the CRD documentation), and a number with no fraction in
+/// an `integer` field is that integer (the API server accepts `256.0` for
+/// `type: integer`). Decoding reads this, so what a cluster accepts decodes.
+pub fn normalize(
+    crd: &CustomResourceDefinition,
+    version: &str,
+    object: &Value,
+) -> Result<Value, ValidationError> {
+    Ok(normalized(
+        &with_implicit_root_fields(served_schema(crd, version)?),
+        object,
+    ))
+}
+
+/// The `openAPIV3Schema` `crd` serves for `version`.
+fn served_schema(crd: &CustomResourceDefinition, version: &str) -> Result<Value, ValidationError> {
+    crd.spec
+        .versions
+        .iter()
+        .find(|v| v.name == version && v.served)
+        .and_then(|v| v.schema.as_ref())
+        .and_then(|s| s.open_api_v3_schema.as_ref())
+        .and_then(|s| serde_json::to_value(s).ok())
+        .ok_or_else(|| ValidationError::UnknownVersion {
+            kind: crd.spec.names.kind.clone(),
+            version: version.to_owned(),
+        })
+}
+
+fn normalized(schema: &Value, value: &Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let properties = schema.get("properties").and_then(Value::as_object);
+            let additional = schema.get("additionalProperties").filter(|a| a.is_object());
+            let fields = map
+                .iter()
+                .filter_map(|(name, field)| {
+                    let field_schema = properties.and_then(|p| p.get(name)).or(additional);
+                    match field_schema {
+                        Some(field_schema) if field.is_null() && !is_nullable(field_schema) => None,
+                        Some(field_schema) => Some((name.clone(), normalized(field_schema, field))),
+                        None => Some((name.clone(), field.clone())),
+                    }
+                })
+                .collect();
+            Value::Object(fields)
+        }
+        Value::Array(items) => match schema.get("items") {
+            Some(item_schema) => Value::Array(
+                items
+                    .iter()
+                    .map(|item| normalized(item_schema, item))
+                    .collect(),
+            ),
+            None => value.clone(),
+        },
+        Value::Number(number) if schema.get("type").and_then(Value::as_str) == Some("integer") => {
+            match number.as_f64() {
+                #[expect(
+                    clippy::cast_possible_truncation,
+                    reason = "only whole numbers within i64's range are converted"
+                )]
+                Some(float)
+                    if number.is_f64()
+                        && float.fract() == 0.0
+                        && float.abs() < 9_007_199_254_740_992.0 =>
+                {
+                    Value::from(float as i64)
+                }
+                _ => value.clone(),
+            }
+        }
+        _ => value.clone(),
+    }
+}
+
+fn is_nullable(schema: &Value) -> bool {
+    schema.get("nullable") == Some(&Value::Bool(true))
 }
 
 /// The API server adds `apiVersion`, `kind` and `metadata` to every custom
@@ -139,8 +211,11 @@ fn push(errors: &mut Vec<FieldError>, path: &str, detail: String) {
 
 fn check(schema: &Value, value: &Value, path: &str, errors: &mut Vec<FieldError>) {
     if value.is_null() {
-        if schema.get("nullable") != Some(&Value::Bool(true)) && schema.get("type").is_some() {
+        if !is_nullable(schema) && schema.get("type").is_some() {
             push(errors, path, type_mismatch(path, schema, value));
+        } else {
+            // The API server checks `enum` on a null too.
+            check_enum(schema, value, path, errors);
         }
         return;
     }
@@ -340,6 +415,19 @@ fn check_list_uniqueness(
 }
 
 fn check_string(schema: &Value, text: &str, path: &str, errors: &mut Vec<FieldError>) {
+    // Of the formats a CRD may declare, ours use `date-time` (conditions'
+    // `lastTransitionTime`); the API server checks it as RFC 3339.
+    if schema.get("format").and_then(Value::as_str) == Some("date-time")
+        && text.parse::<k8s_openapi::jiff::Timestamp>().is_err()
+    {
+        push(
+            errors,
+            path,
+            format!(
+                "Invalid value: \"{text}\": {path} in body must be of type date-time: \"{text}\""
+            ),
+        );
+    }
     let length = text.chars().count() as u64;
     if let Some(max) = schema.get("maxLength").and_then(Value::as_u64)
         && length > max
