@@ -70,21 +70,6 @@ fn config(cli: &Cli) -> Result<EmulatorConfig, String> {
     })
 }
 
-async fn stop_signal() {
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = terminate => {}
-    }
-}
-
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -118,7 +103,7 @@ async fn main() -> ExitCode {
     {
         return ExitCode::FAILURE;
     }
-    stop_signal().await;
+    emulator_http::stop_signal().await;
     handle.shutdown().await;
     ExitCode::SUCCESS
 }

@@ -34,21 +34,6 @@ struct Cli {
     verbose: bool,
 }
 
-async fn stop_signal() {
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = terminate => {}
-    }
-}
-
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -93,7 +78,7 @@ async fn main() -> ExitCode {
     {
         return ExitCode::FAILURE;
     }
-    stop_signal().await;
+    emulator_http::stop_signal().await;
     handle.shutdown().await;
     ExitCode::SUCCESS
 }
