@@ -11,7 +11,6 @@ use std::time::Duration;
 
 use aws_emulator::{Emulator, EmulatorConfig, FaultRule};
 use clap::Parser;
-use std::io::Write;
 
 /// CloudFront emulated in-process; Lambda, SSM, IAM and STS forwarded to
 /// moto with its gaps corrected; fault injection; wire counts at
@@ -96,11 +95,7 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let mut stdout = std::io::stdout();
-    if writeln!(stdout, "listening on {}", handle.endpoint())
-        .and_then(|()| stdout.flush())
-        .is_err()
-    {
+    if emulator_http::announce(&handle.endpoint()).is_err() {
         return ExitCode::FAILURE;
     }
     emulator_http::stop_signal().await;

@@ -10,7 +10,8 @@
 //!   streaming responses included, a kube watch never ends by itself — and
 //!   waits until their tasks are gone; dropping the [`Server`] stops it the
 //!   same way without waiting;
-//! - [`stop_signal`] is SIGTERM or SIGINT, for the emulators' binaries.
+//! - for the emulators' binaries, [`announce`] prints the `listening on URL`
+//!   line their callers wait for, and [`stop_signal`] is SIGTERM or SIGINT.
 //!
 //! Raw hyper rather than `axum::serve` (axum is a dependency of urlguard):
 //! axum runs each connection as a detached task, so stopping its serve
@@ -21,6 +22,7 @@
 
 use std::error::Error as StdError;
 use std::future::Future;
+use std::io::Write;
 use std::time::Duration;
 
 use hyper::body::{Body, Incoming};
@@ -73,60 +75,55 @@ where
     B::Data: Send,
     B::Error: Into<Box<dyn StdError + Send + Sync>>,
 {
-    let (stop, stopped) = oneshot::channel();
-    let task = tokio::spawn(accept_loop(listener, name, handler, stopped));
+    let (stop, mut stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let mut connections = JoinSet::new();
+        loop {
+            tokio::select! {
+                _ = &mut stopped => break,
+                // Finished connections leave the set as they end, so that
+                // a long-running emulator does not keep one entry per
+                // connection.
+                Some(_) = connections.join_next(), if !connections.is_empty() => {}
+                accepted = listener.accept() => match accepted {
+                    Ok((stream, peer)) => {
+                        let service = service_fn(handler.clone());
+                        connections.spawn(async move {
+                            if let Err(e) = http1::Builder::new()
+                                .serve_connection(TokioIo::new(stream), service)
+                                .await
+                            {
+                                debug!(server = name, %peer, error = %e, "connection ended");
+                            }
+                        });
+                    }
+                    Err(e) => {
+                        // Out of file descriptors, typically: back off
+                        // instead of spinning on an error that persists.
+                        warn!(server = name, error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                    }
+                },
+            }
+        }
+        // No new connection from here on; then every open one is aborted
+        // (watches too) and waited for.
+        drop(listener);
+        connections.shutdown().await;
+        info!(server = name, "stopped");
+    });
     Server {
         stop: Some(stop),
         task: Some(task),
     }
 }
 
-async fn accept_loop<H, Fut, B, E>(
-    listener: TcpListener,
-    name: &'static str,
-    handler: H,
-    mut stopped: oneshot::Receiver<()>,
-) where
-    H: Fn(Request<Incoming>) -> Fut + Clone + Send + 'static,
-    Fut: Future<Output = Result<Response<B>, E>> + Send + 'static,
-    E: Into<Box<dyn StdError + Send + Sync>> + 'static,
-    B: Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<Box<dyn StdError + Send + Sync>>,
-{
-    let mut connections = JoinSet::new();
-    loop {
-        tokio::select! {
-            _ = &mut stopped => break,
-            // Finished connections leave the set as they end, so that a
-            // long-running emulator does not keep one entry per connection.
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
-            accepted = listener.accept() => match accepted {
-                Ok((stream, peer)) => {
-                    let service = service_fn(handler.clone());
-                    connections.spawn(async move {
-                        if let Err(e) = http1::Builder::new()
-                            .serve_connection(TokioIo::new(stream), service)
-                            .await
-                        {
-                            debug!(server = name, %peer, error = %e, "connection ended");
-                        }
-                    });
-                }
-                Err(e) => {
-                    // Out of file descriptors, typically: back off instead of
-                    // spinning on an error that persists.
-                    warn!(server = name, error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(20)).await;
-                }
-            },
-        }
-    }
-    // No new connection from here on; then every open one is aborted
-    // (watches too) and waited for.
-    drop(listener);
-    connections.shutdown().await;
-    info!(server = name, "stopped");
+/// Prints `listening on URL` as the binary's first stdout line, which is
+/// what scripts and tests that start it wait for, and flushes it.
+pub fn announce(url: &str) -> std::io::Result<()> {
+    let mut stdout = std::io::stdout();
+    writeln!(stdout, "listening on {url}")?;
+    stdout.flush()
 }
 
 /// Resolves on SIGTERM or SIGINT (SIGINT only where SIGTERM cannot be

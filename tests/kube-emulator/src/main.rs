@@ -3,7 +3,6 @@
 //! writes a kubeconfig for kubectl, helm and kube-rs, prints `listening on
 //! http://ADDR` as its first stdout line, and serves until SIGTERM or SIGINT.
 
-use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -71,11 +70,7 @@ async fn main() -> ExitCode {
         eprintln!("kube-emulator: writing {}: {e}", path.display());
         return ExitCode::FAILURE;
     }
-    let mut stdout = std::io::stdout();
-    if writeln!(stdout, "listening on {}", handle.url())
-        .and_then(|()| stdout.flush())
-        .is_err()
-    {
+    if emulator_http::announce(&handle.url()).is_err() {
         return ExitCode::FAILURE;
     }
     emulator_http::stop_signal().await;
