@@ -4,43 +4,25 @@
 
 mod support;
 
-use std::process::{Command, Output};
+use std::path::PathBuf;
 
 use serde_json::Value;
-use support::aws::TestBed;
+use support::aws::{TestBed, TestBedOptions};
+use support::books::{books_bed, books_yaml};
+use support::cli::{text, urlguard};
 
-const BOOK_FUNCTIONS: [&str; 5] = [
-    "books-get-books",
-    "books-get-book",
-    "books-create-book",
-    "books-update-book",
-    "books-delete-book",
-];
-
-/// Runs `urlguard ARGS` against the bed, isolated from any real AWS
-/// configuration on the machine.
-fn urlguard(bed: &TestBed, args: &[&str]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_urlguard"));
-    command.args(args).current_dir(support::repo_root());
-    bed.isolate(&mut command);
-    command.output().expect("urlguard runs")
-}
-
-async fn create_functions(bed: &TestBed, names: &[&str]) {
-    support::aws::create_functions(&bed.sdk_config().await, "eu-west-1", names).await;
-}
-
-fn text(output: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+/// Writes `contents` to a manifest named after `stem` and this process in
+/// cargo's scratch dir for tests: its path.
+fn manifest_file(stem: &str, contents: &str) -> PathBuf {
+    let file = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("{stem}-{}.yaml", std::process::id()));
+    std::fs::write(&file, contents).expect("write");
+    file
 }
 
 #[tokio::test]
 async fn apply_with_json_output_reports_every_resource_and_the_ledger() {
-    let bed = TestBed::start();
-    create_functions(&bed, &BOOK_FUNCTIONS).await;
+    let (bed, _) = books_bed(TestBedOptions::default()).await;
     let output = urlguard(
         &bed,
         &[
@@ -122,15 +104,11 @@ async fn apply_with_json_output_reports_every_resource_and_the_ledger() {
 
 #[tokio::test]
 async fn an_invalid_resource_is_named_and_written_nowhere_while_the_rest_converges() {
-    let bed = TestBed::start();
-    create_functions(&bed, &BOOK_FUNCTIONS).await;
-    let books = std::fs::read_to_string(support::repo_root().join("examples/books.yaml"))
-        .expect("books.yaml");
+    let (bed, _) = books_bed(TestBedOptions::default()).await;
+    let books = books_yaml();
     let broken = books.replace("  pathPattern: /deleteBook/*\n", "  pathPattern: /*\n");
     assert_ne!(broken, books);
-    let file = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("broken-{}.yaml", std::process::id()));
-    std::fs::write(&file, broken).expect("write");
+    let file = manifest_file("broken", &broken);
     let file_arg = file.display().to_string();
 
     let output = urlguard(
@@ -177,9 +155,7 @@ kind: EdgeDistributions
 metadata: {name: typo, namespace: books}
 spec: {}
 ";
-    let file = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("bad-{}.yaml", std::process::id()));
-    std::fs::write(&file, manifest).expect("write");
+    let file = manifest_file("bad", manifest);
     let file_arg = file.display().to_string();
     let output = urlguard(&bed, &["apply", "-f", &file_arg]);
     std::fs::remove_file(&file).expect("cleanup");
@@ -202,8 +178,7 @@ spec: {}
 
 #[tokio::test]
 async fn plan_shows_field_level_changes_and_writes_nothing() {
-    let bed = TestBed::start();
-    create_functions(&bed, &BOOK_FUNCTIONS).await;
+    let (bed, _) = books_bed(TestBedOptions::default()).await;
     assert!(
         urlguard(
             &bed,
@@ -219,12 +194,9 @@ async fn plan_shows_field_level_changes_and_writes_nothing() {
         .success()
     );
 
-    let books = std::fs::read_to_string(support::repo_root().join("examples/books.yaml"))
-        .expect("books.yaml");
+    let books = books_yaml();
     let changed = books.replace("pathPattern: /getBooks\n", "pathPattern: /listBooks\n");
-    let file = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("changed-{}.yaml", std::process::id()));
-    std::fs::write(&file, changed).expect("write");
+    let file = manifest_file("changed", &changed);
     let file_arg = file.display().to_string();
     bed.reset_counts();
     let output = urlguard(&bed, &["plan", "-f", &file_arg]);
@@ -258,8 +230,7 @@ async fn plan_shows_field_level_changes_and_writes_nothing() {
 /// carry no colour codes.
 #[tokio::test]
 async fn log_lines_of_a_pass_name_their_resource_and_pipes_get_no_colour() {
-    let bed = TestBed::start();
-    create_functions(&bed, &BOOK_FUNCTIONS).await;
+    let (bed, _) = books_bed(TestBedOptions::default()).await;
     let output = urlguard(
         &bed,
         &[

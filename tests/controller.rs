@@ -15,15 +15,14 @@
 //! - a controller scoped to one namespace leaves the others alone;
 //! - twenty URLs applied at once cost one distribution update.
 
-#[path = "support/inventory.rs"]
-mod inventory;
 mod support;
 
 use std::time::{Duration, Instant};
 
-use inventory::{BOOK_FUNCTIONS, inventory};
 use support::aws::{TestBed, TestBedOptions};
+use support::books::{BOOK_FUNCTIONS, books_bed, books_yaml};
 use support::controller::{Controller, TEST_LOG};
+use support::inventory::inventory;
 use support::kube::{Cluster, Run};
 
 /// How long a deployment may take to become Ready before the test fails.
@@ -31,8 +30,7 @@ const CONVERGE: &str = "--timeout=90s";
 
 /// The bed with the book functions, a cluster with the CRDs.
 async fn start(options: TestBedOptions, test: &str) -> (TestBed, Cluster) {
-    let bed = TestBed::start_with(options);
-    support::aws::create_functions(&bed.sdk_config().await, "eu-west-1", &BOOK_FUNCTIONS).await;
+    let (bed, _) = books_bed(options).await;
     let cluster = Cluster::start(test).await;
     cluster.ok("kubectl", &["apply", "-f", "crds/"]);
     (bed, cluster)
@@ -52,6 +50,28 @@ fn eventually(within: Duration, what: &str, logs: &[&Controller], mut done: impl
         }
         std::thread::sleep(Duration::from_millis(200));
     }
+}
+
+/// Waits until `replica` holds the lease, or fails after `within` with
+/// `what` and its log.
+fn becomes_leader(replica: &Controller, within: Duration, what: &str) {
+    eventually(within, what, &[replica], || replica.is_leader());
+}
+
+/// Who holds the controllers' lease, as kubectl shows it.
+fn lease_holder(cluster: &Cluster) -> String {
+    cluster.ok(
+        "kubectl",
+        &[
+            "get",
+            "lease",
+            "urlguard-controller",
+            "-n",
+            "default",
+            "-o",
+            "jsonpath={.spec.holderIdentity}",
+        ],
+    )
 }
 
 /// `kubectl wait --for=condition=Ready pfu --all -n books`, failing with
@@ -305,26 +325,9 @@ async fn only_the_leader_calls_aws_and_a_successor_finishes_its_deployment() {
     };
     let (bed, cluster) = start(options, "controller-leader").await;
     let first = Controller::start(&bed, &cluster, "urlguard-a");
-    eventually(
-        Duration::from_secs(30),
-        "no replica became leader",
-        &[&first],
-        || first.is_leader(),
-    );
+    becomes_leader(&first, Duration::from_secs(30), "no replica became leader");
     let second = Controller::start(&bed, &cluster, "urlguard-b");
-    let holder = cluster.ok(
-        "kubectl",
-        &[
-            "get",
-            "lease",
-            "urlguard-controller",
-            "-n",
-            "default",
-            "-o",
-            "jsonpath={.spec.holderIdentity}",
-        ],
-    );
-    assert_eq!(holder, "urlguard-a");
+    assert_eq!(lease_holder(&cluster), "urlguard-a");
 
     cluster.ok("kubectl", &["apply", "-f", "examples/books.yaml"]);
     // The distribution exists and CloudFront is deploying it.
@@ -374,11 +377,10 @@ async fn only_the_leader_calls_aws_and_a_successor_finishes_its_deployment() {
 
     let killed = Instant::now();
     drop(first);
-    eventually(
+    becomes_leader(
+        &second,
         Duration::from_secs(10),
         "the follower did not take over",
-        &[&second],
-        || second.is_leader(),
     );
     let takeover = killed.elapsed();
     assert!(
@@ -551,28 +553,9 @@ async fn an_object_from_before_a_crd_upgrade_is_reported_and_the_rest_converges(
 async fn sigterm_stops_the_leader_gracefully_and_releases_the_lease() {
     let (bed, cluster) = start(TestBedOptions::default(), "controller-sigterm").await;
     let mut first = Controller::start(&bed, &cluster, "urlguard-a");
-    eventually(
-        Duration::from_secs(30),
-        "no replica became leader",
-        &[&first],
-        || first.is_leader(),
-    );
+    becomes_leader(&first, Duration::from_secs(30), "no replica became leader");
     let second = Controller::start(&bed, &cluster, "urlguard-b");
-    let holder = || {
-        cluster.ok(
-            "kubectl",
-            &[
-                "get",
-                "lease",
-                "urlguard-controller",
-                "-n",
-                "default",
-                "-o",
-                "jsonpath={.spec.holderIdentity}",
-            ],
-        )
-    };
-    assert_eq!(holder(), "urlguard-a");
+    assert_eq!(lease_holder(&cluster), "urlguard-a");
 
     let stopped = Instant::now();
     let status = first.terminate(Duration::from_secs(10));
@@ -582,18 +565,17 @@ async fn sigterm_stops_the_leader_gracefully_and_releases_the_lease() {
     assert!(log.contains("released the leader lease"), "{log}");
     // The follower (kube-lease-manager) looks again when the lease would
     // have expired: within the 3 s lease duration.
-    eventually(
+    becomes_leader(
+        &second,
         Duration::from_secs(10),
         "the follower did not take the released lease",
-        &[&second],
-        || second.is_leader(),
     );
     let handover = stopped.elapsed();
     assert!(
         handover <= Duration::from_secs(5),
         "handover took {handover:?}"
     );
-    assert_eq!(holder(), "urlguard-b");
+    assert_eq!(lease_holder(&cluster), "urlguard-b");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -608,8 +590,7 @@ async fn a_namespaced_controller_leaves_other_namespaces_alone() {
     );
     cluster.ok("kubectl", &["apply", "-f", "examples/books.yaml"]);
     // The same application in a namespace this controller does not watch.
-    let films = std::fs::read_to_string(support::repo_root().join("examples/books.yaml"))
-        .expect("books.yaml")
+    let films = books_yaml()
         .replace("namespace: books", "namespace: films")
         .replace("name: books\n---", "name: films\n---");
     let films_path = cluster.dir.join("films.yaml");

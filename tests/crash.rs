@@ -16,8 +16,6 @@
 //! 0 s here so that a destroy makes the same writes every time (the
 //! replica wait is covered in `tests/teardown.rs`).
 
-#[path = "support/inventory.rs"]
-mod inventory;
 mod support;
 
 use std::sync::Arc;
@@ -25,29 +23,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use aws_config::SdkConfig;
-use inventory::{BOOK_FUNCTIONS, inventory};
-use support::aws::{TestBed, TestBedOptions, create_functions};
-use urlguard::api::{EdgeDistribution, ProtectedFunctionUrl};
+use support::aws::TestBedOptions;
+use support::books::{BOOK_FUNCTIONS, books, books_bed};
+use support::engine::{mutating, not_deleted, not_ready};
+use support::inventory::inventory;
 use urlguard::aws::{Aws, PendingCall};
-use urlguard::manifest::{self, Resource};
 use urlguard::plan::desired::{self, DesiredModel};
 use urlguard::plan::teardown::{self, TeardownModel};
-use urlguard::reconcile::{DeployWait, Engine, Mode, Reason, ResourceReport, RetryPolicy};
-
-fn books() -> (Vec<EdgeDistribution>, Vec<ProtectedFunctionUrl>) {
-    let text = std::fs::read_to_string(support::repo_root().join("examples/books.yaml"))
-        .expect("books.yaml");
-    let loaded = manifest::parse("books.yaml", &text).expect("YAML");
-    let mut distributions = Vec::new();
-    let mut urls = Vec::new();
-    for resource in loaded.resources {
-        match resource {
-            Resource::EdgeDistribution(d) => distributions.push(d),
-            Resource::ProtectedFunctionUrl(u) => urls.push(u),
-        }
-    }
-    (distributions, urls)
-}
+use urlguard::reconcile::{DeployWait, Engine, Mode, RetryPolicy};
 
 fn engine(config: &SdkConfig) -> Engine {
     let wait = DeployWait {
@@ -84,28 +67,6 @@ fn crashing_engine(config: &SdkConfig, k: u64) -> Engine {
     engine
 }
 
-fn writes(engine: &Engine) -> u64 {
-    engine.aws().ledger().summary().mutating
-}
-
-fn assert_all_ready(reports: &[ResourceReport], context: &str) {
-    let not_ready: Vec<String> = reports
-        .iter()
-        .filter(|r| !r.ready())
-        .map(|r| format!("{}: {:?}", r.name, r.verdict))
-        .collect();
-    assert!(not_ready.is_empty(), "{context}: {not_ready:#?}");
-}
-
-fn assert_all_gone(reports: &[ResourceReport], context: &str) {
-    let left: Vec<String> = reports
-        .iter()
-        .filter(|r| r.verdict.reason != Reason::Deleted)
-        .map(|r| format!("{}: {:?}", r.name, r.verdict))
-        .collect();
-    assert!(left.is_empty(), "{context}: {left:#?}");
-}
-
 struct Books {
     apply: DesiredModel,
     destroy: TeardownModel,
@@ -114,38 +75,37 @@ struct Books {
 /// A full apply by a fresh engine, checked; returns its writes.
 async fn apply_fully(config: &SdkConfig, books: &Books, context: &str) -> u64 {
     let engine = engine(config);
-    let reports = engine.reconcile(&books.apply).await;
-    assert_all_ready(&reports, context);
+    let not_ready = not_ready(&engine.reconcile(&books.apply).await);
+    assert!(not_ready.is_empty(), "{context}: {not_ready:#?}");
     inventory(config, &BOOK_FUNCTIONS)
         .await
         .assert_books_applied(1, context);
-    writes(&engine)
+    mutating(&engine)
 }
 
 /// A full destroy by a fresh engine, checked; returns its writes.
 async fn destroy_fully(config: &SdkConfig, books: &Books, context: &str) -> u64 {
     let engine = engine(config);
-    let reports = engine.destroy_until_gone(&books.destroy).await;
-    assert_all_gone(&reports, context);
+    let left = not_deleted(&engine.destroy_until_gone(&books.destroy).await);
+    assert!(left.is_empty(), "{context}: {left:#?}");
     let after = inventory(config, &BOOK_FUNCTIONS).await;
     after.assert_nothing_from_urlguard(context);
     assert!(
         after.url_configs.values().all(Option::is_none),
         "{context}: {after:#?}"
     );
-    writes(&engine)
+    mutating(&engine)
 }
 
 #[tokio::test]
 async fn a_crash_after_any_write_of_apply_or_destroy_resumes_without_duplicates_or_orphans() {
     let started = Instant::now();
-    let bed = TestBed::start_with(TestBedOptions {
+    let (_bed, config) = books_bed(TestBedOptions {
         deploy_time: Duration::from_millis(200),
         replica_linger: Duration::ZERO,
         faults: Vec::new(),
-    });
-    let config = bed.sdk_config().await;
-    create_functions(&config, "eu-west-1", &BOOK_FUNCTIONS).await;
+    })
+    .await;
     let (distributions, urls) = books();
     let books = Books {
         apply: desired::build("urlguard", &distributions, &urls),
@@ -168,7 +128,7 @@ async fn a_crash_after_any_write_of_apply_or_destroy_resumes_without_duplicates_
         if k <= apply_writes {
             let crashed = crashing_engine(&config, k);
             let _ = crashed.reconcile(&books.apply).await;
-            assert_eq!(writes(&crashed), k, "apply stopped after write {k}");
+            assert_eq!(mutating(&crashed), k, "apply stopped after write {k}");
         }
         let resumed = apply_fully(&config, &books, &format!("apply resumed after write {k}")).await;
         if k <= apply_writes {
@@ -183,7 +143,7 @@ async fn a_crash_after_any_write_of_apply_or_destroy_resumes_without_duplicates_
         if k <= destroy_writes {
             let crashed = crashing_engine(&config, k);
             let _ = crashed.destroy(&books.destroy).await;
-            assert_eq!(writes(&crashed), k, "destroy stopped after write {k}");
+            assert_eq!(mutating(&crashed), k, "destroy stopped after write {k}");
         }
         let resumed =
             destroy_fully(&config, &books, &format!("destroy resumed after write {k}")).await;

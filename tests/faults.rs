@@ -4,8 +4,6 @@
 //! write happened. In every case the apply (and the destroy) converges, and
 //! nothing exists twice.
 
-#[path = "support/inventory.rs"]
-mod inventory;
 mod support;
 
 use std::sync::Arc;
@@ -14,28 +12,13 @@ use std::time::Duration;
 
 use aws_config::SdkConfig;
 use aws_emulator::{FaultKind, FaultRule};
-use inventory::{BOOK_FUNCTIONS, inventory};
-use support::aws::{TestBed, TestBedOptions, create_functions};
-use urlguard::api::{EdgeDistribution, ProtectedFunctionUrl};
+use support::aws::{TestBed, TestBedOptions, change_distribution};
+use support::books::{BOOK_FUNCTIONS, books, books_bed};
+use support::engine::{assert_all_ready, assert_writes, outcomes};
+use support::inventory::inventory;
 use urlguard::aws::{Aws, CallHook, Outcome, PendingCall};
-use urlguard::manifest::{self, Resource};
 use urlguard::plan::{desired, teardown};
 use urlguard::reconcile::{DeployWait, Engine, Mode, ResourceReport, RetryPolicy};
-
-fn books() -> (Vec<EdgeDistribution>, Vec<ProtectedFunctionUrl>) {
-    let text = std::fs::read_to_string(support::repo_root().join("examples/books.yaml"))
-        .expect("books.yaml");
-    let loaded = manifest::parse("books.yaml", &text).expect("YAML");
-    let mut distributions = Vec::new();
-    let mut urls = Vec::new();
-    for resource in loaded.resources {
-        match resource {
-            Resource::EdgeDistribution(d) => distributions.push(d),
-            Resource::ProtectedFunctionUrl(u) => urls.push(u),
-        }
-    }
-    (distributions, urls)
-}
 
 /// The SDK config urlguard itself uses: its own retry policy (standard
 /// mode, 6 attempts, backoff from 200 ms).
@@ -66,29 +49,22 @@ async fn apply(engine: &Engine) -> Vec<ResourceReport> {
         .await
 }
 
-fn assert_all_ready(reports: &[ResourceReport]) {
-    let not_ready: Vec<String> = reports
-        .iter()
-        .filter(|r| !r.ready())
-        .map(|r| format!("{}: {:?}", r.name, r.verdict))
-        .collect();
-    assert!(not_ready.is_empty(), "{not_ready:#?}");
-}
-
-fn mutating(engine: &Engine) -> u64 {
-    engine.aws().ledger().summary().mutating
-}
-
-/// The outcomes of one operation in the engine's ledger, in order.
-fn outcomes(engine: &Engine, key: &str) -> Vec<Outcome> {
-    engine
-        .aws()
-        .ledger()
-        .records()
-        .into_iter()
-        .filter(|r| r.key() == key)
-        .map(|r| r.outcome)
-        .collect()
+/// Clears the faults, then checks that AWS (read with `plain`) holds
+/// books.yaml applied once and that an engine on `config` finds nothing
+/// left to write.
+async fn converged_without_faults(
+    bed: &TestBed,
+    plain: &SdkConfig,
+    config: SdkConfig,
+    context: &str,
+) {
+    bed.clear_faults();
+    inventory(plain, &BOOK_FUNCTIONS)
+        .await
+        .assert_books_applied(1, context);
+    let again = engine(config);
+    assert_all_ready(&apply(&again).await);
+    assert_writes(&again, 0);
 }
 
 /// Throttling on 30% of the calls; of the calls not throttled, every tenth
@@ -103,9 +79,7 @@ fn busy_aws() -> [FaultRule; 3] {
 
 #[tokio::test]
 async fn throttling_on_30_percent_of_all_calls_still_converges_without_duplicates() {
-    let bed = TestBed::start();
-    let plain = bed.sdk_config().await;
-    create_functions(&plain, "eu-west-1", &BOOK_FUNCTIONS).await;
+    let (bed, plain) = books_bed(TestBedOptions::default()).await;
     let config = urlguard_config(&bed).await;
     bed.set_faults(&busy_aws());
 
@@ -123,13 +97,7 @@ async fn throttling_on_30_percent_of_all_calls_still_converges_without_duplicate
         rules[1].injected >= 3 && rules[2].injected >= 3,
         "{rules:#?}"
     );
-    bed.clear_faults();
-    inventory(&plain, &BOOK_FUNCTIONS)
-        .await
-        .assert_books_applied(1, "after a throttled apply");
-    let again = engine(config.clone());
-    assert_all_ready(&apply(&again).await);
-    assert_eq!(mutating(&again), 0, "{:#?}", again.aws().ledger().summary());
+    converged_without_faults(&bed, &plain, config.clone(), "after a throttled apply").await;
 
     // The teardown too.
     bed.set_faults(&busy_aws());
@@ -168,44 +136,9 @@ where
     })
 }
 
-/// Reads the one distribution's config and writes it back changed.
-async fn change_distribution(
-    config: SdkConfig,
-    change: impl FnOnce(&mut aws_sdk_cloudfront::types::DistributionConfig),
-) {
-    let cloudfront = aws_sdk_cloudfront::Client::new(&config);
-    let list = cloudfront
-        .list_distributions()
-        .send()
-        .await
-        .expect("ListDistributions");
-    let id = list
-        .distribution_list()
-        .map(|l| l.items()[0].id().to_owned())
-        .expect("a distribution");
-    let current = cloudfront
-        .get_distribution_config()
-        .id(&id)
-        .send()
-        .await
-        .expect("GetDistributionConfig");
-    let mut edited = current.distribution_config().cloned().expect("config");
-    change(&mut edited);
-    cloudfront
-        .update_distribution()
-        .id(&id)
-        .if_match(current.e_tag().expect("ETag"))
-        .distribution_config(edited)
-        .send()
-        .await
-        .expect("the concurrent writer's update");
-}
-
 #[tokio::test]
 async fn a_concurrent_writer_between_read_and_update_costs_a_reread_not_a_failure() {
-    let bed = TestBed::start();
-    let config = bed.sdk_config().await;
-    create_functions(&config, "eu-west-1", &BOOK_FUNCTIONS).await;
+    let (bed, config) = books_bed(TestBedOptions::default()).await;
     assert_all_ready(&apply(&engine(config.clone())).await);
 
     // The apply changes a path; between its read and its update someone
@@ -297,9 +230,7 @@ fn lost_answers() -> Vec<FaultRule> {
 
 #[tokio::test]
 async fn answers_lost_after_the_write_are_adopted_in_the_same_run() {
-    let bed = TestBed::start_with(TestBedOptions::default());
-    let plain = bed.sdk_config().await;
-    create_functions(&plain, "eu-west-1", &BOOK_FUNCTIONS).await;
+    let (bed, plain) = books_bed(TestBedOptions::default()).await;
     bed.set_faults(&lost_answers());
 
     // The SDK sends the write again; the retry meets the first write
@@ -312,20 +243,12 @@ async fn answers_lost_after_the_write_are_adopted_in_the_same_run() {
         rules.iter().all(|r| r.injected == 1),
         "every answer was lost once: {rules:#?}"
     );
-    bed.clear_faults();
-    inventory(&plain, &BOOK_FUNCTIONS)
-        .await
-        .assert_books_applied(1, "after lost answers");
-    let again = engine(plain.clone());
-    assert_all_ready(&apply(&again).await);
-    assert_eq!(mutating(&again), 0, "{:#?}", again.aws().ledger().summary());
+    converged_without_faults(&bed, &plain, plain.clone(), "after lost answers").await;
 }
 
 #[tokio::test]
 async fn answers_lost_without_sdk_retries_converge_over_the_next_runs_without_duplicates() {
-    let bed = TestBed::start_with(TestBedOptions::default());
-    let plain = bed.sdk_config().await;
-    create_functions(&plain, "eu-west-1", &BOOK_FUNCTIONS).await;
+    let (bed, plain) = books_bed(TestBedOptions::default()).await;
     bed.set_faults(&lost_answers());
 
     // Without retries the engine sees "no answer" and reports it; the next
@@ -344,11 +267,11 @@ async fn answers_lost_without_sdk_retries_converge_over_the_next_runs_without_du
         assert!(runs < 8, "no convergence after {runs} runs: {reports:#?}");
     }
     eprintln!("converged after {runs} runs");
-    bed.clear_faults();
-    inventory(&plain, &BOOK_FUNCTIONS)
-        .await
-        .assert_books_applied(1, "after lost answers without retries");
-    let again = engine(plain.clone());
-    assert_all_ready(&apply(&again).await);
-    assert_eq!(mutating(&again), 0, "{:#?}", again.aws().ledger().summary());
+    converged_without_faults(
+        &bed,
+        &plain,
+        plain.clone(),
+        "after lost answers without retries",
+    )
+    .await;
 }

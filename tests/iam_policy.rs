@@ -11,15 +11,16 @@ mod support;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use support::aws::{TestBed, create_functions, lambda_client};
+use support::aws::{TestBedOptions, lambda_client};
+use support::books::{books, books_bed};
+use support::engine::not_deleted;
 use urlguard::api::Protection;
 use urlguard::aws::Aws;
 use urlguard::aws::permissions::{
     IMPLIED_BY_EDGE_ASSOCIATION, actions_for, controller_policy, granted_actions,
 };
-use urlguard::manifest::{self, Resource};
 use urlguard::plan::{desired, teardown};
-use urlguard::reconcile::{DeployWait, Engine, Mode, Reason, ResourceReport, RetryPolicy};
+use urlguard::reconcile::{DeployWait, Engine, Mode, ResourceReport, RetryPolicy};
 
 /// What one life of books.yaml needed.
 struct Exercised {
@@ -32,26 +33,8 @@ struct Exercised {
 }
 
 async fn exercise(protection: Protection) -> Exercised {
-    let bed = TestBed::start();
-    let config = bed.sdk_config().await;
-    let functions = [
-        "books-get-books",
-        "books-get-book",
-        "books-create-book",
-        "books-update-book",
-        "books-delete-book",
-    ];
-    create_functions(&config, "eu-west-1", &functions).await;
-    let text = std::fs::read_to_string(support::repo_root().join("examples/books.yaml"))
-        .expect("books.yaml");
-    let loaded = manifest::parse("books.yaml", &text).expect("YAML");
-    let (mut distributions, mut urls) = (Vec::new(), Vec::new());
-    for resource in loaded.resources {
-        match resource {
-            Resource::EdgeDistribution(d) => distributions.push(d),
-            Resource::ProtectedFunctionUrl(u) => urls.push(u),
-        }
-    }
+    let (_bed, config) = books_bed(TestBedOptions::default()).await;
+    let (mut distributions, mut urls) = books();
     distributions[0].spec.protection = protection;
     let aws = Aws::from_sdk_config(config.clone());
     let wait = DeployWait {
@@ -146,11 +129,7 @@ async fn exercise(protection: Protection) -> Exercised {
     let reports = engine
         .destroy_until_gone(&teardown::build("urlguard", &distributions, &urls))
         .await;
-    let left: Vec<String> = reports
-        .iter()
-        .filter(|r| r.verdict.reason != Reason::Deleted)
-        .map(|r| format!("{}: {:?}", r.name, r.verdict))
-        .collect();
+    let left = not_deleted(&reports);
     assert!(left.is_empty(), "{protection:?}: not all gone: {left:#?}");
 
     let needed: BTreeSet<String> = aws

@@ -8,42 +8,15 @@ use std::time::Duration;
 
 use aws_config::SdkConfig;
 use serde_json::Value;
-use support::aws::{TestBed, TestBedOptions, create_functions, lambda_client};
+use support::aws::{TestBed, TestBedOptions, change_distribution, create_functions, lambda_client};
+use support::books::{BOOK_FUNCTIONS, books, books_bed, resources};
+use support::engine::{assert_all_ready, assert_writes, count, mutating};
 use urlguard::api::{EdgeDistribution, EdgeDistributionStatus, ProtectedFunctionUrl};
 use urlguard::aws::Aws;
-use urlguard::manifest::{self, Resource};
 use urlguard::plan::{desired, teardown};
 use urlguard::reconcile::{
     DeployWait, Engine, Mode, Notice, Reason, ResourceReport, RetryPolicy, Status,
 };
-
-const BOOK_FUNCTIONS: [&str; 5] = [
-    "books-get-books",
-    "books-get-book",
-    "books-create-book",
-    "books-update-book",
-    "books-delete-book",
-];
-
-fn books() -> (Vec<EdgeDistribution>, Vec<ProtectedFunctionUrl>) {
-    let text = std::fs::read_to_string(support::repo_root().join("examples/books.yaml"))
-        .expect("books.yaml");
-    resources(&text)
-}
-
-fn resources(text: &str) -> (Vec<EdgeDistribution>, Vec<ProtectedFunctionUrl>) {
-    let loaded = manifest::parse("test.yaml", text).expect("YAML");
-    assert!(loaded.rejected.is_empty(), "{:?}", loaded.rejected);
-    let mut distributions = Vec::new();
-    let mut urls = Vec::new();
-    for resource in loaded.resources {
-        match resource {
-            Resource::EdgeDistribution(d) => distributions.push(d),
-            Resource::ProtectedFunctionUrl(u) => urls.push(u),
-        }
-    }
-    (distributions, urls)
-}
 
 fn engine(config: SdkConfig, mode: Mode) -> Engine {
     let wait = DeployWait {
@@ -65,15 +38,6 @@ async fn apply(
     (reports, engine)
 }
 
-fn assert_all_ready(reports: &[ResourceReport]) {
-    let not_ready: Vec<String> = reports
-        .iter()
-        .filter(|r| !r.ready())
-        .map(|r| format!("{}/{}: {:?}", r.namespace, r.name, r.verdict))
-        .collect();
-    assert!(not_ready.is_empty(), "{not_ready:#?}");
-}
-
 /// Operations seen on the wire that change AWS state.
 fn wire_mutations(bed: &TestBed) -> Vec<String> {
     const VERBS: [&str; 9] = [
@@ -88,21 +52,6 @@ fn wire_mutations(bed: &TestBed) -> Vec<String> {
         })
         .cloned()
         .collect()
-}
-
-fn mutating(engine: &Engine) -> u64 {
-    engine.aws().ledger().summary().mutating
-}
-
-fn count(engine: &Engine, key: &str) -> u64 {
-    engine
-        .aws()
-        .ledger()
-        .summary()
-        .by_operation
-        .get(key)
-        .copied()
-        .unwrap_or(0)
 }
 
 async fn distribution_config(config: &SdkConfig) -> aws_sdk_cloudfront::types::DistributionConfig {
@@ -130,9 +79,7 @@ async fn distribution_config(config: &SdkConfig) -> aws_sdk_cloudfront::types::D
 
 #[tokio::test]
 async fn books_converges_from_empty_within_the_call_budget() {
-    let bed = TestBed::start();
-    let config = bed.sdk_config().await;
-    create_functions(&config, "eu-west-1", &BOOK_FUNCTIONS).await;
+    let (bed, config) = books_bed(TestBedOptions::default()).await;
     let (distributions, urls) = books();
     bed.reset_counts();
 
@@ -239,9 +186,7 @@ async fn books_converges_from_empty_within_the_call_budget() {
 
 #[tokio::test]
 async fn a_second_apply_writes_nothing_and_reads_each_object_at_most_once() {
-    let bed = TestBed::start();
-    let config = bed.sdk_config().await;
-    create_functions(&config, "eu-west-1", &BOOK_FUNCTIONS).await;
+    let (bed, _) = books_bed(TestBedOptions::default()).await;
     let (distributions, urls) = books();
     let (first, _) = apply(&bed, &distributions, &urls).await;
     assert_all_ready(&first);
@@ -249,12 +194,7 @@ async fn a_second_apply_writes_nothing_and_reads_each_object_at_most_once() {
     bed.reset_counts();
     let (second, engine) = apply(&bed, &distributions, &urls).await;
     assert_all_ready(&second);
-    assert_eq!(
-        mutating(&engine),
-        0,
-        "{:#?}",
-        engine.aws().ledger().summary()
-    );
+    assert_writes(&engine, 0);
     assert_eq!(
         wire_mutations(&bed),
         Vec::<String>::new(),
@@ -300,9 +240,7 @@ fn last_seen_at(distribution: &mut EdgeDistribution, id: &str) {
 
 #[tokio::test]
 async fn a_known_distribution_id_replaces_listing_and_a_wrong_one_is_not_trusted() {
-    let bed = TestBed::start();
-    let config = bed.sdk_config().await;
-    create_functions(&config, "eu-west-1", &BOOK_FUNCTIONS).await;
+    let (bed, config) = books_bed(TestBedOptions::default()).await;
     let (mut distributions, urls) = books();
     let (first, _) = apply(&bed, &distributions, &urls).await;
     assert_all_ready(&first);
@@ -318,7 +256,7 @@ async fn a_known_distribution_id_replaces_listing_and_a_wrong_one_is_not_trusted
     assert_all_ready(&known);
     assert_eq!(count(&reader, "cloudfront:ListDistributions"), 0);
     assert_eq!(count(&reader, "cloudfront:GetDistribution"), 1);
-    assert_eq!(mutating(&reader), 0);
+    assert_writes(&reader, 0);
 
     // A status pointing at another owner's distribution, or at one that is
     // gone, is only a wrong hint: urlguard lists, finds its own, and leaves
@@ -375,9 +313,7 @@ async fn a_known_distribution_id_replaces_listing_and_a_wrong_one_is_not_trusted
 
 #[tokio::test]
 async fn changing_a_path_costs_one_update_and_no_signer_version() {
-    let bed = TestBed::start();
-    let config = bed.sdk_config().await;
-    create_functions(&config, "eu-west-1", &BOOK_FUNCTIONS).await;
+    let (bed, _) = books_bed(TestBedOptions::default()).await;
     let (distributions, mut urls) = books();
     assert_all_ready(&apply(&bed, &distributions, &urls).await.0);
 
@@ -386,19 +322,12 @@ async fn changing_a_path_costs_one_update_and_no_signer_version() {
     assert_all_ready(&reports);
     assert_eq!(count(&engine, "cloudfront:UpdateDistribution"), 1);
     assert_eq!(count(&engine, "lambda:PublishVersion"), 0);
-    assert_eq!(
-        mutating(&engine),
-        1,
-        "{:#?}",
-        engine.aws().ledger().summary()
-    );
+    assert_writes(&engine, 1);
 }
 
 #[tokio::test]
 async fn changing_signer_memory_publishes_one_version_and_updates_once() {
-    let bed = TestBed::start();
-    let config = bed.sdk_config().await;
-    create_functions(&config, "eu-west-1", &BOOK_FUNCTIONS).await;
+    let (bed, _) = books_bed(TestBedOptions::default()).await;
     let (mut distributions, urls) = books();
     assert_all_ready(&apply(&bed, &distributions, &urls).await.0);
 
@@ -435,7 +364,7 @@ async fn twenty_urls_write_the_distribution_once() {
             "---\napiVersion: urlguard.io/v1alpha1\nkind: ProtectedFunctionUrl\nmetadata: {{name: {name}, namespace: shop}}\nspec: {{function: {{name: {name}, region: eu-west-1}}, distributionRef: {{name: api}}, pathPattern: /{name}/*}}\n"
         ));
     }
-    let (distributions, urls) = resources(&text);
+    let (distributions, urls) = resources("test.yaml", &text);
     let (reports, engine) = apply(&bed, &distributions, &urls).await;
     assert_all_ready(&reports);
     assert_eq!(
@@ -448,9 +377,7 @@ async fn twenty_urls_write_the_distribution_once() {
 
 #[tokio::test]
 async fn origin_access_control_mode_grants_two_statements_scoped_to_the_distribution() {
-    let bed = TestBed::start();
-    let config = bed.sdk_config().await;
-    create_functions(&config, "eu-west-1", &BOOK_FUNCTIONS).await;
+    let (bed, config) = books_bed(TestBedOptions::default()).await;
     let (mut distributions, urls) = books();
     distributions[0].spec.protection = urlguard::api::Protection::OriginAccessControl;
     let (reports, engine) = apply(&bed, &distributions, &urls).await;
@@ -510,12 +437,7 @@ async fn origin_access_control_mode_grants_two_statements_scoped_to_the_distribu
     bed.reset_counts();
     let (again, engine) = apply(&bed, &distributions, &urls).await;
     assert_all_ready(&again);
-    assert_eq!(
-        mutating(&engine),
-        0,
-        "{:#?}",
-        engine.aws().ledger().summary()
-    );
+    assert_writes(&engine, 0);
 
     // A grant removed out of band is put back and reported.
     let statement = "urlguard-urlguard-books-get-books-invoke";
@@ -540,14 +462,12 @@ async fn origin_access_control_mode_grants_two_statements_scoped_to_the_distribu
         "{actions}"
     );
     assert_eq!(count(&engine, "lambda:AddPermission"), 1);
-    assert_eq!(mutating(&engine), 1);
+    assert_writes(&engine, 1);
 }
 
 #[tokio::test]
 async fn a_signer_role_policy_changed_out_of_band_is_repaired() {
-    let bed = TestBed::start();
-    let config = bed.sdk_config().await;
-    create_functions(&config, "eu-west-1", &BOOK_FUNCTIONS).await;
+    let (bed, config) = books_bed(TestBedOptions::default()).await;
     let (distributions, urls) = books();
     assert_all_ready(&apply(&bed, &distributions, &urls).await.0);
 
@@ -573,12 +493,7 @@ async fn a_signer_role_policy_changed_out_of_band_is_repaired() {
         repaired[0].actions
     );
     assert_eq!(count(&engine, "iam:PutRolePolicy"), 1);
-    assert_eq!(
-        mutating(&engine),
-        1,
-        "{:#?}",
-        engine.aws().ledger().summary()
-    );
+    assert_writes(&engine, 1);
     let policy = iam
         .get_role_policy()
         .role_name("urlguard-books-books-signer")
@@ -597,9 +512,7 @@ async fn a_signer_role_policy_changed_out_of_band_is_repaired() {
 
 #[tokio::test]
 async fn drift_made_out_of_band_is_repaired_and_reported() {
-    let bed = TestBed::start();
-    let config = bed.sdk_config().await;
-    create_functions(&config, "eu-west-1", &BOOK_FUNCTIONS).await;
+    let (bed, config) = books_bed(TestBedOptions::default()).await;
     let (distributions, urls) = books();
     let (first, _) = apply(&bed, &distributions, &urls).await;
     assert_all_ready(&first);
@@ -622,41 +535,20 @@ async fn drift_made_out_of_band_is_repaired_and_reported() {
         .send()
         .await
         .expect("edit the parameter");
-    let cloudfront = aws_sdk_cloudfront::Client::new(&config);
-    let id = cloudfront
-        .list_distributions()
-        .send()
-        .await
-        .expect("list")
-        .distribution_list()
-        .map(|l| l.items()[0].id().to_owned())
-        .expect("id");
-    let current = cloudfront
-        .get_distribution_config()
-        .id(&id)
-        .send()
-        .await
-        .expect("config");
-    let mut edited = current.distribution_config().cloned().expect("config");
-    let behaviors = edited
-        .cache_behaviors()
-        .map(|b| b.items().to_vec())
-        .unwrap_or_default();
-    edited.cache_behaviors = Some(
-        aws_sdk_cloudfront::types::CacheBehaviors::builder()
-            .quantity(4)
-            .set_items(Some(behaviors[1..].to_vec()))
-            .build()
-            .expect("behaviors"),
-    );
-    cloudfront
-        .update_distribution()
-        .id(&id)
-        .if_match(current.e_tag().expect("etag"))
-        .distribution_config(edited)
-        .send()
-        .await
-        .expect("remove a behavior");
+    change_distribution(config.clone(), |edited| {
+        let behaviors = edited
+            .cache_behaviors()
+            .map(|b| b.items().to_vec())
+            .unwrap_or_default();
+        edited.cache_behaviors = Some(
+            aws_sdk_cloudfront::types::CacheBehaviors::builder()
+                .quantity(4)
+                .set_items(Some(behaviors[1..].to_vec()))
+                .build()
+                .expect("behaviors"),
+        );
+    })
+    .await;
 
     let (repaired, engine) = apply(&bed, &distributions, &urls).await;
     assert_all_ready(&repaired);
@@ -736,16 +628,14 @@ async fn a_missing_function_is_named_and_the_others_still_converge() {
 
 #[tokio::test]
 async fn plan_reads_but_never_writes() {
-    let bed = TestBed::start();
-    let config = bed.sdk_config().await;
-    create_functions(&config, "eu-west-1", &BOOK_FUNCTIONS).await;
+    let (bed, config) = books_bed(TestBedOptions::default()).await;
     let (distributions, urls) = books();
     bed.reset_counts();
     let engine = engine(config, Mode::Plan);
     let reports = engine
         .reconcile(&desired::build("urlguard", &distributions, &urls))
         .await;
-    assert_eq!(mutating(&engine), 0);
+    assert_writes(&engine, 0);
     assert!(reports.iter().all(|r| !r.failed()), "{reports:#?}");
     let distribution = &reports[0];
     assert!(

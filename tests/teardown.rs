@@ -6,37 +6,21 @@
 //! retired by an update go once their replicas do, without blocking the
 //! apply; nothing urlguard does not own is ever deleted.
 
-#[path = "support/inventory.rs"]
-mod inventory;
 mod support;
 
-use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use aws_config::SdkConfig;
-use inventory::{BOOK_FUNCTIONS, inventory};
 use serde_json::Value;
-use support::aws::{TestBed, TestBedOptions, create_functions, lambda_client};
+use support::aws::{TestBedOptions, lambda_client};
+use support::books::{BOOK_FUNCTIONS, books, books_bed};
+use support::cli::{text, urlguard};
+use support::engine::{assert_all_ready, assert_writes, count, mutating, outcomes};
+use support::inventory::inventory;
 use urlguard::api::{DeletionPolicy, EdgeDistribution, ProtectedFunctionUrl};
 use urlguard::aws::{Aws, Outcome};
-use urlguard::manifest::{self, Resource};
 use urlguard::plan::{desired, teardown};
 use urlguard::reconcile::{DeployWait, Engine, Mode, ResourceReport, RetryPolicy, Status};
-
-fn books() -> (Vec<EdgeDistribution>, Vec<ProtectedFunctionUrl>) {
-    let text = std::fs::read_to_string(support::repo_root().join("examples/books.yaml"))
-        .expect("books.yaml");
-    let loaded = manifest::parse("books.yaml", &text).expect("YAML");
-    let mut distributions = Vec::new();
-    let mut urls = Vec::new();
-    for resource in loaded.resources {
-        match resource {
-            Resource::EdgeDistribution(d) => distributions.push(d),
-            Resource::ProtectedFunctionUrl(u) => urls.push(u),
-        }
-    }
-    (distributions, urls)
-}
 
 fn engine(config: SdkConfig, mode: Mode) -> Engine {
     let wait = DeployWait {
@@ -62,48 +46,8 @@ async fn apply(
     (reports, engine)
 }
 
-fn assert_all_ready(reports: &[ResourceReport]) {
-    let not_ready: Vec<String> = reports
-        .iter()
-        .filter(|r| !r.ready())
-        .map(|r| format!("{}: {:?}", r.name, r.verdict))
-        .collect();
-    assert!(not_ready.is_empty(), "{not_ready:#?}");
-}
-
 fn deleting_reason(report: &ResourceReport) -> String {
     report.verdict.reason.as_str().to_owned()
-}
-
-fn count(engine: &Engine, key: &str) -> u64 {
-    engine
-        .aws()
-        .ledger()
-        .summary()
-        .by_operation
-        .get(key)
-        .copied()
-        .unwrap_or(0)
-}
-
-fn mutating(engine: &Engine) -> u64 {
-    engine.aws().ledger().summary().mutating
-}
-
-/// Runs `urlguard ARGS` against the bed, isolated from any real AWS
-/// configuration on the machine.
-fn urlguard(bed: &TestBed, args: &[&str]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_urlguard"));
-    command.args(args).current_dir(support::repo_root());
-    bed.isolate(&mut command);
-    command.output().expect("urlguard runs")
-}
-
-fn text(output: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
 }
 
 #[tokio::test]
@@ -111,12 +55,11 @@ async fn destroy_exits_3_naming_what_waits_for_edge_replicas_and_wait_finishes_b
     // Replicas linger 4 s after the last association left: the first
     // attempt to delete the signer (right after the distribution's delete,
     // about one deploy time later) is refused.
-    let bed = TestBed::start_with(TestBedOptions {
+    let (bed, config) = books_bed(TestBedOptions {
         replica_linger: Duration::from_secs(4),
         ..TestBedOptions::default()
-    });
-    let config = bed.sdk_config().await;
-    create_functions(&config, "eu-west-1", &BOOK_FUNCTIONS).await;
+    })
+    .await;
     let applied = urlguard(
         &bed,
         &[
@@ -239,9 +182,7 @@ async fn destroy_exits_3_naming_what_waits_for_edge_replicas_and_wait_finishes_b
 
 #[tokio::test]
 async fn apply_then_destroy_leaves_nothing_and_retain_keeps_the_url_config_on_aws_iam() {
-    let bed = TestBed::start();
-    let config = bed.sdk_config().await;
-    create_functions(&config, "eu-west-1", &BOOK_FUNCTIONS).await;
+    let (bed, config) = books_bed(TestBedOptions::default()).await;
     let (distributions, mut urls) = books();
     let get_books = urls
         .iter_mut()
@@ -256,7 +197,7 @@ async fn apply_then_destroy_leaves_nothing_and_retain_keeps_the_url_config_on_aw
     bed.reset_counts();
     let planner = engine(config.clone(), Mode::Plan);
     let planned = planner.destroy(&model).await;
-    assert_eq!(mutating(&planner), 0);
+    assert_writes(&planner, 0);
     assert!(
         planned[0]
             .actions
@@ -317,14 +258,7 @@ async fn apply_then_destroy_leaves_nothing_and_retain_keeps_the_url_config_on_aw
     ] {
         assert_eq!(count(&destroyer, operation), expected, "{operation}");
     }
-    let signer_deletes: Vec<Outcome> = destroyer
-        .aws()
-        .ledger()
-        .records()
-        .into_iter()
-        .filter(|r| r.key() == "lambda:DeleteFunction")
-        .map(|r| r.outcome)
-        .collect();
+    let signer_deletes = outcomes(&destroyer, "lambda:DeleteFunction");
     assert_eq!(
         signer_deletes.last(),
         Some(&Outcome::Ok),
@@ -347,15 +281,13 @@ async fn apply_then_destroy_leaves_nothing_and_retain_keeps_the_url_config_on_aw
     // Resumable and idempotent: another pass finds nothing to delete.
     let again = engine(config.clone(), Mode::Apply);
     let reports = again.destroy(&model).await;
-    assert_eq!(mutating(&again), 0, "{:#?}", again.aws().ledger().summary());
+    assert_writes(&again, 0);
     assert!(reports.iter().all(|r| !r.failed() && !r.waiting()));
 }
 
 #[tokio::test]
 async fn a_url_leaving_alone_takes_its_behavior_grant_and_parameters_and_the_rest_stays() {
-    let bed = TestBed::start();
-    let config = bed.sdk_config().await;
-    create_functions(&config, "eu-west-1", &BOOK_FUNCTIONS).await;
+    let (_bed, config) = books_bed(TestBedOptions::default()).await;
     let (distributions, urls) = books();
     assert_all_ready(&apply(&config, &distributions, &urls).await.0);
 
@@ -412,23 +344,17 @@ async fn a_url_leaving_alone_takes_its_behavior_grant_and_parameters_and_the_res
     // distribution and the role policy need no write.
     let (reports, engine) = apply(&config, &distributions, &staying).await;
     assert_all_ready(&reports);
-    assert_eq!(
-        mutating(&engine),
-        0,
-        "{:#?}",
-        engine.aws().ledger().summary()
-    );
+    assert_writes(&engine, 0);
 }
 
 #[tokio::test]
 async fn signer_versions_retired_by_an_update_go_once_their_replicas_do_without_blocking() {
     let linger = Duration::from_secs(2);
-    let bed = TestBed::start_with(TestBedOptions {
+    let (_bed, config) = books_bed(TestBedOptions {
         replica_linger: linger,
         ..TestBedOptions::default()
-    });
-    let config = bed.sdk_config().await;
-    create_functions(&config, "eu-west-1", &BOOK_FUNCTIONS).await;
+    })
+    .await;
     let (mut distributions, urls) = books();
     assert_all_ready(&apply(&config, &distributions, &urls).await.0);
 
@@ -490,19 +416,12 @@ async fn signer_versions_retired_by_an_update_go_once_their_replicas_do_without_
     // Steady state again.
     let (reports, engine) = apply(&config, &distributions, &urls).await;
     assert_all_ready(&reports);
-    assert_eq!(
-        mutating(&engine),
-        0,
-        "{:#?}",
-        engine.aws().ledger().summary()
-    );
+    assert_writes(&engine, 0);
 }
 
 #[tokio::test]
 async fn resources_urlguard_does_not_own_are_left_alone_and_reported() {
-    let bed = TestBed::start();
-    let config = bed.sdk_config().await;
-    create_functions(&config, "eu-west-1", &BOOK_FUNCTIONS).await;
+    let (_bed, config) = books_bed(TestBedOptions::default()).await;
     let (distributions, urls) = books();
     assert_all_ready(&apply(&config, &distributions, &urls).await.0);
 
@@ -570,9 +489,7 @@ async fn resources_urlguard_does_not_own_are_left_alone_and_reported() {
 
 #[tokio::test]
 async fn a_distribution_without_the_owner_tag_is_never_disabled_or_deleted() {
-    let bed = TestBed::start();
-    let config = bed.sdk_config().await;
-    create_functions(&config, "eu-west-1", &BOOK_FUNCTIONS).await;
+    let (_bed, config) = books_bed(TestBedOptions::default()).await;
     let (distributions, urls) = books();
     let (reports, _) = apply(&config, &distributions, &urls).await;
     assert_all_ready(&reports);
@@ -628,9 +545,7 @@ async fn a_distribution_without_the_owner_tag_is_never_disabled_or_deleted() {
 
 #[tokio::test]
 async fn a_pass_that_does_not_wait_for_cloudfront_reports_the_deploying_distribution() {
-    let bed = TestBed::start();
-    let config = bed.sdk_config().await;
-    create_functions(&config, "eu-west-1", &BOOK_FUNCTIONS).await;
+    let (_bed, config) = books_bed(TestBedOptions::default()).await;
     let (distributions, urls) = books();
     assert_all_ready(&apply(&config, &distributions, &urls).await.0);
 

@@ -233,6 +233,41 @@ pub fn lambda_client(config: &SdkConfig, region: &str) -> aws_sdk_lambda::Client
     )
 }
 
+/// Reads the bed's (first) distribution's config and writes it back
+/// changed, as someone editing it in the console would: with the ETag it
+/// read, so a change made in between is refused.
+pub async fn change_distribution(
+    config: SdkConfig,
+    change: impl FnOnce(&mut aws_sdk_cloudfront::types::DistributionConfig),
+) {
+    let cloudfront = aws_sdk_cloudfront::Client::new(&config);
+    let list = cloudfront
+        .list_distributions()
+        .send()
+        .await
+        .expect("ListDistributions");
+    let id = list
+        .distribution_list()
+        .map(|l| l.items()[0].id().to_owned())
+        .expect("a distribution");
+    let current = cloudfront
+        .get_distribution_config()
+        .id(&id)
+        .send()
+        .await
+        .expect("GetDistributionConfig");
+    let mut edited = current.distribution_config().cloned().expect("config");
+    change(&mut edited);
+    cloudfront
+        .update_distribution()
+        .id(&id)
+        .if_match(current.e_tag().expect("ETag"))
+        .distribution_config(edited)
+        .send()
+        .await
+        .expect("UpdateDistribution");
+}
+
 /// The application's own functions, as its deployment (not urlguard) would
 /// create them: an execution role `app` and tiny Node.js handlers.
 pub async fn create_functions(config: &SdkConfig, region: &str, names: &[&str]) {

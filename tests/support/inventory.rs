@@ -2,28 +2,16 @@
 //! urlguard's adapters): distributions, origin access controls, signer
 //! functions with their versions, roles under urlguard's path, SSM
 //! parameters, and the URL configs and resource-policy statements of the
-//! application's functions. The teardown, fault and crash tests compare it
-//! with what must exist, to the count: nothing twice, nothing orphaned.
-//!
-//! Included with `#[path = "support/inventory.rs"] mod inventory;` next to
-//! `mod support;` by the tests that use it.
-
-#![allow(dead_code)] // each test binary uses a different part
+//! application's functions. The teardown, fault, crash and controller tests
+//! compare it with what must exist, to the count: nothing twice, nothing
+//! orphaned.
 
 use std::collections::BTreeMap;
 
 use aws_config::SdkConfig;
 
-use crate::support::aws::lambda_client;
-
-/// The application's functions (examples/books.yaml), in eu-west-1.
-pub const BOOK_FUNCTIONS: [&str; 5] = [
-    "books-get-books",
-    "books-get-book",
-    "books-create-book",
-    "books-update-book",
-    "books-delete-book",
-];
+use super::aws::lambda_client;
+use super::books::BOOK_FUNCTIONS;
 
 /// A distribution as listed.
 #[derive(Debug, Clone, PartialEq, Eq)]

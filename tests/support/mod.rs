@@ -6,7 +6,11 @@
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
 pub mod aws;
+pub mod books;
+pub mod cli;
 pub mod controller;
+pub mod engine;
+pub mod inventory;
 pub mod kube;
 pub mod moto;
 pub mod process;

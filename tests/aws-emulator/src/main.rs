@@ -11,7 +11,6 @@ use std::time::Duration;
 
 use aws_emulator::{Emulator, EmulatorConfig, FaultRule};
 use clap::Parser;
-use std::io::Write;
 
 /// CloudFront emulated in-process; Lambda, SSM, IAM and STS forwarded to
 /// moto with its gaps corrected; fault injection; wire counts at
@@ -70,21 +69,6 @@ fn config(cli: &Cli) -> Result<EmulatorConfig, String> {
     })
 }
 
-async fn stop_signal() {
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = terminate => {}
-    }
-}
-
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -111,14 +95,10 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let mut stdout = std::io::stdout();
-    if writeln!(stdout, "listening on {}", handle.endpoint())
-        .and_then(|()| stdout.flush())
-        .is_err()
-    {
+    if emulator_http::announce(&handle.endpoint()).is_err() {
         return ExitCode::FAILURE;
     }
-    stop_signal().await;
+    emulator_http::stop_signal().await;
     handle.shutdown().await;
     ExitCode::SUCCESS
 }

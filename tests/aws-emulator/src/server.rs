@@ -1,26 +1,22 @@
-//! The front door: a hyper HTTP/1.1 server on loopback that takes every SDK
-//! request, identifies `service:Operation` from the SigV4 scope, applies the
-//! fault rules, and answers — CloudFront in-process, Lambda through its
-//! corrections, everything else (SSM, IAM, STS, ...) relayed from moto
-//! verbatim. Every call and every injected fault is recorded in the ledger
-//! and logged with `tracing`. Paths under `/__emulator/` are the control
-//! endpoints, never forwarded.
+//! The front door: an HTTP/1.1 server on loopback (its loop is
+//! `emulator-http`'s) that takes every SDK request, identifies
+//! `service:Operation` from the SigV4 scope, applies the fault rules, and
+//! answers — CloudFront in-process, Lambda through its corrections,
+//! everything else (SSM, IAM, STS, ...) relayed from moto verbatim. Every
+//! call and every injected fault is recorded in the ledger and logged with
+//! `tracing`. Paths under `/__emulator/` are the control endpoints, never
+//! forwarded.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use bytes::Bytes;
+use emulator_http::Server;
 use http::{Request, Response, StatusCode, request::Parts};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
-use tokio::task::{JoinHandle, JoinSet};
-use tracing::{debug, info, warn};
+use tracing::{info, warn};
 
 use crate::cloudfront::CloudFront;
 use crate::control::{self, CONTROL_PREFIX};
@@ -78,8 +74,14 @@ impl Emulator {
             faults: Mutex::new(FaultBook::new(config.faults.clone())),
             ledger: Mutex::new(Ledger::default()),
         });
-        let (stop, stopped) = oneshot::channel();
-        let task = tokio::spawn(accept_loop(listener, Arc::clone(&shared), stopped));
+        let handler = {
+            let shared = Arc::clone(&shared);
+            move |request| {
+                let shared = Arc::clone(&shared);
+                async move { serve(&shared, request).await }
+            }
+        };
+        let server = emulator_http::serve(listener, "aws-emulator", handler);
         info!(
             %addr,
             moto = %config.moto_endpoint,
@@ -91,8 +93,7 @@ impl Emulator {
         Ok(EmulatorHandle {
             addr,
             shared,
-            stop: Some(stop),
-            task: Some(task),
+            server,
         })
     }
 }
@@ -102,8 +103,7 @@ impl Emulator {
 pub struct EmulatorHandle {
     addr: SocketAddr,
     shared: Arc<Shared>,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<()>>,
+    server: Server,
 }
 
 impl EmulatorHandle {
@@ -137,55 +137,9 @@ impl EmulatorHandle {
     }
 
     /// Stops accepting, closes open connections, and waits for the server.
-    pub async fn shutdown(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-        }
+    pub async fn shutdown(self) {
+        self.server.shutdown().await;
     }
-}
-
-impl Drop for EmulatorHandle {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-    }
-}
-
-async fn accept_loop(
-    listener: TcpListener,
-    shared: Arc<Shared>,
-    mut stopped: oneshot::Receiver<()>,
-) {
-    let mut connections = JoinSet::new();
-    loop {
-        tokio::select! {
-            _ = &mut stopped => break,
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
-            accepted = listener.accept() => match accepted {
-                Ok((stream, peer)) => {
-                    let shared = Arc::clone(&shared);
-                    connections.spawn(async move {
-                        let service = service_fn(move |request| {
-                            let shared = Arc::clone(&shared);
-                            async move { serve(&shared, request).await }
-                        });
-                        if let Err(e) = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await {
-                            debug!(%peer, error = %e, "connection ended");
-                        }
-                    });
-                }
-                Err(e) => {
-                    warn!(error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(20)).await;
-                }
-            },
-        }
-    }
-    info!("aws-emulator stopped");
 }
 
 /// The answer is lost on purpose: hyper closes the connection without a

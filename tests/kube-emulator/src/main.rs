@@ -3,7 +3,6 @@
 //! writes a kubeconfig for kubectl, helm and kube-rs, prints `listening on
 //! http://ADDR` as its first stdout line, and serves until SIGTERM or SIGINT.
 
-use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -32,21 +31,6 @@ struct Cli {
     /// Log every request (default: startup and errors only).
     #[arg(long)]
     verbose: bool,
-}
-
-async fn stop_signal() {
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = terminate => {}
-    }
 }
 
 #[tokio::main]
@@ -86,14 +70,10 @@ async fn main() -> ExitCode {
         eprintln!("kube-emulator: writing {}: {e}", path.display());
         return ExitCode::FAILURE;
     }
-    let mut stdout = std::io::stdout();
-    if writeln!(stdout, "listening on {}", handle.url())
-        .and_then(|()| stdout.flush())
-        .is_err()
-    {
+    if emulator_http::announce(&handle.url()).is_err() {
         return ExitCode::FAILURE;
     }
-    stop_signal().await;
+    emulator_http::stop_signal().await;
     handle.shutdown().await;
     ExitCode::SUCCESS
 }

@@ -1,4 +1,4 @@
-//! The HTTP/1.1 server on loopback (hyper): accepts connections, hands each
+//! The HTTP/1.1 server on loopback (served by `emulator-http`): hands each
 //! request to [`api::handle`](crate::api::handle), and stops on
 //! [`KubeEmulatorHandle::shutdown`] or drop (open connections, watches
 //! included, are closed).
@@ -11,15 +11,12 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
+use emulator_http::Server;
 use http_body_util::combinators::UnsyncBoxBody;
 use hyper::body::{Body, Frame};
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
-use tokio::sync::{mpsc, oneshot};
-use tokio::task::{JoinHandle, JoinSet};
-use tracing::{debug, info};
+use tokio::sync::mpsc;
+use tracing::info;
 
 use crate::store::Store;
 use crate::{Config, Error};
@@ -90,22 +87,20 @@ impl KubeEmulator {
             bookmark_interval: config.bookmark_interval,
         });
         crate::api::seed(&shared);
-        let (stop, stopped) = oneshot::channel();
-        let task = tokio::spawn(accept_loop(listener, Arc::clone(&shared), stopped));
+        let handler = move |req| {
+            let shared = Arc::clone(&shared);
+            async move { Ok::<_, Infallible>(crate::api::handle(shared, req).await) }
+        };
+        let server = emulator_http::serve(listener, "kube-emulator", handler);
         info!(%addr, "kube-emulator listening");
-        Ok(KubeEmulatorHandle {
-            addr,
-            stop: Some(stop),
-            task: Some(task),
-        })
+        Ok(KubeEmulatorHandle { addr, server })
     }
 }
 
 /// A running emulator. Dropping it stops the server; `shutdown` also waits.
 pub struct KubeEmulatorHandle {
     addr: SocketAddr,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<()>>,
+    server: Server,
 }
 
 impl KubeEmulatorHandle {
@@ -125,51 +120,7 @@ impl KubeEmulatorHandle {
     }
 
     /// Stops accepting, closes open connections, and waits for the server.
-    pub async fn shutdown(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-        }
+    pub async fn shutdown(self) {
+        self.server.shutdown().await;
     }
-}
-
-impl Drop for KubeEmulatorHandle {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-    }
-}
-
-async fn accept_loop(
-    listener: TcpListener,
-    shared: Arc<Shared>,
-    mut stopped: oneshot::Receiver<()>,
-) {
-    let mut connections = JoinSet::new();
-    loop {
-        tokio::select! {
-            _ = &mut stopped => break,
-            accepted = listener.accept() => {
-                let Ok((stream, peer)) = accepted else { continue };
-                let shared = Arc::clone(&shared);
-                connections.spawn(async move {
-                    let service = service_fn(move |req| {
-                        let shared = Arc::clone(&shared);
-                        async move { Ok::<_, Infallible>(crate::api::handle(shared, req).await) }
-                    });
-                    if let Err(e) = http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await
-                    {
-                        debug!(%peer, error = %e, "connection ended");
-                    }
-                });
-            }
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
-        }
-    }
-    connections.shutdown().await;
 }
