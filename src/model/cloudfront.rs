@@ -157,9 +157,12 @@ pub struct DistributionObserved {
     pub config: DistributionShape,
 }
 
-/// CloudFront's status of a distribution whose last change is live (the
-/// other is `InProgress`). An AWS value, not one of urlguard's reasons.
+/// CloudFront's status of a distribution whose last change is live. An
+/// AWS value, not one of urlguard's reasons.
 pub const DEPLOYED: &str = "Deployed";
+
+/// CloudFront's status of a distribution while a change deploys.
+pub const IN_PROGRESS: &str = "InProgress";
 
 impl DistributionObserved {
     /// Whether CloudFront finished deploying the last change.

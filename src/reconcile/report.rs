@@ -197,7 +197,7 @@ mod tests {
             verdict: Verdict::new(reason, "the message"),
             found: match kind {
                 Kind::EdgeDistribution => Status::Distribution(EdgeDistributionStatus {
-                    deployment_status: Some("InProgress".into()),
+                    deployment_status: Some(crate::model::cloudfront::IN_PROGRESS.into()),
                     ..EdgeDistributionStatus::default()
                 }),
                 Kind::ProtectedFunctionUrl => Status::Url(ProtectedFunctionUrlStatus::default()),

@@ -133,6 +133,7 @@ mod tests {
     use super::*;
     use crate::api::HttpMethod;
     use crate::model::cloudfront::{BehaviorShape, EdgeAssociation, OriginKind, OriginShape};
+    use crate::model::cloudfront::{DEPLOYED, IN_PROGRESS};
     use crate::plan::teardown::fixtures::{OWNER, V1};
 
     const DEFAULT: &str = "default:urlguard/books/books";
@@ -241,67 +242,67 @@ mod tests {
         let cases: Vec<(&str, DistributionObserved, Leaving<'_>, Vec<&str>)> = vec![
             (
                 "enabled and deployed: one update, wait, delete",
-                distribution(true, "Deployed", &["a", "b"]),
+                distribution(true, DEPLOYED, &["a", "b"]),
                 whole_delete,
                 vec!["update(-a,-b,disable)", "wait", "delete"],
             ),
             (
                 "enabled and deploying",
-                distribution(true, "InProgress", &["a", "b"]),
+                distribution(true, IN_PROGRESS, &["a", "b"]),
                 whole_delete,
                 vec!["update(-a,-b,disable)", "wait", "delete"],
             ),
             (
                 "enabled, no URLs left",
-                distribution(true, "Deployed", &[]),
+                distribution(true, DEPLOYED, &[]),
                 whole_delete,
                 vec!["update(disable)", "wait", "delete"],
             ),
             (
                 "disabled with a URL someone put back",
-                distribution(false, "Deployed", &["a"]),
+                distribution(false, DEPLOYED, &["a"]),
                 whole_delete,
                 vec!["update(-a)", "wait", "delete"],
             ),
             (
                 "disabled, still deploying (a crash after the update)",
-                distribution(false, "InProgress", &[]),
+                distribution(false, IN_PROGRESS, &[]),
                 whole_delete,
                 vec!["wait", "delete"],
             ),
             (
                 "disabled and deployed: delete at once",
-                distribution(false, "Deployed", &[]),
+                distribution(false, DEPLOYED, &[]),
                 whole_delete,
                 vec!["delete"],
             ),
             (
                 "a URL not in the files goes with the distribution",
-                distribution(true, "Deployed", &["a", "b", "other"]),
+                distribution(true, DEPLOYED, &["a", "b", "other"]),
                 whole_delete,
                 vec!["update(-a,-b,-other,disable)", "wait", "delete"],
             ),
             (
                 "Retain: only the URLs of the files leave, it stays enabled",
-                distribution(true, "Deployed", &["a", "b", "other"]),
+                distribution(true, DEPLOYED, &["a", "b", "other"]),
                 whole_retain,
                 vec!["update(-a,-b)"],
             ),
             (
                 "Retain with the URLs gone already: nothing",
-                distribution(true, "Deployed", &["other"]),
+                distribution(true, DEPLOYED, &["other"]),
                 whole_retain,
                 vec![],
             ),
             (
                 "one URL leaves a distribution that stays",
-                distribution(true, "InProgress", &["a", "b"]),
+                distribution(true, IN_PROGRESS, &["a", "b"]),
                 Leaving::Urls(&a),
                 vec!["update(-a)"],
             ),
             (
                 "a URL that left already",
-                distribution(true, "Deployed", &["b"]),
+                distribution(true, DEPLOYED, &["b"]),
                 Leaving::Urls(&a),
                 vec![],
             ),
@@ -315,7 +316,7 @@ mod tests {
 
     #[test]
     fn the_update_keeps_the_default_origin_and_everything_else() {
-        let observed = distribution(true, "Deployed", &["a", "b"]);
+        let observed = distribution(true, DEPLOYED, &["a", "b"]);
         let steps = plan_distribution(
             &observed,
             Some(OWNER),
@@ -336,7 +337,7 @@ mod tests {
 
     #[test]
     fn a_distribution_without_the_owner_tag_is_left_alone() {
-        let observed = distribution(true, "Deployed", &["a"]);
+        let observed = distribution(true, DEPLOYED, &["a"]);
         for found in [None, Some("someone/else")] {
             let error = plan_distribution(
                 &observed,
