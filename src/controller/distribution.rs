@@ -9,19 +9,17 @@
 //! it, runs under the distribution's lock (see `context`).
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use kube::ResourceExt;
 use kube::api::{Api, DynamicObject};
 use kube::runtime::controller::Action;
 use kube::runtime::events::EventType;
 use kube::runtime::finalizer::{Event as Finalizer, finalizer};
-use tracing::Instrument;
 
 use super::cache::content;
 use super::context::Context;
 use super::error::ReconcileError;
-use super::objects::{self, FINALIZER, is_deleting, namespace_of, span};
+use super::objects::{self, FINALIZER, is_deleting, namespace_of};
 use super::outcome;
 use crate::api::EdgeDistribution;
 use crate::plan::{desired, teardown};
@@ -32,23 +30,8 @@ pub async fn reconcile(
     object: Arc<DynamicObject>,
     context: Arc<Context>,
 ) -> Result<Action, ReconcileError> {
-    let started = Instant::now();
-    let span = span(Kind::EdgeDistribution, &object);
-    let result = reconcile_object(object.clone(), &context)
-        .instrument(span.clone())
-        .await;
-    let label = outcome::of(&result);
-    context
-        .metrics
-        .reconciled(Kind::EdgeDistribution, label, started.elapsed());
-    span.in_scope(|| {
-        tracing::info!(
-            outcome = label.as_str(),
-            seconds = started.elapsed().as_secs_f64(),
-            "reconciled"
-        );
-    });
-    result
+    let work = reconcile_object(object.clone(), &context);
+    outcome::measured(Kind::EdgeDistribution, &object, &context, work).await
 }
 
 async fn reconcile_object(

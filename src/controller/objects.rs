@@ -16,18 +16,6 @@ use crate::api::{EdgeDistribution, ProtectedFunctionUrl};
 /// The finalizer on both kinds.
 pub const FINALIZER: &str = "urlguard.io/cleanup";
 
-/// The span of one reconcile of `object`: its log lines, and those of the
-/// engine and the AWS calls beneath it, name the object (as `object`: see
-/// `reconcile::span`).
-pub fn span(kind: crate::reconcile::Kind, object: &DynamicObject) -> tracing::Span {
-    tracing::info_span!(
-        "reconcile",
-        kind = kind.as_str(),
-        namespace = %namespace_of(object),
-        object = %object.name_any(),
-    )
-}
-
 /// The `EdgeDistribution` resource.
 pub fn distribution_resource() -> ApiResource {
     ApiResource::erase::<EdgeDistribution>(&())

@@ -4,12 +4,13 @@
 //! reported without touching AWS.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use kube::ResourceExt;
 use kube::api::{ApiResource, DynamicObject};
 use kube::runtime::controller::Action;
 use kube::runtime::events::EventType;
+use tracing::Instrument;
 
 use super::context::Context;
 use super::error::ReconcileError;
@@ -18,8 +19,43 @@ use super::objects::{FINALIZER, InvalidObject, has_finalizer, is_deleting, names
 use super::status;
 use crate::reconcile::{EventReason, Kind, Reason, ResourceReport};
 
+/// Runs one reconcile of `object` in its span, counts it by kind and
+/// result, and logs the result: a distribution's at info, a URL's at debug
+/// (thousands of URLs would flood the log).
+pub async fn measured(
+    kind: Kind,
+    object: &DynamicObject,
+    context: &Context,
+    reconcile: impl Future<Output = Result<Action, ReconcileError>>,
+) -> Result<Action, ReconcileError> {
+    let started = Instant::now();
+    let span = span(kind, object);
+    let result = reconcile.instrument(span.clone()).await;
+    let label = of(&result);
+    let took = started.elapsed();
+    context.metrics.reconciled(kind, label, took);
+    let (outcome, seconds) = (label.as_str(), took.as_secs_f64());
+    span.in_scope(|| match kind {
+        Kind::EdgeDistribution => tracing::info!(outcome, seconds, "reconciled"),
+        Kind::ProtectedFunctionUrl => tracing::debug!(outcome, seconds, "reconciled"),
+    });
+    result
+}
+
+/// The span of one reconcile of `object`: its log lines, and those of the
+/// engine and the AWS calls beneath it, name the object (as `object`: see
+/// `reconcile::span`).
+fn span(kind: crate::reconcile::Kind, object: &DynamicObject) -> tracing::Span {
+    tracing::info_span!(
+        "reconcile",
+        kind = kind.as_str(),
+        namespace = %namespace_of(object),
+        object = %object.name_any(),
+    )
+}
+
 /// The metrics label of a result.
-pub fn of(result: &Result<Action, ReconcileError>) -> Label {
+fn of(result: &Result<Action, ReconcileError>) -> Label {
     match result {
         Ok(_) => Label::Ok,
         Err(ReconcileError::Waiting { .. }) => Label::Waiting,

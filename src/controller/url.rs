@@ -5,17 +5,15 @@
 //! AWS match and writes this URL's status: a change here triggers it.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use kube::ResourceExt;
 use kube::api::{Api, DynamicObject};
 use kube::runtime::controller::Action;
 use kube::runtime::finalizer::{Event as Finalizer, finalizer};
-use tracing::Instrument;
 
 use super::context::Context;
 use super::error::ReconcileError;
-use super::objects::{self, FINALIZER, namespace_of, span};
+use super::objects::{self, FINALIZER, namespace_of};
 use super::outcome;
 use crate::api::ProtectedFunctionUrl;
 use crate::plan::{desired, teardown};
@@ -26,17 +24,8 @@ pub async fn reconcile(
     object: Arc<DynamicObject>,
     context: Arc<Context>,
 ) -> Result<Action, ReconcileError> {
-    let started = Instant::now();
-    let span = span(Kind::ProtectedFunctionUrl, &object);
-    let result = reconcile_object(object.clone(), &context)
-        .instrument(span.clone())
-        .await;
-    let label = outcome::of(&result);
-    context
-        .metrics
-        .reconciled(Kind::ProtectedFunctionUrl, label, started.elapsed());
-    span.in_scope(|| tracing::debug!(outcome = label.as_str(), "reconciled"));
-    result
+    let work = reconcile_object(object.clone(), &context);
+    outcome::measured(Kind::ProtectedFunctionUrl, &object, &context, work).await
 }
 
 async fn reconcile_object(
