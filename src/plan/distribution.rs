@@ -262,8 +262,13 @@ pub fn creation(desired: &DistributionShape) -> Vec<FieldChange> {
                 ),
                 "(none)",
                 format!(
-                    "origin {}, methods {:?}",
-                    b.target_origin_id, b.allowed_methods
+                    "origin {}, methods {}",
+                    b.target_origin_id,
+                    b.allowed_methods
+                        .iter()
+                        .map(|m| m.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             )
         })
@@ -436,6 +441,19 @@ mod tests {
             .filter_map(|b| b.path_pattern.as_deref())
             .collect();
         assert_eq!(order, ["/api/admin/*", "/api/*", "/b"]);
+    }
+
+    #[test]
+    fn a_new_distribution_shows_each_behavior_it_gets() {
+        let desired = model("EdgeSigner", &[("get-books", "/getBooks", false)]);
+        let lines: Vec<String> = creation(&render(&desired, &inputs(&["get-books"])))
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            lines,
+            ["behaviors[/getBooks]: (none) → origin pfu-get-books, methods GET, HEAD, OPTIONS"]
+        );
     }
 
     #[test]
