@@ -18,7 +18,7 @@ use support::engine::{assert_all_ready, assert_writes, outcomes};
 use support::inventory::inventory;
 use urlguard::aws::{Aws, CallHook, Outcome, PendingCall};
 use urlguard::plan::{desired, teardown};
-use urlguard::reconcile::{DeployWait, Engine, Mode, ResourceReport, RetryPolicy};
+use urlguard::reconcile::{DeployWait, Engine, Kind, Mode, ResourceReport, RetryPolicy};
 
 /// The SDK config urlguard itself uses: its own retry policy (standard
 /// mode, 6 attempts, backoff from 200 ms).
@@ -274,4 +274,44 @@ async fn answers_lost_without_sdk_retries_converge_over_the_next_runs_without_du
         "after lost answers without retries",
     )
     .await;
+}
+
+/// Lambda failing every read of the URLs' state (their functions, their
+/// URL configs) while the distribution is fine: the URLs report the error,
+/// and nothing is written. A URL that could not be read keeps its origin,
+/// behavior and signer-role grant as AWS has them; only a URL that leaves
+/// (or whose function is gone) loses them.
+#[tokio::test]
+async fn a_lambda_read_outage_keeps_every_url_in_the_distribution() {
+    let (bed, plain) = books_bed(TestBedOptions::default()).await;
+    assert_all_ready(&apply(&engine(plain.clone())).await);
+    for operation in ["GetFunctionUrlConfig", "GetFunction"] {
+        bed.set_faults(&[FaultRule::fraction(
+            "lambda",
+            operation,
+            FaultKind::Http500,
+            1.0,
+        )]);
+        let during = engine(plain.clone());
+        let reports = apply(&during).await;
+        // (Without `GetFunction` the signer cannot be read either: the
+        // distribution reports that too.)
+        let urls_failed = reports
+            .iter()
+            .filter(|r| r.kind == Kind::ProtectedFunctionUrl && r.failed())
+            .count();
+        assert_eq!(
+            urls_failed,
+            BOOK_FUNCTIONS.len(),
+            "{operation}: {reports:#?}"
+        );
+        assert_writes(&during, 0);
+        bed.clear_faults();
+        inventory(&plain, &BOOK_FUNCTIONS)
+            .await
+            .assert_books_applied(1, &format!("after a {operation} outage"));
+        let after = engine(plain.clone());
+        assert_all_ready(&apply(&after).await);
+        assert_writes(&after, 0);
+    }
 }

@@ -123,6 +123,13 @@ async fn edge_phases(
     state: &mut DistributionState,
 ) -> Result<(), Problem> {
     let mut inputs = RenderInputs::default();
+    // URLs whose state Lambda did not answer for (throttling, an outage):
+    // they keep what AWS has for them, rather than leave the distribution.
+    let unread: Vec<&str> = urls
+        .iter()
+        .filter(|u| matches!(u.problem, Some(Problem::Aws(_))))
+        .map(|u| u.desired.owner.name.as_str())
+        .collect();
     for url in urls.iter().filter(|u| u.problem.is_none()) {
         if let Some(host) = url.host() {
             inputs
@@ -163,13 +170,32 @@ async fn edge_phases(
                 engine,
                 desired,
                 &function_arns,
+                !unread.is_empty(),
                 &mut state.signer,
                 &mut state.actions,
             )
             .await?,
         );
     }
-    ensure_distribution(engine, desired, &inputs, state).await
+    ensure_distribution(engine, desired, &inputs, &unread, state).await
+}
+
+/// `inputs` with the hosts the distribution already routes to for the
+/// `unread` URLs, so their origins and behaviors are rendered as before.
+fn keeping_unread(
+    inputs: &RenderInputs,
+    current: &DistributionObserved,
+    unread: &[&str],
+) -> RenderInputs {
+    let mut kept = inputs.clone();
+    for name in unread {
+        let origin_id = url_origin_id(name);
+        if let Some(origin) = current.config.origins.iter().find(|o| o.id == origin_id) {
+            kept.url_hosts
+                .insert((*name).to_owned(), origin.domain_name.clone());
+        }
+    }
+    kept
 }
 
 async fn ensure_oac(
@@ -217,6 +243,7 @@ async fn ensure_distribution(
     engine: &Engine,
     desired: &DesiredDistribution,
     inputs: &RenderInputs,
+    unread: &[&str],
     state: &mut DistributionState,
 ) -> Result<(), Problem> {
     let cloudfront = engine.aws.cloudfront();
@@ -235,9 +262,9 @@ async fn ensure_distribution(
             origin.id != default_origin_id && origin.origin_access_control_id.is_some()
         })
     });
-    let shape = render(desired, inputs);
     for _ in 0..UPDATE_ATTEMPTS {
         let Some(current) = observed.take() else {
+            let shape = render(desired, inputs);
             state.actions.push(format!(
                 "create distribution with {} behavior(s) for {} URL(s)",
                 shape.behaviors.len(),
@@ -274,6 +301,7 @@ async fn ensure_distribution(
                 Err(error) => return Err(Problem::from(error)),
             }
         };
+        let shape = render(desired, &keeping_unread(inputs, &current, unread));
         let changes = diff(&current.config, &shape);
         if changes.is_empty() {
             state.observed = Some(current);

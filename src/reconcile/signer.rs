@@ -15,6 +15,7 @@ use crate::edge;
 use crate::model::EDGE_REGION;
 use crate::model::lambda::{FunctionVersion, SignerConfig};
 use crate::model::names::{OwnerKind, ROLE_PATH, SIGNER_POLICY_NAME};
+use crate::model::policy::invoke_policy_resources;
 use crate::plan::desired::DesiredDistribution;
 use crate::plan::signer::{RoleAction, SignerAction, invoke_policy, plan_function, plan_role};
 use crate::plan::teardown::{ReplicaWait, plan_retirement};
@@ -33,10 +34,14 @@ pub(super) struct SignerState {
 }
 
 /// The signer role, function and numbered version; returns the version ARN.
+/// `keep_granted`: some attached URL's function could not be read, so the
+/// role keeps every function it may invoke now (a grant leaves only with a
+/// reconcile that read every URL).
 pub(super) async fn ensure(
     engine: &Engine,
     desired: &DesiredDistribution,
     function_arns: &[String],
+    keep_granted: bool,
     state: &mut SignerState,
     actions: &mut Vec<String>,
 ) -> Result<String, Problem> {
@@ -45,7 +50,7 @@ pub(super) async fn ensure(
     let function_name = owner.signer_function_name();
     let role_arn = match &desired.spec.signer.role_arn {
         Some(arn) => arn.clone(),
-        None => ensure_role(engine, desired, function_arns, actions).await?,
+        None => ensure_role(engine, desired, function_arns, keep_granted, actions).await?,
     };
 
     let package = edge::package().map_err(|e| Problem::SignerPackage(e.to_string()))?;
@@ -144,14 +149,22 @@ async fn ensure_role(
     engine: &Engine,
     desired: &DesiredDistribution,
     function_arns: &[String],
+    keep_granted: bool,
     actions: &mut Vec<String>,
 ) -> Result<String, Problem> {
     let owner = &desired.owner;
     let tag = owner.tag_value(OwnerKind::EdgeDistribution);
     let role_name = owner.signer_role_name();
-    let policy = invoke_policy(&owner.signer_function_name(), function_arns);
     let iam = engine.aws.iam();
     let observed = iam.get_role(&role_name).await.map_err(Problem::from)?;
+    let mut function_arns = function_arns.to_vec();
+    if keep_granted && let Some(granted) = observed.as_ref().and_then(|r| r.invoke_policy.as_ref())
+    {
+        function_arns.extend(invoke_policy_resources(granted));
+        function_arns.sort();
+        function_arns.dedup();
+    }
+    let policy = invoke_policy(&owner.signer_function_name(), &function_arns);
     let steps = plan_role(observed.as_ref(), &role_name, &tag, &policy)
         .map_err(|e| Problem::NotOwned(e.to_string()))?;
     let mut role_arn = observed
