@@ -652,3 +652,38 @@ async fn plan_reads_but_never_writes() {
         "the test bed saw writes"
     );
 }
+
+/// A Kubernetes name may hold dots; a Lambda function name may not (the
+/// test bed refuses it as Lambda does). A distribution named `books.v1`
+/// gets a signer, and its URL statement ids, that Lambda accepts.
+#[tokio::test]
+async fn a_dotted_distribution_name_gets_a_signer_lambda_accepts() {
+    let (bed, _) = books_bed(TestBedOptions::default()).await;
+    let (distributions, urls) = resources(
+        "dotted.yaml",
+        "\
+apiVersion: urlguard.io/v1alpha1
+kind: EdgeDistribution
+metadata: {name: books.v1, namespace: books}
+spec: {defaultOrigin: {s3: {bucketName: books-spa}}}
+---
+apiVersion: urlguard.io/v1alpha1
+kind: ProtectedFunctionUrl
+metadata: {name: get-books.v1, namespace: books}
+spec:
+  function: {name: books-get-books, region: eu-west-1}
+  distributionRef: {name: books.v1}
+  pathPattern: /getBooks
+",
+    );
+    let (reports, _) = apply(&bed, &distributions, &urls).await;
+    assert_all_ready(&reports);
+    let Status::Distribution(status) = &reports[0].found else {
+        panic!("the distribution's report first: {reports:#?}");
+    };
+    let signer = status.signer_function_arn.as_deref().expect("a signer");
+    assert!(
+        signer.contains(":function:urlguard-books-books-v1-signer-"),
+        "{signer}"
+    );
+}

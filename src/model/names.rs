@@ -4,7 +4,10 @@
 //!
 //! AWS limits some names to 64 characters; a name that would be longer keeps
 //! a readable prefix and ends in a hash of the whole, so it stays unique and
-//! stable.
+//! stable. Lambda accepts only `[a-zA-Z0-9-_]` in function names and
+//! statement ids, while a Kubernetes name may hold dots (`books.v1`): such a
+//! name has them replaced and a hash of the original added, so it stays
+//! unique too (and names without them are unchanged).
 
 use sha2::{Digest, Sha256};
 
@@ -54,9 +57,10 @@ impl Owner {
         format!("{}-{}-{}", self.instance, self.namespace, self.name)
     }
 
-    /// The Lambda@Edge signer function of a distribution (≤ 64 characters).
+    /// The Lambda@Edge signer function of a distribution (≤ 64 characters,
+    /// `[a-zA-Z0-9-_]`).
     pub fn signer_function_name(&self) -> String {
-        bounded(&format!("{}-signer", self.stem()), 64)
+        bounded(&lambda_safe(&format!("{}-signer", self.stem())), 64)
     }
 
     /// The signer's IAM role (≤ 64 characters).
@@ -92,7 +96,10 @@ impl Owner {
     /// Statement ids of a URL's resource-policy grants (≤ 100 characters,
     /// `[a-zA-Z0-9-_]`).
     pub fn statement_id(&self, purpose: &str) -> String {
-        bounded(&format!("urlguard-{}-{purpose}", self.stem()), 100)
+        bounded(
+            &lambda_safe(&format!("urlguard-{}-{purpose}", self.stem())),
+            100,
+        )
     }
 }
 
@@ -114,10 +121,32 @@ fn bounded(text: &str, max: usize) -> String {
     if text.len() <= max {
         return text.to_owned();
     }
-    let digest = Sha256::digest(text.as_bytes());
-    let hash: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+    let hash = short_hash(text);
     let keep = max - hash.len() - 1;
     format!("{}-{hash}", &text[..keep])
+}
+
+/// `text` if it holds only `[a-zA-Z0-9-_]`, else with every other
+/// character as `-` and a hash of `text` appended.
+fn lambda_safe(text: &str) -> String {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    if text.chars().all(allowed) {
+        return text.to_owned();
+    }
+    let replaced: String = text
+        .chars()
+        .map(|c| if allowed(c) { c } else { '-' })
+        .collect();
+    format!("{replaced}-{}", short_hash(text))
+}
+
+/// 12 hex digits of the SHA-256 of `text`.
+fn short_hash(text: &str) -> String {
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .take(6)
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 #[cfg(test)]
@@ -145,6 +174,25 @@ mod tests {
             owner("get-books").statement_id("invoke"),
             "urlguard-urlguard-books-get-books-invoke"
         );
+    }
+
+    #[test]
+    fn dotted_kubernetes_names_give_lambda_names_lambda_accepts() {
+        let lambda_name = regex::Regex::new("^[a-zA-Z0-9_-]{1,64}$").expect("regex");
+        let statement_id = regex::Regex::new("^[a-zA-Z0-9_-]{1,100}$").expect("regex");
+        let dotted = owner("books.v1");
+        let dashed = owner("books-v1");
+        assert!(lambda_name.is_match(&dotted.signer_function_name()));
+        assert!(statement_id.is_match(&dotted.statement_id("invoke")));
+        assert_ne!(dotted.signer_function_name(), dashed.signer_function_name());
+        assert_ne!(dotted.statement_id("url"), dashed.statement_id("url"));
+        assert_eq!(
+            dashed.signer_function_name(),
+            "urlguard-books-books-v1-signer",
+            "names Lambda accepts stay as they were"
+        );
+        let long = owner(&format!("{}.v2", "a".repeat(240)));
+        assert!(lambda_name.is_match(&long.signer_function_name()));
     }
 
     #[test]

@@ -29,6 +29,11 @@
 //!   conditions are lost) and the bare account id (`AddPermission`'s and
 //!   `GetPolicy`'s answers are rewritten).
 //!
+//! - `CreateFunction` with a name Lambda refuses (anything but
+//!   `[a-zA-Z0-9-_]`, or longer than 64 characters; an ARN is not checked
+//!   here) is `ValidationException` (400), as the `FunctionName` constraint of
+//!   the CreateFunction API reference says; moto creates it.
+//!
 //! Known and kept: moto keeps one URL config per function and ignores the
 //! `Qualifier` of the URL-config operations, so these corrections key on the
 //! function alone; `ListFunctionUrlConfigs` is not implemented by moto.
@@ -169,6 +174,25 @@ pub(crate) async fn handle(
     parts: &Parts,
     body: Bytes,
 ) -> Result<Reply, UpstreamError> {
+    if call.operation == "CreateFunction"
+        && let Some(name) = serde_json::from_slice::<Value>(&body).ok().and_then(|v| {
+            v.get("FunctionName")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
+        && !name.starts_with("arn:")
+        && !is_valid_function_name(&name)
+    {
+        return Ok(error_reply(
+            "lambda",
+            StatusCode::BAD_REQUEST,
+            "ValidationException",
+            &format!(
+                "1 validation error detected: Value '{name}' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern: (arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{{2}}(-gov)?-[a-z]+-\\d{{1}}:)?(\\d{{12}}:)?(function:)?([a-zA-Z0-9-_]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?"
+            ),
+            &shared.ids,
+        ));
+    }
     let segs = segments(parts.uri.path());
     let function = segs.get(2).and_then(|s| FunctionRef::parse(s));
     let (Some(function), true) = (function, segs.get(1).is_some_and(|s| s == "functions")) else {
@@ -470,9 +494,26 @@ fn policy_has_statement(body: &[u8], sid: &str) -> bool {
         })
 }
 
+/// A function name (not an ARN) Lambda accepts: 1 to 64 of
+/// `[a-zA-Z0-9-_]`.
+fn is_valid_function_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn function_names_are_checked_as_lambda_does() {
+        assert!(is_valid_function_name("urlguard-books-books-signer"));
+        assert!(!is_valid_function_name("urlguard-books-books.v1-signer"));
+        assert!(!is_valid_function_name(&"a".repeat(65)));
+        assert!(!is_valid_function_name(""));
+    }
 
     #[test]
     fn lambda_paths_name_their_operations() {
