@@ -136,6 +136,35 @@ fn account_of_root_arn(arn: &str) -> Option<&str> {
     (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())).then_some(account)
 }
 
+/// Whether two IAM policy documents say the same thing, as IAM reads
+/// them: the order of a list (statements, actions, resources, principals)
+/// does not matter, and neither does a one-item list against its item.
+/// IAM returns a trust policy's `Principal.Service` list in varying order;
+/// comparing the JSON as written would rewrite an unchanged policy.
+pub fn same_policy(a: &Value, b: &Value) -> bool {
+    canonical(a) == canonical(b)
+}
+
+fn canonical(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(key, item)| (key.clone(), canonical(item)))
+                .collect(),
+        ),
+        Value::Array(items) => {
+            let mut items: Vec<Value> = items.iter().map(canonical).collect();
+            items.sort_by_key(Value::to_string);
+            items.dedup();
+            match <[Value; 1]>::try_from(items) {
+                Ok([one]) => one,
+                Err(items) => Value::Array(items),
+            }
+        }
+        other => other.clone(),
+    }
+}
+
 /// The function ARNs the signer role's invoke policy names (the resources
 /// of its [`INVOKE_FUNCTION_URLS_SID`] statement).
 pub fn invoke_policy_resources(policy: &Value) -> Vec<String> {
@@ -158,7 +187,27 @@ pub fn invoke_policy_resources(policy: &Value) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
+
+    #[test]
+    fn policies_compare_as_iam_reads_them() {
+        let written = json!({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Service": ["edgelambda.amazonaws.com", "lambda.amazonaws.com"]},
+            "Action": "sts:AssumeRole"}]});
+        let read_back = json!({"Version": "2012-10-17", "Statement": {
+            "Action": ["sts:AssumeRole"],
+            "Principal": {"Service": ["lambda.amazonaws.com", "edgelambda.amazonaws.com"]},
+            "Effect": "Allow"}});
+        assert!(same_policy(&written, &read_back));
+        let widened = json!({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Service": ["lambda.amazonaws.com", "edgelambda.amazonaws.com", "ec2.amazonaws.com"]},
+            "Action": "sts:AssumeRole"}]});
+        assert!(!same_policy(&written, &widened));
+    }
 
     #[test]
     fn resource_policies_parse_in_the_shapes_lambda_and_moto_write() {

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::model::iam::RoleObserved;
 use crate::model::lambda::{SignerConfig, SignerObserved};
-use crate::model::policy::INVOKE_FUNCTION_URLS_SID;
+use crate::model::policy::{INVOKE_FUNCTION_URLS_SID, same_policy};
 
 /// Why the signer cannot be planned.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -120,12 +120,16 @@ pub fn plan_role(
         });
     }
     let mut actions = Vec::new();
-    if role.trust_policy != trust {
+    if !same_policy(&role.trust_policy, &trust) {
         actions.push(RoleAction::UpdateTrust {
             trust_policy: trust,
         });
     }
-    if role.invoke_policy.as_ref() != Some(policy) {
+    if !role
+        .invoke_policy
+        .as_ref()
+        .is_some_and(|found| same_policy(found, policy))
+    {
         actions.push(RoleAction::PutPolicy {
             document: policy.clone(),
         });
@@ -348,6 +352,14 @@ mod tests {
         assert_eq!(
             plan_role(Some(&in_sync), "r", OWNER, &policy).expect("plan"),
             vec![]
+        );
+        let mut reordered = in_sync.clone();
+        reordered.trust_policy["Statement"][0]["Principal"]["Service"] =
+            json!(["lambda.amazonaws.com", "edgelambda.amazonaws.com"]);
+        assert_eq!(
+            plan_role(Some(&reordered), "r", OWNER, &policy).expect("plan"),
+            vec![],
+            "IAM lists principals in any order"
         );
         let fewer = invoke_policy("s", &["arn:a".into()]);
         assert_eq!(
