@@ -8,8 +8,20 @@
 //!
 //! Some permissions are checked by AWS on urlguard's behalf and never show
 //! up as a call: associating a Lambda@Edge version with a distribution needs
-//! `lambda:EnableReplication*` on the version and, once per account,
+//! `lambda:EnableReplication*` and `lambda:DisableReplication*` on the
+//! version (spelled with the asterisk, as the CloudFront developer guide's
+//! Lambda@Edge permissions give them) and, once per account,
 //! `iam:CreateServiceLinkedRole` for the replicator ([`IMPLIED_BY_EDGE_ASSOCIATION`]).
+//!
+//! As the Service Authorization Reference lists them: actions without a
+//! resource type (`cloudfront:CreateDistribution`,
+//! `cloudfront:CreateOriginAccessControl`, the `List*` calls) match only
+//! `"Resource": "*"`, so they get statements of their own; creation stays
+//! scoped to the instance through `cloudfront:TagResource`, which
+//! `CreateDistributionWithTags` also needs and which is conditioned on the
+//! owner tag in the request. `lambda:GetFunction` returns a function's
+//! `Tags` only to a caller also allowed `lambda:ListTags` (GetFunction API
+//! reference): without it the signer's owner tag would read as missing.
 //!
 //! A teardown looks for what the other protection would have left (the
 //! distribution may have switched): under `EdgeSigner` it reads each
@@ -30,8 +42,8 @@ use crate::model::{EDGE_REGION, OWNER_TAG_KEY};
 /// association; they appear in no ledger entry of their own.
 pub const IMPLIED_BY_EDGE_ASSOCIATION: [&str; 3] = [
     "iam:CreateServiceLinkedRole",
-    "lambda:EnableReplication",
-    "lambda:DisableReplication",
+    "lambda:EnableReplication*",
+    "lambda:DisableReplication*",
 ];
 
 /// The IAM actions one ledger operation (`service:Operation`) needs. Calls
@@ -51,6 +63,8 @@ pub fn actions_for(operation: &str) -> Vec<String> {
             &["lambda:UpdateFunctionConfiguration", "iam:PassRole"]
         }
         "iam:CreateRole" => &["iam:CreateRole", "iam:TagRole"],
+        // Without `ListTags`, the answer leaves the function's tags out.
+        "lambda:GetFunction" => &["lambda:GetFunction", "lambda:ListTags"],
         "ssm:PutParameter" => &["ssm:PutParameter", "ssm:AddTagsToResource"],
         "iam:UpdateAssumeRolePolicy" => &["iam:UpdateAssumeRolePolicy"],
         "sts:GetCallerIdentity" => &[],
@@ -80,8 +94,11 @@ pub fn controller_policy(instance: &str, protection: Option<Protection>) -> Valu
     let signer_roles = format!("arn:aws:iam::*:role{ROLE_PATH}{instance}-*");
 
     // GetPolicy in both: a teardown checks for grants of either protection.
+    // ListTags: GetFunction answers with the function's tags only with it
+    // (the signer's owner tag; the opt-in tag a function's owner sets).
     let mut url_actions = vec![
         "lambda:GetFunction",
+        "lambda:ListTags",
         "lambda:GetFunctionUrlConfig",
         "lambda:CreateFunctionUrlConfig",
         "lambda:UpdateFunctionUrlConfig",
@@ -119,9 +136,20 @@ pub fn controller_policy(instance: &str, protection: Option<Protection>) -> Valu
             json!("*"),
             None,
         ),
+        // No resource type: `*` only. `TagResource` below scopes what a
+        // `CreateDistributionWithTags` may create to the instance's tag.
         statement(
-            "CreateOwnedDistributions",
-            &["cloudfront:CreateDistribution", "cloudfront:TagResource"],
+            "CreateDistributionsAndOriginAccessControls",
+            &[
+                "cloudfront:CreateDistribution",
+                "cloudfront:CreateOriginAccessControl",
+            ],
+            json!("*"),
+            None,
+        ),
+        statement(
+            "TagOwnedDistributions",
+            &["cloudfront:TagResource"],
             json!("arn:aws:cloudfront::*:distribution/*"),
             Some(tagged_for_instance.clone()),
         ),
@@ -146,7 +174,6 @@ pub fn controller_policy(instance: &str, protection: Option<Protection>) -> Valu
         statement(
             "ManageOriginAccessControls",
             &[
-                "cloudfront:CreateOriginAccessControl",
                 "cloudfront:GetOriginAccessControl",
                 "cloudfront:DeleteOriginAccessControl",
             ],
@@ -175,8 +202,8 @@ pub fn controller_policy(instance: &str, protection: Option<Protection>) -> Valu
                     "lambda:UpdateFunctionConfiguration",
                     "lambda:PublishVersion",
                     "lambda:DeleteFunction",
-                    "lambda:EnableReplication",
-                    "lambda:DisableReplication",
+                    "lambda:EnableReplication*",
+                    "lambda:DisableReplication*",
                 ],
                 json!([signer_functions.clone(), format!("{signer_functions}:*")]),
                 None,
@@ -236,8 +263,42 @@ mod tests {
             actions_for("cloudfront:CreateDistributionWithTags"),
             ["cloudfront:CreateDistribution", "cloudfront:TagResource"]
         );
-        assert_eq!(actions_for("lambda:GetFunction"), ["lambda:GetFunction"]);
+        assert_eq!(
+            actions_for("lambda:GetFunction"),
+            ["lambda:GetFunction", "lambda:ListTags"],
+            "GetFunction answers without Tags otherwise"
+        );
         assert!(actions_for("sts:GetCallerIdentity").is_empty());
+    }
+
+    #[test]
+    fn actions_without_a_resource_type_are_granted_on_every_resource() {
+        // The Service Authorization Reference lists no resource type for
+        // these: a statement naming ARNs does not match them.
+        let no_resource_type = [
+            "cloudfront:CreateDistribution",
+            "cloudfront:CreateOriginAccessControl",
+            "cloudfront:ListDistributions",
+            "cloudfront:ListOriginAccessControls",
+        ];
+        let policy = controller_policy("urlguard", None);
+        for action in no_resource_type {
+            let granting: Vec<&Value> = policy["Statement"]
+                .as_array()
+                .expect("statements")
+                .iter()
+                .filter(|s| {
+                    s["Action"]
+                        .as_array()
+                        .is_some_and(|a| a.iter().any(|x| x == action))
+                })
+                .collect();
+            assert!(!granting.is_empty(), "{action} is not granted");
+            assert!(
+                granting.iter().all(|s| s["Resource"] == "*"),
+                "{action}: {granting:#?}"
+            );
+        }
     }
 
     #[test]
