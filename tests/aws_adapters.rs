@@ -871,6 +871,10 @@ async fn published_signer(aws: &Aws, name: &str) -> (String, String) {
         .publish_signer_version(name, &package.code_sha256)
         .await
         .expect("PublishVersion");
+    lambda
+        .wait_version_ready(name, &version.version)
+        .await
+        .expect("the version becomes Active");
     (version.arn, role)
 }
 

@@ -121,14 +121,34 @@ async fn function(config: &SdkConfig, name: &str) -> String {
     function_with(config, name, &role, |f| f).await
 }
 
-/// Publishes a version: its qualified ARN.
+/// Publishes a version and waits until Lambda has it `Active`, as every
+/// caller must before CloudFront associates it: its qualified ARN.
 async fn publish(config: &SdkConfig, name: &str) -> String {
-    lambda(config)
+    let published = lambda(config)
         .publish_version()
         .function_name(name)
         .send()
         .await
-        .expect("PublishVersion")
+        .expect("PublishVersion");
+    let version = published.version().expect("a version").to_owned();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while lambda(config)
+        .get_function_configuration()
+        .function_name(name)
+        .qualifier(&version)
+        .send()
+        .await
+        .expect("GetFunctionConfiguration")
+        .state()
+        != Some(&aws_sdk_lambda::types::State::Active)
+    {
+        assert!(
+            Instant::now() < deadline,
+            "{name}:{version} never became Active"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    published
         .function_arn()
         .expect("the version's ARN")
         .to_owned()
@@ -904,6 +924,59 @@ async fn deleting_a_missing_origin_access_control_is_no_such_origin_access_contr
         .expect_err("missing");
     assert_eq!(err.raw_response().map(|r| r.status().as_u16()), Some(404));
     assert!(err.into_service_error().is_no_such_origin_access_control());
+}
+
+/// A published version is `Pending` until Lambda has prepared it, and
+/// CloudFront associates only an `Active` one ("Lambda function states";
+/// `InvalidLambdaFunctionAssociation`).
+#[tokio::test]
+async fn a_freshly_published_version_is_pending_and_cannot_be_associated_yet() {
+    let bed = TestBed::start();
+    let config = bed.sdk_config().await;
+    function(&config, "edge-signer").await;
+    let published = lambda(&config)
+        .publish_version()
+        .function_name("edge-signer")
+        .send()
+        .await
+        .expect("PublishVersion");
+    assert_eq!(
+        published.state(),
+        Some(&aws_sdk_lambda::types::State::Pending)
+    );
+    let version = published
+        .function_arn()
+        .expect("the version's ARN")
+        .to_owned();
+    let state = || async {
+        lambda(&config)
+            .get_function_configuration()
+            .function_name("edge-signer")
+            .qualifier("1")
+            .send()
+            .await
+            .expect("GetFunctionConfiguration")
+            .state()
+            .cloned()
+    };
+    assert_eq!(state().await, Some(aws_sdk_lambda::types::State::Pending));
+    let err = cloudfront(&config)
+        .create_distribution()
+        .distribution_config(simple_config("pending", true, Some(&version)))
+        .send()
+        .await
+        .expect_err("a Pending version")
+        .into_service_error();
+    assert!(err.is_invalid_lambda_function_association(), "{err:?}");
+    assert!(
+        err.message()
+            .unwrap_or_default()
+            .contains("must be in an Active state"),
+        "{err:?}"
+    );
+    tokio::time::sleep(aws_emulator::DEFAULT_VERSION_PENDING).await;
+    assert_eq!(state().await, Some(aws_sdk_lambda::types::State::Active));
+    create(&config, simple_config("active", true, Some(&version))).await;
 }
 
 #[tokio::test]

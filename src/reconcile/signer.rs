@@ -131,10 +131,18 @@ pub(super) async fn ensure(
                 .publish_signer_version(&function_name, &config.code_sha256)
                 .await
             {
-                Ok(version) => {
-                    version_arn = Some(version.arn);
-                    Ok(())
-                }
+                // A new version is `Pending`; CloudFront associates only an
+                // `Active` one.
+                Ok(version) => match lambda
+                    .wait_version_ready(&function_name, &version.version)
+                    .await
+                {
+                    Ok(()) => {
+                        version_arn = Some(version.arn);
+                        Ok(())
+                    }
+                    Err(error) => Err(error),
+                },
                 Err(error) => Err(error),
             },
         };

@@ -202,6 +202,17 @@ impl Lambda {
     /// its last update `Successful` (or never updated); a `Failed` state or
     /// update is an error, and so is waiting longer than five minutes.
     pub async fn wait_signer_ready(&self, name: &str) -> Result<(), AwsError> {
+        self.wait_ready(name, None).await
+    }
+
+    /// Polls a freshly published numbered version until it is `Active`:
+    /// Lambda publishes it `Pending`, and CloudFront refuses to associate
+    /// it until then ("The function must be in an Active state").
+    pub async fn wait_version_ready(&self, name: &str, version: &str) -> Result<(), AwsError> {
+        self.wait_ready(name, Some(version)).await
+    }
+
+    async fn wait_ready(&self, name: &str, qualifier: Option<&str>) -> Result<(), AwsError> {
         const OPERATION: &str = "GetFunctionConfiguration";
         let started = Instant::now();
         let mut delay = Duration::from_millis(500);
@@ -210,6 +221,7 @@ impl Lambda {
                 .client
                 .get_function_configuration()
                 .function_name(name)
+                .set_qualifier(qualifier.map(str::to_owned))
                 .send();
             let output = call(&self.ledger, SERVICE, OPERATION, request).await?;
             let state = output.state();

@@ -34,6 +34,10 @@
 //!   here) is `ValidationException` (400), as the `FunctionName` constraint of
 //!   the CreateFunction API reference says; moto creates it.
 //!
+//! - A published version is `Pending` for a while, then `Active` (see
+//!   `versions`): `PublishVersion`, `GetFunction` and
+//!   `GetFunctionConfiguration` of that version say so; moto says `Active`.
+//!
 //! Known and kept: moto keeps one URL config per function and ignores the
 //! `Qualifier` of the URL-config operations, so these corrections key on the
 //! function alone; `ListFunctionUrlConfigs` is not implemented by moto.
@@ -344,8 +348,66 @@ pub(crate) async fn handle(
             let reply = shared.upstream.forward(parts, body).await?;
             Ok(corrected_policy(reply, "Policy"))
         }
+        "PublishVersion" => {
+            let reply = shared.upstream.forward(parts, body).await?;
+            let version = serde_json::from_slice::<Value>(&reply.body)
+                .ok()
+                .and_then(|v| v.get("Version").and_then(Value::as_str).map(str::to_owned));
+            match version.filter(|_| reply.is_success()) {
+                Some(version) => {
+                    let version_arn = format!("{function_arn}:{version}");
+                    let now = Instant::now();
+                    shared.versions.published(&version_arn, now);
+                    Ok(with_state(
+                        reply,
+                        shared.versions.is_pending(&version_arn, now),
+                        None,
+                    ))
+                }
+                None => Ok(reply),
+            }
+        }
+        operation @ ("GetFunction" | "GetFunctionConfiguration") => {
+            let qualifier = query_param(query, "Qualifier").or_else(|| function.qualifier.clone());
+            let reply = shared.upstream.forward(parts, body).await?;
+            match qualifier {
+                Some(version) if reply.is_success() => {
+                    let pending = shared
+                        .versions
+                        .is_pending(&format!("{function_arn}:{version}"), Instant::now());
+                    let nested = (operation == "GetFunction").then_some("Configuration");
+                    Ok(with_state(reply, pending, nested))
+                }
+                _ => Ok(reply),
+            }
+        }
         _ => shared.upstream.forward(parts, body).await,
     }
+}
+
+/// A function configuration answer (under `nested`, if given) that says
+/// `Pending` while the version is, as Lambda does; moto says `Active`.
+fn with_state(mut reply: Reply, pending: bool, nested: Option<&str>) -> Reply {
+    if !pending {
+        return reply;
+    }
+    let Ok(mut answer) = serde_json::from_slice::<Value>(&reply.body) else {
+        return reply;
+    };
+    let configuration = match nested {
+        Some(field) => answer.get_mut(field),
+        None => Some(&mut answer),
+    };
+    if let Some(Value::Object(fields)) = configuration {
+        fields.insert("State".to_owned(), Value::from("Pending"));
+        fields.insert(
+            "StateReason".to_owned(),
+            Value::from("The function is being created."),
+        );
+        fields.insert("StateReasonCode".to_owned(), Value::from("Creating"));
+        reply.body = Bytes::from(answer.to_string());
+    }
+    reply
 }
 
 fn path_and_query(parts: &Parts) -> &str {

@@ -26,6 +26,7 @@ mod reply;
 mod route;
 mod server;
 mod upstream;
+mod versions;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -42,6 +43,8 @@ pub const ACCOUNT_ID: &str = "123456789012";
 pub const DEFAULT_DEPLOY_TIME: Duration = Duration::from_secs(1);
 /// How long Lambda@Edge replicas outlive their last association by default.
 pub const DEFAULT_REPLICA_LINGER: Duration = Duration::from_secs(5);
+/// How long a published Lambda version stays `Pending` by default.
+pub const DEFAULT_VERSION_PENDING: Duration = Duration::from_millis(300);
 
 /// How to start the emulator.
 #[derive(Debug, Clone)]
@@ -56,6 +59,9 @@ pub struct EmulatorConfig {
     /// A Lambda@Edge version (and its function) cannot be deleted until this
     /// long after its last association left every distribution.
     pub replica_linger: Duration,
+    /// A published Lambda version is `Pending` (and CloudFront refuses to
+    /// associate it) for this long, then `Active`.
+    pub version_pending: Duration,
     /// Fault rules in force from the first call.
     pub faults: Vec<FaultRule>,
 }
@@ -69,6 +75,7 @@ impl EmulatorConfig {
             moto_endpoint: moto_endpoint.to_owned(),
             deploy_time: DEFAULT_DEPLOY_TIME,
             replica_linger: DEFAULT_REPLICA_LINGER,
+            version_pending: DEFAULT_VERSION_PENDING,
             faults: Vec::new(),
         }
     }

@@ -31,6 +31,9 @@ struct Cli {
     /// association left.
     #[arg(long, default_value_t = aws_emulator::DEFAULT_REPLICA_LINGER.as_secs_f64())]
     replica_linger_seconds: f64,
+    /// Seconds a published Lambda version stays Pending.
+    #[arg(long, default_value_t = aws_emulator::DEFAULT_VERSION_PENDING.as_secs_f64())]
+    version_pending_seconds: f64,
     /// A fault rule, SERVICE:OPERATION:KIND:count=N or
     /// SERVICE:OPERATION:KIND:fraction=F[:seed=S][:count=N]; KIND is
     /// throttle, http500, http503 or drop_after_write. Repeatable.
@@ -65,6 +68,7 @@ fn config(cli: &Cli) -> Result<EmulatorConfig, String> {
         moto_endpoint: cli.moto.clone(),
         deploy_time: seconds(cli.deploy_seconds, "deploy-seconds")?,
         replica_linger: seconds(cli.replica_linger_seconds, "replica-linger-seconds")?,
+        version_pending: seconds(cli.version_pending_seconds, "version-pending-seconds")?,
         faults,
     })
 }

@@ -27,6 +27,7 @@ use crate::ledger::{CallRecord, CallReport, Ledger};
 use crate::reply::Reply;
 use crate::route::Call;
 use crate::upstream::{Upstream, UpstreamError};
+use crate::versions::PendingVersions;
 use crate::{EmulatorConfig, Error};
 
 /// Everything the connections share.
@@ -35,6 +36,7 @@ pub(crate) struct Shared {
     pub upstream: Upstream,
     pub cloudfront: CloudFront,
     pub lambda: LambdaFixes,
+    pub versions: PendingVersions,
     pub faults: Mutex<FaultBook>,
     pub ledger: Mutex<Ledger>,
 }
@@ -66,11 +68,17 @@ impl Emulator {
             addr: config.listen,
             source,
         })?;
+        let versions = PendingVersions::new(config.version_pending);
         let shared = Arc::new(Shared {
             ids: Ids::from_clock(),
             upstream: Upstream::new(&config.moto_endpoint),
-            cloudfront: CloudFront::new(config.deploy_time, config.replica_linger),
+            cloudfront: CloudFront::new(
+                config.deploy_time,
+                config.replica_linger,
+                versions.clone(),
+            ),
             lambda: LambdaFixes::default(),
+            versions,
             faults: Mutex::new(FaultBook::new(config.faults.clone())),
             ledger: Mutex::new(Ledger::default()),
         });
@@ -87,6 +95,7 @@ impl Emulator {
             moto = %config.moto_endpoint,
             deploy_seconds = config.deploy_time.as_secs_f64(),
             replica_linger_seconds = config.replica_linger.as_secs_f64(),
+            version_pending_seconds = config.version_pending.as_secs_f64(),
             faults = config.faults.len(),
             "aws-emulator listening"
         );

@@ -5,10 +5,11 @@
 //! variables, no layers, no VPC, `x86_64`, a timeout of at most 30 s for
 //! origin events and 5 s (and 128 MB) for viewer events, and an execution
 //! role that both `lambda.amazonaws.com` and `edgelambda.amazonaws.com` may
-//! assume (asked of moto's IAM, `GetRole`). Each refusal is
-//! `InvalidLambdaFunctionAssociation`.
+//! assume (asked of moto's IAM, `GetRole`), and the version is `Active`
+//! (see `versions`). Each refusal is `InvalidLambdaFunctionAssociation`.
 
 use std::collections::BTreeMap;
+use std::time::Instant;
 
 use http::{Method, StatusCode};
 use percent_encoding::{NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
@@ -18,6 +19,7 @@ use super::config::{Association, DistributionConfig, EDGE_REGION};
 use super::xml::{CfError, child, child_text};
 use crate::ACCOUNT_ID;
 use crate::upstream::Upstream;
+use crate::versions::PendingVersions;
 
 fn invalid(message: String) -> CfError {
     CfError::bad_request("InvalidLambdaFunctionAssociation", message)
@@ -31,6 +33,7 @@ fn internal(message: String) -> CfError {
 pub(crate) async fn check_associations(
     config: &DistributionConfig,
     upstream: &Upstream,
+    versions: &PendingVersions,
 ) -> Result<(), CfError> {
     let mut by_arn: BTreeMap<&str, Vec<&Association>> = BTreeMap::new();
     for association in &config.associations {
@@ -43,6 +46,11 @@ pub(crate) async fn check_associations(
     for (arn, associations) in by_arn {
         let first = associations[0];
         let configuration = function_configuration(first, upstream).await?;
+        if versions.is_pending(arn, Instant::now()) {
+            return Err(invalid(format!(
+                "The function must be in an Active state. The current state for function {arn} is Pending"
+            )));
+        }
         check_function(arn, &configuration, &associations)?;
         if let Some(role) = configuration.get("Role").and_then(Value::as_str)
             && !checked_roles.iter().any(|r| r == role)

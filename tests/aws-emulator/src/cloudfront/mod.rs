@@ -53,6 +53,7 @@ use crate::replicas::Replicas;
 use crate::reply::Reply;
 use crate::route::{has_query_param, query_param, segments};
 use crate::upstream::Upstream;
+use crate::versions::PendingVersions;
 
 /// The XML namespace of CloudFront's 2020-05-31 API.
 pub(crate) const NAMESPACE: &str = "http://cloudfront.amazonaws.com/doc/2020-05-31/";
@@ -379,11 +380,18 @@ fn list_xml(
 pub(crate) struct CloudFront {
     state: Mutex<State>,
     deploy_time: Duration,
+    /// Published Lambda versions not `Active` yet: never associated.
+    versions: PendingVersions,
 }
 
 impl CloudFront {
-    pub(crate) fn new(deploy_time: Duration, replica_linger: Duration) -> CloudFront {
+    pub(crate) fn new(
+        deploy_time: Duration,
+        replica_linger: Duration,
+        versions: PendingVersions,
+    ) -> CloudFront {
         CloudFront {
+            versions,
             state: Mutex::new(State {
                 distributions: BTreeMap::new(),
                 oacs: BTreeMap::new(),
@@ -493,7 +501,7 @@ impl CloudFront {
         ids: &Ids,
     ) -> Result<Reply, CfError> {
         let (config, tags) = parse_distribution_request(body, with_tags)?;
-        edge::check_associations(&config, upstream).await?;
+        edge::check_associations(&config, upstream, &self.versions).await?;
         let now = Instant::now();
         let mut st = lock(&self.state);
         st.check_oacs(&config)?;
@@ -546,7 +554,7 @@ impl CloudFront {
             check_if_match(if_match, &st.distribution(id)?.etag)?;
         }
         let (config, _) = parse_distribution_request(body, false)?;
-        edge::check_associations(&config, upstream).await?;
+        edge::check_associations(&config, upstream, &self.versions).await?;
         let now = Instant::now();
         let mut st = lock(&self.state);
         let current = st.distribution(id)?;
