@@ -20,21 +20,24 @@ fn manifest_file(stem: &str, contents: &str) -> PathBuf {
     file
 }
 
+/// `urlguard apply -f examples/books.yaml`, polling CloudFront briskly,
+/// with `extra` arguments.
+fn apply_books(bed: &TestBed, extra: &[&str]) -> std::process::Output {
+    let mut args = vec![
+        "apply",
+        "-f",
+        "examples/books.yaml",
+        "--poll-interval",
+        "200ms",
+    ];
+    args.extend_from_slice(extra);
+    urlguard(bed, &args)
+}
+
 #[tokio::test]
 async fn apply_with_json_output_reports_every_resource_and_the_ledger() {
     let (bed, _) = books_bed(TestBedOptions::default()).await;
-    let output = urlguard(
-        &bed,
-        &[
-            "apply",
-            "-f",
-            "examples/books.yaml",
-            "--output",
-            "json",
-            "--poll-interval",
-            "200ms",
-        ],
-    );
+    let output = apply_books(&bed, &["--output", "json"]);
     let (stdout, stderr) = text(&output);
     assert!(
         output.status.success(),
@@ -231,18 +234,7 @@ async fn plan_shows_field_level_changes_and_writes_nothing() {
 #[tokio::test]
 async fn log_lines_of_a_pass_name_their_resource_and_pipes_get_no_colour() {
     let (bed, _) = books_bed(TestBedOptions::default()).await;
-    let output = urlguard(
-        &bed,
-        &[
-            "apply",
-            "-f",
-            "examples/books.yaml",
-            "--log-format",
-            "json",
-            "--poll-interval",
-            "200ms",
-        ],
-    );
+    let output = apply_books(&bed, &["--log-format", "json"]);
     let (stdout, stderr) = text(&output);
     assert!(output.status.success(), "{stdout}\n{stderr}");
     let lines: Vec<Value> = stderr

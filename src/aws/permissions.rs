@@ -271,6 +271,19 @@ mod tests {
         assert!(actions_for("sts:GetCallerIdentity").is_empty());
     }
 
+    fn statements_granting<'a>(policy: &'a Value, action: &str) -> Vec<&'a Value> {
+        policy["Statement"]
+            .as_array()
+            .expect("statements")
+            .iter()
+            .filter(|s| {
+                s["Action"]
+                    .as_array()
+                    .is_some_and(|a| a.iter().any(|x| x == action))
+            })
+            .collect()
+    }
+
     #[test]
     fn actions_without_a_resource_type_are_granted_on_every_resource() {
         // The Service Authorization Reference lists no resource type for
@@ -283,16 +296,7 @@ mod tests {
         ];
         let policy = controller_policy("urlguard", None);
         for action in no_resource_type {
-            let granting: Vec<&Value> = policy["Statement"]
-                .as_array()
-                .expect("statements")
-                .iter()
-                .filter(|s| {
-                    s["Action"]
-                        .as_array()
-                        .is_some_and(|a| a.iter().any(|x| x == action))
-                })
-                .collect();
+            let granting = statements_granting(&policy, action);
             assert!(!granting.is_empty(), "{action} is not granted");
             assert!(
                 granting.iter().all(|s| s["Resource"] == "*"),
@@ -304,16 +308,7 @@ mod tests {
     #[test]
     fn pass_role_is_granted_only_for_the_signer_roles_and_only_to_lambda() {
         let policy = controller_policy("urlguard", None);
-        let passing: Vec<&Value> = policy["Statement"]
-            .as_array()
-            .expect("statements")
-            .iter()
-            .filter(|s| {
-                s["Action"]
-                    .as_array()
-                    .is_some_and(|a| a.iter().any(|x| x == "iam:PassRole"))
-            })
-            .collect();
+        let passing = statements_granting(&policy, "iam:PassRole");
         assert_eq!(passing.len(), 1);
         assert_eq!(
             passing[0]["Resource"],
