@@ -12,7 +12,7 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use kube::api::{ApiResource, DynamicObject};
 use serde_json::{Value, json};
 
-use crate::reconcile::Status;
+use crate::reconcile::{Kind, Status};
 
 /// The annotation `kubectl apply` leaves behind: a full copy of the last
 /// applied manifest, which the controller never reads.
@@ -52,11 +52,12 @@ pub const DIGEST: &str = "urlguard.io/digest";
 /// digest of the whole status, which is all [`changes`] needs. The rest
 /// (URLs, ARNs, behaviors) is written, never read back.
 pub fn slim_status(status: &serde_json::Value, kind: &str) -> serde_json::Value {
-    let whole = match kind {
-        "EdgeDistribution" => serde_json::from_value(status.clone())
+    let whole = if kind == Kind::EdgeDistribution.as_str() {
+        serde_json::from_value(status.clone())
             .ok()
-            .map(Status::Distribution),
-        _ => serde_json::from_value(status.clone()).ok().map(Status::Url),
+            .map(Status::Distribution)
+    } else {
+        serde_json::from_value(status.clone()).ok().map(Status::Url)
     };
     let conditions: Vec<serde_json::Value> = status
         .get("conditions")

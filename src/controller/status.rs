@@ -16,7 +16,7 @@ use super::cache::{DIGEST, content, digest};
 use super::objects::namespace_of;
 use crate::api::{EdgeDistributionStatus, ProtectedFunctionUrlStatus};
 use crate::reconcile::report::condition;
-use crate::reconcile::{ConditionType, Reason, Status};
+use crate::reconcile::{ConditionType, Kind, Reason, Status};
 
 /// The field manager of every status urlguard writes.
 pub const FIELD_MANAGER: &str = "urlguard";
@@ -96,7 +96,7 @@ pub fn invalid(resource: &ApiResource, message: &str) -> Status {
         Reason::InvalidSpec,
         &format!("{message}; nothing was changed in AWS"),
     )];
-    if resource.kind == "EdgeDistribution" {
+    if resource.kind == Kind::EdgeDistribution.as_str() {
         Status::Distribution(EdgeDistributionStatus {
             conditions,
             ..EdgeDistributionStatus::default()

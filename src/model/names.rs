@@ -11,8 +11,9 @@
 
 use sha2::{Digest, Sha256};
 
-/// The kinds an owner tag can name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// urlguard's two kinds: what an owner tag names, and what a reconcile
+/// reports on (`reconcile::Kind`). Serialized as the Kubernetes kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum OwnerKind {
     /// An `EdgeDistribution`.
     EdgeDistribution,
@@ -21,7 +22,8 @@ pub enum OwnerKind {
 }
 
 impl OwnerKind {
-    fn as_str(self) -> &'static str {
+    /// The Kubernetes kind.
+    pub const fn as_str(self) -> &'static str {
         match self {
             OwnerKind::EdgeDistribution => "EdgeDistribution",
             OwnerKind::ProtectedFunctionUrl => "ProtectedFunctionUrl",

@@ -17,24 +17,8 @@ use super::outcome::{Class, ConditionType, Notice, Reason, Verdict};
 use crate::api::{EdgeDistributionStatus, ProtectedFunctionUrlStatus};
 use crate::plan::FieldChange;
 
-/// The two kinds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum Kind {
-    /// `EdgeDistribution`.
-    EdgeDistribution,
-    /// `ProtectedFunctionUrl`.
-    ProtectedFunctionUrl,
-}
-
-impl Kind {
-    /// The Kubernetes kind.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Kind::EdgeDistribution => "EdgeDistribution",
-            Kind::ProtectedFunctionUrl => "ProtectedFunctionUrl",
-        }
-    }
-}
+/// The two kinds a report is about: the enum that also names owners.
+pub use crate::model::names::OwnerKind as Kind;
 
 /// A resource's status, in its CRD's shape.
 #[derive(Debug, Clone, PartialEq, Serialize)]
