@@ -167,8 +167,13 @@ pub const IN_PROGRESS: &str = "InProgress";
 impl DistributionObserved {
     /// Whether CloudFront finished deploying the last change.
     pub fn is_deployed(&self) -> bool {
-        self.status == DEPLOYED
+        is_deployed(&self.status)
     }
+}
+
+/// Whether a distribution with CloudFront status `status` is deployed.
+pub fn is_deployed(status: &str) -> bool {
+    status == DEPLOYED
 }
 
 /// What an origin access control signs for.

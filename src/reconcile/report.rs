@@ -15,6 +15,7 @@ use serde::Serialize;
 
 use super::outcome::{Class, ConditionType, Notice, Reason, Verdict};
 use crate::api::{EdgeDistributionStatus, ProtectedFunctionUrlStatus};
+use crate::model::cloudfront::is_deployed;
 use crate::plan::FieldChange;
 
 /// The two kinds a report is about: the enum that also names owners.
@@ -37,11 +38,6 @@ impl Status {
             Status::Distribution(s) => &s.conditions,
             Status::Url(s) => &s.conditions,
         }
-    }
-
-    /// The condition of `type_`, if set.
-    pub fn condition(&self, type_: ConditionType) -> Option<&Condition> {
-        self.conditions().iter().find(|c| c.type_ == type_.as_str())
     }
 
     fn conditions_mut(&mut self) -> &mut Vec<Condition> {
@@ -149,11 +145,6 @@ impl ResourceReport {
         *status.conditions_mut() = conditions;
         status
     }
-}
-
-/// CloudFront's status of a distribution whose last change is live.
-pub(crate) fn is_deployed(status: &str) -> bool {
-    status == crate::model::cloudfront::DEPLOYED
 }
 
 /// A condition of `type_`, as of now.
@@ -266,11 +257,11 @@ mod tests {
         let failed = report(Kind::ProtectedFunctionUrl, Pass::Teardown, Reason::NotOwned);
         assert!(failed.failed() && !failed.waiting());
         assert_eq!(
-            failed
-                .status()
-                .condition(ConditionType::Deleting)
-                .map(|c| c.status.as_str()),
-            Some("True")
+            shown(&failed.status()),
+            [
+                row(ConditionType::Ready, false, Reason::NotOwned),
+                row(ConditionType::Deleting, true, Reason::NotOwned)
+            ]
         );
     }
 }
