@@ -10,7 +10,6 @@ use super::engine::Engine;
 use super::problem::Problem;
 use super::replica_waits::kube_time;
 use crate::api::RetiredSignerVersion;
-use crate::aws::AwsError;
 use crate::edge;
 use crate::model::EDGE_REGION;
 use crate::model::lambda::{FunctionVersion, SignerConfig};
@@ -90,63 +89,51 @@ pub(super) async fn ensure(
         if !engine.applies() {
             continue;
         }
-        let result: Result<(), AwsError> = match action {
-            SignerAction::Create => match lambda
-                .create_signer(&function_name, &config, &package.zip, &tag)
-                .await
-            {
-                Ok(arn) => {
-                    state.function_arn = Some(arn);
-                    lambda.wait_signer_ready(&function_name).await
-                }
-                // An earlier create whose answer was lost (the function was
-                // absent when read): adopt it if it carries our tag.
-                Err(error) if error.is_conflict() => {
-                    match lambda.get_signer(&function_name).await {
-                        Ok(Some(found)) if found.owner.as_deref() == Some(tag.as_str()) => {
-                            state.function_arn = Some(found.function_arn);
-                            lambda.wait_signer_ready(&function_name).await
-                        }
-                        Ok(_) => Err(error),
-                        Err(read) => Err(read),
-                    }
-                }
-                Err(error) => Err(error),
-            },
-            SignerAction::UpdateCode => match lambda
-                .update_signer_code(&function_name, &package.zip)
-                .await
-            {
-                Ok(()) => lambda.wait_signer_ready(&function_name).await,
-                Err(error) => Err(error),
-            },
-            SignerAction::UpdateConfiguration => match lambda
-                .update_signer_configuration(&function_name, &config)
-                .await
-            {
-                Ok(()) => lambda.wait_signer_ready(&function_name).await,
-                Err(error) => Err(error),
-            },
-            SignerAction::PublishVersion => match lambda
-                .publish_signer_version(&function_name, &config.code_sha256)
-                .await
-            {
-                // A new version is `Pending`; CloudFront associates only an
-                // `Active` one.
-                Ok(version) => match lambda
-                    .wait_version_ready(&function_name, &version.version)
+        match action {
+            SignerAction::Create => {
+                match lambda
+                    .create_signer(&function_name, &config, &package.zip, &tag)
                     .await
                 {
-                    Ok(()) => {
-                        version_arn = Some(version.arn);
-                        Ok(())
+                    Ok(arn) => state.function_arn = Some(arn),
+                    // An earlier create whose answer was lost (the function
+                    // was absent when read): adopt it if it carries our tag.
+                    Err(error) if error.is_conflict() => {
+                        match lambda.get_signer(&function_name).await? {
+                            Some(found) if found.owner.as_deref() == Some(tag.as_str()) => {
+                                state.function_arn = Some(found.function_arn);
+                            }
+                            _ => return Err(error.into()),
+                        }
                     }
-                    Err(error) => Err(error),
-                },
-                Err(error) => Err(error),
-            },
-        };
-        result.map_err(Problem::from)?;
+                    Err(error) => return Err(error.into()),
+                }
+                lambda.wait_signer_ready(&function_name).await?;
+            }
+            SignerAction::UpdateCode => {
+                lambda
+                    .update_signer_code(&function_name, &package.zip)
+                    .await?;
+                lambda.wait_signer_ready(&function_name).await?;
+            }
+            SignerAction::UpdateConfiguration => {
+                lambda
+                    .update_signer_configuration(&function_name, &config)
+                    .await?;
+                lambda.wait_signer_ready(&function_name).await?;
+            }
+            SignerAction::PublishVersion => {
+                let version = lambda
+                    .publish_signer_version(&function_name, &config.code_sha256)
+                    .await?;
+                // A new version is `Pending`; CloudFront associates only an
+                // `Active` one.
+                lambda
+                    .wait_version_ready(&function_name, &version.version)
+                    .await?;
+                version_arn = Some(version.arn);
+            }
+        }
     }
     let version_arn = version_arn.unwrap_or_else(|| format!("(new version of {function_name})"));
     state.version_arn = Some(version_arn.clone());
