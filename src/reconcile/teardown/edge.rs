@@ -41,14 +41,16 @@ pub(super) async fn delete_origin_access_controls(
             Ok(()) => {}
             Err(error) if error.is_in_use() => {
                 progress.actions.pop();
-                progress.left_alone.push(format!(
-                    "origin access control {} (another distribution uses it)",
-                    control.name
-                ));
-                progress.actions.push(format!(
-                    "left alone: origin access control {}: another distribution uses it",
-                    control.name
-                ));
+                progress.note_left_alone(
+                    format!(
+                        "origin access control {} (another distribution uses it)",
+                        control.name
+                    ),
+                    &format!(
+                        "origin access control {}: another distribution uses it",
+                        control.name
+                    ),
+                );
             }
             Err(error) => progress.fail(Problem::from(error)),
         }

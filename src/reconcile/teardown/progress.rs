@@ -19,11 +19,17 @@ impl Progress {
     }
 
     pub(super) fn leave(&mut self, note: &NotOwned) {
-        if self.left_alone.contains(&note.what) {
+        self.note_left_alone(note.what.clone(), &note.to_string());
+    }
+
+    /// Lists `what` as left alone, once, with the action line `left alone:
+    /// {said}`.
+    pub(super) fn note_left_alone(&mut self, what: String, said: &str) {
+        if self.left_alone.contains(&what) {
             return;
         }
-        self.actions.push(format!("left alone: {note}"));
-        self.left_alone.push(note.what.clone());
+        self.actions.push(format!("left alone: {said}"));
+        self.left_alone.push(what);
     }
 
     /// The condition message suffix naming what was left alone.

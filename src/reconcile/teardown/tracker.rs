@@ -110,10 +110,7 @@ impl<'a> Tracker<'a> {
                 Ok(None) => return Ok(Found::Absent),
                 // urlguard's origin id, another caller reference: not ours.
                 Err(Problem::NotOwned(message)) => {
-                    if !progress.left_alone.contains(&message) {
-                        progress.actions.push(format!("left alone: {message}"));
-                        progress.left_alone.push(message);
-                    }
+                    progress.note_left_alone(message.clone(), &message);
                     return Ok(Found::NotOwned);
                 }
                 Err(problem) => return Err(problem),
