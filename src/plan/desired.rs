@@ -218,26 +218,7 @@ pub fn build(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
-
-    fn distribution(name: &str) -> EdgeDistribution {
-        serde_json::from_value(json!({
-            "apiVersion": "urlguard.io/v1alpha1", "kind": "EdgeDistribution",
-            "metadata": {"name": name, "namespace": "books"},
-            "spec": {"defaultOrigin": {"s3": {"bucketName": "books-frontend"}}}
-        }))
-        .expect("distribution")
-    }
-
-    fn url(name: &str, distribution: &str, path: &str) -> ProtectedFunctionUrl {
-        serde_json::from_value(json!({
-            "apiVersion": "urlguard.io/v1alpha1", "kind": "ProtectedFunctionUrl",
-            "metadata": {"name": name, "namespace": "books"},
-            "spec": {"function": {"name": name, "region": "eu-west-1"},
-                     "distributionRef": {"name": distribution}, "pathPattern": path}
-        }))
-        .expect("url")
-    }
+    use crate::plan::fixtures::{distribution, url};
 
     #[test]
     fn urls_attach_to_their_distribution_in_name_order() {

@@ -11,6 +11,8 @@
 pub mod change;
 pub mod desired;
 pub mod distribution;
+#[cfg(test)]
+mod fixtures;
 pub mod permissions;
 pub mod signer;
 pub mod ssm;

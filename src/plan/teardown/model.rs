@@ -108,28 +108,13 @@ pub fn build(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::plan::fixtures::{distribution, url};
 
     #[test]
     fn build_sends_urls_with_their_distribution_or_alone() {
-        let distribution: EdgeDistribution = serde_json::from_value(json!({
-            "apiVersion": "urlguard.io/v1alpha1", "kind": "EdgeDistribution",
-            "metadata": {"name": "books", "namespace": "books"},
-            "spec": {"defaultOrigin": {"s3": {"bucketName": "books-frontend"}}}
-        }))
-        .expect("distribution");
-        let url = |name: &str, distribution: &str, path: &str| -> ProtectedFunctionUrl {
-            serde_json::from_value(json!({
-                "apiVersion": "urlguard.io/v1alpha1", "kind": "ProtectedFunctionUrl",
-                "metadata": {"name": name, "namespace": "books"},
-                "spec": {"function": {"name": name, "region": "eu-west-1"},
-                         "distributionRef": {"name": distribution}, "pathPattern": path}
-            }))
-            .expect("url")
-        };
         let model = build(
             "urlguard",
-            &[distribution],
+            &[distribution("books")],
             &[
                 url("b", "books", "/same"),
                 url("a", "books", "/same"),
