@@ -94,16 +94,14 @@ pub fn accept(document: &Value) -> Result<Option<Resource>, DocumentError> {
 
 /// `document` validated against `crd`, then decoded as the API server
 /// would store it (nulls in non-nullable fields dropped, whole numbers in
-/// integer fields as integers: [`validation::normalize`]).
+/// integer fields as integers: [`validation::validated`]).
 fn checked<T: serde::de::DeserializeOwned>(
     crd: &CustomResourceDefinition,
     version: &str,
     document: &Value,
 ) -> Result<T, DocumentError> {
-    validation::validate(crd, version, document, None)?;
-    Ok(serde_json::from_value(validation::normalize(
-        crd, version, document,
-    )?)?)
+    let stored = validation::validated(crd, version, document, None)?;
+    Ok(serde_json::from_value(stored)?)
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! Validation of a custom resource against its CRD's `openAPIV3Schema`, the
 //! way the Kubernetes API server does it: the object read as the server
-//! reads it ([`normalize`]: nulls in non-nullable fields dropped, whole
+//! reads it ([`validated`]: nulls in non-nullable fields dropped, whole
 //! numbers in integer fields), structural checks (types, formats, required
 //! fields, enums, patterns, bounds, unknown fields), then the CEL
 //! `x-kubernetes-validations` rules with schema defaults applied.
@@ -79,13 +79,28 @@ pub fn validate(
     object: &Value,
     old: Option<&Value>,
 ) -> Result<(), ValidationError> {
+    validated(crd, version, object, old).map(drop)
+}
+
+/// [`validate`], returning `object` as the API server reads and stores it:
+/// a `null` in a field that is not `nullable` is dropped (its default, if
+/// any, then applies: "Defaulting and Nullable" in the CRD documentation),
+/// and a number with no fraction in an `integer` field is that integer
+/// (the API server accepts `256.0` for `type: integer`). Decoding reads
+/// this, so what a cluster accepts decodes.
+pub fn validated(
+    crd: &CustomResourceDefinition,
+    version: &str,
+    object: &Value,
+    old: Option<&Value>,
+) -> Result<Value, ValidationError> {
     let schema = with_implicit_root_fields(served_schema(crd, version)?);
-    let object = &normalized(&schema, object);
+    let object = normalized(&schema, object);
     let old = old.map(|old| normalized(&schema, old));
     let mut errors = Vec::new();
-    check(&schema, object, "", &mut errors);
+    check(&schema, &object, "", &mut errors);
     if errors.is_empty()
-        && let Err(failures) = Validator::new().validate(&schema, object, old.as_ref())
+        && let Err(failures) = Validator::new().validate(&schema, &object, old.as_ref())
     {
         errors.extend(failures.iter().map(|failure| FieldError {
             field: failure.field_path.clone(),
@@ -93,27 +108,10 @@ pub fn validate(
         }));
     }
     if errors.is_empty() {
-        Ok(())
+        Ok(object)
     } else {
         Err(ValidationError::Invalid(errors))
     }
-}
-
-/// `object` as the API server reads it before validating and storing it
-/// against the schema `crd` serves for `version`: a `null` in a field that
-/// is not `nullable` is dropped (its default, if any, then applies: "Defaulting
-/// and Nullable" in the CRD documentation), and a number with no fraction in
-/// an `integer` field is that integer (the API server accepts `256.0` for
-/// `type: integer`). Decoding reads this, so what a cluster accepts decodes.
-pub fn normalize(
-    crd: &CustomResourceDefinition,
-    version: &str,
-    object: &Value,
-) -> Result<Value, ValidationError> {
-    Ok(normalized(
-        &with_implicit_root_fields(served_schema(crd, version)?),
-        object,
-    ))
 }
 
 /// The `openAPIV3Schema` `crd` serves for `version`.
