@@ -6,11 +6,15 @@
 //! | `GET /__emulator/health` | `ok` |
 //! | `GET /__emulator/calls` | counts per `service:Operation`, injected faults per `service:Operation`, the rules with what each matched and injected |
 //! | `GET /__emulator/log` | the recent calls in order (`seq`, `call`, `method`, `path`, `status`, `fault`) |
-//! | `POST /__emulator/reset-counts` | zero the counts and the log |
+//! | `POST /__emulator/reset-counts` | zero the counts, the log and the authorization log |
 //! | `GET /__emulator/faults` | the rules in force |
 //! | `PUT /__emulator/faults` | replace the rules (a JSON array of rules, or `{"rules": [...]}`) |
 //! | `POST /__emulator/faults` | add rules after the ones in force |
 //! | `DELETE /__emulator/faults` | remove every rule |
+//! | `GET /__emulator/identities` | the restricted access keys and their identity policies |
+//! | `PUT /__emulator/identities/KEY` | restrict access key `KEY` to the identity policy in the body |
+//! | `DELETE /__emulator/identities/KEY` | make `KEY` unrestricted again |
+//! | `GET /__emulator/authorizations` | every check of a restricted call (key, call, action, resource, context, decision); `reset-counts` empties it |
 //!
 //! And `ControlClient`, a small blocking client for these endpoints (plain
 //! `std::net`, usable from sync and async tests alike).
@@ -21,6 +25,7 @@ use std::time::Duration;
 
 use http::{Method, StatusCode, request::Parts};
 
+use crate::authorize::{AuthorizationRecord, validate_policy};
 use crate::faults::{FaultRule, FaultRuleError, RuleReport};
 use crate::ids::lock;
 use crate::ledger::{CallRecord, CallReport};
@@ -45,6 +50,14 @@ fn read_rules(body: &[u8]) -> Result<Vec<FaultRule>, FaultRuleError> {
     FaultRule::list_from_json(&text)
 }
 
+/// The access key of `/identities/KEY`, percent-decoded.
+fn identity_key(route: &str) -> String {
+    let raw = route.trim_start_matches("/identities/");
+    percent_encoding::percent_decode_str(raw)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
 pub(crate) fn handle(shared: &Shared, parts: &Parts, body: &[u8]) -> Reply {
     let path = parts.uri.path().trim_end_matches('/');
     let route = path
@@ -56,6 +69,7 @@ pub(crate) fn handle(shared: &Shared, parts: &Parts, body: &[u8]) -> Reply {
         (&Method::GET, "/log") => json_reply(&lock(&shared.ledger).log()),
         (&Method::POST, "/reset-counts") => {
             lock(&shared.ledger).reset();
+            shared.authorizer.reset_log();
             Reply::empty(StatusCode::NO_CONTENT)
         }
         (&Method::GET, "/faults") => json_reply(&lock(&shared.faults).report()),
@@ -75,6 +89,22 @@ pub(crate) fn handle(shared: &Shared, parts: &Parts, body: &[u8]) -> Reply {
         (&Method::DELETE, "/faults") => {
             tracing::info!("fault rules cleared");
             lock(&shared.faults).replace(Vec::new());
+            Reply::empty(StatusCode::NO_CONTENT)
+        }
+        (&Method::GET, "/authorizations") => json_reply(&shared.authorizer.log()),
+        (&Method::GET, "/identities") => json_reply(&shared.authorizer.identities()),
+        (&Method::PUT, r) if r.starts_with("/identities/") => {
+            let key = identity_key(r);
+            let policy = serde_json::from_slice::<serde_json::Value>(body)
+                .map_err(|e| e.to_string())
+                .and_then(|p| shared.authorizer.set(&key, &p).map_err(|e| e.to_string()));
+            match policy {
+                Ok(()) => Reply::empty(StatusCode::NO_CONTENT),
+                Err(e) => Reply::text(StatusCode::BAD_REQUEST, e),
+            }
+        }
+        (&Method::DELETE, r) if r.starts_with("/identities/") => {
+            shared.authorizer.remove(&identity_key(r));
             Reply::empty(StatusCode::NO_CONTENT)
         }
         _ => Reply::text(
@@ -99,6 +129,8 @@ pub enum ControlError {
     Answer(String),
     #[error(transparent)]
     Rule(#[from] FaultRuleError),
+    #[error(transparent)]
+    Policy(#[from] crate::authorize::PolicyError),
 }
 
 /// A blocking client for the control endpoints.
@@ -197,9 +229,32 @@ impl ControlClient {
         self.json("POST", "/__emulator/faults", &body)
     }
 
+    /// `PUT /__emulator/identities/KEY`: restricts access key `key` to
+    /// `policy` (an IAM policy document).
+    pub fn set_identity(&self, key: &str, policy: &serde_json::Value) -> Result<(), ControlError> {
+        validate_policy(policy)?;
+        let path = format!("/__emulator/identities/{}", encode(key));
+        self.exchange("PUT", &path, &policy.to_string()).map(|_| ())
+    }
+
+    /// `DELETE /__emulator/identities/KEY`: `key` is unrestricted again.
+    pub fn remove_identity(&self, key: &str) -> Result<(), ControlError> {
+        let path = format!("/__emulator/identities/{}", encode(key));
+        self.exchange("DELETE", &path, "").map(|_| ())
+    }
+
+    /// `GET /__emulator/authorizations`.
+    pub fn authorizations(&self) -> Result<Vec<AuthorizationRecord>, ControlError> {
+        self.json("GET", "/__emulator/authorizations", "")
+    }
+
     /// `DELETE /__emulator/faults`.
     pub fn clear_faults(&self) -> Result<(), ControlError> {
         self.exchange("DELETE", "/__emulator/faults", "")
             .map(|_| ())
     }
+}
+
+fn encode(segment: &str) -> String {
+    percent_encoding::utf8_percent_encode(segment, percent_encoding::NON_ALPHANUMERIC).to_string()
 }

@@ -11,10 +11,15 @@
 //!   after its last association left);
 //! - fault rules fail chosen calls with throttling, 500/503, or a lost
 //!   answer after the write; every call is counted per `service:Operation`
-//!   and the counts are served at `GET /__emulator/calls`.
+//!   and the counts are served at `GET /__emulator/calls`;
+//! - IAM is enforced for the access keys given an identity policy (see
+//!   [`authorize`](crate::authorize)): each of their calls is evaluated
+//!   before it reaches CloudFront or moto and refused as AWS refuses it;
+//!   other keys are unrestricted.
 //!
 //! Run in-process with [`Emulator::start`], or as the `aws-emulator` binary.
 
+mod authorize;
 mod cloudfront;
 mod control;
 mod faults;
@@ -31,6 +36,10 @@ mod versions;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+pub use authorize::{
+    ANY_RESOURCE, AuthorizationRecord, Decision, PolicyError, evaluate, principal_arn,
+    validate_policy,
+};
 pub use control::{CONTROL_PREFIX, ControlClient, ControlError};
 pub use faults::{FaultKind, FaultRule, FaultRuleError, RuleReport};
 pub use ledger::{CallRecord, CallReport};
@@ -64,11 +73,14 @@ pub struct EmulatorConfig {
     pub version_pending: Duration,
     /// Fault rules in force from the first call.
     pub faults: Vec<FaultRule>,
+    /// Restricted callers: access key id → identity policy (a JSON IAM
+    /// policy document). Every other key is unrestricted.
+    pub identities: Vec<(String, serde_json::Value)>,
 }
 
 impl EmulatorConfig {
     /// Loopback on a free port, the default deploy time and replica linger,
-    /// no faults.
+    /// no faults, every key unrestricted.
     pub fn new(moto_endpoint: &str) -> EmulatorConfig {
         EmulatorConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -77,6 +89,7 @@ impl EmulatorConfig {
             replica_linger: DEFAULT_REPLICA_LINGER,
             version_pending: DEFAULT_VERSION_PENDING,
             faults: Vec::new(),
+            identities: Vec::new(),
         }
     }
 }
@@ -92,4 +105,6 @@ pub enum Error {
     },
     #[error(transparent)]
     Fault(#[from] FaultRuleError),
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
 }

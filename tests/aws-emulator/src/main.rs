@@ -42,6 +42,11 @@ struct Cli {
     /// A JSON file of fault rules (an array, or {"rules": [...]}).
     #[arg(long, value_name = "PATH")]
     faults_file: Option<PathBuf>,
+    /// Restrict the access key KEY to the identity policy in FILE (a JSON
+    /// IAM policy document); its calls are then evaluated as IAM would.
+    /// Repeatable; other keys stay unrestricted.
+    #[arg(long = "iam-policy", value_name = "KEY=FILE")]
+    iam_policies: Vec<String>,
     /// Log warnings (injected faults) only, not every call.
     #[arg(long)]
     quiet: bool,
@@ -63,6 +68,18 @@ fn config(cli: &Cli) -> Result<EmulatorConfig, String> {
     for spec in &cli.faults {
         faults.push(spec.parse::<FaultRule>().map_err(|e| e.to_string())?);
     }
+    let mut identities = Vec::new();
+    for spec in &cli.iam_policies {
+        let (key, path) = spec
+            .split_once('=')
+            .filter(|(k, p)| !k.is_empty() && !p.is_empty())
+            .ok_or_else(|| format!("--iam-policy {spec}: expected KEY=FILE"))?;
+        let text = std::fs::read_to_string(path).map_err(|e| format!("reading {path}: {e}"))?;
+        let policy: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| format!("{path}: {e}"))?;
+        aws_emulator::validate_policy(&policy).map_err(|e| format!("{path}: {e}"))?;
+        identities.push((key.to_owned(), policy));
+    }
     Ok(EmulatorConfig {
         listen: cli.listen,
         moto_endpoint: cli.moto.clone(),
@@ -70,6 +87,7 @@ fn config(cli: &Cli) -> Result<EmulatorConfig, String> {
         replica_linger: seconds(cli.replica_linger_seconds, "replica-linger-seconds")?,
         version_pending: seconds(cli.version_pending_seconds, "version-pending-seconds")?,
         faults,
+        identities,
     })
 }
 

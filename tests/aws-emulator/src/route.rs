@@ -21,14 +21,16 @@ pub(crate) struct Call {
     /// The API operation, e.g. `UpdateDistribution`; `Unknown` when the
     /// emulator cannot tell.
     pub operation: String,
+    /// The access key id of the credential scope: who is calling.
+    pub access_key: Option<String>,
 }
 
 impl Call {
     pub(crate) fn identify(parts: &Parts, body: &[u8]) -> Call {
         let query = parts.uri.query().unwrap_or("");
-        let (service, region) = match credential_scope(&parts.headers, query) {
-            Some((service, region)) => (service, region),
-            None => ("unknown".to_owned(), "us-east-1".to_owned()),
+        let (service, region, access_key) = match credential_scope(&parts.headers, query) {
+            Some(scope) => (scope.service, scope.region, Some(scope.access_key)),
+            None => ("unknown".to_owned(), "us-east-1".to_owned(), None),
         };
         let path = parts.uri.path();
         let operation = match service.as_str() {
@@ -42,6 +44,7 @@ impl Call {
             service,
             region,
             operation,
+            access_key,
         }
     }
 
@@ -51,8 +54,17 @@ impl Call {
     }
 }
 
-/// `(service, region)` from `Credential=AKID/DATE/REGION/SERVICE/aws4_request`.
-pub(crate) fn credential_scope(headers: &HeaderMap, query: &str) -> Option<(String, String)> {
+/// A SigV4 credential scope: `Credential=AKID/DATE/REGION/SERVICE/aws4_request`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Scope {
+    pub access_key: String,
+    pub region: String,
+    pub service: String,
+}
+
+/// The credential scope of the `Authorization` header, or of the
+/// `X-Amz-Credential` query parameter of a presigned request.
+pub(crate) fn credential_scope(headers: &HeaderMap, query: &str) -> Option<Scope> {
     let from_header = headers
         .get(http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -73,7 +85,11 @@ pub(crate) fn credential_scope(headers: &HeaderMap, query: &str) -> Option<(Stri
     if n < 5 || parts[n - 1] != "aws4_request" {
         return None;
     }
-    Some((parts[n - 2].to_owned(), parts[n - 3].to_owned()))
+    Some(Scope {
+        access_key: parts[..n - 4].join("/"),
+        region: parts[n - 3].to_owned(),
+        service: parts[n - 2].to_owned(),
+    })
 }
 
 /// The operation of a JSON-RPC (`X-Amz-Target: AmazonSSM.PutParameter`) or
@@ -155,6 +171,7 @@ mod tests {
             ("lambda", "eu-west-1")
         );
         assert_eq!(call.key(), "lambda:GetFunction");
+        assert_eq!(call.access_key.as_deref(), Some("AKIDTESTING"));
     }
 
     #[test]

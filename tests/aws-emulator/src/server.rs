@@ -1,7 +1,8 @@
 //! The front door: an HTTP/1.1 server on loopback (its loop is
 //! `emulator-http`'s) that takes every SDK request, identifies
 //! `service:Operation` from the SigV4 scope, applies the fault rules, and
-//! answers — CloudFront in-process, Lambda through its corrections,
+//! authorizes the call when its access key is restricted (see
+//! `authorize`), answers — CloudFront in-process, Lambda through its corrections,
 //! everything else (SSM, IAM, STS, ...) relayed from moto verbatim. Every
 //! call and every injected fault is recorded in the ledger and logged with
 //! `tracing`. Paths under `/__emulator/` are the control endpoints, never
@@ -18,6 +19,7 @@ use hyper::body::Incoming;
 use tokio::net::TcpListener;
 use tracing::{info, warn};
 
+use crate::authorize::{self, AuthorizationRecord, Authorizer, PolicyError, Verdict};
 use crate::cloudfront::CloudFront;
 use crate::control::{self, CONTROL_PREFIX};
 use crate::faults::{FaultBook, FaultKind, FaultRule, FaultRuleError, fault_reply};
@@ -39,6 +41,7 @@ pub(crate) struct Shared {
     pub versions: PendingVersions,
     pub faults: Mutex<FaultBook>,
     pub ledger: Mutex<Ledger>,
+    pub authorizer: Authorizer,
 }
 
 impl Shared {
@@ -58,6 +61,7 @@ impl Emulator {
         for rule in &config.faults {
             rule.validate()?;
         }
+        let authorizer = Authorizer::new(&config.identities)?;
         let listener = TcpListener::bind(config.listen)
             .await
             .map_err(|source| Error::Bind {
@@ -81,6 +85,7 @@ impl Emulator {
             versions,
             faults: Mutex::new(FaultBook::new(config.faults.clone())),
             ledger: Mutex::new(Ledger::default()),
+            authorizer,
         });
         let handler = {
             let shared = Arc::clone(&shared);
@@ -97,6 +102,7 @@ impl Emulator {
             replica_linger_seconds = config.replica_linger.as_secs_f64(),
             version_pending_seconds = config.version_pending.as_secs_f64(),
             faults = config.faults.len(),
+            identities = config.identities.len(),
             "aws-emulator listening"
         );
         Ok(EmulatorHandle {
@@ -145,6 +151,21 @@ impl EmulatorHandle {
         lock(&self.shared.faults).replace(Vec::new());
     }
 
+    /// Restricts the access key `key` to `policy` (an IAM policy document).
+    pub fn set_identity(&self, key: &str, policy: &serde_json::Value) -> Result<(), PolicyError> {
+        self.shared.authorizer.set(key, policy)
+    }
+
+    /// Makes `key` unrestricted again; whether it had a policy.
+    pub fn remove_identity(&self, key: &str) -> bool {
+        self.shared.authorizer.remove(key)
+    }
+
+    /// The authorization log, as `GET /__emulator/authorizations` serves it.
+    pub fn authorizations(&self) -> Vec<AuthorizationRecord> {
+        self.shared.authorizer.log()
+    }
+
     /// Stops accepting, closes open connections, and waits for the server.
     pub async fn shutdown(self) {
         self.server.shutdown().await;
@@ -185,6 +206,15 @@ async fn serve(
         status,
         fault: fault.map(|k| k.as_str().to_owned()),
     };
+    let strip_tags = match authorize::authorize(shared, &call, &parts, &body).await {
+        Verdict::Denied(reply) => {
+            info!(call = %key, region = %call.region, method = %parts.method, path = %parts.uri.path(), status = reply.status.as_u16(), "call denied");
+            lock(&shared.ledger).record(record(Some(reply.status.as_u16()), None));
+            return Ok(reply.into_response());
+        }
+        Verdict::Allowed { strip_tags } => strip_tags,
+        Verdict::Unrestricted => false,
+    };
     let fault = lock(&shared.faults).decide(&call.service, &call.operation);
     if let Some((rule, kind)) = fault.filter(|(_, kind)| *kind != FaultKind::DropAfterWrite) {
         let reply = fault_reply(&call.service, kind, &shared.ids);
@@ -192,7 +222,10 @@ async fn serve(
         lock(&shared.ledger).record(record(Some(reply.status.as_u16()), Some(kind)));
         return Ok(reply.into_response());
     }
-    let reply = dispatch(shared, &call, &parts, body).await;
+    let mut reply = dispatch(shared, &call, &parts, body).await;
+    if strip_tags {
+        reply = without_tags(reply);
+    }
     if let Some((rule, kind)) = fault {
         warn!(call = %key, rule, fault = kind.as_str(), status = reply.status.as_u16(), "injected fault: did the work, dropping the answer");
         lock(&shared.ledger).record(record(None, Some(kind)));
@@ -201,6 +234,18 @@ async fn serve(
     info!(call = %key, region = %call.region, method = %parts.method, path = %parts.uri.path(), status = reply.status.as_u16(), "call");
     lock(&shared.ledger).record(record(Some(reply.status.as_u16()), None));
     Ok(reply.into_response())
+}
+
+/// A JSON answer without its `Tags` (partial authorization).
+fn without_tags(mut reply: Reply) -> Reply {
+    if !reply.is_success() {
+        return reply;
+    }
+    if let Ok(serde_json::Value::Object(mut object)) = serde_json::from_slice(&reply.body) {
+        object.remove("Tags");
+        reply.body = Bytes::from(serde_json::Value::Object(object).to_string());
+    }
+    reply
 }
 
 async fn dispatch(shared: &Shared, call: &Call, parts: &Parts, body: Bytes) -> Reply {

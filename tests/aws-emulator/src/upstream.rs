@@ -98,6 +98,21 @@ impl Upstream {
         method: Method,
         path_and_query: &str,
     ) -> Result<Reply, UpstreamError> {
+        self.call_with(service, region, method, path_and_query, &[], Bytes::new())
+            .await
+    }
+
+    /// [`Upstream::call`] with extra headers (`X-Amz-Target`,
+    /// `Content-Type`) and a body.
+    pub(crate) async fn call_with(
+        &self,
+        service: &str,
+        region: &str,
+        method: Method,
+        path_and_query: &str,
+        extra: &[(&'static str, &str)],
+        body: Bytes,
+    ) -> Result<Reply, UpstreamError> {
         let mut headers = HeaderMap::new();
         let authorization = format!(
             "AWS4-HMAC-SHA256 Credential=AKIDAWSEMULATOR/20240101/{region}/{service}/aws4_request, SignedHeaders=host;x-amz-date, Signature=0000"
@@ -106,7 +121,11 @@ impl Upstream {
             headers.insert(AUTHORIZATION, value);
         }
         headers.insert("x-amz-date", HeaderValue::from_static("20240101T000000Z"));
-        self.send(method, path_and_query, &headers, Bytes::new())
-            .await
+        for (name, value) in extra {
+            if let Ok(value) = HeaderValue::from_str(value) {
+                headers.insert(*name, value);
+            }
+        }
+        self.send(method, path_and_query, &headers, body).await
     }
 }

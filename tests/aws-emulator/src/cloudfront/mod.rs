@@ -30,7 +30,7 @@
 //! config returns exactly as sent), and the many field validations not named
 //! above.
 
-mod config;
+pub(crate) mod config;
 mod edge;
 pub(crate) mod xml;
 
@@ -228,6 +228,9 @@ struct State {
     oacs: BTreeMap<String, Oac>,
     replicas: Replicas,
     seq: u64,
+    /// A distribution has had a Lambda@Edge association: the replicator's
+    /// service-linked role exists from then on.
+    edge_used: bool,
 }
 
 impl State {
@@ -277,8 +280,29 @@ impl State {
             .flat_map(|d| d.config.associations.iter())
             .map(|a| format!("{}:{}", a.function.unqualified_arn(EDGE_REGION), a.version))
             .collect();
+        self.edge_used |= !associated.is_empty();
         self.replicas.set_associated(now, associated);
     }
+}
+
+/// What IAM needs of a stored distribution.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct DistributionFacts {
+    pub tags: Vec<(String, String)>,
+    /// The Lambda@Edge versions its config associates.
+    pub edge_versions: Vec<String>,
+}
+
+/// The versions a config associates, as qualified ARNs.
+pub(crate) fn edge_versions(config: &DistributionConfig) -> Vec<String> {
+    let mut versions: Vec<String> = config
+        .associations
+        .iter()
+        .map(|a| format!("{}:{}", a.function.unqualified_arn(EDGE_REGION), a.version))
+        .collect();
+    versions.sort();
+    versions.dedup();
+    versions
 }
 
 fn no_such_distribution(id: &str) -> CfError {
@@ -397,6 +421,7 @@ impl CloudFront {
                 oacs: BTreeMap::new(),
                 replicas: Replicas::new(replica_linger),
                 seq: 0,
+                edge_used: false,
             }),
             deploy_time,
         }
@@ -413,6 +438,24 @@ impl CloudFront {
         lock(&self.state)
             .replicas
             .blocking(function_arn, version, now)
+    }
+
+    /// A stored distribution's tags and the Lambda@Edge versions its config
+    /// associates (`arn:aws:lambda:us-east-1:ACCOUNT:function:NAME:VERSION`),
+    /// for IAM's condition keys and replication checks.
+    pub(crate) fn distribution_facts(&self, id: &str) -> Option<DistributionFacts> {
+        let st = lock(&self.state);
+        let d = st.distributions.get(id)?;
+        Some(DistributionFacts {
+            tags: d.tags.clone(),
+            edge_versions: edge_versions(&d.config),
+        })
+    }
+
+    /// Whether the Lambda@Edge replicator's service-linked role exists (a
+    /// distribution has had an association).
+    pub(crate) fn replicator_role_exists(&self) -> bool {
+        lock(&self.state).edge_used
     }
 
     /// Answers one CloudFront request.

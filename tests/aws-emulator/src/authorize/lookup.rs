@@ -1,0 +1,115 @@
+//! What IAM knows about existing resources and the request does not say:
+//! a role's path (it is part of the role's ARN) and the tags of a Lambda
+//! function, an IAM role or an SSM parameter (`aws:ResourceTag/*`). They are
+//! read from moto with the emulator's own calls (`Upstream::call`), which
+//! never reach the ledger. CloudFront's tags come from the in-process store.
+//! Something not found reads as no path (`/`) and no tags, as AWS checks
+//! permissions before it looks for the resource.
+
+use bytes::Bytes;
+use http::Method;
+use roxmltree::Document;
+use serde_json::Value;
+
+use crate::cloudfront::xml::child_text;
+use crate::upstream::Upstream;
+
+/// A role's path and tags (`GetRole`, query protocol).
+pub(crate) async fn role(upstream: &Upstream, name: &str) -> (String, Vec<(String, String)>) {
+    let path = format!(
+        "/?Action=GetRole&Version=2010-05-08&RoleName={}",
+        form_urlencoded::byte_serialize(name.as_bytes()).collect::<String>()
+    );
+    let Ok(reply) = upstream.call("iam", "us-east-1", Method::GET, &path).await else {
+        return ("/".to_owned(), Vec::new());
+    };
+    if !reply.is_success() {
+        return ("/".to_owned(), Vec::new());
+    }
+    let text = String::from_utf8_lossy(&reply.body);
+    let Ok(doc) = Document::parse(&text) else {
+        return ("/".to_owned(), Vec::new());
+    };
+    let Some(role) = doc.descendants().find(|n| n.tag_name().name() == "Role") else {
+        return ("/".to_owned(), Vec::new());
+    };
+    let role_path = child_text(role, "Path").unwrap_or("/").to_owned();
+    let tags = role
+        .children()
+        .find(|n| n.tag_name().name() == "Tags")
+        .into_iter()
+        .flat_map(|t| t.children().filter(|n| n.tag_name().name() == "member"))
+        .filter_map(|m| {
+            Some((
+                child_text(m, "Key")?.to_owned(),
+                child_text(m, "Value").unwrap_or("").to_owned(),
+            ))
+        })
+        .collect();
+    (role_path, tags)
+}
+
+/// A function's tags (`ListTags`, by its unqualified ARN).
+pub(crate) async fn function_tags(
+    upstream: &Upstream,
+    region: &str,
+    arn: &str,
+) -> Vec<(String, String)> {
+    let path = format!(
+        "/2017-03-31/tags/{}",
+        percent_encoding::utf8_percent_encode(arn, percent_encoding::NON_ALPHANUMERIC)
+    );
+    let Ok(reply) = upstream.call("lambda", region, Method::GET, &path).await else {
+        return Vec::new();
+    };
+    if !reply.is_success() {
+        return Vec::new();
+    }
+    let json: Value = serde_json::from_slice(&reply.body).unwrap_or(Value::Null);
+    json["Tags"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+        .collect()
+}
+
+/// A parameter's tags (`ListTagsForResource`, JSON 1.1).
+pub(crate) async fn parameter_tags(
+    upstream: &Upstream,
+    region: &str,
+    name: &str,
+) -> Vec<(String, String)> {
+    let body = serde_json::json!({"ResourceType": "Parameter", "ResourceId": name});
+    let Ok(reply) = upstream
+        .call_with(
+            "ssm",
+            region,
+            Method::POST,
+            "/",
+            &[
+                ("x-amz-target", "AmazonSSM.ListTagsForResource"),
+                ("content-type", "application/x-amz-json-1.1"),
+            ],
+            Bytes::from(body.to_string()),
+        )
+        .await
+    else {
+        return Vec::new();
+    };
+    if !reply.is_success() {
+        return Vec::new();
+    }
+    let json: Value = serde_json::from_slice(&reply.body).unwrap_or(Value::Null);
+    json["TagList"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| {
+            Some((
+                t["Key"].as_str()?.to_owned(),
+                t["Value"].as_str().unwrap_or_default().to_owned(),
+            ))
+        })
+        .collect()
+}
