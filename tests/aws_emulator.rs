@@ -2111,3 +2111,624 @@ async fn wire_counts_name_every_call_by_service_and_operation() {
     bed.reset_counts();
     assert!(bed.calls().calls.is_empty());
 }
+
+// -------------------------------------------------------------------- IAM
+
+/// An identity policy of these statements.
+fn policy(statements: serde_json::Value) -> serde_json::Value {
+    serde_json::json!({"Version": "2012-10-17", "Statement": statements})
+}
+
+/// HTTP status, error code and message of a refused SDK call.
+fn refusal<E: ProvideErrorMetadata>(
+    e: &aws_smithy_runtime_api::client::result::SdkError<E, aws_smithy_runtime_api::http::Response>,
+) -> (u16, String, String) {
+    (
+        e.raw_response().map_or(0, |r| r.status().as_u16()),
+        e.code().unwrap_or_default().to_owned(),
+        e.message().unwrap_or_default().to_owned(),
+    )
+}
+
+/// `CreateDistributionWithTags` with one `urlguard.io/owner` tag.
+async fn create_tagged(
+    config: &SdkConfig,
+    distribution: DistributionConfig,
+    owner: &str,
+) -> Result<String, (u16, String, String)> {
+    use aws_sdk_cloudfront::types::{DistributionConfigWithTags, Tag, Tags};
+    let tag = Tag::builder()
+        .key("urlguard.io/owner")
+        .value(owner)
+        .build()
+        .expect("tag");
+    cloudfront(config)
+        .create_distribution_with_tags()
+        .distribution_config_with_tags(
+            DistributionConfigWithTags::builder()
+                .distribution_config(distribution)
+                .tags(Tags::builder().items(tag).build())
+                .build(),
+        )
+        .send()
+        .await
+        .map(|out| out.distribution().map(|d| d.id().to_owned()).expect("id"))
+        .map_err(|e| refusal(&e))
+}
+
+/// Reads a distribution's config (as the unrestricted key), lets `change`
+/// edit it, and writes it back as `writer`.
+async fn update_as(
+    reader: &SdkConfig,
+    writer: &SdkConfig,
+    id: &str,
+    change: impl FnOnce(&mut DistributionConfig),
+) -> Result<(), (u16, String, String)> {
+    let current = cloudfront(reader)
+        .get_distribution_config()
+        .id(id)
+        .send()
+        .await
+        .expect("GetDistributionConfig");
+    let mut edited = current.distribution_config().cloned().expect("config");
+    change(&mut edited);
+    cloudfront(writer)
+        .update_distribution()
+        .id(id)
+        .if_match(current.e_tag().expect("ETag"))
+        .distribution_config(edited)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| refusal(&e))
+}
+
+#[tokio::test]
+async fn an_unknown_access_key_is_unrestricted_and_a_restricted_one_is_refused_as_aws_refuses() {
+    let bed = TestBed::start();
+    bed.restrict(
+        "AKIDLISTONLY",
+        &policy(
+            serde_json::json!([{"Effect": "Allow", "Action": "cloudfront:List*", "Resource": "*"}]),
+        ),
+    );
+    let setup = bed.sdk_config().await;
+    origin_access_control(&setup, "setup-is-unrestricted").await;
+    let other = bed.sdk_config_as("AKIDNOPOLICY").await;
+    origin_access_control(&other, "unknown-keys-too").await;
+
+    let restricted = bed.sdk_config_as("AKIDLISTONLY").await;
+    cloudfront(&restricted)
+        .list_origin_access_controls()
+        .send()
+        .await
+        .expect("allowed by cloudfront:List*");
+    let e = cloudfront(&restricted)
+        .create_origin_access_control()
+        .origin_access_control_config(oac_config("refused"))
+        .send()
+        .await
+        .expect_err("not allowed");
+    let (status, code, message) = refusal(&e);
+    assert_eq!((status, code.as_str()), (403, "AccessDenied"), "{message}");
+    assert_eq!(
+        message,
+        "User: arn:aws:iam::123456789012:user/AKIDLISTONLY is not authorized to perform: cloudfront:CreateOriginAccessControl on resource: * because no identity-based policy allows the cloudfront:CreateOriginAccessControl action"
+    );
+    let last = bed.log().pop().expect("the denied call is in the ledger");
+    assert_eq!(
+        (last.call.as_str(), last.status),
+        ("cloudfront:CreateOriginAccessControl", Some(403))
+    );
+    let checks = bed.authorizations();
+    assert_eq!(
+        checks.len(),
+        2,
+        "only the restricted key's calls: {checks:#?}"
+    );
+    assert!(checks.iter().all(|c| c.access_key == "AKIDLISTONLY"));
+}
+
+#[tokio::test]
+async fn create_distribution_and_create_origin_access_control_need_resource_star() {
+    let bed = TestBed::start();
+    let key = "AKIDNAMESARNS";
+    // As a policy naming ARNs would have it: no match for actions that have
+    // no resource type.
+    bed.restrict(
+        key,
+        &policy(serde_json::json!([{
+            "Effect": "Allow",
+            "Action": ["cloudfront:CreateDistribution", "cloudfront:CreateOriginAccessControl"],
+            "Resource": ["arn:aws:cloudfront::*:distribution/*", "arn:aws:cloudfront::*:origin-access-control/*"]
+        }])),
+    );
+    let as_key = bed.sdk_config_as(key).await;
+    let e = cloudfront(&as_key)
+        .create_origin_access_control()
+        .origin_access_control_config(oac_config("named"))
+        .send()
+        .await
+        .expect_err("ARNs do not match CreateOriginAccessControl");
+    let (status, code, message) = refusal(&e);
+    assert_eq!((status, code.as_str()), (403, "AccessDenied"), "{message}");
+    assert!(
+        message.contains("cloudfront:CreateOriginAccessControl on resource: *"),
+        "{message}"
+    );
+    let e = cloudfront(&as_key)
+        .create_distribution()
+        .distribution_config(simple_config("named", true, None))
+        .send()
+        .await
+        .expect_err("ARNs do not match CreateDistribution");
+    let (status, code, message) = refusal(&e);
+    assert_eq!((status, code.as_str()), (403, "AccessDenied"), "{message}");
+    assert!(
+        message.contains("cloudfront:CreateDistribution on resource: *"),
+        "{message}"
+    );
+
+    bed.restrict(
+        key,
+        &policy(serde_json::json!([{
+            "Effect": "Allow",
+            "Action": ["cloudfront:CreateDistribution", "cloudfront:CreateOriginAccessControl"],
+            "Resource": "*"
+        }])),
+    );
+    origin_access_control(&as_key, "star").await;
+    create(&as_key, simple_config("star", true, None)).await;
+}
+
+#[tokio::test]
+async fn get_function_answers_without_tags_unless_list_tags_is_allowed() {
+    let bed = TestBed::start();
+    let setup = bed.sdk_config().await;
+    let role = edge_role(&setup, "tagged-role").await;
+    function_with(&setup, "tagged", &role, |f| {
+        f.tags("urlguard.io/owner", "urlguard/x")
+    })
+    .await;
+    let key = "AKIDREADER";
+    let as_key = bed.sdk_config_as(key).await;
+    let get = || async {
+        lambda(&as_key)
+            .get_function()
+            .function_name("tagged")
+            .send()
+            .await
+            .expect("GetFunction is allowed")
+            .tags()
+            .cloned()
+            .unwrap_or_default()
+    };
+
+    bed.restrict(
+        key,
+        &policy(serde_json::json!([{"Effect": "Allow", "Action": "lambda:GetFunction", "Resource": "arn:aws:lambda:*:*:function:*"}])),
+    );
+    assert!(get().await.is_empty(), "Tags only with lambda:ListTags");
+    let list_tags = bed
+        .authorizations()
+        .into_iter()
+        .find(|c| c.action == "lambda:ListTags")
+        .expect("ListTags was checked");
+    assert!(!list_tags.required);
+    assert_eq!(list_tags.decision, aws_emulator::Decision::ImplicitDeny);
+
+    bed.restrict(
+        key,
+        &policy(serde_json::json!([{"Effect": "Allow", "Action": ["lambda:GetFunction", "lambda:ListTags"], "Resource": "arn:aws:lambda:*:*:function:*"}])),
+    );
+    assert_eq!(
+        get().await.get("urlguard.io/owner").map(String::as_str),
+        Some("urlguard/x")
+    );
+}
+
+#[tokio::test]
+async fn an_edge_association_needs_get_function_enable_replication_and_once_the_replicator_role() {
+    let bed = TestBed::start();
+    let setup = bed.sdk_config().await;
+    let version = function_version(&setup, "edge-signer").await;
+    let key = "AKIDEDGE";
+    let as_key = bed.sdk_config_as(key).await;
+    let create_and_update = serde_json::json!({"Effect": "Allow", "Action": ["cloudfront:CreateDistribution", "cloudfront:UpdateDistribution"], "Resource": "*"});
+    let get_function = serde_json::json!({"Effect": "Allow", "Action": "lambda:GetFunction", "Resource": "arn:aws:lambda:us-east-1:*:function:edge-*:*"});
+    let enable = serde_json::json!({"Effect": "Allow", "Action": "lambda:EnableReplication*", "Resource": "arn:aws:lambda:us-east-1:*:function:edge-*:*"});
+    let replicator = serde_json::json!({
+        "Effect": "Allow", "Action": "iam:CreateServiceLinkedRole",
+        "Resource": "arn:aws:iam::*:role/aws-service-role/replicator.lambda.amazonaws.com/AWSServiceRoleForLambdaReplicator",
+        "Condition": {"StringLike": {"iam:AWSServiceName": "replicator.lambda.amazonaws.com"}}
+    });
+    let refused = |statements: serde_json::Value, reference: &'static str| {
+        bed.restrict(key, &policy(statements));
+        let as_key = as_key.clone();
+        let version = version.clone();
+        async move {
+            let e = cloudfront(&as_key)
+                .create_distribution()
+                .distribution_config(simple_config(reference, true, Some(&version)))
+                .send()
+                .await
+                .expect_err("refused");
+            let (status, code, message) = refusal(&e);
+            assert_eq!((status, code.as_str()), (403, "AccessDenied"), "{message}");
+            message
+        }
+    };
+    let refused = &refused;
+    let message = refused(serde_json::json!([create_and_update]), "edge-1").await;
+    assert!(
+        message.contains(&format!("lambda:GetFunction on resource: {version}")),
+        "{message}"
+    );
+    let message = refused(
+        serde_json::json!([create_and_update, get_function]),
+        "edge-2",
+    )
+    .await;
+    assert!(
+        message.contains(&format!("lambda:EnableReplication on resource: {version}")),
+        "{message}"
+    );
+    let message = refused(
+        serde_json::json!([create_and_update, get_function, enable]),
+        "edge-3",
+    )
+    .await;
+    assert!(
+        message.contains("iam:CreateServiceLinkedRole on resource: arn:aws:iam::123456789012:role/aws-service-role/replicator.lambda.amazonaws.com/AWSServiceRoleForLambdaReplicator"),
+        "{message}"
+    );
+
+    bed.restrict(
+        key,
+        &policy(serde_json::json!([
+            create_and_update,
+            get_function,
+            enable,
+            replicator
+        ])),
+    );
+    let (first, _) = create(&as_key, simple_config("edge-4", true, Some(&version))).await;
+    // The replicator's role exists now: not asked for again.
+    bed.restrict(
+        key,
+        &policy(serde_json::json!([create_and_update, get_function, enable])),
+    );
+    create(&as_key, simple_config("edge-5", true, Some(&version))).await;
+
+    // Removing the association needs DisableReplication on the version.
+    let e = update_as(&setup, &as_key, &first, |c| c.cache_behaviors = None).await;
+    let (status, _, message) = e.expect_err("DisableReplication is not allowed");
+    assert_eq!(status, 403);
+    assert!(
+        message.contains(&format!("lambda:DisableReplication on resource: {version}")),
+        "{message}"
+    );
+    let disable = serde_json::json!({"Effect": "Allow", "Action": "lambda:DisableReplication*", "Resource": "arn:aws:lambda:us-east-1:*:function:edge-*:*"});
+    bed.restrict(
+        key,
+        &policy(serde_json::json!([
+            create_and_update,
+            get_function,
+            enable,
+            disable
+        ])),
+    );
+    update_as(&setup, &as_key, &first, |c| c.cache_behaviors = None)
+        .await
+        .expect("allowed with lambda:DisableReplication*");
+}
+
+#[tokio::test]
+async fn a_logging_distribution_needs_the_s3_acl_permissions_on_its_log_bucket() {
+    let bed = TestBed::start();
+    let key = "AKIDLOGGING";
+    let as_key = bed.sdk_config_as(key).await;
+    let logging = || {
+        let mut config = simple_config("logs", true, None);
+        config.logging = Some(
+            LoggingConfig::builder()
+                .enabled(true)
+                .include_cookies(false)
+                .bucket("books-logs.s3.amazonaws.com")
+                .prefix("cloudfront/")
+                .build(),
+        );
+        config
+    };
+    let create_only = serde_json::json!({"Effect": "Allow", "Action": "cloudfront:CreateDistribution", "Resource": "*"});
+    bed.restrict(key, &policy(serde_json::json!([create_only])));
+    let e = cloudfront(&as_key)
+        .create_distribution()
+        .distribution_config(logging())
+        .send()
+        .await
+        .expect_err("no s3 ACL permissions");
+    let (status, code, message) = refusal(&e);
+    assert_eq!((status, code.as_str()), (403, "AccessDenied"), "{message}");
+    assert!(
+        message.contains("s3:GetBucketAcl on resource: arn:aws:s3:::books-logs"),
+        "{message}"
+    );
+
+    let acl = serde_json::json!({"Effect": "Allow", "Action": ["s3:GetBucketAcl", "s3:PutBucketAcl"], "Resource": "arn:aws:s3:::books-logs"});
+    bed.restrict(key, &policy(serde_json::json!([create_only, acl])));
+    create(&as_key, logging()).await;
+    // Without logging, no S3 permission is asked for.
+    bed.restrict(key, &policy(serde_json::json!([create_only])));
+    create(&as_key, simple_config("no-logs", true, None)).await;
+}
+
+#[tokio::test]
+async fn pass_role_is_allowed_only_when_iam_passed_to_service_matches() {
+    let bed = TestBed::start();
+    let setup = bed.sdk_config().await;
+    let role = edge_role(&setup, "app-role").await;
+    let key = "AKIDDEPLOYER";
+    let as_key = bed.sdk_config_as(key).await;
+    let pass_to = |service: &str| {
+        policy(serde_json::json!([
+            {"Effect": "Allow", "Action": "lambda:CreateFunction", "Resource": "arn:aws:lambda:*:*:function:*"},
+            {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:iam::*:role/app-*",
+             "Condition": {"StringEquals": {"iam:PassedToService": service}}}
+        ]))
+    };
+    bed.restrict(key, &pass_to("ec2.amazonaws.com"));
+    let e = lambda(&as_key)
+        .create_function()
+        .function_name("passes-role")
+        .runtime(Runtime::Nodejs24x)
+        .role(&role)
+        .handler("index.handler")
+        .code(
+            FunctionCode::builder()
+                .zip_file(Blob::new(tiny_zip(
+                    "index.mjs",
+                    b"export const handler = async () => ({});\n",
+                )))
+                .build(),
+        )
+        .send()
+        .await
+        .expect_err("PassRole to Lambda is not allowed");
+    let (status, code, message) = refusal(&e);
+    assert_eq!(
+        (status, code.as_str()),
+        (403, "AccessDeniedException"),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!("iam:PassRole on resource: {role}")),
+        "{message}"
+    );
+
+    bed.restrict(key, &pass_to("lambda.amazonaws.com"));
+    function_with(&as_key, "passes-role", &role, |f| f).await;
+}
+
+#[tokio::test]
+async fn request_tag_and_resource_tag_conditions_are_evaluated() {
+    let bed = TestBed::start();
+    let setup = bed.sdk_config().await;
+    let key = "AKIDTEAMA";
+    let as_key = bed.sdk_config_as(key).await;
+    bed.restrict(
+        key,
+        &policy(serde_json::json!([
+            {"Effect": "Allow", "Action": "cloudfront:CreateDistribution", "Resource": "*"},
+            {"Effect": "Allow", "Action": "cloudfront:TagResource", "Resource": "arn:aws:cloudfront::*:distribution/*",
+             "Condition": {"StringLike": {"aws:RequestTag/urlguard.io/owner": "team-a/*"},
+                           "ForAllValues:StringEquals": {"aws:TagKeys": ["urlguard.io/owner"]}}},
+            {"Effect": "Allow", "Action": "cloudfront:UpdateDistribution", "Resource": "arn:aws:cloudfront::*:distribution/*",
+             "Condition": {"StringLike": {"aws:ResourceTag/urlguard.io/owner": "team-a/*"}}}
+        ])),
+    );
+    let (status, code, message) =
+        create_tagged(&as_key, simple_config("b", true, None), "team-b/x")
+            .await
+            .expect_err("tagging for team-b is not allowed");
+    assert_eq!((status, code.as_str()), (403, "AccessDenied"), "{message}");
+    assert!(
+        message.contains(
+            "cloudfront:TagResource on resource: arn:aws:cloudfront::123456789012:distribution/*"
+        ),
+        "{message}"
+    );
+    let own = create_tagged(&as_key, simple_config("a", true, None), "team-a/x")
+        .await
+        .expect("tagging for team-a is allowed");
+    let theirs = create_tagged(&setup, simple_config("theirs", true, None), "team-b/y")
+        .await
+        .expect("set-up is unrestricted");
+
+    update_as(&setup, &as_key, &own, |c| c.comment = "mine".to_owned())
+        .await
+        .expect("its own distribution");
+    let (status, code, message) = update_as(&setup, &as_key, &theirs, |c| {
+        c.comment = "theirs".to_owned()
+    })
+    .await
+    .expect_err("another team's distribution");
+    assert_eq!((status, code.as_str()), (403, "AccessDenied"), "{message}");
+    assert!(
+        message.contains(&format!("cloudfront:UpdateDistribution on resource: arn:aws:cloudfront::123456789012:distribution/{theirs}")),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn iam_ssm_and_lambda_condition_keys_and_denial_shapes() {
+    let bed = TestBed::start();
+    let setup = bed.sdk_config().await;
+    let key = "AKIDCONDITIONS";
+    let as_key = bed.sdk_config_as(key).await;
+    let boundary = "arn:aws:iam::123456789012:policy/boundary";
+    bed.restrict(
+        key,
+        &policy(serde_json::json!([
+            {"Effect": "Allow", "Action": "iam:CreateRole", "Resource": "arn:aws:iam::*:role/urlguard/*",
+             "Condition": {"StringEquals": {"iam:PermissionsBoundary": boundary}}},
+            {"Effect": "Allow", "Action": "iam:GetRole", "Resource": "arn:aws:iam::*:role/urlguard/*"},
+            {"Effect": "Allow", "Action": "ssm:PutParameter", "Resource": "arn:aws:ssm:*:*:parameter/books/*",
+             "Condition": {"StringEquals": {"ssm:Overwrite": "false"}}},
+            {"Effect": "Allow", "Action": "lambda:CreateFunctionUrlConfig", "Resource": "arn:aws:lambda:*:*:function:*",
+             "Condition": {"StringEquals": {"lambda:FunctionUrlAuthType": "AWS_IAM"}}},
+            {"Effect": "Allow", "Action": "lambda:AddPermission", "Resource": "arn:aws:lambda:*:*:function:*",
+             "Condition": {"StringEquals": {"lambda:Principal": "cloudfront.amazonaws.com"}}}
+        ])),
+    );
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+    let iam = aws_sdk_iam::Client::new(&as_key);
+    let e = iam
+        .create_role()
+        .role_name("no-boundary")
+        .path("/urlguard/")
+        .assume_role_policy_document(trust)
+        .send()
+        .await
+        .expect_err("no permissions boundary");
+    let (status, code, message) = refusal(&e);
+    assert_eq!((status, code.as_str()), (403, "AccessDenied"), "{message}");
+    assert!(
+        message.contains(
+            "iam:CreateRole on resource: arn:aws:iam::123456789012:role/urlguard/no-boundary"
+        ),
+        "{message}"
+    );
+    iam.create_role()
+        .role_name("bounded")
+        .path("/urlguard/")
+        .permissions_boundary(boundary)
+        .assume_role_policy_document(trust)
+        .send()
+        .await
+        .expect("with the permissions boundary");
+    // An existing role's ARN carries its path, looked up behind the scenes.
+    iam.get_role()
+        .role_name("bounded")
+        .send()
+        .await
+        .expect("role/urlguard/bounded");
+    role_trusting(&setup, "elsewhere", &["lambda.amazonaws.com"]).await;
+    let e = iam
+        .get_role()
+        .role_name("elsewhere")
+        .send()
+        .await
+        .expect_err("role/elsewhere");
+    assert_eq!(refusal(&e).0, 403);
+
+    let ssm = aws_sdk_ssm::Client::new(&as_key);
+    let put = |overwrite: bool| {
+        ssm.put_parameter()
+            .name("/books/GetBooksUrl")
+            .value("https://example.com/")
+            .r#type(aws_sdk_ssm::types::ParameterType::String)
+            .overwrite(overwrite)
+            .send()
+    };
+    put(false).await.expect("ssm:Overwrite false");
+    let e = put(true).await.expect_err("ssm:Overwrite true");
+    let (status, code, message) = refusal(&e);
+    assert_eq!(
+        (status, code.as_str()),
+        (400, "AccessDeniedException"),
+        "{message}"
+    );
+    assert!(message.contains("ssm:PutParameter on resource: arn:aws:ssm:us-east-1:123456789012:parameter/books/GetBooksUrl"), "{message}");
+
+    function(&setup, "books-api").await;
+    let url = |auth: FunctionUrlAuthType| {
+        lambda(&as_key)
+            .create_function_url_config()
+            .function_name("books-api")
+            .auth_type(auth)
+            .send()
+    };
+    let e = url(FunctionUrlAuthType::None)
+        .await
+        .expect_err("AuthType NONE");
+    let (status, code, message) = refusal(&e);
+    assert_eq!(
+        (status, code.as_str()),
+        (403, "AccessDeniedException"),
+        "{message}"
+    );
+    url(FunctionUrlAuthType::AwsIam)
+        .await
+        .expect("AuthType AWS_IAM");
+    let grant = |principal: &'static str, sid: &'static str| {
+        lambda(&as_key)
+            .add_permission()
+            .function_name("books-api")
+            .statement_id(sid)
+            .action("lambda:InvokeFunctionUrl")
+            .principal(principal)
+            .function_url_auth_type(FunctionUrlAuthType::AwsIam)
+            .send()
+    };
+    let e = grant("*", "anyone").await.expect_err("lambda:Principal *");
+    assert_eq!(refusal(&e).0, 403);
+    grant("cloudfront.amazonaws.com", "cloudfront")
+        .await
+        .expect("lambda:Principal cloudfront");
+}
+
+#[tokio::test]
+async fn each_action_of_a_policy_is_needed_by_some_logged_check() {
+    let bed = TestBed::start();
+    let setup = bed.sdk_config().await;
+    let role = edge_role(&setup, "logged-role").await;
+    function_with(&setup, "logged", &role, |f| f.tags("k", "v")).await;
+    let key = "AKIDLOGGED";
+    let granted = policy(serde_json::json!([
+        {"Effect": "Allow", "Action": ["cloudfront:ListDistributions", "cloudfront:CreateOriginAccessControl"], "Resource": "*"},
+        {"Effect": "Allow", "Action": ["cloudfront:GetOriginAccessControl"], "Resource": "arn:aws:cloudfront::*:origin-access-control/*"},
+        {"Effect": "Allow", "Action": ["lambda:GetFunction", "lambda:ListTags"], "Resource": "arn:aws:lambda:*:*:function:*"}
+    ]));
+    bed.restrict(key, &granted);
+    let as_key = bed.sdk_config_as(key).await;
+    cloudfront(&as_key)
+        .list_distributions()
+        .send()
+        .await
+        .expect("ListDistributions");
+    let oac = origin_access_control(&as_key, "logged").await;
+    cloudfront(&as_key)
+        .get_origin_access_control()
+        .id(&oac)
+        .send()
+        .await
+        .expect("GetOriginAccessControl");
+    lambda(&as_key)
+        .get_function()
+        .function_name("logged")
+        .send()
+        .await
+        .expect("GetFunction");
+
+    let log = bed.authorizations();
+    assert!(
+        log.iter()
+            .all(|c| aws_emulator::evaluate(&granted, c) == c.decision)
+    );
+    let statements = granted["Statement"].as_array().expect("statements");
+    for (i, statement) in statements.iter().enumerate() {
+        for action in statement["Action"].as_array().expect("actions") {
+            let mut reduced = granted.clone();
+            let actions = reduced["Statement"][i]["Action"]
+                .as_array_mut()
+                .expect("actions");
+            actions.retain(|a| a != action);
+            assert!(
+                log.iter().any(|c| c.decision.is_allowed()
+                    && !aws_emulator::evaluate(&reduced, c).is_allowed()),
+                "without {action}, nothing logged is denied"
+            );
+        }
+    }
+}

@@ -7,6 +7,11 @@
 //! Point the SDK at `TestBed::endpoint` (`sdk_config()` does). Fault rules
 //! and wire counts go through the emulator's control endpoints
 //! (`/__emulator/...`), the same ones a shell could `curl`.
+//!
+//! IAM: `sdk_config()` signs with `AKIDTESTING`, which has no identity
+//! policy and is never restricted (set-up code). `restrict(key, policy)`
+//! gives another access key an identity policy, and `sdk_config_as(key)`
+//! calls as that key: each of its calls is then evaluated as IAM would.
 
 use std::net::SocketAddr;
 use std::sync::mpsc;
@@ -16,7 +21,8 @@ use std::time::Duration;
 use aws_config::SdkConfig;
 use aws_config::retry::RetryConfig;
 use aws_emulator::{
-    CallRecord, CallReport, ControlClient, Emulator, EmulatorConfig, FaultRule, RuleReport,
+    AuthorizationRecord, CallRecord, CallReport, ControlClient, Emulator, EmulatorConfig,
+    FaultRule, RuleReport,
 };
 
 use super::moto::{Moto, sdk_config_for};
@@ -31,6 +37,9 @@ pub struct TestBedOptions {
     pub replica_linger: Duration,
     /// Fault rules in force from the first call.
     pub faults: Vec<FaultRule>,
+    /// Restricted access keys and their identity policies, from the first
+    /// call.
+    pub identities: Vec<(String, serde_json::Value)>,
 }
 
 impl Default for TestBedOptions {
@@ -39,6 +48,7 @@ impl Default for TestBedOptions {
             deploy_time: Duration::from_secs(1),
             replica_linger: Duration::from_secs(2),
             faults: Vec::new(),
+            identities: Vec::new(),
         }
     }
 }
@@ -69,6 +79,7 @@ impl TestBed {
         config.deploy_time = options.deploy_time;
         config.replica_linger = options.replica_linger;
         config.faults = options.faults;
+        config.identities = options.identities;
 
         let (started_tx, started_rx) = mpsc::channel();
         let (stop_tx, stop_rx) = mpsc::channel::<()>();
@@ -129,6 +140,49 @@ impl TestBed {
         sdk_config_for(&self.endpoint).await
     }
 
+    /// An SDK config like `sdk_config()` that signs with the access key
+    /// `key` (restricted if `restrict` gave it a policy).
+    pub async fn sdk_config_as(&self, key: &str) -> SdkConfig {
+        sdk_config_for(&self.endpoint)
+            .await
+            .into_builder()
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(
+                    aws_sdk_sts::config::Credentials::new(
+                        key,
+                        "testing-secret",
+                        None,
+                        None,
+                        "urlguard-tests",
+                    ),
+                ),
+            )
+            .build()
+    }
+
+    /// Restricts the access key `key` to the identity policy `policy`
+    /// (`PUT /__emulator/identities/KEY`).
+    pub fn restrict(&self, key: &str, policy: &serde_json::Value) {
+        self.control
+            .set_identity(key, policy)
+            .expect("PUT /__emulator/identities/KEY");
+    }
+
+    /// Makes `key` unrestricted again (`DELETE /__emulator/identities/KEY`).
+    pub fn unrestrict(&self, key: &str) {
+        self.control
+            .remove_identity(key)
+            .expect("DELETE /__emulator/identities/KEY");
+    }
+
+    /// Every check of a restricted call since the last reset
+    /// (`GET /__emulator/authorizations`).
+    pub fn authorizations(&self) -> Vec<AuthorizationRecord> {
+        self.control
+            .authorizations()
+            .expect("GET /__emulator/authorizations")
+    }
+
     /// The same without retries: every injected fault reaches the caller.
     pub async fn sdk_config_without_retries(&self) -> SdkConfig {
         sdk_config_for(&self.endpoint)
@@ -153,7 +207,7 @@ impl TestBed {
         self.control.log().expect("GET /__emulator/log")
     }
 
-    /// Zeroes the counts and the log.
+    /// Zeroes the counts, the log and the authorization log.
     pub fn reset_counts(&self) {
         self.control
             .reset_counts()

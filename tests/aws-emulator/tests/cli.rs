@@ -166,3 +166,119 @@ fn the_binary_refuses_a_bad_fault_rule() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("unknown fault kind"));
 }
+
+fn signed_as(key: &str, service: &str) -> String {
+    format!(
+        "AWS4-HMAC-SHA256 Credential={key}/20240101/us-east-1/{service}/aws4_request, SignedHeaders=host;x-amz-date, Signature=0000"
+    )
+}
+
+#[test]
+fn iam_policy_flags_restrict_their_key_and_the_control_endpoints_change_identities() {
+    let dir = std::env::temp_dir().join(format!("aws-emulator-iam-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let policy_file = dir.join("list-only.json");
+    std::fs::write(
+        &policy_file,
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"cloudfront:ListDistributions","Resource":"*"}]}"#,
+    )
+    .expect("policy file");
+    let child = Command::new(env!("CARGO_BIN_EXE_aws-emulator"))
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--moto",
+            "http://127.0.0.1:9",
+            "--quiet",
+        ])
+        .arg("--iam-policy")
+        .arg(format!("AKIDLISTONLY={}", policy_file.display()))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starting aws-emulator");
+    let mut running = Running(child);
+    let mut first_line = String::new();
+    BufReader::new(running.0.stdout.take().expect("stdout"))
+        .read_line(&mut first_line)
+        .expect("the first line");
+    let addr: SocketAddr = first_line
+        .trim()
+        .strip_prefix("listening on http://")
+        .and_then(|a| a.parse().ok())
+        .unwrap_or_else(|| panic!("unexpected first line {first_line:?}"));
+
+    let restricted = signed_as("AKIDLISTONLY", "cloudfront");
+    let as_restricted = [("Authorization", restricted.as_str())];
+    let (status, body) = exchange(addr, "GET", "/2020-05-31/distribution", &as_restricted, "");
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = exchange(
+        addr,
+        "GET",
+        "/2020-05-31/origin-access-control",
+        &as_restricted,
+        "",
+    );
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("<Code>AccessDenied</Code>"), "{body}");
+    assert!(
+        body.contains("User: arn:aws:iam::123456789012:user/AKIDLISTONLY is not authorized to perform: cloudfront:ListOriginAccessControls on resource: * because no identity-based policy allows the cloudfront:ListOriginAccessControls action"),
+        "{body}"
+    );
+    let unrestricted = signed("cloudfront");
+    let (status, _) = exchange(
+        addr,
+        "GET",
+        "/2020-05-31/origin-access-control",
+        &[("Authorization", unrestricted.as_str())],
+        "",
+    );
+    assert_eq!(status, 200, "a key without a policy is unrestricted");
+
+    let control = ControlClient::new(addr);
+    let log = control
+        .authorizations()
+        .expect("GET /__emulator/authorizations");
+    assert_eq!(log.len(), 2, "{log:#?}");
+    assert_eq!(log[1].action, "cloudfront:ListOriginAccessControls");
+    assert_eq!(log[1].decision, aws_emulator::Decision::ImplicitDeny);
+    let calls = control.calls().expect("calls");
+    assert_eq!(calls.count("cloudfront:ListOriginAccessControls"), 2);
+
+    control
+        .remove_identity("AKIDLISTONLY")
+        .expect("DELETE identity");
+    let (status, _) = exchange(
+        addr,
+        "GET",
+        "/2020-05-31/origin-access-control",
+        &as_restricted,
+        "",
+    );
+    assert_eq!(status, 200, "unrestricted again");
+    control
+        .set_identity(
+            "AKIDLISTONLY",
+            &serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "cloudfront:*", "Resource": "*"}, {"Effect": "Allow", "Action": "*", "Resource": "*"}]}),
+        )
+        .expect("PUT identity");
+    let (status, body) = exchange(addr, "GET", "/2020-05-31/distribution", &as_restricted, "");
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        body.contains("with an explicit deny in an identity-based policy"),
+        "{body}"
+    );
+    control.reset_counts().expect("reset");
+    assert!(control.authorizations().expect("log").is_empty());
+
+    let (status, body) = exchange(
+        addr,
+        "PUT",
+        "/__emulator/identities/AKIDBAD",
+        &[("Content-Type", "application/json")],
+        r#"{"Statement": "not a statement"}"#,
+    );
+    assert_eq!(status, 400, "{body}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
