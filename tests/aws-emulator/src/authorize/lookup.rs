@@ -4,7 +4,12 @@
 //! read from moto with the emulator's own calls (`Upstream::call`), which
 //! never reach the ledger. CloudFront's tags come from the in-process store.
 //! Something not found reads as no path (`/`) and no tags, as AWS checks
-//! permissions before it looks for the resource.
+//! permissions before it looks for the resource. So a role that does not
+//! exist yet is checked as `role/NAME` (except by `CreateRole`, which gives
+//! its `Path`): a policy that names roles by path (`role/urlguard/*`)
+//! refuses `GetRole` of a missing role with `AccessDenied` instead of
+//! letting `NoSuchEntity` through — the ARN of a role has its path, and a
+//! missing role has none.
 
 use bytes::Bytes;
 use http::Method;
