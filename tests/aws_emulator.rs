@@ -2732,3 +2732,144 @@ async fn each_action_of_a_policy_is_needed_by_some_logged_check() {
         }
     }
 }
+
+#[tokio::test]
+async fn resource_tags_of_functions_roles_and_parameters_and_tags_given_at_creation_are_checked() {
+    let bed = TestBed::start();
+    let setup = bed.sdk_config().await;
+    let role = edge_role(&setup, "tagged-app").await;
+    function_with(&setup, "ours", &role, |f| f.tags("owner", "team-a")).await;
+    function_with(&setup, "theirs", &role, |f| f.tags("owner", "team-b")).await;
+    let key = "AKIDOWNER";
+    let as_key = bed.sdk_config_as(key).await;
+    let owned = serde_json::json!({"StringEquals": {"aws:ResourceTag/owner": "team-a"}});
+    bed.restrict(
+        key,
+        &policy(serde_json::json!([
+            {"Effect": "Allow", "Action": "lambda:GetFunctionConfiguration", "Resource": "*", "Condition": owned},
+            {"Effect": "Allow", "Action": ["iam:GetRole", "iam:CreateRole"], "Resource": "*"},
+            {"Effect": "Allow", "Action": "iam:PutRolePolicy", "Resource": "*", "Condition": owned},
+            {"Effect": "Allow", "Action": "ssm:PutParameter", "Resource": "*"},
+            {"Effect": "Allow", "Action": "ssm:DeleteParameter", "Resource": "*", "Condition": owned}
+        ])),
+    );
+    let lambda_as_key = lambda(&as_key);
+    lambda_as_key
+        .get_function_configuration()
+        .function_name("ours")
+        .send()
+        .await
+        .expect("tagged team-a");
+    let e = lambda_as_key
+        .get_function_configuration()
+        .function_name("theirs")
+        .send()
+        .await
+        .expect_err("tagged team-b");
+    assert_eq!(refusal(&e).0, 403);
+
+    let iam = aws_sdk_iam::Client::new(&as_key);
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+    let owner = |value: &str| {
+        aws_sdk_iam::types::Tag::builder()
+            .key("owner")
+            .value(value)
+            .build()
+            .expect("tag")
+    };
+    let e = iam
+        .create_role()
+        .role_name("tagged-at-creation")
+        .assume_role_policy_document(trust)
+        .tags(owner("team-a"))
+        .send()
+        .await
+        .expect_err("tags at creation need iam:TagRole");
+    let (status, _, message) = refusal(&e);
+    assert_eq!(status, 403);
+    assert!(message.contains("iam:TagRole"), "{message}");
+    iam.create_role()
+        .role_name("untagged")
+        .assume_role_policy_document(trust)
+        .send()
+        .await
+        .expect("no tags, no iam:TagRole");
+    aws_sdk_iam::Client::new(&setup)
+        .tag_role()
+        .role_name("untagged")
+        .tags(owner("team-a"))
+        .send()
+        .await
+        .expect("TagRole");
+    let inline = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]}"#;
+    iam.put_role_policy()
+        .role_name("untagged")
+        .policy_name("p")
+        .policy_document(inline)
+        .send()
+        .await
+        .expect("the role is tagged team-a now");
+    let e = iam
+        .put_role_policy()
+        .role_name("tagged-app")
+        .policy_name("p")
+        .policy_document(inline)
+        .send()
+        .await
+        .expect_err("untagged role");
+    assert_eq!(refusal(&e).0, 403);
+
+    let ssm = aws_sdk_ssm::Client::new(&as_key);
+    let e = ssm
+        .put_parameter()
+        .name("/books/tagged")
+        .value("v")
+        .r#type(aws_sdk_ssm::types::ParameterType::String)
+        .tags(
+            aws_sdk_ssm::types::Tag::builder()
+                .key("owner")
+                .value("team-a")
+                .build()
+                .expect("tag"),
+        )
+        .send()
+        .await
+        .expect_err("tags need ssm:AddTagsToResource");
+    let (status, code, message) = refusal(&e);
+    assert_eq!(
+        (status, code.as_str()),
+        (400, "AccessDeniedException"),
+        "{message}"
+    );
+    assert!(message.contains("ssm:AddTagsToResource"), "{message}");
+    for (name, team) in [("/books/ours", "team-a"), ("/books/theirs", "team-b")] {
+        let setup_ssm = aws_sdk_ssm::Client::new(&setup);
+        setup_ssm
+            .put_parameter()
+            .name(name)
+            .value("v")
+            .r#type(aws_sdk_ssm::types::ParameterType::String)
+            .tags(
+                aws_sdk_ssm::types::Tag::builder()
+                    .key("owner")
+                    .value(team)
+                    .build()
+                    .expect("tag"),
+            )
+            .send()
+            .await
+            .expect("PutParameter");
+    }
+    ssm.delete_parameter()
+        .name("/books/ours")
+        .send()
+        .await
+        .expect("tagged team-a");
+    let e = ssm
+        .delete_parameter()
+        .name("/books/theirs")
+        .send()
+        .await
+        .expect_err("tagged team-b");
+    assert_eq!(refusal(&e).1, "AccessDeniedException");
+}
