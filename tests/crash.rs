@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use aws_config::SdkConfig;
-use support::aws::TestBedOptions;
+use support::aws::{TestBedOptions, as_product};
 use support::books::{BOOK_FUNCTIONS, books, books_bed};
 use support::engine::{mutating, not_deleted, not_ready};
 use support::inventory::inventory;
@@ -38,12 +38,15 @@ fn engine(config: &SdkConfig) -> Engine {
         poll_interval: Duration::from_millis(50),
         timeout: Duration::from_secs(30),
     };
-    Engine::new(Aws::from_sdk_config(config.clone()), Mode::Apply, wait).with_retry_policy(
-        RetryPolicy {
-            first: Duration::from_millis(100),
-            cap: Duration::from_millis(500),
-        },
+    Engine::new(
+        Aws::from_sdk_config(as_product(config.clone())),
+        Mode::Apply,
+        wait,
     )
+    .with_retry_policy(RetryPolicy {
+        first: Duration::from_millis(100),
+        cap: Duration::from_millis(500),
+    })
 }
 
 /// An engine that dies after its `k`-th write: every later write fails

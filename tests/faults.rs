@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use aws_config::SdkConfig;
 use aws_emulator::{FaultKind, FaultRule};
-use support::aws::{TestBed, TestBedOptions, change_distribution};
+use support::aws::{TestBed, TestBedOptions, as_product, change_distribution};
 use support::books::{BOOK_FUNCTIONS, books, books_bed};
 use support::engine::{assert_all_ready, assert_writes, outcomes};
 use support::inventory::inventory;
@@ -36,10 +36,12 @@ fn engine(config: SdkConfig) -> Engine {
         poll_interval: Duration::from_millis(100),
         timeout: Duration::from_secs(60),
     };
-    Engine::new(Aws::from_sdk_config(config), Mode::Apply, wait).with_retry_policy(RetryPolicy {
-        first: Duration::from_millis(250),
-        cap: Duration::from_secs(1),
-    })
+    Engine::new(Aws::from_sdk_config(as_product(config)), Mode::Apply, wait).with_retry_policy(
+        RetryPolicy {
+            first: Duration::from_millis(250),
+            cap: Duration::from_secs(1),
+        },
+    )
 }
 
 async fn apply(engine: &Engine) -> Vec<ResourceReport> {

@@ -1,17 +1,24 @@
-//! `urlguard iam-policy` grants exactly what the engine calls: the ledger of
-//! the whole life of books.yaml — apply, changes, drift repairs, and the
-//! full teardown until everything is gone — needs, in each protection, the
-//! very set of actions the policy grants: nothing missing, nothing unused.
-//! The only actions outside the ledger are those AWS checks on urlguard's
-//! behalf when a Lambda@Edge version is associated
-//! ([`IMPLIED_BY_EDGE_ASSOCIATION`]).
+//! `urlguard iam-policy` grants exactly what the engine calls. The whole life
+//! of books.yaml — apply, changes, drift repairs, and the full teardown until
+//! everything is gone — runs with the product's key restricted to the policy
+//! for the protection, the test bed evaluating every call as IAM would; then:
+//!
+//! - the ledger needs the very set of actions the policy grants: nothing
+//!   missing, nothing unused (the only actions outside the ledger are those
+//!   AWS checks on urlguard's behalf when a Lambda@Edge version is
+//!   associated, [`IMPLIED_BY_EDGE_ASSOCIATION`]);
+//! - no check was denied, and removing any single action from the policy
+//!   denies at least one check the life made (re-decided by the emulator's
+//!   own evaluator from its authorization log).
 
 mod support;
 
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use support::aws::{TestBedOptions, lambda_client};
+use aws_emulator::AuthorizationRecord;
+use serde_json::Value;
+use support::aws::{TestBedOptions, as_product, lambda_client};
 use support::books::{books, books_bed};
 use support::engine::not_deleted;
 use urlguard::api::Protection;
@@ -30,13 +37,22 @@ struct Exercised {
     granted: Vec<String>,
     /// The ARN of the signer role urlguard created (EdgeSigner only).
     signer_role_arn: Option<String>,
+    /// The policy the product's key was restricted to.
+    policy: Value,
+    /// Every check the test bed made of the product's calls.
+    checks: Vec<AuthorizationRecord>,
 }
 
 async fn exercise(protection: Protection) -> Exercised {
-    let (_bed, config) = books_bed(TestBedOptions::default()).await;
+    let policy = controller_policy("urlguard", Some(protection));
+    let (bed, config) = books_bed(TestBedOptions {
+        product_policy: policy.clone(),
+        ..TestBedOptions::default()
+    })
+    .await;
     let (mut distributions, mut urls) = books();
     distributions[0].spec.protection = protection;
-    let aws = Aws::from_sdk_config(config.clone());
+    let aws = Aws::from_sdk_config(as_product(config.clone()));
     let wait = DeployWait {
         enabled: true,
         poll_interval: Duration::from_millis(200),
@@ -140,9 +156,60 @@ async fn exercise(protection: Protection) -> Exercised {
         .collect();
     Exercised {
         needed,
-        granted: granted_actions(&controller_policy("urlguard", Some(protection))),
+        granted: granted_actions(&policy),
         signer_role_arn,
+        policy,
+        checks: bed.authorizations(),
     }
+}
+
+/// `policy` without `action` in any statement (a statement left with no
+/// action goes).
+fn without_action(policy: &Value, action: &str) -> Value {
+    let mut reduced = policy.clone();
+    if let Some(statements) = reduced["Statement"].as_array_mut() {
+        for statement in statements.iter_mut() {
+            if let Some(actions) = statement["Action"].as_array_mut() {
+                actions.retain(|a| a != action);
+            }
+        }
+        statements.retain(|s| s["Action"].as_array().is_none_or(|a| !a.is_empty()));
+    }
+    reduced
+}
+
+/// Every check passed under the policy, and without any single action of
+/// it at least one of them would have been refused (or, for `ListTags`,
+/// answered without the tags).
+fn assert_every_action_is_needed(exercised: &Exercised, protection: Protection) {
+    assert!(
+        !exercised.checks.is_empty(),
+        "the product's calls were not checked"
+    );
+    let refused: Vec<&AuthorizationRecord> = exercised
+        .checks
+        .iter()
+        .filter(|c| !c.decision.is_allowed())
+        .collect();
+    assert!(
+        refused.is_empty(),
+        "{protection:?}: refused under its own policy: {refused:#?}"
+    );
+    let mut unneeded = Vec::new();
+    for action in &exercised.granted {
+        let reduced = without_action(&exercised.policy, action);
+        let denies_one = exercised
+            .checks
+            .iter()
+            .any(|check| !aws_emulator::evaluate(&reduced, check).is_allowed());
+        if !denies_one {
+            unneeded.push(action.as_str());
+        }
+    }
+    assert!(
+        unneeded.is_empty(),
+        "{protection:?}: the life of books.yaml still passes without {unneeded:?}"
+    );
 }
 
 /// IAM's `*` wildcard in a resource ARN (no `?` in ours).
@@ -185,6 +252,7 @@ async fn edge_signer_policy_grants_exactly_what_the_engine_calls() {
     let exercised = exercise(Protection::EdgeSigner).await;
     let needed = &exercised.needed;
     check(Protection::EdgeSigner, needed, &exercised.granted);
+    assert_every_action_is_needed(&exercised, Protection::EdgeSigner);
     assert!(
         needed.contains("iam:PassRole") && needed.contains("lambda:PublishVersion"),
         "{needed:?}"
@@ -230,6 +298,7 @@ async fn origin_access_control_policy_grants_exactly_what_the_engine_calls() {
     let exercised = exercise(Protection::OriginAccessControl).await;
     let needed = &exercised.needed;
     check(Protection::OriginAccessControl, needed, &exercised.granted);
+    assert_every_action_is_needed(&exercised, Protection::OriginAccessControl);
     assert!(needed.contains("lambda:AddPermission"), "{needed:?}");
     // IAM only to look for a signer role left by an earlier EdgeSigner life.
     let iam: Vec<&String> = needed.iter().filter(|a| a.starts_with("iam:")).collect();

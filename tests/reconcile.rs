@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use aws_config::SdkConfig;
 use serde_json::Value;
-use support::aws::{TestBed, TestBedOptions, change_distribution, create_functions, lambda_client};
+use support::aws::{
+    TestBed, TestBedOptions, as_product, change_distribution, create_functions, lambda_client,
+};
 use support::books::{BOOK_FUNCTIONS, books, books_bed, resources};
 use support::engine::{assert_all_ready, assert_writes, count, mutating};
 use urlguard::api::{EdgeDistribution, EdgeDistributionStatus, ProtectedFunctionUrl};
@@ -24,7 +26,7 @@ fn engine(config: SdkConfig, mode: Mode) -> Engine {
         poll_interval: Duration::from_millis(200),
         timeout: Duration::from_secs(30),
     };
-    Engine::new(Aws::from_sdk_config(config), mode, wait)
+    Engine::new(Aws::from_sdk_config(as_product(config)), mode, wait)
 }
 
 async fn apply(

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use aws_config::SdkConfig;
 use serde_json::Value;
-use support::aws::{TestBedOptions, lambda_client};
+use support::aws::{TestBedOptions, as_product, lambda_client};
 use support::books::{BOOK_FUNCTIONS, books, books_bed};
 use support::cli::{text, urlguard};
 use support::engine::{assert_all_ready, assert_writes, count, mutating, outcomes};
@@ -28,10 +28,12 @@ fn engine(config: SdkConfig, mode: Mode) -> Engine {
         poll_interval: Duration::from_millis(100),
         timeout: Duration::from_secs(30),
     };
-    Engine::new(Aws::from_sdk_config(config), mode, wait).with_retry_policy(RetryPolicy {
-        first: Duration::from_millis(250),
-        cap: Duration::from_secs(1),
-    })
+    Engine::new(Aws::from_sdk_config(as_product(config)), mode, wait).with_retry_policy(
+        RetryPolicy {
+            first: Duration::from_millis(250),
+            cap: Duration::from_secs(1),
+        },
+    )
 }
 
 async fn apply(
@@ -555,11 +557,15 @@ async fn a_pass_that_does_not_wait_for_cloudfront_reports_the_deploying_distribu
         poll_interval: Duration::from_millis(100),
         timeout: Duration::from_secs(30),
     };
-    let destroyer = Engine::new(Aws::from_sdk_config(config.clone()), Mode::Apply, no_wait)
-        .with_retry_policy(RetryPolicy {
-            first: Duration::from_millis(250),
-            cap: Duration::from_secs(1),
-        });
+    let destroyer = Engine::new(
+        Aws::from_sdk_config(as_product(config.clone())),
+        Mode::Apply,
+        no_wait,
+    )
+    .with_retry_policy(RetryPolicy {
+        first: Duration::from_millis(250),
+        cap: Duration::from_secs(1),
+    });
     let model = teardown::build("urlguard", &distributions, &urls);
     let first = destroyer.destroy(&model).await;
     assert_eq!(

@@ -92,6 +92,7 @@ pub fn controller_policy(instance: &str, protection: Option<Protection>) -> Valu
         json!({"StringLike": {format!("aws:RequestTag/{OWNER_TAG_KEY}"): format!("{instance}/*")}});
     let signer_functions = format!("arn:aws:lambda:{EDGE_REGION}:*:function:{instance}-*");
     let signer_roles = format!("arn:aws:iam::*:role{ROLE_PATH}{instance}-*");
+    let unpathed_signer_roles = format!("arn:aws:iam::*:role/{instance}-*");
 
     // GetPolicy in both: a teardown checks for grants of either protection.
     // ListTags: GetFunction answers with the function's tags only with it
@@ -181,10 +182,14 @@ pub fn controller_policy(instance: &str, protection: Option<Protection>) -> Valu
             None,
         ),
         // In both: a teardown looks for a signer role of either protection.
+        // A role that does not exist yet has no path for IAM to put in the
+        // ARN it authorizes, so looking for it is checked against
+        // `role/<name>`: without the second resource the first look is
+        // `AccessDenied`, not `NoSuchEntity`.
         statement(
             "FindSignerRoles",
             &["iam:GetRole"],
-            json!(signer_roles.clone()),
+            json!([signer_roles.clone(), unpathed_signer_roles]),
             None,
         ),
     ];

@@ -40,6 +40,9 @@ pub struct TestBedOptions {
     /// Restricted access keys and their identity policies, from the first
     /// call.
     pub identities: Vec<(String, serde_json::Value)>,
+    /// The identity policy of [`PRODUCT_KEY`], the key urlguard signs with:
+    /// by default exactly what `urlguard iam-policy` prints.
+    pub product_policy: serde_json::Value,
 }
 
 impl Default for TestBedOptions {
@@ -49,8 +52,44 @@ impl Default for TestBedOptions {
             replica_linger: Duration::from_secs(2),
             faults: Vec::new(),
             identities: Vec::new(),
+            product_policy: product_policy(),
         }
     }
+}
+
+/// The access key urlguard signs with on every test bed (the engine through
+/// [`as_product`], a urlguard process through [`TestBed::isolate`]): the
+/// emulator evaluates each of its calls against
+/// [`TestBedOptions::product_policy`]. Set-up and inspection sign with the
+/// unrestricted `AKIDTESTING`.
+pub const PRODUCT_KEY: &str = "AKIDURLGUARD";
+
+/// The policy `urlguard iam-policy` prints for the tests' instance, both
+/// protections.
+pub fn product_policy() -> serde_json::Value {
+    urlguard::aws::permissions::controller_policy("urlguard", None)
+}
+
+/// `config`, signing as [`PRODUCT_KEY`]: what urlguard's engine uses.
+pub fn as_product(config: SdkConfig) -> SdkConfig {
+    with_access_key(config, PRODUCT_KEY)
+}
+
+fn with_access_key(config: SdkConfig, key: &str) -> SdkConfig {
+    config
+        .into_builder()
+        .credentials_provider(
+            aws_credential_types::provider::SharedCredentialsProvider::new(
+                aws_sdk_sts::config::Credentials::new(
+                    key,
+                    "testing-secret",
+                    None,
+                    None,
+                    "urlguard-tests",
+                ),
+            ),
+        )
+        .build()
 }
 
 /// moto + aws-emulator, stopped on drop.
@@ -80,6 +119,9 @@ impl TestBed {
         config.replica_linger = options.replica_linger;
         config.faults = options.faults;
         config.identities = options.identities;
+        config
+            .identities
+            .push((PRODUCT_KEY.to_owned(), options.product_policy));
 
         let (started_tx, started_rx) = mpsc::channel();
         let (stop_tx, stop_rx) = mpsc::channel::<()>();
@@ -119,12 +161,12 @@ impl TestBed {
         }
     }
 
-    /// Points `command` (a urlguard process) at this bed only, with dummy
-    /// credentials and none of the machine's own AWS configuration.
+    /// Points `command` (a urlguard process) at this bed only, signing as
+    /// [`PRODUCT_KEY`], with none of the machine's own AWS configuration.
     pub fn isolate(&self, command: &mut std::process::Command) {
         command
             .env("AWS_ENDPOINT_URL", &self.endpoint)
-            .env("AWS_ACCESS_KEY_ID", "AKIDTESTING")
+            .env("AWS_ACCESS_KEY_ID", PRODUCT_KEY)
             .env("AWS_SECRET_ACCESS_KEY", "testing-secret")
             .env("AWS_REGION", "us-east-1")
             .env("AWS_CONFIG_FILE", "/dev/null")
@@ -143,21 +185,7 @@ impl TestBed {
     /// An SDK config like `sdk_config()` that signs with the access key
     /// `key` (restricted if `restrict` gave it a policy).
     pub async fn sdk_config_as(&self, key: &str) -> SdkConfig {
-        sdk_config_for(&self.endpoint)
-            .await
-            .into_builder()
-            .credentials_provider(
-                aws_credential_types::provider::SharedCredentialsProvider::new(
-                    aws_sdk_sts::config::Credentials::new(
-                        key,
-                        "testing-secret",
-                        None,
-                        None,
-                        "urlguard-tests",
-                    ),
-                ),
-            )
-            .build()
+        with_access_key(sdk_config_for(&self.endpoint).await, key)
     }
 
     /// Restricts the access key `key` to the identity policy `policy`
