@@ -10,21 +10,27 @@
 //! - no check was denied, and removing any single action from the policy
 //!   denies at least one check the life made (re-decided by the emulator's
 //!   own evaluator from its authorization log).
+//!
+//! CloudFront also checks the S3 ACL permissions when a distribution logs;
+//! `iam-policy` grants them on the log buckets it is given (`--log-bucket`,
+//! or `-f` manifests).
 
 mod support;
 
 use std::collections::BTreeSet;
+use std::process::Command;
 use std::time::Duration;
 
 use aws_emulator::AuthorizationRecord;
 use serde_json::Value;
 use support::aws::{TestBedOptions, as_product, lambda_client};
-use support::books::{books, books_bed};
+use support::books::{books, books_bed, books_yaml};
 use support::engine::not_deleted;
 use urlguard::api::Protection;
 use urlguard::aws::Aws;
 use urlguard::aws::permissions::{
-    IMPLIED_BY_EDGE_ASSOCIATION, actions_for, controller_policy, granted_actions,
+    IMPLIED_BY_EDGE_ASSOCIATION, PolicyOptions, actions_for, controller_policy, granted_actions,
+    log_buckets_of,
 };
 use urlguard::plan::{desired, teardown};
 use urlguard::reconcile::{DeployWait, Engine, Mode, ResourceReport, RetryPolicy};
@@ -44,7 +50,7 @@ struct Exercised {
 }
 
 async fn exercise(protection: Protection) -> Exercised {
-    let policy = controller_policy("urlguard", Some(protection));
+    let policy = controller_policy("urlguard", &only(protection));
     let (bed, config) = books_bed(TestBedOptions {
         product_policy: policy.clone(),
         ..TestBedOptions::default()
@@ -212,6 +218,14 @@ fn assert_every_action_is_needed(exercised: &Exercised, protection: Protection) 
     );
 }
 
+/// The policy options for one protection, without log buckets.
+fn only(protection: Protection) -> PolicyOptions {
+    PolicyOptions {
+        protection: Some(protection),
+        ..PolicyOptions::default()
+    }
+}
+
 /// IAM's `*` wildcard in a resource ARN (no `?` in ours).
 fn arn_matches(pattern: &str, arn: &str) -> bool {
     let parts: Vec<&str> = pattern.split('*').collect();
@@ -259,7 +273,7 @@ async fn edge_signer_policy_grants_exactly_what_the_engine_calls() {
     );
 
     // iam:PassRole: one statement, the signer roles only, to Lambda only.
-    let policy = controller_policy("urlguard", Some(Protection::EdgeSigner));
+    let policy = controller_policy("urlguard", &only(Protection::EdgeSigner));
     let passing: Vec<&serde_json::Value> = policy["Statement"]
         .as_array()
         .expect("statements")
@@ -303,4 +317,104 @@ async fn origin_access_control_policy_grants_exactly_what_the_engine_calls() {
     // IAM only to look for a signer role left by an earlier EdgeSigner life.
     let iam: Vec<&String> = needed.iter().filter(|a| a.starts_with("iam:")).collect();
     assert_eq!(iam, ["iam:GetRole"], "{needed:?}");
+}
+
+/// `urlguard iam-policy ARGS` in the repository root: exit success, the
+/// policy printed (or `Null`), and standard error.
+fn iam_policy(args: &[&str]) -> (bool, serde_json::Value, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_urlguard"))
+        .arg("iam-policy")
+        .args(args)
+        .current_dir(support::repo_root())
+        .output()
+        .expect("urlguard runs");
+    let policy = serde_json::from_slice(&output.stdout).unwrap_or(serde_json::Value::Null);
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    (output.status.success(), policy, stderr)
+}
+
+/// The resources of the statements granting `action`.
+fn resources_for(policy: &serde_json::Value, action: &str) -> Vec<serde_json::Value> {
+    policy["Statement"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|s| {
+            s["Action"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|x| x == action))
+        })
+        .map(|s| s["Resource"].clone())
+        .collect()
+}
+
+#[test]
+fn logging_adds_the_bucket_acl_permissions_on_exactly_the_log_buckets() {
+    // books.yaml does not log: no S3 permission at all.
+    let (ok, plain, _) = iam_policy(&["-f", "examples/books.yaml"]);
+    assert!(ok);
+    assert!(
+        !granted_actions(&plain).iter().any(|a| a.starts_with("s3:")),
+        "{plain:#}"
+    );
+
+    // The same application logging to a bucket: its manifest gives it.
+    let logging = books_yaml().replacen(
+        "spec:\n",
+        "spec:\n  logging:\n    bucketName: books-logs\n",
+        1,
+    );
+    let (distributions, _) = support::books::resources("logging.yaml", &logging);
+    assert_eq!(log_buckets_of(&distributions), ["books-logs"]);
+    let file = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("iam-policy-logging-{}.yaml", std::process::id()));
+    std::fs::write(&file, &logging).expect("write");
+    let path = file.to_string_lossy().into_owned();
+    let (ok, from_file, stderr) = iam_policy(&["--protection", "EdgeSigner", "-f", &path]);
+    assert!(ok, "{stderr}");
+    for action in ["s3:GetBucketAcl", "s3:PutBucketAcl"] {
+        assert_eq!(
+            resources_for(&from_file, action),
+            [serde_json::json!(["arn:aws:s3:::books-logs"])],
+            "{action}"
+        );
+    }
+    // Named on the command line instead: the same policy, as the library
+    // renders it for those buckets.
+    let (ok, from_flag, _) =
+        iam_policy(&["--protection", "EdgeSigner", "--log-bucket", "books-logs"]);
+    assert!(ok);
+    assert_eq!(from_flag, from_file);
+    let options = PolicyOptions {
+        protection: Some(Protection::EdgeSigner),
+        log_buckets: vec!["books-logs".into()],
+    };
+    assert_eq!(from_flag, controller_policy("urlguard", &options));
+    // Both, repeated: each bucket once.
+    let (ok, both, _) = iam_policy(&[
+        "--log-bucket",
+        "audit-logs",
+        "--log-bucket",
+        "books-logs",
+        "-f",
+        &path,
+    ]);
+    assert!(ok);
+    assert_eq!(
+        resources_for(&both, "s3:PutBucketAcl"),
+        [serde_json::json!([
+            "arn:aws:s3:::audit-logs",
+            "arn:aws:s3:::books-logs"
+        ])]
+    );
+    std::fs::remove_file(&file).ok();
+}
+
+#[test]
+fn a_log_bucket_that_is_no_bucket_name_is_refused_naming_the_flag() {
+    let (ok, policy, stderr) = iam_policy(&["--log-bucket", "Books_Logs"]);
+    assert!(!ok);
+    assert_eq!(policy, serde_json::Value::Null, "nothing printed");
+    assert!(stderr.contains("--log-bucket"), "{stderr}");
+    assert!(stderr.contains("Books_Logs"), "{stderr}");
 }

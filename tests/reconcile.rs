@@ -7,6 +7,7 @@ mod support;
 use std::time::Duration;
 
 use aws_config::SdkConfig;
+use aws_emulator::{FaultKind, FaultRule};
 use serde_json::Value;
 use support::aws::{
     TestBed, TestBedOptions, as_product, change_distribution, create_functions, lambda_client,
@@ -465,6 +466,150 @@ async fn origin_access_control_mode_grants_two_statements_scoped_to_the_distribu
     );
     assert_eq!(count(&engine, "lambda:AddPermission"), 1);
     assert_writes(&engine, 1);
+}
+
+/// The wire log as `(call, path)`, in order.
+fn wire_log(bed: &TestBed) -> Vec<(String, String)> {
+    bed.log().into_iter().map(|r| (r.call, r.path)).collect()
+}
+
+/// Positions in `log` of the CloudFront writes that create or replace a
+/// distribution's configuration.
+fn distribution_writes(log: &[(String, String)]) -> Vec<usize> {
+    (0..log.len())
+        .filter(|&i| {
+            log[i].0.starts_with("cloudfront:CreateDistribution")
+                || log[i].0 == "cloudfront:UpdateDistribution"
+        })
+        .collect()
+}
+
+/// Positions in `log` of `call`s on the Lambda function `function`.
+fn calls_on(log: &[(String, String)], call: &str, function: &str) -> Vec<usize> {
+    let segment = format!("/functions/{function}/");
+    (0..log.len())
+        .filter(|&i| log[i].0 == call && log[i].1.contains(&segment))
+        .collect()
+}
+
+/// The origin ids of the one distribution.
+async fn origin_ids(config: &SdkConfig) -> Vec<String> {
+    distribution_config(config)
+        .await
+        .origins()
+        .map(|o| o.items())
+        .unwrap_or_default()
+        .iter()
+        .map(|o| o.id().to_owned())
+        .collect()
+}
+
+/// Under OAC, both of CloudFront's grants on `function` come before the
+/// distribution write at `routing` (the first to route to its URL), and
+/// so does its URL config's write to `AWS_IAM`.
+#[track_caller]
+fn granted_before(log: &[(String, String)], function: &str, routing: usize) {
+    let grants = calls_on(log, "lambda:AddPermission", function);
+    assert_eq!(grants.len(), 2, "{function}: {log:#?}");
+    assert!(
+        grants.iter().all(|&g| g < routing),
+        "{function}: grants at {grants:?}, routing write at {routing}: {log:#?}"
+    );
+    let configs: Vec<usize> = [
+        "lambda:CreateFunctionUrlConfig",
+        "lambda:UpdateFunctionUrlConfig",
+    ]
+    .iter()
+    .flat_map(|call| calls_on(log, call, function))
+    .collect();
+    assert!(
+        configs.iter().all(|&c| c < routing),
+        "{function}: URL config written at {configs:?}, routing write at {routing}"
+    );
+}
+
+#[tokio::test]
+async fn origin_access_control_grants_come_before_the_write_that_routes_to_the_url() {
+    let (bed, config) = books_bed(TestBedOptions::default()).await;
+    let (mut distributions, urls) = books();
+    distributions[0].spec.protection = urlguard::api::Protection::OriginAccessControl;
+    let (reports, _engine) = apply(&bed, &distributions, &urls).await;
+    assert_all_ready(&reports);
+    let log = wire_log(&bed);
+    let writes = distribution_writes(&log);
+    // The grants name the distribution's ARN: it is created with its
+    // default origin alone, the URLs are granted, one update routes to them.
+    assert_eq!(writes.len(), 2, "{log:#?}");
+    for function in BOOK_FUNCTIONS {
+        granted_before(&log, function, writes[1]);
+        assert!(
+            calls_on(&log, "lambda:AddPermission", function)
+                .iter()
+                .all(|&g| g > writes[0])
+        );
+    }
+    assert_eq!(origin_ids(&config).await.len(), 1 + BOOK_FUNCTIONS.len());
+
+    // A URL added to the existing distribution is granted before the
+    // update that routes to it.
+    let mut more = urls.clone();
+    let mut added = urls[0].clone();
+    added.metadata.name = Some("get-books-again".into());
+    added.spec.path_pattern = "/again/*".into();
+    added.spec.function.name = "books-again".into();
+    added.spec.ssm_export.url_parameter = Some("/books/AgainUrl".into());
+    added.spec.ssm_export.arn_parameter = Some("/books/AgainArn".into());
+    create_functions(&config, "eu-west-1", &["books-again"]).await;
+    more.push(added);
+    bed.reset_counts();
+    let (reports, _engine) = apply(&bed, &distributions, &more).await;
+    assert_all_ready(&reports);
+    let log = wire_log(&bed);
+    let writes = distribution_writes(&log);
+    assert_eq!(writes.len(), 1, "{log:#?}");
+    granted_before(&log, "books-again", writes[0]);
+}
+
+#[tokio::test]
+async fn a_url_whose_grant_is_refused_is_not_routed_to_under_origin_access_control() {
+    let (bed, config) = books_bed(TestBedOptions::default()).await;
+    let (mut distributions, urls) = books();
+    distributions[0].spec.protection = urlguard::api::Protection::OriginAccessControl;
+    bed.set_faults(&[FaultRule::fraction(
+        "lambda",
+        "AddPermission",
+        FaultKind::Http500,
+        1.0,
+    )]);
+    let (reports, _engine) = apply(&bed, &distributions, &urls).await;
+    assert_eq!(
+        reports[0].verdict.reason,
+        Reason::Deployed,
+        "{:?}",
+        reports[0]
+    );
+    assert!(
+        reports[1..]
+            .iter()
+            .all(|r| r.verdict.reason == Reason::AwsError),
+        "{reports:#?}"
+    );
+    assert_eq!(
+        origin_ids(&config).await.len(),
+        1,
+        "no origin for a URL CloudFront may not call yet"
+    );
+
+    bed.set_faults(&[]);
+    bed.reset_counts();
+    let (reports, _engine) = apply(&bed, &distributions, &urls).await;
+    assert_all_ready(&reports);
+    let log = wire_log(&bed);
+    let writes = distribution_writes(&log);
+    assert_eq!(writes.len(), 1, "{log:#?}");
+    for function in BOOK_FUNCTIONS {
+        granted_before(&log, function, writes[0]);
+    }
 }
 
 #[tokio::test]

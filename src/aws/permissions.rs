@@ -31,10 +31,20 @@
 //! roles only). Removing such leftovers needs the other protection's write
 //! actions: a distribution that switches protection needs the policy of
 //! both (`urlguard iam-policy` without `--protection`).
+//!
+//! CloudFront's standard logging (`spec.logging`) makes CloudFront check
+//! that the caller creating or updating the distribution may read and
+//! change the log bucket's ACL (`s3:GetBucketAcl`, `s3:PutBucketAcl`:
+//! CloudFront developer guide, "Permissions required to configure standard
+//! logging"); CloudFront then adds itself to the ACL. No urlguard call shows
+//! it, and a policy cannot know the buckets, so they are named by the
+//! caller ([`PolicyOptions::log_buckets`], `iam-policy --log-bucket`, or
+//! collected from manifests by [`log_buckets_of`]); without any, the policy
+//! grants no S3 action at all.
 
 use serde_json::{Value, json};
 
-use crate::api::Protection;
+use crate::api::{EdgeDistribution, Protection};
 use crate::model::names::ROLE_PATH;
 use crate::model::{EDGE_REGION, OWNER_TAG_KEY};
 
@@ -73,6 +83,73 @@ pub fn actions_for(operation: &str) -> Vec<String> {
     extra.iter().map(|a| (*a).to_owned()).collect()
 }
 
+/// What [`controller_policy`] covers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PolicyOptions {
+    /// Only what this protection needs (`None`: both).
+    pub protection: Option<Protection>,
+    /// The S3 buckets distributions log to (`spec.logging.bucketName`):
+    /// CloudFront checks `s3:GetBucketAcl` and `s3:PutBucketAcl` on them.
+    pub log_buckets: Vec<String>,
+}
+
+/// The log buckets of `distributions` (`spec.logging`), sorted, each once.
+pub fn log_buckets_of(distributions: &[EdgeDistribution]) -> Vec<String> {
+    let mut buckets: Vec<String> = distributions
+        .iter()
+        .filter_map(|d| d.spec.logging.as_ref())
+        .map(|logging| logging.bucket_name.clone())
+        .collect();
+    buckets.sort();
+    buckets.dedup();
+    buckets
+}
+
+/// Why a name is not an S3 bucket name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{name:?} is not an S3 bucket name: {why} (3 to 63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit)"
+)]
+pub struct BucketNameError {
+    /// The name given.
+    pub name: String,
+    /// The rule it breaks.
+    pub why: &'static str,
+}
+
+/// Checks `name` against S3's general purpose bucket naming rules (the
+/// ones a `Resource` ARN depends on), as `spec.logging.bucketName` is
+/// checked by the schema, plus the rules a pattern cannot say.
+pub fn bucket_name(name: &str) -> Result<String, BucketNameError> {
+    let error = |why| BucketNameError {
+        name: name.to_owned(),
+        why,
+    };
+    if !(3..=63).contains(&name.len()) {
+        return Err(error("it must be 3 to 63 characters long"));
+    }
+    if !name
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+    {
+        return Err(error(
+            "only lowercase letters, digits, dots and hyphens are allowed",
+        ));
+    }
+    let alphanumeric =
+        |b: Option<u8>| b.is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    if !alphanumeric(name.bytes().next()) || !alphanumeric(name.bytes().last()) {
+        return Err(error("it must start and end with a letter or a digit"));
+    }
+    if name.contains("..") {
+        return Err(error("two dots may not be adjacent"));
+    }
+    if name.parse::<std::net::Ipv4Addr>().is_ok() {
+        return Err(error("it may not look like an IP address"));
+    }
+    Ok(name.to_owned())
+}
+
 fn statement(sid: &str, actions: &[&str], resources: Value, condition: Option<Value>) -> Value {
     let mut statement =
         json!({"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resources});
@@ -82,9 +159,11 @@ fn statement(sid: &str, actions: &[&str], resources: Value, condition: Option<Va
     statement
 }
 
-/// The controller's least-privilege policy for `protection` (both when
-/// `None`), for the urlguard instance `instance`.
-pub fn controller_policy(instance: &str, protection: Option<Protection>) -> Value {
+/// The controller's least-privilege policy for the urlguard instance
+/// `instance`: for `options.protection` (both when `None`), and allowed to
+/// give CloudFront the ACLs of `options.log_buckets`.
+pub fn controller_policy(instance: &str, options: &PolicyOptions) -> Value {
+    let protection = options.protection;
     let edge = protection != Some(Protection::OriginAccessControl);
     let oac = protection != Some(Protection::EdgeSigner);
     let owned_by_instance = json!({"StringLike": {format!("aws:ResourceTag/{OWNER_TAG_KEY}"): format!("{instance}/*")}});
@@ -241,6 +320,21 @@ pub fn controller_policy(instance: &str, protection: Option<Protection>) -> Valu
             ),
         ]);
     }
+    if !options.log_buckets.is_empty() {
+        let mut buckets = options.log_buckets.clone();
+        buckets.sort();
+        buckets.dedup();
+        let arns: Vec<String> = buckets
+            .iter()
+            .map(|bucket| format!("arn:aws:s3:::{bucket}"))
+            .collect();
+        statements.push(statement(
+            "ConfigureStandardLogging",
+            &["s3:GetBucketAcl", "s3:PutBucketAcl"],
+            json!(arns),
+            None,
+        ));
+    }
     json!({"Version": "2012-10-17", "Statement": statements})
 }
 
@@ -276,6 +370,77 @@ mod tests {
         assert!(actions_for("sts:GetCallerIdentity").is_empty());
     }
 
+    fn protection(protection: Protection) -> PolicyOptions {
+        PolicyOptions {
+            protection: Some(protection),
+            ..PolicyOptions::default()
+        }
+    }
+
+    #[test]
+    fn bucket_acls_are_granted_only_for_the_log_buckets_named() {
+        let plain = granted_actions(&controller_policy("urlguard", &PolicyOptions::default()));
+        assert!(!plain.iter().any(|a| a.starts_with("s3:")), "{plain:?}");
+        let options = PolicyOptions {
+            protection: Some(Protection::EdgeSigner),
+            log_buckets: vec!["logs-b".into(), "logs-a".into(), "logs-b".into()],
+        };
+        let policy = controller_policy("urlguard", &options);
+        let acl = statements_granting(&policy, "s3:PutBucketAcl");
+        assert_eq!(acl.len(), 1);
+        assert_eq!(
+            acl[0]["Action"],
+            json!(["s3:GetBucketAcl", "s3:PutBucketAcl"])
+        );
+        assert_eq!(
+            acl[0]["Resource"],
+            json!(["arn:aws:s3:::logs-a", "arn:aws:s3:::logs-b"])
+        );
+    }
+
+    #[test]
+    fn log_buckets_come_from_the_distributions_that_log() {
+        let distribution = |name: &str, bucket: Option<&str>| {
+            let mut spec: crate::api::EdgeDistributionSpec = serde_json::from_value(
+                json!({"defaultOrigin": {"custom": {"domainName": "example.com"}}}),
+            )
+            .expect("spec");
+            spec.logging = bucket.map(|b| crate::api::Logging {
+                bucket_name: b.into(),
+                prefix: None,
+                include_cookies: false,
+            });
+            EdgeDistribution::new(name, spec)
+        };
+        let distributions = [
+            distribution("a", Some("logs")),
+            distribution("b", None),
+            distribution("c", Some("logs")),
+            distribution("d", Some("audit")),
+        ];
+        assert_eq!(log_buckets_of(&distributions), ["audit", "logs"]);
+    }
+
+    #[test]
+    fn bucket_names_follow_s3s_rules() {
+        for good in ["abc", "my-logs.example", "logs-123"] {
+            assert_eq!(bucket_name(good).as_deref(), Ok(good));
+        }
+        for bad in [
+            "ab",
+            "Logs",
+            "logs_1",
+            "-logs",
+            "logs.",
+            "my..logs",
+            "192.168.1.1",
+            "arn:aws:s3:::logs",
+        ] {
+            let error = bucket_name(bad).expect_err(bad);
+            assert!(error.to_string().contains(bad), "{error}");
+        }
+    }
+
     fn statements_granting<'a>(policy: &'a Value, action: &str) -> Vec<&'a Value> {
         policy["Statement"]
             .as_array()
@@ -299,7 +464,7 @@ mod tests {
             "cloudfront:ListDistributions",
             "cloudfront:ListOriginAccessControls",
         ];
-        let policy = controller_policy("urlguard", None);
+        let policy = controller_policy("urlguard", &PolicyOptions::default());
         for action in no_resource_type {
             let granting = statements_granting(&policy, action);
             assert!(!granting.is_empty(), "{action} is not granted");
@@ -312,7 +477,7 @@ mod tests {
 
     #[test]
     fn pass_role_is_granted_only_for_the_signer_roles_and_only_to_lambda() {
-        let policy = controller_policy("urlguard", None);
+        let policy = controller_policy("urlguard", &PolicyOptions::default());
         let passing = statements_granting(&policy, "iam:PassRole");
         assert_eq!(passing.len(), 1);
         assert_eq!(
@@ -329,20 +494,23 @@ mod tests {
     fn origin_access_control_needs_no_edge_function_and_edge_signer_no_grants() {
         let oac = granted_actions(&controller_policy(
             "urlguard",
-            Some(Protection::OriginAccessControl),
+            &protection(Protection::OriginAccessControl),
         ));
         assert!(!oac.iter().any(|a| a == "lambda:PublishVersion"));
         let oac_iam: Vec<&String> = oac.iter().filter(|a| a.starts_with("iam:")).collect();
         assert_eq!(oac_iam, ["iam:GetRole"]);
         assert!(oac.iter().any(|a| a == "lambda:AddPermission"));
-        let edge = granted_actions(&controller_policy("urlguard", Some(Protection::EdgeSigner)));
+        let edge = granted_actions(&controller_policy(
+            "urlguard",
+            &protection(Protection::EdgeSigner),
+        ));
         assert!(!edge.iter().any(|a| a == "lambda:AddPermission"));
         assert!(edge.iter().any(|a| a == "lambda:PublishVersion"));
     }
 
     #[test]
     fn changes_to_distributions_are_scoped_by_the_owner_tag_of_the_instance() {
-        let policy = controller_policy("team-a", None);
+        let policy = controller_policy("team-a", &PolicyOptions::default());
         let change = policy["Statement"]
             .as_array()
             .expect("statements")

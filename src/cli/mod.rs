@@ -61,11 +61,7 @@ enum Command {
     /// ProtectedFunctionUrls until SIGTERM.
     Controller(Box<controller::ControllerArgs>),
     /// Print the controller's least-privilege IAM policy (JSON).
-    IamPolicy {
-        /// Only what this protection needs (default: both).
-        #[arg(long, value_enum)]
-        protection: Option<iam_policy::ProtectionArg>,
-    },
+    IamPolicy(iam_policy::IamPolicyArgs),
     /// Print the CodeSha256 of the embedded Lambda@Edge signer package.
     Signer {
         /// Also write the package's zip to this file.
@@ -80,9 +76,7 @@ pub fn run() -> ExitCode {
     init_logging(cli.log_format);
     let outcome: Result<bool, Box<dyn std::error::Error>> = match &cli.command {
         Command::Crds => crds::print().map(|()| true).map_err(Into::into),
-        Command::IamPolicy { protection } => iam_policy::print(&cli.instance, *protection)
-            .map(|()| true)
-            .map_err(Into::into),
+        Command::IamPolicy(args) => iam_policy::print(&cli.instance, args).map_err(Into::into),
         Command::Signer { zip } => signer::print(zip.clone())
             .map(|()| true)
             .map_err(Into::into),

@@ -2,12 +2,46 @@
 //! Lambda and Lambda@Edge, allowed to invoke exactly the attached function
 //! URLs) and its function, with a new numbered version exactly when the code
 //! or the configuration changed.
+//!
+//! Decisions written down here:
+//! - The invoke policy names each function ARN once. IAM caps a role's
+//!   inline policies at 10,240 characters together, whitespace not counted
+//!   (IAM and AWS STS quotas), and a distribution may front 75 URLs
+//!   (CloudFront's cache behaviors). One statement per action listed every
+//!   ARN twice and passed the cap at 41 URLs of 64-character names in
+//!   `ap-southeast-2`; one statement granting both `lambda:InvokeFunctionUrl`
+//!   and `lambda:InvokeFunction` on the list holds 75 such ARNs in 9,635
+//!   characters (a unit test measures it).
+//!   Each condition key is present on one action's requests only
+//!   (`lambda:FunctionUrlAuthType` on `InvokeFunctionUrl`,
+//!   `lambda:InvokedViaFunctionUrl` on `InvokeFunction`), so the merged
+//!   statement uses the `…IfExists` operators: each key still binds the
+//!   action that carries it, and the other action is not refused for lacking
+//!   it. `BoolIfExists` alone would also let a direct `InvokeFunction`
+//!   through if Lambda leaves the key out of such a request, so a `Deny`
+//!   statement refuses `lambda:InvokeFunction` unless it came through a
+//!   function URL: the role can still do exactly what the two statements
+//!   allowed. Rejected: wildcards grouping ARNs by region or account
+//!   (grants functions nobody attached); several inline policies (the cap is
+//!   their sum); customer managed policies (6,144 characters each, so a set
+//!   of them to create, version and delete); statements on each function's
+//!   resource policy (one write per function and per teardown, on
+//!   functions urlguard does not own).
+//! - A policy over the cap is refused by the plan ([`SignerPlanError::PolicyTooLarge`],
+//!   naming the number of functions) rather than sent: `PutRolePolicy`
+//!   would refuse it with a less useful message. With qualifiers (aliases)
+//!   each ARN is longer by the alias, so fewer than 75 may fit.
 
 use serde_json::{Value, json};
 
 use crate::model::iam::RoleObserved;
 use crate::model::lambda::{SignerConfig, SignerObserved};
-use crate::model::policy::{INVOKE_FUNCTION_URLS_SID, same_policy};
+use crate::model::policy::{INVOKE_FUNCTION_URLS_SID, invoke_policy_resources, same_policy};
+
+/// IAM's limit on the inline policies of one role, all of them together,
+/// whitespace not counted (IAM and AWS STS quotas: "Role policy size cannot
+/// exceed 10,240 characters").
+pub const ROLE_POLICY_SIZE_LIMIT: usize = 10_240;
 
 /// Why the signer cannot be planned.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -25,6 +59,16 @@ pub enum SignerPlanError {
         /// The owner tag expected.
         expected: String,
     },
+    /// The invoke policy is longer than IAM takes for a role.
+    #[error(
+        "the signer role's policy for {functions} functions is {size} characters, over IAM's limit of {ROLE_POLICY_SIZE_LIMIT} for a role's inline policies: attach fewer URLs (or shorter function names) to this distribution"
+    )]
+    PolicyTooLarge {
+        /// How many functions it names.
+        functions: usize,
+        /// Its size as IAM counts it.
+        size: usize,
+    },
 }
 
 /// The trust policy of the signer role: Lambda and Lambda@Edge replicas.
@@ -40,8 +84,9 @@ pub fn trust_policy() -> Value {
 }
 
 /// The signer role's inline policy: invoke exactly `function_arns` through
-/// their URLs (both actions a function URL call needs since October 2025),
-/// and write the logs Lambda@Edge writes in every edge region.
+/// their URLs (both actions a function URL call needs since October 2025,
+/// each ARN listed once: see the module docs), and write the logs
+/// Lambda@Edge writes in every edge region.
 pub fn invoke_policy(signer_function_name: &str, function_arns: &[String]) -> Value {
     let mut arns: Vec<&String> = function_arns.iter().collect();
     arns.sort();
@@ -56,19 +101,32 @@ pub fn invoke_policy(signer_function_name: &str, function_arns: &[String]) -> Va
         statements.push(json!({
             "Sid": INVOKE_FUNCTION_URLS_SID,
             "Effect": "Allow",
-            "Action": "lambda:InvokeFunctionUrl",
+            "Action": ["lambda:InvokeFunctionUrl", "lambda:InvokeFunction"],
             "Resource": arns,
-            "Condition": {"StringEquals": {"lambda:FunctionUrlAuthType": "AWS_IAM"}}
+            "Condition": {
+                "StringEqualsIfExists": {"lambda:FunctionUrlAuthType": "AWS_IAM"},
+                "BoolIfExists": {"lambda:InvokedViaFunctionUrl": "true"}
+            }
         }));
         statements.push(json!({
-            "Sid": "InvokeThroughFunctionUrls",
-            "Effect": "Allow",
+            "Sid": "OnlyThroughFunctionUrls",
+            "Effect": "Deny",
             "Action": "lambda:InvokeFunction",
-            "Resource": arns,
-            "Condition": {"Bool": {"lambda:InvokedViaFunctionUrl": "true"}}
+            "Resource": "*",
+            "Condition": {"BoolIfExists": {"lambda:InvokedViaFunctionUrl": "false"}}
         }));
     }
     json!({"Version": "2012-10-17", "Statement": statements})
+}
+
+/// A policy's size as IAM counts it against [`ROLE_POLICY_SIZE_LIMIT`]:
+/// its JSON without whitespace.
+pub fn policy_size(policy: &Value) -> usize {
+    policy
+        .to_string()
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .count()
 }
 
 /// What to do with the role.
@@ -98,6 +156,13 @@ pub fn plan_role(
     owner_tag: &str,
     policy: &Value,
 ) -> Result<Vec<RoleAction>, SignerPlanError> {
+    let size = policy_size(policy);
+    if size > ROLE_POLICY_SIZE_LIMIT {
+        return Err(SignerPlanError::PolicyTooLarge {
+            functions: invoke_policy_resources(policy).len(),
+            size,
+        });
+    }
     let trust = trust_policy();
     let Some(role) = observed else {
         return Ok(vec![
@@ -371,6 +436,73 @@ mod tests {
         let mut stranger = in_sync.clone();
         stranger.owner = Some("other/ns/EdgeDistribution/x".into());
         assert!(plan_role(Some(&stranger), "r", OWNER, &policy).is_err());
+    }
+
+    /// 75 URLs (CloudFront's cache behaviors) of 64-character function
+    /// names in a long region name fit IAM's role policy limit.
+    #[test]
+    fn the_invoke_policy_fits_75_functions_with_the_longest_names() {
+        let arns: Vec<String> = (0..75)
+            .map(|i| {
+                format!(
+                    "arn:aws:lambda:ap-southeast-2:123456789012:function:{:0>64}",
+                    i
+                )
+            })
+            .collect();
+        let signer = format!("{:x>64}", "signer");
+        let policy = invoke_policy(&signer, &arns);
+        let size = policy_size(&policy);
+        println!("invoke policy for 75 functions: {size} characters");
+        assert!(size <= ROLE_POLICY_SIZE_LIMIT, "{size} characters");
+        assert_eq!(invoke_policy_resources(&policy).len(), 75);
+        assert!(plan_role(None, "r", OWNER, &policy).is_ok());
+    }
+
+    #[test]
+    fn a_policy_over_the_limit_is_refused_naming_the_count() {
+        let arns: Vec<String> = (0..100)
+            .map(|i| format!("arn:aws:lambda:ap-southeast-2:123456789012:function:{i:0>64}"))
+            .collect();
+        let policy = invoke_policy("s", &arns);
+        let error = plan_role(None, "r", OWNER, &policy).expect_err("too large");
+        assert!(
+            matches!(
+                error,
+                SignerPlanError::PolicyTooLarge { functions: 100, .. }
+            ),
+            "{error}"
+        );
+        assert!(error.to_string().contains("100 functions"), "{error}");
+    }
+
+    /// The merged statement keeps each action's condition: the URL's auth
+    /// type binds `InvokeFunctionUrl`, the via-URL flag `InvokeFunction`,
+    /// and a direct `InvokeFunction` is denied.
+    #[test]
+    fn each_arn_is_listed_once_with_both_actions_and_their_conditions() {
+        let policy = invoke_policy("s", &["arn:a".into()]);
+        let statements = policy["Statement"].as_array().expect("statements");
+        let allow = &statements[1];
+        assert_eq!(
+            allow["Action"],
+            json!(["lambda:InvokeFunctionUrl", "lambda:InvokeFunction"])
+        );
+        assert_eq!(
+            allow["Condition"]["StringEqualsIfExists"]["lambda:FunctionUrlAuthType"],
+            "AWS_IAM"
+        );
+        assert_eq!(
+            allow["Condition"]["BoolIfExists"]["lambda:InvokedViaFunctionUrl"],
+            "true"
+        );
+        let deny = &statements[2];
+        assert_eq!(deny["Effect"], "Deny");
+        assert_eq!(deny["Action"], "lambda:InvokeFunction");
+        assert_eq!(
+            deny["Condition"]["BoolIfExists"]["lambda:InvokedViaFunctionUrl"],
+            "false"
+        );
     }
 
     #[test]

@@ -2,6 +2,18 @@
 //! signer (role, function, numbered version) or the origin access control,
 //! the distribution itself in one create or update, then grants and SSM
 //! parameters, then the wait for `Deployed`.
+//!
+//! Under `OriginAccessControl` CloudFront's grants come before the write
+//! that routes to a URL, as CloudFront's guide orders it ("after you create
+//! a CloudFront distribution, but before you add the OAC"): a URL on
+//! `AWS_IAM` refuses CloudFront until its grant exists, so routing to it
+//! first opens a window of 403s. The grant's `AWS:SourceArn` is the
+//! distribution's ARN, which exists only once the distribution does, so a
+//! new distribution is created with the default origin alone, the URLs are
+//! granted, and one update adds their origins and behaviors (one write
+//! more than creating it whole). An existing distribution's URLs are
+//! granted before its update. A URL whose grant fails is not routed to (or,
+//! if the distribution already routes to it, kept as AWS has it).
 
 use std::collections::BTreeMap;
 
@@ -47,7 +59,7 @@ pub(super) async fn reconcile(
         urls.push(url::ensure_config(engine, url).await);
     }
     let mut state = DistributionState::default();
-    if let Err(problem) = edge_phases(engine, desired, &urls, &mut state).await {
+    if let Err(problem) = edge_phases(engine, desired, &mut urls, &mut state).await {
         state.problem = Some(problem);
     }
 
@@ -61,15 +73,17 @@ pub(super) async fn reconcile(
         let mut parameters = Vec::new();
         for url in urls.iter_mut().filter(|u| u.problem.is_none()) {
             if attached.contains(&url_origin_id(&url.desired.owner.name)) {
-                let protection = desired.spec.protection;
-                url::ensure_grants(
-                    engine,
-                    url,
-                    protection,
-                    &observed.arn,
-                    state.had_origin_access,
-                )
-                .await;
+                if !url.granted {
+                    let protection = desired.spec.protection;
+                    url::ensure_grants(
+                        engine,
+                        url,
+                        protection,
+                        &observed.arn,
+                        state.had_origin_access,
+                    )
+                    .await;
+                }
                 parameters.extend(url::parameters(url));
             }
         }
@@ -119,17 +133,13 @@ pub(super) async fn reconcile(
 async fn edge_phases(
     engine: &Engine,
     desired: &DesiredDistribution,
-    urls: &[UrlState<'_>],
+    urls: &mut [UrlState<'_>],
     state: &mut DistributionState,
 ) -> Result<(), Problem> {
     let mut inputs = RenderInputs::default();
-    // URLs whose state Lambda did not answer for (throttling, an outage):
-    // they keep what AWS has for them, rather than leave the distribution.
-    let unread: Vec<&str> = urls
-        .iter()
-        .filter(|u| matches!(u.problem, Some(Problem::Aws(_))))
-        .map(|u| u.desired.owner.name.as_str())
-        .collect();
+    // URLs whose state Lambda did not answer for (throttling, an outage)
+    // keep what AWS has for them, rather than leave the distribution.
+    let any_unread = urls.iter().any(held_as_found);
     for url in urls.iter().filter(|u| u.problem.is_none()) {
         if let Some(host) = url.host() {
             inputs
@@ -170,32 +180,72 @@ async fn edge_phases(
                 engine,
                 desired,
                 &function_arns,
-                !unread.is_empty(),
+                any_unread,
                 &mut state.signer,
                 &mut state.actions,
             )
             .await?,
         );
     }
-    ensure_distribution(engine, desired, &inputs, &unread, state).await
+    ensure_distribution(engine, desired, &inputs, urls, state).await
+}
+
+/// Whether AWS did not answer for the URL (reading its config, or writing
+/// its grant): the distribution keeps its origin and behavior as found.
+fn held_as_found(url: &UrlState<'_>) -> bool {
+    matches!(url.problem, Some(Problem::Aws(_)))
 }
 
 /// `inputs` with the hosts the distribution already routes to for the
-/// `unread` URLs, so their origins and behaviors are rendered as before.
-fn keeping_unread(
+/// URLs [`held_as_found`], so their origins and behaviors are rendered as
+/// before.
+fn keeping_held(
     inputs: &RenderInputs,
     current: &DistributionObserved,
-    unread: &[&str],
+    urls: &[UrlState<'_>],
 ) -> RenderInputs {
     let mut kept = inputs.clone();
-    for name in unread {
+    for url in urls.iter().filter(|u| held_as_found(u)) {
+        let name = &url.desired.owner.name;
         let origin_id = url_origin_id(name);
         if let Some(origin) = current.config.origins.iter().find(|o| o.id == origin_id) {
             kept.url_hosts
-                .insert((*name).to_owned(), origin.domain_name.clone());
+                .insert(name.clone(), origin.domain_name.clone());
         }
     }
     kept
+}
+
+/// Under `OriginAccessControl`: CloudFront's grants on every URL of
+/// `inputs`, before the write that routes to them (see the module docs).
+/// Returns `inputs` without the URLs whose grant could not be written.
+async fn grant_before_routing(
+    engine: &Engine,
+    urls: &mut [UrlState<'_>],
+    distribution_arn: &str,
+    inputs: &RenderInputs,
+) -> RenderInputs {
+    let mut granted = inputs.clone();
+    for url in urls.iter_mut().filter(|u| u.problem.is_none()) {
+        let name = url.desired.owner.name.clone();
+        if url.granted || !granted.url_hosts.contains_key(&name) {
+            continue;
+        }
+        url::ensure_grants(
+            engine,
+            url,
+            Protection::OriginAccessControl,
+            distribution_arn,
+            false,
+        )
+        .await;
+        if url.problem.is_some() {
+            granted.url_hosts.remove(&name);
+        } else {
+            url.granted = true;
+        }
+    }
+    granted
 }
 
 async fn ensure_oac(
@@ -243,10 +293,13 @@ async fn ensure_distribution(
     engine: &Engine,
     desired: &DesiredDistribution,
     inputs: &RenderInputs,
-    unread: &[&str],
+    urls: &mut [UrlState<'_>],
     state: &mut DistributionState,
 ) -> Result<(), Problem> {
     let cloudfront = engine.aws.cloudfront();
+    let grants_first = desired.spec.protection == Protection::OriginAccessControl;
+    // What a create in this pass changed, reported with a later update.
+    let mut created_changes = Vec::new();
     let mut observed =
         find_distribution(engine, &desired.owner, desired.known_id.as_deref()).await?;
     state.associated_before = observed.as_ref().map_or_else(Vec::new, |o| {
@@ -264,11 +317,22 @@ async fn ensure_distribution(
     });
     for _ in 0..UPDATE_ATTEMPTS {
         let Some(current) = observed.take() else {
-            let shape = render(desired, inputs);
+            // Under OAC, the URLs wait for their grants, which wait for the
+            // distribution's ARN; a plan shows the whole result.
+            let routes_later = grants_first && engine.applies() && !inputs.url_hosts.is_empty();
+            let first = if routes_later {
+                RenderInputs {
+                    url_hosts: BTreeMap::new(),
+                    ..inputs.clone()
+                }
+            } else {
+                inputs.clone()
+            };
+            let shape = render(desired, &first);
             state.actions.push(format!(
                 "create distribution with {} behavior(s) for {} URL(s)",
                 shape.behaviors.len(),
-                inputs.url_hosts.len()
+                first.url_hosts.len()
             ));
             state.changes = creation(&shape);
             if !engine.applies() {
@@ -282,6 +346,11 @@ async fn ensure_distribution(
             match cloudfront.create_distribution(&shape, &tags).await {
                 Ok(created) => {
                     span::found_distribution(&created.id);
+                    if routes_later {
+                        created_changes = state.changes.clone();
+                        observed = Some(created);
+                        continue;
+                    }
                     state.observed = Some(created);
                     return Ok(());
                 }
@@ -301,7 +370,12 @@ async fn ensure_distribution(
                 Err(error) => return Err(Problem::from(error)),
             }
         };
-        let shape = render(desired, &keeping_unread(inputs, &current, unread));
+        let routed = if grants_first {
+            grant_before_routing(engine, urls, &current.arn, inputs).await
+        } else {
+            inputs.clone()
+        };
+        let shape = render(desired, &keeping_held(&routed, &current, urls));
         let changes = diff(&current.config, &shape);
         if changes.is_empty() {
             state.observed = Some(current);
@@ -312,7 +386,7 @@ async fn ensure_distribution(
             current.id,
             changes.len()
         ));
-        state.changes = changes;
+        state.changes = created_changes.iter().cloned().chain(changes).collect();
         if !engine.applies() {
             state.observed = Some(current);
             return Ok(());

@@ -86,6 +86,8 @@ pub enum Reason {
     ConcurrentUpdates,
     /// The embedded signer could not be packaged.
     SignerPackage,
+    /// The signer role's policy for all the URLs is over IAM's size limit.
+    SignerPolicyTooLarge,
     /// A teardown finished: everything urlguard made is gone.
     Deleted,
     /// A teardown finished, `deletionPolicy: Retain` kept what it says.
@@ -115,6 +117,7 @@ impl Reason {
             Reason::AwsError => "AwsError",
             Reason::ConcurrentUpdates => "ConcurrentUpdates",
             Reason::SignerPackage => "SignerPackage",
+            Reason::SignerPolicyTooLarge => "SignerPolicyTooLarge",
             Reason::Deleted => "Deleted",
             Reason::Retained => "Retained",
             Reason::WaitingForEdgeReplicas => "WaitingForEdgeReplicas",
@@ -140,7 +143,8 @@ impl Reason {
             | Reason::NotOwned
             | Reason::AwsError
             | Reason::ConcurrentUpdates
-            | Reason::SignerPackage => Class::Failure,
+            | Reason::SignerPackage
+            | Reason::SignerPolicyTooLarge => Class::Failure,
         }
     }
 }
@@ -245,7 +249,7 @@ impl fmt::Display for EventReason {
 mod tests {
     use super::*;
 
-    const ALL: [Reason; 19] = [
+    const ALL: [Reason; 20] = [
         Reason::Deployed,
         Reason::Protected,
         Reason::Pending,
@@ -261,6 +265,7 @@ mod tests {
         Reason::AwsError,
         Reason::ConcurrentUpdates,
         Reason::SignerPackage,
+        Reason::SignerPolicyTooLarge,
         Reason::Deleted,
         Reason::Retained,
         Reason::WaitingForEdgeReplicas,

@@ -7,6 +7,7 @@
 
 use super::outcome::{Reason, Verdict};
 use crate::aws::AwsError;
+use crate::plan::signer::SignerPlanError;
 
 /// How often a stale ETag is re-read and the write re-planned before a
 /// pass gives up (another writer keeps changing the distribution).
@@ -40,12 +41,26 @@ pub(super) enum Problem {
     /// The embedded signer could not be packaged.
     #[error("{0}")]
     SignerPackage(String),
+    /// The signer role's policy would be longer than IAM takes.
+    #[error("{0}")]
+    SignerPolicyTooLarge(String),
     /// A URL's own resources wait because its behavior could not leave
     /// the distribution.
     #[error(
         "its behavior could not leave the distribution, so its grants, parameters and URL config stay for now: {0}"
     )]
     Blocked(Box<Problem>),
+}
+
+impl From<SignerPlanError> for Problem {
+    fn from(error: SignerPlanError) -> Self {
+        match error {
+            SignerPlanError::NotOwned { .. } => Problem::NotOwned(error.to_string()),
+            SignerPlanError::PolicyTooLarge { .. } => {
+                Problem::SignerPolicyTooLarge(error.to_string())
+            }
+        }
+    }
 }
 
 impl Problem {
@@ -57,6 +72,7 @@ impl Problem {
             Problem::NotOwned(_) => Reason::NotOwned,
             Problem::ConcurrentUpdates { .. } => Reason::ConcurrentUpdates,
             Problem::SignerPackage(_) => Reason::SignerPackage,
+            Problem::SignerPolicyTooLarge(_) => Reason::SignerPolicyTooLarge,
             Problem::Blocked(cause) => cause.reason(),
         }
     }

@@ -66,8 +66,8 @@ pub(super) async fn ensure(
         .get_signer(&function_name)
         .await
         .map_err(Problem::from)?;
-    let plan = plan_function(observed.as_ref(), &function_name, &tag, &config)
-        .map_err(|e| Problem::NotOwned(e.to_string()))?;
+    let plan =
+        plan_function(observed.as_ref(), &function_name, &tag, &config).map_err(Problem::from)?;
     state.function_arn = observed.as_ref().map(|o| o.function_arn.clone());
     state.versions = observed
         .as_ref()
@@ -160,8 +160,7 @@ async fn ensure_role(
         function_arns.dedup();
     }
     let policy = invoke_policy(&owner.signer_function_name(), &function_arns);
-    let steps = plan_role(observed.as_ref(), &role_name, &tag, &policy)
-        .map_err(|e| Problem::NotOwned(e.to_string()))?;
+    let steps = plan_role(observed.as_ref(), &role_name, &tag, &policy).map_err(Problem::from)?;
     let mut role_arn = observed
         .map(|r| r.arn)
         .unwrap_or_else(|| format!("(new role {role_name})"));

@@ -1,7 +1,8 @@
 //! The per-URL phases: find the function and make its URL config right
 //! (before the distribution is written, which needs the URL's host), then
-//! the grants and SSM parameters (after, when the distribution's ARN and
-//! domain are known).
+//! the grants and SSM parameters once the distribution's ARN and domain are
+//! known: under `OriginAccessControl` the grants come before the write that
+//! routes to the URL (`distribution` decides when), otherwise after it.
 
 use super::engine::Engine;
 use super::outcome::{Notice, Reason, Verdict};
@@ -25,6 +26,9 @@ pub(super) struct UrlState<'a> {
     pub notices: Vec<Notice>,
     pub actions: Vec<String>,
     pub problem: Option<Problem>,
+    /// Its grants were made right in this pass, before the distribution
+    /// write that routes to it (`OriginAccessControl`).
+    pub granted: bool,
 }
 
 impl UrlState<'_> {
@@ -47,6 +51,7 @@ pub(super) async fn ensure_config<'a>(engine: &Engine, desired: &'a DesiredUrl) 
         notices: Vec::new(),
         actions: Vec::new(),
         problem: None,
+        granted: false,
     };
     let function = &desired.spec.function;
     let lambda = engine.aws.lambda(&function.region);

@@ -67,7 +67,8 @@ pub const PRODUCT_KEY: &str = "AKIDURLGUARD";
 /// The policy `urlguard iam-policy` prints for the tests' instance, both
 /// protections.
 pub fn product_policy() -> serde_json::Value {
-    urlguard::aws::permissions::controller_policy("urlguard", None)
+    use urlguard::aws::permissions::{PolicyOptions, controller_policy};
+    controller_policy("urlguard", &PolicyOptions::default())
 }
 
 /// `config`, signing as [`PRODUCT_KEY`]: what urlguard's engine uses.
