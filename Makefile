@@ -13,7 +13,7 @@ VENV := .venv
 TOOLS := .tools
 PYTHON ?= python3
 
-.PHONY: all setup test demo rust-checks import-cycles signer-tests chart-lint signer-hash bench-signer bench-controller crds image clean-tools
+.PHONY: all setup test acceptance demo rust-checks import-cycles signer-tests chart-lint signer-hash bench-signer bench-controller crds image clean-tools
 
 all: test
 
@@ -38,6 +38,15 @@ rust-checks:
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 	cargo test --workspace --locked
+
+# The end-to-end scenario of tests/acceptance.rs (books.yaml: apply, second
+# apply with 0 writes, a change, destroy with replica waits, both
+# protections) through the real CLI. On the local test bed by default (it
+# also runs in `make test`); against a real AWS account with
+# URLGUARD_ACCEPTANCE=1 and URLGUARD_ACCEPTANCE_ROLE_ARN (README, "Acceptance
+# against a real account"). The environment passes through as is.
+acceptance: setup
+	cargo test --locked --test acceptance -- --nocapture
 
 # No two files of src/ may depend on each other (scripts/import-cycles.py).
 import-cycles:

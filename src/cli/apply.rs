@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use super::aws_args::AwsArgs;
 use super::output::{self, CommandError, JsonResource, Output};
-use crate::aws::{Aws, LedgerSummary};
+use crate::aws::{Aws, Ledger, LedgerSummary};
 use crate::plan::desired;
 use crate::reconcile::{DeployWait, Engine, Mode, ResourceReport, Status};
 
@@ -30,6 +31,9 @@ pub struct ApplyArgs {
     /// Give up waiting for a deployment after this long.
     #[arg(long, value_name = "DURATION", default_value = "45m", value_parser = humantime::parse_duration)]
     pub deploy_timeout: Duration,
+    /// Region, endpoint and role to assume.
+    #[command(flatten)]
+    pub aws: AwsArgs,
 }
 
 #[derive(Serialize)]
@@ -43,7 +47,7 @@ struct JsonOutput<'a> {
 pub async fn run(instance: &str, mode: Mode, args: &ApplyArgs) -> Result<bool, CommandError> {
     let files = output::load(&args.files, "")?;
     let model = desired::build(instance, &files.distributions, &files.urls);
-    let aws = Aws::from_env().await;
+    let aws = Aws::from_env_with(&args.aws.overrides(), Ledger::new()).await;
     let wait = DeployWait {
         enabled: !args.no_wait,
         poll_interval: args.poll_interval,

@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use crate::aws::Overrides;
+use super::aws_args::AwsArgs;
 use crate::controller::{self, ControllerError, LeaseSettings, Timing};
 use crate::reconcile::RetryPolicy;
 
@@ -36,17 +36,9 @@ pub struct ControllerArgs {
     /// How long before the Lease expires the leader renews it.
     #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
     pub lease_grace: Duration,
-    /// The AWS region for what has no region of its own (overrides AWS_REGION).
-    #[arg(long)]
-    pub aws_region: Option<String>,
-    /// One endpoint for every AWS service, such as a local test bed
-    /// (overrides AWS_ENDPOINT_URL).
-    #[arg(long)]
-    pub aws_endpoint_url: Option<String>,
-    /// Assume this IAM role (with the credentials the pod has) and manage
-    /// AWS in its account.
-    #[arg(long, env = "URLGUARD_AWS_ASSUME_ROLE_ARN")]
-    pub aws_assume_role_arn: Option<String>,
+    /// Region, endpoint and role to assume.
+    #[command(flatten)]
+    pub aws: AwsArgs,
     /// How often to look at a distribution CloudFront is deploying.
     #[arg(long, default_value = "15s", value_parser = humantime::parse_duration)]
     pub poll_interval: Duration,
@@ -93,11 +85,7 @@ pub async fn run(instance: &str, args: &ControllerArgs) -> Result<(), Controller
         metrics_address: args.metrics_address,
         lease,
         identity,
-        aws: Overrides {
-            region: args.aws_region.clone(),
-            endpoint_url: args.aws_endpoint_url.clone(),
-            assume_role_arn: args.aws_assume_role_arn.clone(),
-        },
+        aws: args.aws.overrides(),
         timing: Timing {
             deploying: args.poll_interval,
             after_error: args.error_retry_interval,

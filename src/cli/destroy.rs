@@ -21,8 +21,9 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use super::aws_args::AwsArgs;
 use super::output::{self, CommandError, JsonResource, Output};
-use crate::aws::{Aws, LedgerSummary};
+use crate::aws::{Aws, Ledger, LedgerSummary};
 use crate::plan::teardown;
 use crate::reconcile::{DeployWait, Engine, Kind, Mode, Reason, ResourceReport, RetryPolicy};
 
@@ -56,6 +57,9 @@ pub struct DestroyArgs {
     /// (it then counts as waiting).
     #[arg(long, value_name = "DURATION", default_value = "45m", value_parser = humantime::parse_duration)]
     pub deploy_timeout: Duration,
+    /// Region, endpoint and role to assume.
+    #[command(flatten)]
+    pub aws: AwsArgs,
 }
 
 /// How a `destroy` ended.
@@ -91,7 +95,7 @@ struct JsonOutput<'a> {
 pub async fn run(instance: &str, args: &DestroyArgs) -> Result<DestroyOutcome, CommandError> {
     let files = output::load(&args.files, " (not destroyed)")?;
     let model = teardown::build(instance, &files.distributions, &files.urls);
-    let aws = Aws::from_env().await;
+    let aws = Aws::from_env_with(&args.aws.overrides(), Ledger::new()).await;
     let wait = DeployWait {
         enabled: true,
         poll_interval: args.poll_interval,

@@ -2,6 +2,7 @@
 //! its own file; this one parses arguments and maps outcomes to exit codes.
 
 mod apply;
+mod aws_args;
 mod controller;
 mod crds;
 mod destroy;
