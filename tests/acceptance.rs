@@ -53,7 +53,7 @@ use std::time::{Duration, Instant};
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_lambda::error::ProvideErrorMetadata;
 use serde_json::Value;
-use support::aws::{TestBed, TestBedOptions, lambda_client, tiny_zip};
+use support::aws::{PRODUCT_KEY, TestBed, TestBedOptions, lambda_client, tiny_zip};
 use support::books::books_yaml;
 use urlguard::model::OWNER_TAG_KEY;
 use urlguard::model::names::Owner;
@@ -400,8 +400,8 @@ impl Names {
 
 /// Where the scenario runs.
 enum Target {
-    /// The local test bed; the CLI assumes `role_arn`, a role the test made
-    /// with `urlguard iam-policy`'s output, as a user would.
+    /// The local test bed; the CLI signs as the bed's product key, which
+    /// holds only `urlguard iam-policy`'s output.
     Bed { bed: TestBed },
     /// A real account: the CLI assumes the role the user made.
     Account {
@@ -587,22 +587,21 @@ impl Acceptance {
             .account()
             .unwrap_or_default()
             .to_owned();
-        if matches!(acceptance.target, Target::Bed { .. }) {
-            // As the README asks of a user: a role with the policy
-            // `urlguard iam-policy` prints, which the CLI assumes.
-            let policy = acceptance.iam_policy();
-            acceptance.role_arn = acceptance
-                .block_on(create_cli_role(
-                    &acceptance.config,
-                    &acceptance.names.app_role().replace("-app", "-cli"),
-                    &account,
-                    &policy,
-                ))
-                .expect("the role the CLI assumes");
+        if let Target::Bed { bed } = &acceptance.target {
+            // What the README asks of a user, on the bed: the CLI's key holds
+            // only the policy `urlguard iam-policy` prints, and the bed
+            // evaluates each of its calls against it.
+            let policy: Value =
+                serde_json::from_str(&acceptance.iam_policy()).expect("iam-policy prints JSON");
+            bed.restrict(PRODUCT_KEY, &policy);
         }
         eprintln!(
-            "acceptance {protection}: account {account}, the CLI assumes {}",
-            acceptance.role_arn
+            "acceptance {protection}: account {account}, the CLI runs as {}",
+            if acceptance.role_arn.is_empty() {
+                PRODUCT_KEY
+            } else {
+                &acceptance.role_arn
+            }
         );
         acceptance
     }
@@ -926,38 +925,6 @@ fn replace(text: &mut String, from: &str, to: &str) {
         "books.yaml no longer holds {from:?}: update tests/acceptance.rs"
     );
     *text = text.replace(from, to);
-}
-
-/// Creates (on the bed) the role the CLI assumes, with `policy` inline, as
-/// the README tells a user to.
-async fn create_cli_role(
-    config: &SdkConfig,
-    name: &str,
-    account: &str,
-    policy: &str,
-) -> Result<String, String> {
-    let iam = aws_sdk_iam::Client::new(config);
-    let trust = format!(
-        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{account}:root"}},"Action":"sts:AssumeRole"}}]}}"#
-    );
-    let arn = iam
-        .create_role()
-        .role_name(name)
-        .assume_role_policy_document(trust)
-        .send()
-        .await
-        .map_err(|e| format!("CreateRole {name}: {e:?}"))?
-        .role()
-        .map(|r| r.arn().to_owned())
-        .ok_or("CreateRole: no ARN")?;
-    iam.put_role_policy()
-        .role_name(name)
-        .policy_name("urlguard")
-        .policy_document(policy)
-        .send()
-        .await
-        .map_err(|e| format!("PutRolePolicy {name}: {e:?}"))?;
-    Ok(arn)
 }
 
 /// One finished `urlguard` process.
