@@ -103,7 +103,7 @@ async fn a_crash_after_any_write_of_apply_or_destroy_resumes_without_duplicates_
     let (_bed, config) = books_bed(TestBedOptions {
         deploy_time: Duration::from_millis(200),
         replica_linger: Duration::ZERO,
-        faults: Vec::new(),
+        ..TestBedOptions::default()
     })
     .await;
     let (distributions, urls) = books();

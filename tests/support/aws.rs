@@ -31,6 +31,9 @@ pub struct TestBedOptions {
     pub replica_linger: Duration,
     /// Fault rules in force from the first call.
     pub faults: Vec<FaultRule>,
+    /// CloudFront configs read back completed with CloudFront's defaults
+    /// (on, as on AWS); off, exactly as sent.
+    pub readback_defaults: bool,
 }
 
 impl Default for TestBedOptions {
@@ -39,6 +42,7 @@ impl Default for TestBedOptions {
             deploy_time: Duration::from_secs(1),
             replica_linger: Duration::from_secs(2),
             faults: Vec::new(),
+            readback_defaults: true,
         }
     }
 }
@@ -69,6 +73,7 @@ impl TestBed {
         config.deploy_time = options.deploy_time;
         config.replica_linger = options.replica_linger;
         config.faults = options.faults;
+        config.readback_defaults = options.readback_defaults;
 
         let (started_tx, started_rx) = mpsc::channel();
         let (stop_tx, stop_rx) = mpsc::channel::<()>();

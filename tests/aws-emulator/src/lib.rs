@@ -25,6 +25,7 @@ mod replicas;
 mod reply;
 mod route;
 mod server;
+mod trust_order;
 mod upstream;
 mod versions;
 
@@ -64,11 +65,19 @@ pub struct EmulatorConfig {
     pub version_pending: Duration,
     /// Fault rules in force from the first call.
     pub faults: Vec<FaultRule>,
+    /// CloudFront completes a stored config with its defaults, as it reads
+    /// back on AWS (see the `cloudfront` module docs); off, a config reads
+    /// back exactly as sent.
+    pub readback_defaults: bool,
+    /// IAM answers list a policy's statements, actions, resources and
+    /// principals in another order than written, as IAM may (see
+    /// `trust_order`); off, moto's order is relayed.
+    pub reorder_policy_lists: bool,
 }
 
 impl EmulatorConfig {
     /// Loopback on a free port, the default deploy time and replica linger,
-    /// no faults.
+    /// no faults, AWS's read-back quirks on.
     pub fn new(moto_endpoint: &str) -> EmulatorConfig {
         EmulatorConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -77,6 +86,8 @@ impl EmulatorConfig {
             replica_linger: DEFAULT_REPLICA_LINGER,
             version_pending: DEFAULT_VERSION_PENDING,
             faults: Vec::new(),
+            readback_defaults: true,
+            reorder_policy_lists: true,
         }
     }
 }
