@@ -687,3 +687,69 @@ spec:
         "{signer}"
     );
 }
+
+/// A distribution using what CloudFront completes on read-back: logging
+/// (without a prefix), aliases with an ACM certificate, a WAF web ACL,
+/// custom error responses without a caching TTL, a custom default origin
+/// without a path. The test bed answers with CloudFront's defaults filled
+/// in; a second apply must still see nothing to change.
+#[tokio::test]
+async fn read_back_defaults_cause_no_update_on_the_second_apply() {
+    let bed = TestBed::start();
+    let config = bed.sdk_config().await;
+    create_functions(&config, "eu-west-1", &["shop-orders", "shop-cart"]).await;
+    let text = "apiVersion: urlguard.io/v1alpha1
+kind: EdgeDistribution
+metadata: {name: shop, namespace: shop}
+spec:
+  defaultOrigin: {custom: {domainName: app.example.com}}
+  aliases: [www.shop.example.com, shop.example.com]
+  certificateArn: arn:aws:acm:us-east-1:123456789012:certificate/0d0c0f2a-1111-2222-3333-444455556666
+  webAclArn: arn:aws:wafv2:us-east-1:123456789012:global/webacl/shop/0d0c0f2a-1111-2222-3333-444455556666
+  logging: {bucketName: shop-logs}
+  customErrorResponses:
+    - {errorCode: 404, responseCode: 200, responsePagePath: /index.html}
+    - {errorCode: 403}
+---
+apiVersion: urlguard.io/v1alpha1
+kind: ProtectedFunctionUrl
+metadata: {name: orders, namespace: shop}
+spec: {function: {name: shop-orders, region: eu-west-1}, distributionRef: {name: shop}, pathPattern: /orders/*}
+---
+apiVersion: urlguard.io/v1alpha1
+kind: ProtectedFunctionUrl
+metadata: {name: cart, namespace: shop}
+spec: {function: {name: shop-cart, region: eu-west-1}, distributionRef: {name: shop}, pathPattern: /cart/*, allowedMethods: [GET, HEAD, OPTIONS, PUT, PATCH, POST, DELETE]}
+";
+    let (distributions, urls) = resources("shop.yaml", text);
+    let (first, _) = apply(&bed, &distributions, &urls).await;
+    assert_all_ready(&first);
+    // The test bed did fill in what CloudFront fills in.
+    let stored = distribution_config(&config).await;
+    let errors = stored.custom_error_responses().expect("error responses");
+    assert!(
+        errors
+            .items()
+            .iter()
+            .all(|e| e.error_caching_min_ttl() == Some(10))
+    );
+    assert_eq!(
+        stored.origins().expect("origins").items()[0].connection_attempts(),
+        Some(3)
+    );
+
+    bed.reset_counts();
+    let (second, engine) = apply(&bed, &distributions, &urls).await;
+    assert_all_ready(&second);
+    for report in &second {
+        assert!(
+            report.actions.is_empty(),
+            "{}: {:?}",
+            report.name,
+            report.actions
+        );
+    }
+    assert_eq!(count(&engine, "cloudfront:UpdateDistribution"), 0);
+    assert_eq!(bed.count("cloudfront:UpdateDistribution"), 0);
+    assert_writes(&engine, 0);
+}
