@@ -753,3 +753,29 @@ spec: {function: {name: shop-cart, region: eu-west-1}, distributionRef: {name: s
     assert_eq!(bed.count("cloudfront:UpdateDistribution"), 0);
     assert_writes(&engine, 0);
 }
+
+/// IAM answers the signer role's trust policy and its inline policy with
+/// their lists in another order than written (the test bed reverses them,
+/// as IAM may reorder them); a second apply of an EdgeSigner distribution
+/// must not rewrite either.
+#[tokio::test]
+async fn reordered_iam_policies_cause_no_iam_write_on_the_second_apply() {
+    let (bed, _) = books_bed(TestBedOptions::default()).await;
+    let (distributions, urls) = books();
+    let (first, _) = apply(&bed, &distributions, &urls).await;
+    assert_all_ready(&first);
+
+    bed.reset_counts();
+    let (second, engine) = apply(&bed, &distributions, &urls).await;
+    assert_all_ready(&second);
+    assert!(bed.count("iam:GetRole") > 0, "the role was read back");
+    for key in [
+        "iam:UpdateAssumeRolePolicy",
+        "iam:PutRolePolicy",
+        "iam:CreateRole",
+    ] {
+        assert_eq!(count(&engine, key), 0, "{key}");
+        assert_eq!(bed.count(key), 0, "{key} on the wire");
+    }
+    assert_writes(&engine, 0);
+}
