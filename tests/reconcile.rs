@@ -779,3 +779,47 @@ async fn reordered_iam_policies_cause_no_iam_write_on_the_second_apply() {
     }
     assert_writes(&engine, 0);
 }
+
+/// `UpdateDistribution` replaces the whole config: what urlguard does not
+/// manage (here an origin's Origin Shield and a behavior's real-time log
+/// config, set by someone else) must go back as CloudFront returned it,
+/// not be reset by urlguard's next update.
+#[tokio::test]
+async fn an_update_keeps_what_urlguard_does_not_manage() {
+    let (bed, config) = books_bed(TestBedOptions::default()).await;
+    let (mut distributions, urls) = books();
+    let (first, _) = apply(&bed, &distributions, &urls).await;
+    assert_all_ready(&first);
+    const LOG_CONFIG: &str = "arn:aws:cloudfront::123456789012:realtime-log-config/books";
+    change_distribution(config.clone(), |c| {
+        let origins = c.origins.as_mut().expect("origins");
+        origins.items[0].origin_shield = Some(
+            aws_sdk_cloudfront::types::OriginShield::builder()
+                .enabled(true)
+                .origin_shield_region("eu-west-1")
+                .build()
+                .expect("origin shield"),
+        );
+        let behaviors = c.cache_behaviors.as_mut().expect("behaviors");
+        if let Some(items) = behaviors.items.as_mut() {
+            items[0].realtime_log_config_arn = Some(LOG_CONFIG.into());
+        }
+    })
+    .await;
+
+    distributions[0].spec.comment = Some("changed".into());
+    let (second, engine) = apply(&bed, &distributions, &urls).await;
+    assert_all_ready(&second);
+    assert_eq!(count(&engine, "cloudfront:UpdateDistribution"), 1);
+    let stored = distribution_config(&config).await;
+    assert_eq!(stored.comment(), "changed");
+    let shield = stored.origins().expect("origins").items()[0]
+        .origin_shield()
+        .expect("origin shield");
+    assert!(shield.enabled(), "Origin Shield was reset");
+    assert_eq!(shield.origin_shield_region(), Some("eu-west-1"));
+    assert_eq!(
+        stored.cache_behaviors().expect("behaviors").items()[0].realtime_log_config_arn(),
+        Some(LOG_CONFIG)
+    );
+}
