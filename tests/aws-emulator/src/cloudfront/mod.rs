@@ -5,8 +5,8 @@
 //! untag).
 //!
 //! Emulated: a `DistributionConfig` (and an `OriginAccessControlConfig`) is
-//! stored as the exact XML the client sent and returned as it came, so every
-//! field round-trips; a new ETag on every change; `If-Match` required
+//! stored as the XML the client sent, completed with CloudFront's read-back
+//! defaults (below), so every field sent round-trips; a new ETag on every change; `If-Match` required
 //! (`InvalidIfMatchVersion`) and checked (`PreconditionFailed`) on update and
 //! delete; `CallerReference` unique (`DistributionAlreadyExists`, naming the
 //! existing id) and immutable (`IllegalUpdate`); `InProgress` after every
