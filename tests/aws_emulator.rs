@@ -363,7 +363,11 @@ async fn wait_until_deployed(config: &SdkConfig, id: &str) {
 
 #[tokio::test]
 async fn distribution_config_round_trips_exactly_with_associations_oac_ids_and_error_responses() {
-    let bed = TestBed::start();
+    // Exactly as sent: without CloudFront's read-back defaults.
+    let bed = TestBed::start_with(TestBedOptions {
+        readback_defaults: false,
+        ..TestBedOptions::default()
+    });
     let config = bed.sdk_config().await;
     let signer = function_version(&config, "urlguard-signer").await;
     let s3_oac = origin_access_control(&config, "spa-oac").await;
@@ -523,7 +527,10 @@ async fn distribution_config_round_trips_exactly_with_associations_oac_ids_and_e
 
 #[tokio::test]
 async fn every_change_gets_a_new_etag_and_a_stale_if_match_is_precondition_failed() {
-    let bed = TestBed::start();
+    let bed = TestBed::start_with(TestBedOptions {
+        readback_defaults: false,
+        ..TestBedOptions::default()
+    });
     let config = bed.sdk_config().await;
     let (id, first_etag) = create(&config, simple_config("etag-test", true, None)).await;
 
@@ -2872,4 +2879,136 @@ async fn resource_tags_of_functions_roles_and_parameters_and_tags_given_at_creat
         .await
         .expect_err("tagged team-b");
     assert_eq!(refusal(&e).1, "AccessDeniedException");
+}
+
+// ------------------------------------------------- AWS's read-back quirks
+
+#[tokio::test]
+async fn cloudfront_reads_back_a_config_completed_with_its_defaults() {
+    let bed = TestBed::start();
+    let config = bed.sdk_config().await;
+    let mut sent = simple_config("defaults-test", true, None);
+    sent.custom_error_responses = Some(
+        CustomErrorResponses::builder()
+            .quantity(1)
+            .items(
+                CustomErrorResponse::builder()
+                    .error_code(404)
+                    .build()
+                    .expect("error response"),
+            )
+            .build()
+            .expect("error responses"),
+    );
+    let (id, _) = create(&config, sent).await;
+    let read = cloudfront(&config)
+        .get_distribution_config()
+        .id(&id)
+        .send()
+        .await
+        .expect("GetDistributionConfig");
+    let got = read.distribution_config().expect("config");
+    let origin = &got.origins().expect("origins").items()[0];
+    assert_eq!(origin.connection_attempts(), Some(3));
+    assert_eq!(origin.connection_timeout(), Some(10));
+    assert_eq!(origin.origin_path(), Some(""));
+    assert_eq!(
+        origin.origin_shield().map(|s| s.enabled()),
+        Some(false),
+        "OriginShield"
+    );
+    let custom = origin.custom_origin_config().expect("custom origin");
+    assert_eq!(custom.origin_read_timeout(), Some(30));
+    assert_eq!(custom.origin_keepalive_timeout(), Some(5));
+    let error = &got.custom_error_responses().expect("errors").items()[0];
+    assert_eq!(error.error_caching_min_ttl(), Some(10));
+    assert_eq!(got.aliases().map(|a| a.quantity()), Some(0));
+    assert_eq!(got.web_acl_id(), Some(""));
+    assert_eq!(got.http_version(), Some(&HttpVersion::Http2));
+    assert_eq!(got.price_class(), Some(&PriceClass::PriceClassAll));
+    let logging = got.logging().expect("logging");
+    assert_eq!(
+        (logging.enabled(), logging.bucket(), logging.prefix()),
+        (false, "", "")
+    );
+    let certificate = got.viewer_certificate().expect("certificate");
+    assert_eq!(certificate.cloud_front_default_certificate(), Some(true));
+    assert_eq!(
+        certificate.minimum_protocol_version(),
+        Some(&MinimumProtocolVersion::TlSv1)
+    );
+    let behavior = got.default_cache_behavior().expect("default behavior");
+    assert_eq!(behavior.compress(), Some(true), "sent, kept");
+    assert_eq!(behavior.smooth_streaming(), Some(false));
+    assert_eq!(behavior.field_level_encryption_id(), Some(""));
+    assert_eq!(
+        behavior.function_associations().map(|f| f.quantity()),
+        Some(0)
+    );
+    assert_eq!(got.staging(), Some(false));
+}
+
+#[tokio::test]
+async fn iam_answers_trust_principals_and_policy_lists_in_another_order() {
+    let bed = TestBed::start();
+    let config = bed.sdk_config().await;
+    let iam = aws_sdk_iam::Client::new(&config);
+    let trust = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"Service": ["lambda.amazonaws.com", "edgelambda.amazonaws.com"]},
+        "Action": "sts:AssumeRole"}]});
+    iam.create_role()
+        .role_name("order-test")
+        .assume_role_policy_document(trust.to_string())
+        .send()
+        .await
+        .expect("CreateRole");
+    let role = iam
+        .get_role()
+        .role_name("order-test")
+        .send()
+        .await
+        .expect("GetRole");
+    let document = role
+        .role()
+        .and_then(|r| r.assume_role_policy_document())
+        .expect("trust policy");
+    let decoded = percent_encoding::percent_decode_str(document)
+        .decode_utf8()
+        .expect("utf-8");
+    let read: serde_json::Value = serde_json::from_str(&decoded).expect("JSON");
+    assert_eq!(
+        read["Statement"][0]["Principal"]["Service"],
+        serde_json::json!(["edgelambda.amazonaws.com", "lambda.amazonaws.com"])
+    );
+
+    let policy = serde_json::json!({"Version": "2012-10-17", "Statement": [
+        {"Sid": "Logs", "Effect": "Allow", "Action": "logs:CreateLogGroup", "Resource": "*"},
+        {"Sid": "Invoke", "Effect": "Allow", "Action": ["lambda:InvokeFunctionUrl", "lambda:InvokeFunction"],
+         "Resource": ["arn:aws:lambda:eu-west-1:123456789012:function:a", "arn:aws:lambda:eu-west-1:123456789012:function:b"]}]});
+    iam.put_role_policy()
+        .role_name("order-test")
+        .policy_name("p")
+        .policy_document(policy.to_string())
+        .send()
+        .await
+        .expect("PutRolePolicy");
+    let answer = iam
+        .get_role_policy()
+        .role_name("order-test")
+        .policy_name("p")
+        .send()
+        .await
+        .expect("GetRolePolicy");
+    let decoded = percent_encoding::percent_decode_str(answer.policy_document())
+        .decode_utf8()
+        .expect("utf-8");
+    let read: serde_json::Value = serde_json::from_str(&decoded).expect("JSON");
+    assert_eq!(read["Statement"][0]["Sid"], "Invoke");
+    assert_eq!(
+        read["Statement"][0]["Resource"],
+        serde_json::json!([
+            "arn:aws:lambda:eu-west-1:123456789012:function:b",
+            "arn:aws:lambda:eu-west-1:123456789012:function:a"
+        ])
+    );
 }

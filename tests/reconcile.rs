@@ -10,7 +10,8 @@ use aws_config::SdkConfig;
 use aws_emulator::{FaultKind, FaultRule};
 use serde_json::Value;
 use support::aws::{
-    TestBed, TestBedOptions, as_product, change_distribution, create_functions, lambda_client,
+    PRODUCT_KEY, TestBed, TestBedOptions, as_product, change_distribution, create_functions,
+    lambda_client, product_policy_for,
 };
 use support::books::{BOOK_FUNCTIONS, books, books_bed, resources};
 use support::engine::{assert_all_ready, assert_writes, count, mutating};
@@ -832,5 +833,144 @@ spec:
     assert!(
         signer.contains(":function:urlguard-books-books-v1-signer-"),
         "{signer}"
+    );
+}
+
+/// A distribution using what CloudFront completes on read-back: logging
+/// (without a prefix), aliases with an ACM certificate, a WAF web ACL,
+/// custom error responses without a caching TTL, a custom default origin
+/// without a path. The test bed answers with CloudFront's defaults filled
+/// in; a second apply must still see nothing to change.
+#[tokio::test]
+async fn read_back_defaults_cause_no_update_on_the_second_apply() {
+    let bed = TestBed::start();
+    let config = bed.sdk_config().await;
+    create_functions(&config, "eu-west-1", &["shop-orders", "shop-cart"]).await;
+    let text = "apiVersion: urlguard.io/v1alpha1
+kind: EdgeDistribution
+metadata: {name: shop, namespace: shop}
+spec:
+  defaultOrigin: {custom: {domainName: app.example.com}}
+  aliases: [www.shop.example.com, shop.example.com]
+  certificateArn: arn:aws:acm:us-east-1:123456789012:certificate/0d0c0f2a-1111-2222-3333-444455556666
+  webAclArn: arn:aws:wafv2:us-east-1:123456789012:global/webacl/shop/0d0c0f2a-1111-2222-3333-444455556666
+  logging: {bucketName: shop-logs}
+  customErrorResponses:
+    - {errorCode: 404, responseCode: 200, responsePagePath: /index.html}
+    - {errorCode: 403}
+---
+apiVersion: urlguard.io/v1alpha1
+kind: ProtectedFunctionUrl
+metadata: {name: orders, namespace: shop}
+spec: {function: {name: shop-orders, region: eu-west-1}, distributionRef: {name: shop}, pathPattern: /orders/*}
+---
+apiVersion: urlguard.io/v1alpha1
+kind: ProtectedFunctionUrl
+metadata: {name: cart, namespace: shop}
+spec: {function: {name: shop-cart, region: eu-west-1}, distributionRef: {name: shop}, pathPattern: /cart/*, allowedMethods: [GET, HEAD, OPTIONS, PUT, PATCH, POST, DELETE]}
+";
+    let (distributions, urls) = resources("shop.yaml", text);
+    // The distribution logs: CloudFront checks the log bucket's ACL
+    // permissions, which `iam-policy -f` grants for this manifest.
+    bed.restrict(PRODUCT_KEY, &product_policy_for(&distributions));
+    let (first, _) = apply(&bed, &distributions, &urls).await;
+    assert_all_ready(&first);
+    // The test bed did fill in what CloudFront fills in.
+    let stored = distribution_config(&config).await;
+    let errors = stored.custom_error_responses().expect("error responses");
+    assert!(
+        errors
+            .items()
+            .iter()
+            .all(|e| e.error_caching_min_ttl() == Some(10))
+    );
+    assert_eq!(
+        stored.origins().expect("origins").items()[0].connection_attempts(),
+        Some(3)
+    );
+
+    bed.reset_counts();
+    let (second, engine) = apply(&bed, &distributions, &urls).await;
+    assert_all_ready(&second);
+    for report in &second {
+        assert!(
+            report.actions.is_empty(),
+            "{}: {:?}",
+            report.name,
+            report.actions
+        );
+    }
+    assert_eq!(count(&engine, "cloudfront:UpdateDistribution"), 0);
+    assert_eq!(bed.count("cloudfront:UpdateDistribution"), 0);
+    assert_writes(&engine, 0);
+}
+
+/// IAM answers the signer role's trust policy and its inline policy with
+/// their lists in another order than written (the test bed reverses them,
+/// as IAM may reorder them); a second apply of an EdgeSigner distribution
+/// must not rewrite either.
+#[tokio::test]
+async fn reordered_iam_policies_cause_no_iam_write_on_the_second_apply() {
+    let (bed, _) = books_bed(TestBedOptions::default()).await;
+    let (distributions, urls) = books();
+    let (first, _) = apply(&bed, &distributions, &urls).await;
+    assert_all_ready(&first);
+
+    bed.reset_counts();
+    let (second, engine) = apply(&bed, &distributions, &urls).await;
+    assert_all_ready(&second);
+    assert!(bed.count("iam:GetRole") > 0, "the role was read back");
+    for key in [
+        "iam:UpdateAssumeRolePolicy",
+        "iam:PutRolePolicy",
+        "iam:CreateRole",
+    ] {
+        assert_eq!(count(&engine, key), 0, "{key}");
+        assert_eq!(bed.count(key), 0, "{key} on the wire");
+    }
+    assert_writes(&engine, 0);
+}
+
+/// `UpdateDistribution` replaces the whole config: what urlguard does not
+/// manage (here an origin's Origin Shield and a behavior's real-time log
+/// config, set by someone else) must go back as CloudFront returned it,
+/// not be reset by urlguard's next update.
+#[tokio::test]
+async fn an_update_keeps_what_urlguard_does_not_manage() {
+    let (bed, config) = books_bed(TestBedOptions::default()).await;
+    let (mut distributions, urls) = books();
+    let (first, _) = apply(&bed, &distributions, &urls).await;
+    assert_all_ready(&first);
+    const LOG_CONFIG: &str = "arn:aws:cloudfront::123456789012:realtime-log-config/books";
+    change_distribution(config.clone(), |c| {
+        let origins = c.origins.as_mut().expect("origins");
+        origins.items[0].origin_shield = Some(
+            aws_sdk_cloudfront::types::OriginShield::builder()
+                .enabled(true)
+                .origin_shield_region("eu-west-1")
+                .build()
+                .expect("origin shield"),
+        );
+        let behaviors = c.cache_behaviors.as_mut().expect("behaviors");
+        if let Some(items) = behaviors.items.as_mut() {
+            items[0].realtime_log_config_arn = Some(LOG_CONFIG.into());
+        }
+    })
+    .await;
+
+    distributions[0].spec.comment = Some("changed".into());
+    let (second, engine) = apply(&bed, &distributions, &urls).await;
+    assert_all_ready(&second);
+    assert_eq!(count(&engine, "cloudfront:UpdateDistribution"), 1);
+    let stored = distribution_config(&config).await;
+    assert_eq!(stored.comment(), "changed");
+    let shield = stored.origins().expect("origins").items()[0]
+        .origin_shield()
+        .expect("origin shield");
+    assert!(shield.enabled(), "Origin Shield was reset");
+    assert_eq!(shield.origin_shield_region(), Some("eu-west-1"));
+    assert_eq!(
+        stored.cache_behaviors().expect("behaviors").items()[0].realtime_log_config_arn(),
+        Some(LOG_CONFIG)
     );
 }

@@ -126,6 +126,7 @@ struct Inner {
     iam: OnceLock<aws_sdk_iam::Client>,
     cloudfront: OnceLock<aws_sdk_cloudfront::Client>,
     distribution_listing: Arc<tokio::sync::Mutex<()>>,
+    distribution_unmanaged: cloudfront::UnmanagedById,
     sts: OnceLock<aws_sdk_sts::Client>,
     account_id: tokio::sync::OnceCell<String>,
 }
@@ -170,6 +171,7 @@ impl Aws {
                 iam: OnceLock::new(),
                 cloudfront: OnceLock::new(),
                 distribution_listing: Arc::default(),
+                distribution_unmanaged: cloudfront::UnmanagedById::default(),
                 sts: OnceLock::new(),
                 account_id: tokio::sync::OnceCell::new(),
             }),
@@ -226,6 +228,7 @@ impl Aws {
             client.clone(),
             self.inner.ledger.clone(),
             self.inner.distribution_listing.clone(),
+            self.inner.distribution_unmanaged.clone(),
         )
     }
 

@@ -12,6 +12,12 @@ use crate::api::{HttpMethod, PriceClass};
 /// assets of the default behavior.
 pub const CACHING_OPTIMIZED_POLICY_ID: &str = "658327ea-f89d-4fab-a63d-7e88639e58f6";
 
+/// How long CloudFront caches an error response when a custom error
+/// response sets no `ErrorCachingMinTTL`: it reads back with this value
+/// (CloudFront Developer Guide, "Control how long CloudFront caches
+/// errors": "a default duration of 10 seconds").
+pub const DEFAULT_ERROR_CACHING_MIN_TTL: i64 = 10;
+
 /// The managed part of a distribution's configuration.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct DistributionShape {
@@ -136,7 +142,9 @@ pub struct ErrorResponseShape {
     pub response_code: Option<i32>,
     /// The page sent instead, if any.
     pub response_page_path: Option<String>,
-    /// Error caching TTL, if set.
+    /// Error caching TTL; the desired shape always has one (CloudFront's
+    /// [`DEFAULT_ERROR_CACHING_MIN_TTL`] when the spec sets none), since
+    /// that is what CloudFront reads back.
     pub error_caching_min_ttl: Option<i64>,
 }
 

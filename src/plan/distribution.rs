@@ -13,8 +13,8 @@ use super::change::{FieldChange, compare};
 use super::desired::{DesiredDistribution, DesiredUrl};
 use crate::api::{HttpMethod, Protection};
 use crate::model::cloudfront::{
-    BehaviorShape, CACHING_OPTIMIZED_POLICY_ID, DistributionShape, EdgeAssociation,
-    ErrorResponseShape, LoggingShape, OriginKind, OriginShape,
+    BehaviorShape, CACHING_OPTIMIZED_POLICY_ID, DEFAULT_ERROR_CACHING_MIN_TTL, DistributionShape,
+    EdgeAssociation, ErrorResponseShape, LoggingShape, OriginKind, OriginShape,
 };
 use crate::model::names::url_origin_id;
 
@@ -124,7 +124,12 @@ pub fn render(distribution: &DesiredDistribution, inputs: &RenderInputs) -> Dist
             error_code: e.error_code,
             response_code: e.response_code,
             response_page_path: e.response_page_path.clone(),
-            error_caching_min_ttl: e.error_caching_min_ttl,
+            // CloudFront fills in its default; wanting it is wanting what
+            // reads back, so an unset TTL is never a difference.
+            error_caching_min_ttl: Some(
+                e.error_caching_min_ttl
+                    .unwrap_or(DEFAULT_ERROR_CACHING_MIN_TTL),
+            ),
         })
         .collect();
     custom_error_responses.sort_by_key(|e| e.error_code);
@@ -403,6 +408,22 @@ mod tests {
                 .all(|o| o.origin_access_control_id.is_none())
         );
         assert_eq!(shape.associated_versions().len(), 2);
+    }
+
+    #[test]
+    fn an_error_response_without_a_ttl_wants_the_ttl_cloudfront_reads_back() {
+        let desired = render(&model("EdgeSigner", &[]), &inputs(&[]));
+        assert_eq!(
+            desired.custom_error_responses[0].error_caching_min_ttl,
+            Some(DEFAULT_ERROR_CACHING_MIN_TTL)
+        );
+        // CloudFront answers with its default filled in: nothing differs.
+        let mut observed = desired.clone();
+        observed.custom_error_responses[0].error_caching_min_ttl = Some(10);
+        assert_eq!(diff(&observed, &desired), Vec::new());
+        // A TTL someone else changed is a difference.
+        observed.custom_error_responses[0].error_caching_min_ttl = Some(300);
+        assert_eq!(diff(&observed, &desired).len(), 1);
     }
 
     #[test]

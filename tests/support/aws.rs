@@ -43,6 +43,9 @@ pub struct TestBedOptions {
     /// The identity policy of [`PRODUCT_KEY`], the key urlguard signs with:
     /// by default exactly what `urlguard iam-policy` prints.
     pub product_policy: serde_json::Value,
+    /// CloudFront configs read back completed with CloudFront's defaults
+    /// (on, as on AWS); off, exactly as sent.
+    pub readback_defaults: bool,
 }
 
 impl Default for TestBedOptions {
@@ -53,6 +56,7 @@ impl Default for TestBedOptions {
             faults: Vec::new(),
             identities: Vec::new(),
             product_policy: product_policy(),
+            readback_defaults: true,
         }
     }
 }
@@ -65,10 +69,22 @@ impl Default for TestBedOptions {
 pub const PRODUCT_KEY: &str = "AKIDURLGUARD";
 
 /// The policy `urlguard iam-policy` prints for the tests' instance, both
-/// protections.
+/// protections, no log buckets.
 pub fn product_policy() -> serde_json::Value {
-    use urlguard::aws::permissions::{PolicyOptions, controller_policy};
-    controller_policy("urlguard", &PolicyOptions::default())
+    product_policy_for(&[])
+}
+
+/// The policy `urlguard iam-policy -f` prints for a manifest of these
+/// distributions: with the S3 ACL permissions on their log buckets.
+pub fn product_policy_for(distributions: &[urlguard::api::EdgeDistribution]) -> serde_json::Value {
+    use urlguard::aws::permissions::{PolicyOptions, controller_policy, log_buckets_of};
+    controller_policy(
+        "urlguard",
+        &PolicyOptions {
+            log_buckets: log_buckets_of(distributions),
+            ..PolicyOptions::default()
+        },
+    )
 }
 
 /// `config`, signing as [`PRODUCT_KEY`]: what urlguard's engine uses.
@@ -123,6 +139,7 @@ impl TestBed {
         config
             .identities
             .push((PRODUCT_KEY.to_owned(), options.product_policy));
+        config.readback_defaults = options.readback_defaults;
 
         let (started_tx, started_rx) = mpsc::channel();
         let (stop_tx, stop_rx) = mpsc::channel::<()>();

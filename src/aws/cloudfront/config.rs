@@ -25,7 +25,12 @@
 //! Reading back is lenient with what urlguard does not manage: other
 //! Lambda@Edge event types are ignored, an unknown price class reads as
 //! `PriceClass_All`, empty strings read as `None` where the shape has an
-//! `Option`. A drift in a fixed setting is not visible in the shape; the
+//! `Option`; aliases and custom error responses (sets to CloudFront) read
+//! sorted, as the plan renders them. CloudFront completes a config it
+//! reads back (connection attempts and timeouts, origin shield, the
+//! certificate's `Certificate`/`CertificateSource`, an error response's
+//! `ErrorCachingMinTTL` of 10, ...): none of that is in the shape except the
+//! TTL, which the plan renders with CloudFront's default. A drift in a fixed setting is not visible in the shape; the
 //! next update rewrites it anyway, since every update sends the whole config.
 
 use aws_sdk_cloudfront::error::BuildError;
@@ -129,10 +134,12 @@ pub(crate) fn parse(config: &DistributionConfig) -> DistributionShape {
         enabled: config.enabled(),
         price_class: price_class_from_sdk(config.price_class()),
         default_root_object: config.default_root_object().unwrap_or_default().to_owned(),
-        aliases: config
-            .aliases()
-            .map(|a| a.items().to_vec())
-            .unwrap_or_default(),
+        aliases: sorted(
+            config
+                .aliases()
+                .map(|a| a.items().to_vec())
+                .unwrap_or_default(),
+        ),
         certificate_arn: config
             .viewer_certificate()
             .and_then(|c| c.acm_certificate_arn())
@@ -151,11 +158,21 @@ pub(crate) fn parse(config: &DistributionConfig) -> DistributionShape {
             .cache_behaviors()
             .map(|b| b.items().iter().map(parse_behavior).collect())
             .unwrap_or_default(),
-        custom_error_responses: config
-            .custom_error_responses()
-            .map(|r| r.items().iter().map(parse_error_response).collect())
-            .unwrap_or_default(),
+        custom_error_responses: {
+            let mut responses: Vec<ErrorResponseShape> = config
+                .custom_error_responses()
+                .map(|r| r.items().iter().map(parse_error_response).collect())
+                .unwrap_or_default();
+            responses.sort_by_key(|r| r.error_code);
+            responses
+        },
     }
+}
+
+/// A list CloudFront treats as a set, in urlguard's order.
+fn sorted(mut items: Vec<String>) -> Vec<String> {
+    items.sort();
+    items
 }
 
 /// The origin ids of a config (for listings).

@@ -17,11 +17,15 @@
 //!   up to about 100 KB of XML each with 75 cache behaviors: it is read in
 //!   small pages, one listing at a time per process, so that many
 //!   reconciles starting together do not hold many large lists at once.
+//! - An update writes back what urlguard does not manage as the last read
+//!   returned it (see [`unmanaged`]): `UpdateDistribution` replaces the
+//!   whole config, and urlguard's shape alone would reset it.
 
 mod config;
+mod unmanaged;
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use aws_sdk_cloudfront::types::{
     Distribution, DistributionConfigWithTags, OriginAccessControlConfig,
@@ -60,20 +64,47 @@ pub struct CloudFront {
     client: aws_sdk_cloudfront::Client,
     ledger: Ledger,
     listing: Arc<tokio::sync::Mutex<()>>,
+    /// Per distribution id, the unmanaged part of its config as last read
+    /// (or written), to write back on the next update; shared by every
+    /// adapter of an [`Aws`](super::Aws).
+    unmanaged: UnmanagedById,
 }
+
+/// The unmanaged part of each distribution's config as last read, by id.
+pub(crate) type UnmanagedById = Arc<Mutex<HashMap<String, unmanaged::Unmanaged>>>;
 
 impl CloudFront {
     /// The adapter over `client`; `listing` is held through a
-    /// `ListDistributions` listing, shared by every adapter of a process.
+    /// `ListDistributions` listing, shared by every adapter of a process;
+    /// `unmanaged` is shared by every adapter of one `Aws`.
     pub(super) fn new(
         client: aws_sdk_cloudfront::Client,
         ledger: Ledger,
         listing: Arc<tokio::sync::Mutex<()>>,
+        unmanaged: UnmanagedById,
     ) -> CloudFront {
         CloudFront {
             client,
             ledger,
             listing,
+            unmanaged,
+        }
+    }
+
+    fn unmanaged_by_id(&self) -> MutexGuard<'_, HashMap<String, unmanaged::Unmanaged>> {
+        self.unmanaged
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Remembers the unmanaged part of a distribution CloudFront answered
+    /// with.
+    fn remember(&self, distribution: Option<&Distribution>) {
+        if let Some(distribution) = distribution
+            && let Some(config) = distribution.distribution_config()
+        {
+            self.unmanaged_by_id()
+                .insert(distribution.id().to_owned(), unmanaged::unmanaged(config));
         }
     }
 
@@ -118,9 +149,13 @@ impl CloudFront {
         let request = self.client.get_distribution().id(id).send();
         let output = match call(&self.ledger, SERVICE, OPERATION, request).await {
             Ok(output) => output,
-            Err(e) if e.is_not_found() => return Ok(None),
+            Err(e) if e.is_not_found() => {
+                self.unmanaged_by_id().remove(id);
+                return Ok(None);
+            }
             Err(e) => return Err(e),
         };
+        self.remember(output.distribution());
         observed(OPERATION, output.distribution(), output.e_tag()).map(Some)
     }
 
@@ -169,11 +204,13 @@ impl CloudFront {
             )
             .send();
         let output = call(&self.ledger, SERVICE, OPERATION, request).await?;
+        self.remember(output.distribution());
         observed(OPERATION, output.distribution(), output.e_tag())
     }
 
     /// Replaces a distribution's config, if `etag` is still current; a
-    /// stale one is [`AwsError::PreconditionFailed`].
+    /// stale one is [`AwsError::PreconditionFailed`]. What urlguard does not
+    /// manage goes back as last read.
     pub async fn update_distribution(
         &self,
         id: &str,
@@ -181,8 +218,10 @@ impl CloudFront {
         shape: &DistributionShape,
     ) -> Result<DistributionObserved, AwsError> {
         const OPERATION: &str = "UpdateDistribution";
-        let distribution_config = config::render(shape)
+        let rendered = config::render(shape)
             .map_err(|e| AwsError::construction(SERVICE, OPERATION, e.to_string()))?;
+        let kept = self.unmanaged_by_id().get(id).cloned().unwrap_or_default();
+        let distribution_config = unmanaged::with_unmanaged(rendered, &kept);
         let request = self
             .client
             .update_distribution()
@@ -191,6 +230,7 @@ impl CloudFront {
             .distribution_config(distribution_config)
             .send();
         let output = call(&self.ledger, SERVICE, OPERATION, request).await?;
+        self.remember(output.distribution());
         observed(OPERATION, output.distribution(), output.e_tag())
     }
 
@@ -204,7 +244,11 @@ impl CloudFront {
             .id(id)
             .if_match(etag)
             .send();
-        match call(&self.ledger, SERVICE, "DeleteDistribution", request).await {
+        let deleted = call(&self.ledger, SERVICE, "DeleteDistribution", request).await;
+        if deleted.as_ref().is_ok() || deleted.as_ref().is_err_and(AwsError::is_not_found) {
+            self.unmanaged_by_id().remove(id);
+        }
+        match deleted {
             Ok(_) => Ok(()),
             Err(e) if e.is_not_found() => Ok(()),
             Err(e) => Err(e),

@@ -30,6 +30,7 @@ mod replicas;
 mod reply;
 mod route;
 mod server;
+mod trust_order;
 mod upstream;
 mod versions;
 
@@ -76,11 +77,19 @@ pub struct EmulatorConfig {
     /// Restricted callers: access key id → identity policy (a JSON IAM
     /// policy document). Every other key is unrestricted.
     pub identities: Vec<(String, serde_json::Value)>,
+    /// CloudFront completes a stored config with its defaults, as it reads
+    /// back on AWS (see the `cloudfront` module docs); off, a config reads
+    /// back exactly as sent.
+    pub readback_defaults: bool,
+    /// IAM answers list a policy's statements, actions, resources and
+    /// principals in another order than written, as IAM may (see
+    /// `trust_order`); off, moto's order is relayed.
+    pub reorder_policy_lists: bool,
 }
 
 impl EmulatorConfig {
     /// Loopback on a free port, the default deploy time and replica linger,
-    /// no faults, every key unrestricted.
+    /// no faults, every key unrestricted, AWS's read-back quirks on.
     pub fn new(moto_endpoint: &str) -> EmulatorConfig {
         EmulatorConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -90,6 +99,8 @@ impl EmulatorConfig {
             version_pending: DEFAULT_VERSION_PENDING,
             faults: Vec::new(),
             identities: Vec::new(),
+            readback_defaults: true,
+            reorder_policy_lists: true,
         }
     }
 }

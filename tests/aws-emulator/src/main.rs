@@ -47,6 +47,15 @@ struct Cli {
     /// Repeatable; other keys stay unrestricted.
     #[arg(long = "iam-policy", value_name = "KEY=FILE")]
     iam_policies: Vec<String>,
+    /// Complete stored CloudFront configs with CloudFront's read-back
+    /// defaults (true, as AWS does) or return them exactly as sent (false).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    readback_defaults: bool,
+    /// Answer IAM policies with their lists (statements, actions,
+    /// resources, principals) reordered, as IAM may (true), or in the order
+    /// written (false).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    reorder_policy_lists: bool,
     /// Log warnings (injected faults) only, not every call.
     #[arg(long)]
     quiet: bool,
@@ -88,6 +97,8 @@ fn config(cli: &Cli) -> Result<EmulatorConfig, String> {
         version_pending: seconds(cli.version_pending_seconds, "version-pending-seconds")?,
         faults,
         identities,
+        readback_defaults: cli.readback_defaults,
+        reorder_policy_lists: cli.reorder_policy_lists,
     })
 }
 

@@ -42,6 +42,8 @@ pub(crate) struct Shared {
     pub faults: Mutex<FaultBook>,
     pub ledger: Mutex<Ledger>,
     pub authorizer: Authorizer,
+    /// IAM answers carry their policies' lists reordered (`trust_order`).
+    pub reorder_policy_lists: bool,
 }
 
 impl Shared {
@@ -80,12 +82,14 @@ impl Emulator {
                 config.deploy_time,
                 config.replica_linger,
                 versions.clone(),
-            ),
+            )
+            .with_readback_defaults(config.readback_defaults),
             lambda: LambdaFixes::default(),
             versions,
             faults: Mutex::new(FaultBook::new(config.faults.clone())),
             ledger: Mutex::new(Ledger::default()),
             authorizer,
+            reorder_policy_lists: config.reorder_policy_lists,
         });
         let handler = {
             let shared = Arc::clone(&shared);
@@ -257,6 +261,11 @@ async fn dispatch(shared: &Shared, call: &Call, parts: &Parts, body: Bytes) -> R
                 .await;
         }
         "lambda" => lambda::handle(shared, call, parts, body).await,
+        "iam" if shared.reorder_policy_lists => shared
+            .upstream
+            .forward(parts, body)
+            .await
+            .map(|reply| crate::trust_order::reordered(&call.operation, reply)),
         _ => shared.upstream.forward(parts, body).await,
     };
     relayed.unwrap_or_else(|e| {

@@ -5,8 +5,8 @@
 //! untag).
 //!
 //! Emulated: a `DistributionConfig` (and an `OriginAccessControlConfig`) is
-//! stored as the exact XML the client sent and returned as it came, so every
-//! field round-trips; a new ETag on every change; `If-Match` required
+//! stored as the XML the client sent, completed with CloudFront's read-back
+//! defaults (below), so every field sent round-trips; a new ETag on every change; `If-Match` required
 //! (`InvalidIfMatchVersion`) and checked (`PreconditionFailed`) on update and
 //! delete; `CallerReference` unique (`DistributionAlreadyExists`, naming the
 //! existing id) and immutable (`IllegalUpdate`); `InProgress` after every
@@ -26,11 +26,15 @@
 //! headers policies (ids are stored, not checked), CloudFront Functions, key
 //! groups, field-level encryption, continuous deployment (staging
 //! distributions), `CNAMEAlreadyExists` across distributions, certificate and
-//! WAF checks, the defaults CloudFront adds to a config it reads back (the
-//! config returns exactly as sent), and the many field validations not named
-//! above.
+//! WAF checks, and the many field validations not named above.
+//!
+//! Read-back defaults: with `readback_defaults` on (the default), a stored
+//! config is completed the way CloudFront completes it (every element the
+//! request left out comes back with CloudFront's value; see `defaults` for
+//! the list and its sources); off, it returns exactly as sent.
 
 pub(crate) mod config;
+mod defaults;
 mod edge;
 pub(crate) mod xml;
 
@@ -406,6 +410,8 @@ pub(crate) struct CloudFront {
     deploy_time: Duration,
     /// Published Lambda versions not `Active` yet: never associated.
     versions: PendingVersions,
+    /// Whether stored configs are completed with CloudFront's defaults.
+    readback_defaults: bool,
 }
 
 impl CloudFront {
@@ -416,6 +422,7 @@ impl CloudFront {
     ) -> CloudFront {
         CloudFront {
             versions,
+            readback_defaults: true,
             state: Mutex::new(State {
                 distributions: BTreeMap::new(),
                 oacs: BTreeMap::new(),
@@ -424,6 +431,22 @@ impl CloudFront {
                 edge_used: false,
             }),
             deploy_time,
+        }
+    }
+
+    /// Whether a stored config reads back completed with CloudFront's
+    /// defaults (on by default) or exactly as sent.
+    pub(crate) fn with_readback_defaults(mut self, on: bool) -> CloudFront {
+        self.readback_defaults = on;
+        self
+    }
+
+    /// The config as CloudFront stores it.
+    fn stored(&self, config: DistributionConfig) -> Result<DistributionConfig, CfError> {
+        if self.readback_defaults {
+            defaults::completed(&config)
+        } else {
+            Ok(config)
         }
     }
 
@@ -544,6 +567,7 @@ impl CloudFront {
         ids: &Ids,
     ) -> Result<Reply, CfError> {
         let (config, tags) = parse_distribution_request(body, with_tags)?;
+        let config = self.stored(config)?;
         edge::check_associations(&config, upstream, &self.versions).await?;
         let now = Instant::now();
         let mut st = lock(&self.state);
@@ -597,6 +621,7 @@ impl CloudFront {
             check_if_match(if_match, &st.distribution(id)?.etag)?;
         }
         let (config, _) = parse_distribution_request(body, false)?;
+        let config = self.stored(config)?;
         edge::check_associations(&config, upstream, &self.versions).await?;
         let now = Instant::now();
         let mut st = lock(&self.state);
