@@ -569,7 +569,7 @@ impl Acceptance {
             let config = runtime.block_on(bed.sdk_config());
             (Target::Bed { bed }, config, String::new())
         };
-        let mut acceptance = Acceptance {
+        let acceptance = Acceptance {
             protection,
             target,
             names,

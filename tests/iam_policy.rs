@@ -26,11 +26,11 @@ use serde_json::Value;
 use support::aws::{TestBedOptions, as_product, lambda_client};
 use support::books::{books, books_bed, books_yaml};
 use support::engine::not_deleted;
-use urlguard::api::Protection;
+use urlguard::api::{EdgeDistribution, ProtectedFunctionUrl, Protection};
 use urlguard::aws::Aws;
 use urlguard::aws::permissions::{
-    IMPLIED_BY_EDGE_ASSOCIATION, PolicyOptions, actions_for, controller_policy, granted_actions,
-    log_buckets_of,
+    IMPLIED_BY_EDGE_ASSOCIATION, IMPLIED_BY_LOGGING, PolicyOptions, actions_for, controller_policy,
+    granted_actions, log_buckets_of,
 };
 use urlguard::plan::{desired, teardown};
 use urlguard::reconcile::{DeployWait, Engine, Mode, ResourceReport, RetryPolicy};
@@ -49,15 +49,43 @@ struct Exercised {
     checks: Vec<AuthorizationRecord>,
 }
 
+/// books.yaml's distribution with `protection`, and what a production
+/// distribution adds that needs (or might need) permissions of its own:
+/// standard logging, aliases with an ACM certificate, a WAF web ACL.
+fn books_in_production(
+    protection: Protection,
+) -> (Vec<EdgeDistribution>, Vec<ProtectedFunctionUrl>) {
+    let (mut distributions, urls) = books();
+    let mut distribution = serde_json::to_value(&distributions[0]).expect("serializes");
+    let spec = &mut distribution["spec"];
+    spec["protection"] = serde_json::json!(protection);
+    spec["logging"] = serde_json::json!({"bucketName": "books-logs", "prefix": "cdn/"});
+    spec["aliases"] = serde_json::json!(["books.example.com"]);
+    spec["certificateArn"] = serde_json::json!(
+        "arn:aws:acm:us-east-1:123456789012:certificate/0d0c0f2a-1111-2222-3333-444455556666"
+    );
+    spec["webAclArn"] = serde_json::json!(
+        "arn:aws:wafv2:us-east-1:123456789012:global/webacl/books/0d0c0f2a-1111-2222-3333-444455556666"
+    );
+    distributions[0] = serde_json::from_value(distribution).expect("a valid EdgeDistribution");
+    (distributions, urls)
+}
+
 async fn exercise(protection: Protection) -> Exercised {
-    let policy = controller_policy("urlguard", &only(protection));
+    let (distributions, mut urls) = books_in_production(protection);
+    let policy = controller_policy(
+        "urlguard",
+        &PolicyOptions {
+            log_buckets: log_buckets_of(&distributions),
+            ..only(protection)
+        },
+    );
     let (bed, config) = books_bed(TestBedOptions {
         product_policy: policy.clone(),
         ..TestBedOptions::default()
     })
     .await;
-    let (mut distributions, mut urls) = books();
-    distributions[0].spec.protection = protection;
+    let mut distributions = distributions;
     let aws = Aws::from_sdk_config(as_product(config.clone()));
     let wait = DeployWait {
         enabled: true,
@@ -252,6 +280,8 @@ fn check(protection: Protection, needed: &BTreeSet<String>, granted: &[String]) 
     if protection == Protection::EdgeSigner {
         expected.extend(IMPLIED_BY_EDGE_ASSOCIATION.map(str::to_owned));
     }
+    // books_in_production logs.
+    expected.extend(IMPLIED_BY_LOGGING.map(str::to_owned));
     let granted: BTreeSet<String> = granted.iter().cloned().collect();
     let missing: Vec<&String> = expected.difference(&granted).collect();
     let unused: Vec<&String> = granted.difference(&expected).collect();

@@ -48,6 +48,11 @@ use crate::api::{EdgeDistribution, Protection};
 use crate::model::names::ROLE_PATH;
 use crate::model::{EDGE_REGION, OWNER_TAG_KEY};
 
+/// Actions CloudFront checks on the log bucket when a distribution is
+/// created or updated with standard logging on; no ledger entry of their
+/// own.
+pub const IMPLIED_BY_LOGGING: [&str; 2] = ["s3:GetBucketAcl", "s3:PutBucketAcl"];
+
 /// Actions AWS checks when a distribution is given a Lambda@Edge
 /// association; they appear in no ledger entry of their own.
 pub const IMPLIED_BY_EDGE_ASSOCIATION: [&str; 3] = [
@@ -330,7 +335,7 @@ pub fn controller_policy(instance: &str, options: &PolicyOptions) -> Value {
             .collect();
         statements.push(statement(
             "ConfigureStandardLogging",
-            &["s3:GetBucketAcl", "s3:PutBucketAcl"],
+            &IMPLIED_BY_LOGGING,
             json!(arns),
             None,
         ));
