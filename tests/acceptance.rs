@@ -197,6 +197,10 @@ fn scenario(acceptance: &Acceptance, guard: &mut Cleanup<'_>) -> Numbers {
             "the bed saw what the CLI counted"
         );
     }
+    if let Some((held, refused)) = acceptance.target.session_checks() {
+        assert!(held > 0, "the bed did not check the role's session");
+        assert!(refused.is_empty(), "refused under the policy: {refused:#?}");
+    }
     let owned = acceptance.owned();
     owned.assert_applied(acceptance, "/getBooks");
 
@@ -403,8 +407,9 @@ impl Names {
 
 /// Where the scenario runs.
 enum Target {
-    /// The local test bed; the CLI signs as the bed's product key, which
-    /// holds only `urlguard iam-policy`'s output.
+    /// The local test bed; the CLI assumes `role_arn`, a role the test made
+    /// with `urlguard iam-policy`'s output, as a user would; the bed holds
+    /// the role's session to that policy.
     Bed { bed: TestBed },
     /// A real account: the CLI assumes the role the user made.
     Account {
@@ -471,6 +476,25 @@ impl Target {
                 .map(|(_, n)| n)
                 .sum(),
         )
+    }
+
+    /// How many checks the bed made of the calls of the role's session
+    /// since the last reset, and those it refused: only the bed checks.
+    fn session_checks(&self) -> Option<(usize, Vec<aws_emulator::AuthorizationRecord>)> {
+        let Target::Bed { bed } = self else {
+            return None;
+        };
+        let checks: Vec<_> = bed
+            .authorizations()
+            .into_iter()
+            .filter(|check| check.access_key != PRODUCT_KEY)
+            .collect();
+        let refused = checks
+            .iter()
+            .filter(|check| !check.decision.is_allowed())
+            .cloned()
+            .collect();
+        Some((checks.len(), refused))
     }
 
     /// Writes on the wire since the last reset (`sts:AssumeRole` aside).
@@ -569,7 +593,7 @@ impl Acceptance {
             let config = runtime.block_on(bed.sdk_config());
             (Target::Bed { bed }, config, String::new())
         };
-        let acceptance = Acceptance {
+        let mut acceptance = Acceptance {
             protection,
             target,
             names,
@@ -591,15 +615,30 @@ impl Acceptance {
             .unwrap_or_default()
             .to_owned();
         if let Target::Bed { bed } = &acceptance.target {
-            // What the README asks of a user, on the bed: the CLI's key holds
-            // only the policy `urlguard iam-policy` prints, and the bed
-            // evaluates each of its calls against it.
-            let policy: Value =
-                serde_json::from_str(&acceptance.iam_policy()).expect("iam-policy prints JSON");
-            bed.restrict(PRODUCT_KEY, &policy);
+            // As the README asks of a user: a role with the policy
+            // `urlguard iam-policy` prints, which the CLI assumes. The CLI's
+            // own key may do nothing else, and the bed holds the role's
+            // session to the role's policy.
+            let policy = acceptance.iam_policy();
+            let role_arn = acceptance
+                .block_on(create_cli_role(
+                    &acceptance.config,
+                    &acceptance.names.app_role().replace("-app", "-cli"),
+                    &account,
+                    &policy,
+                ))
+                .expect("the role the CLI assumes");
+            bed.restrict(
+                PRODUCT_KEY,
+                &serde_json::json!({
+                    "Version": "2012-10-17",
+                    "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": role_arn}]
+                }),
+            );
+            acceptance.role_arn = role_arn;
         }
         eprintln!(
-            "acceptance {protection}: account {account}, the CLI runs as {}",
+            "acceptance {protection}: account {account}, the CLI assumes {}",
             if acceptance.role_arn.is_empty() {
                 PRODUCT_KEY
             } else {
@@ -928,6 +967,38 @@ fn replace(text: &mut String, from: &str, to: &str) {
         "books.yaml no longer holds {from:?}: update tests/acceptance.rs"
     );
     *text = text.replace(from, to);
+}
+
+/// Creates (on the bed) the role the CLI assumes, with `policy` inline, as
+/// the README tells a user to.
+async fn create_cli_role(
+    config: &SdkConfig,
+    name: &str,
+    account: &str,
+    policy: &str,
+) -> Result<String, String> {
+    let iam = aws_sdk_iam::Client::new(config);
+    let trust = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{account}:root"}},"Action":"sts:AssumeRole"}}]}}"#
+    );
+    let arn = iam
+        .create_role()
+        .role_name(name)
+        .assume_role_policy_document(trust)
+        .send()
+        .await
+        .map_err(|e| format!("CreateRole {name}: {e:?}"))?
+        .role()
+        .map(|r| r.arn().to_owned())
+        .ok_or("CreateRole: no ARN")?;
+    iam.put_role_policy()
+        .role_name(name)
+        .policy_name("urlguard")
+        .policy_document(policy)
+        .send()
+        .await
+        .map_err(|e| format!("PutRolePolicy {name}: {e:?}"))?;
+    Ok(arn)
 }
 
 /// One finished `urlguard` process.

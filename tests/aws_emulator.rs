@@ -3012,3 +3012,178 @@ async fn iam_answers_trust_principals_and_policy_lists_in_another_order() {
         ])
     );
 }
+
+/// IAM's quota: all inline policies of one role together hold at most
+/// 10,240 characters, white space not counted (IAM and AWS STS quotas). The
+/// signer's invoke policy for CloudFront's 75 behaviors, each a function
+/// with a 64-character name, fits it.
+#[tokio::test]
+async fn a_roles_inline_policies_are_refused_past_10240_characters_and_the_signers_fits() {
+    let bed = TestBed::start();
+    let config = bed.sdk_config().await;
+    role_trusting(&config, "quota", &["lambda.amazonaws.com"]).await;
+    let iam = aws_sdk_iam::Client::new(&config);
+    // A document of exactly `size` characters IAM counts, padded with white
+    // space it does not.
+    let document = |size: usize| {
+        let skeleton = r#"{"Version":"2012-10-17","Statement":[{"Sid":"","Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#;
+        let sid = "A".repeat(size - skeleton.len());
+        let padded = skeleton.replace(r#""Sid":"""#, &format!("\"Sid\" : \"{sid}\"  "));
+        format!("{padded}\n\n")
+    };
+    let put = |name: &'static str, doc: String| {
+        iam.put_role_policy()
+            .role_name("quota")
+            .policy_name(name)
+            .policy_document(doc)
+            .send()
+    };
+    let e = put("whole", document(10_241))
+        .await
+        .expect_err("one character over");
+    assert_eq!(
+        (
+            e.raw_response().map(|r| r.status().as_u16()),
+            e.code(),
+            e.message()
+        ),
+        (
+            Some(409),
+            Some("LimitExceeded"),
+            Some("Maximum policy size of 10240 bytes exceeded for role quota")
+        )
+    );
+    put("whole", document(10_240))
+        .await
+        .expect("exactly the quota");
+    // Together with the role's other inline policies; replacing one counts
+    // only the new document.
+    put("whole", document(6_000)).await.expect("a replacement");
+    let e = put("second", document(4_300))
+        .await
+        .expect_err("6,000 + 4,300 is over");
+    assert_eq!(e.code(), Some("LimitExceeded"));
+    put("second", document(4_240)).await.expect("6,000 + 4,240");
+    iam.delete_role_policy()
+        .role_name("quota")
+        .policy_name("whole")
+        .send()
+        .await
+        .expect("DeleteRolePolicy");
+    iam.delete_role_policy()
+        .role_name("quota")
+        .policy_name("second")
+        .send()
+        .await
+        .expect("DeleteRolePolicy");
+
+    let longest_names: Vec<String> = (0..75)
+        .map(|i| {
+            format!(
+                "arn:aws:lambda:ap-southeast-2:123456789012:function:{}",
+                format!("{i:02}-{}", "f".repeat(64)).get(..64).expect("64")
+            )
+        })
+        .collect();
+    let signer = urlguard::plan::signer::invoke_policy(
+        "urlguard-a-namespace-of-some-length-a-distribution-signer",
+        &longest_names,
+    );
+    put(
+        "urlguard-signer",
+        serde_json::to_string_pretty(&signer).expect("JSON"),
+    )
+    .await
+    .expect("the signer's policy for 75 URLs fits");
+}
+
+/// A restricted key's session of an assumed role acts with the role's
+/// inline policies, and nothing more; a role without one can do nothing;
+/// an unrestricted key's sessions stay unrestricted.
+#[tokio::test]
+async fn an_assumed_roles_session_holds_the_roles_inline_policies() {
+    let bed = TestBed::start();
+    let setup = bed.sdk_config().await;
+    let iam = aws_sdk_iam::Client::new(&setup);
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}"#;
+    for role in ["lister", "empty"] {
+        iam.create_role()
+            .role_name(role)
+            .assume_role_policy_document(trust)
+            .send()
+            .await
+            .expect("CreateRole");
+    }
+    iam.put_role_policy()
+        .role_name("lister")
+        .policy_name("list")
+        .policy_document(
+            r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"cloudfront:List*","Resource":"*"}}"#,
+        )
+        .send()
+        .await
+        .expect("PutRolePolicy");
+    bed.restrict(
+        "AKIDASSUMER",
+        &policy(serde_json::json!([{
+            "Effect": "Allow",
+            "Action": "sts:AssumeRole",
+            "Resource": "arn:aws:iam::123456789012:role/*"
+        }])),
+    );
+    let assumer = bed.sdk_config_as("AKIDASSUMER").await;
+    let session = |creds: aws_sdk_sts::types::Credentials| {
+        assumer
+            .clone()
+            .into_builder()
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(
+                    aws_sdk_sts::config::Credentials::new(
+                        creds.access_key_id(),
+                        creds.secret_access_key(),
+                        Some(creds.session_token().to_owned()),
+                        None,
+                        "session",
+                    ),
+                ),
+            )
+            .build()
+    };
+    let assume = |config: SdkConfig, role: &'static str| async move {
+        aws_sdk_sts::Client::new(&config)
+            .assume_role()
+            .role_arn(format!("arn:aws:iam::123456789012:role/{role}"))
+            .role_session_name("test")
+            .send()
+            .await
+            .expect("AssumeRole")
+            .credentials
+            .expect("credentials")
+    };
+
+    let lister = session(assume(assumer.clone(), "lister").await);
+    cloudfront(&lister)
+        .list_origin_access_controls()
+        .send()
+        .await
+        .expect("the role's policy allows cloudfront:List*");
+    let e = cloudfront(&lister)
+        .create_origin_access_control()
+        .origin_access_control_config(oac_config("beyond-the-role"))
+        .send()
+        .await
+        .expect_err("beyond the role's policy");
+    let (status, code, message) = refusal(&e);
+    assert_eq!((status, code.as_str()), (403, "AccessDenied"), "{message}");
+
+    let empty = session(assume(assumer.clone(), "empty").await);
+    let e = cloudfront(&empty)
+        .list_origin_access_controls()
+        .send()
+        .await
+        .expect_err("a role without a policy can do nothing");
+    assert_eq!(refusal(&e).1, "AccessDenied");
+
+    let unrestricted = session(assume(setup.clone(), "empty").await);
+    origin_access_control(&unrestricted, "set-up-sessions-are-unrestricted").await;
+}

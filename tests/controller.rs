@@ -19,7 +19,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use support::aws::{TestBed, TestBedOptions};
+use support::aws::{PRODUCT_KEY, TestBed, TestBedOptions, product_policy};
 use support::books::{BOOK_FUNCTIONS, books_bed, books_yaml};
 use support::controller::{Controller, TEST_LOG};
 use support::inventory::inventory;
@@ -105,23 +105,42 @@ fn assert_ok(run: &Run, what: &str, controller: &Controller) {
 // The tools block a worker while the kube emulator serves on the others.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn books_apply_becomes_ready_and_delete_waits_for_a_clean_aws() {
+    // As a platform team runs it: the controller's own credentials may only
+    // assume the role of the account it manages, and that role holds the
+    // policy `urlguard iam-policy` prints; the test bed holds the role's
+    // session to it.
+    let role = "arn:aws:iam::123456789012:role/urlguard-books";
     let options = TestBedOptions {
         deploy_time: Duration::from_secs(2),
         replica_linger: Duration::from_secs(8),
+        product_policy: serde_json::json!({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": role}]
+        }),
         ..TestBedOptions::default()
     };
     let (bed, cluster) = start(options, "controller-books").await;
-    // With the role of the account it manages, as a platform team runs it.
+    let iam = aws_sdk_iam::Client::new(&bed.sdk_config().await);
+    iam.create_role()
+        .role_name("urlguard-books")
+        .assume_role_policy_document(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}"#,
+        )
+        .send()
+        .await
+        .expect("the role urlguard assumes");
+    iam.put_role_policy()
+        .role_name("urlguard-books")
+        .policy_name("urlguard")
+        .policy_document(product_policy().to_string())
+        .send()
+        .await
+        .expect("urlguard iam-policy on the role");
     let controller = Controller::start_with(
         &bed,
         &cluster,
         "urlguard-0",
-        &[
-            "--aws-assume-role-arn",
-            "arn:aws:iam::123456789012:role/urlguard-books",
-            "--resync-interval",
-            "2s",
-        ],
+        &["--aws-assume-role-arn", role, "--resync-interval", "2s"],
         TEST_LOG,
     );
     let (status, _) = controller.get("/healthz");
@@ -187,6 +206,14 @@ async fn books_apply_becomes_ready_and_delete_waits_for_a_clean_aws() {
     assert!(
         bed.calls().count("sts:AssumeRole") >= 1,
         "the role was not assumed"
+    );
+    assert!(
+        bed.authorizations()
+            .iter()
+            .any(|check| check.access_key != PRODUCT_KEY
+                && check.call == "cloudfront:CreateDistributionWithTags"
+                && check.decision.is_allowed()),
+        "the role's session was not held to the role's policy"
     );
 
     // Drift made by hand is found by the periodic resync and repaired.

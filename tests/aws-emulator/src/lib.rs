@@ -8,7 +8,8 @@
 //! - Lambda, SSM, IAM and STS go to moto (pinned 5.2.5), with moto's Lambda
 //!   gaps corrected in front of it and Lambda@Edge replica semantics added
 //!   (deleting a version CloudFront replicates is refused until a linger
-//!   after its last association left);
+//!   after its last association left), and IAM's quota on a role's inline
+//!   policies enforced ([`role_policy_size`](crate::role_policy_size));
 //! - fault rules fail chosen calls with throttling, 500/503, or a lost
 //!   answer after the write; every call is counted per `service:Operation`
 //!   and the counts are served at `GET /__emulator/calls`;
@@ -19,6 +20,7 @@
 //!
 //! Run in-process with [`Emulator::start`], or as the `aws-emulator` binary.
 
+mod assumed_roles;
 mod authorize;
 mod cloudfront;
 mod control;
@@ -28,6 +30,8 @@ mod lambda;
 mod ledger;
 mod replicas;
 mod reply;
+mod role_policies;
+mod role_policy_size;
 mod route;
 mod server;
 mod trust_order;

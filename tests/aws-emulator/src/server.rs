@@ -210,7 +210,9 @@ async fn serve(
         status,
         fault: fault.map(|k| k.as_str().to_owned()),
     };
-    let strip_tags = match authorize::authorize(shared, &call, &parts, &body).await {
+    let verdict = authorize::authorize(shared, &call, &parts, &body).await;
+    let restricted = !matches!(verdict, Verdict::Unrestricted);
+    let strip_tags = match verdict {
         Verdict::Denied(reply) => {
             info!(call = %key, region = %call.region, method = %parts.method, path = %parts.uri.path(), status = reply.status.as_u16(), "call denied");
             lock(&shared.ledger).record(record(Some(reply.status.as_u16()), None));
@@ -229,6 +231,9 @@ async fn serve(
     let mut reply = dispatch(shared, &call, &parts, body).await;
     if strip_tags {
         reply = without_tags(reply);
+    }
+    if restricted && key == "sts:AssumeRole" {
+        crate::assumed_roles::restrict_session(shared, &reply).await;
     }
     if let Some((rule, kind)) = fault {
         warn!(call = %key, rule, fault = kind.as_str(), status = reply.status.as_u16(), "injected fault: did the work, dropping the answer");
@@ -253,6 +258,13 @@ fn without_tags(mut reply: Reply) -> Reply {
 }
 
 async fn dispatch(shared: &Shared, call: &Call, parts: &Parts, body: Bytes) -> Reply {
+    if call.service == "iam" && call.operation == "PutRolePolicy" {
+        if let Some(refused) =
+            crate::role_policy_size::refusal(&shared.upstream, &body, &shared.ids).await
+        {
+            return refused;
+        }
+    }
     let relayed: Result<Reply, UpstreamError> = match call.service.as_str() {
         "cloudfront" => {
             return shared
