@@ -163,15 +163,7 @@ fn scenario(acceptance: &Acceptance, guard: &mut Cleanup<'_>) -> Numbers {
 
     // 1. Apply from empty.
     acceptance.target.reset_wire_counts();
-    let apply = acceptance.urlguard_ok(&[
-        "apply",
-        "-f",
-        &first,
-        "-o",
-        "json",
-        "--poll-interval",
-        pace.poll,
-    ]);
+    let apply = acceptance.apply(&first, &pace);
     numbers.wall.push(("apply from empty", apply.elapsed));
     let json = apply.json();
     assert_all_ready(&json, 6);
@@ -206,15 +198,7 @@ fn scenario(acceptance: &Acceptance, guard: &mut Cleanup<'_>) -> Numbers {
 
     // 2. Apply again: nothing to write.
     acceptance.target.reset_wire_counts();
-    let again = acceptance.urlguard_ok(&[
-        "apply",
-        "-f",
-        &first,
-        "-o",
-        "json",
-        "--poll-interval",
-        pace.poll,
-    ]);
+    let again = acceptance.apply(&first, &pace);
     numbers.wall.push(("second apply", again.elapsed));
     let json = again.json();
     assert_all_ready(&json, 6);
@@ -231,15 +215,7 @@ fn scenario(acceptance: &Acceptance, guard: &mut Cleanup<'_>) -> Numbers {
     }
 
     // 3. A change: only its writes.
-    let change = acceptance.urlguard_ok(&[
-        "apply",
-        "-f",
-        &changed,
-        "-o",
-        "json",
-        "--poll-interval",
-        pace.poll,
-    ]);
+    let change = acceptance.apply(&changed, &pace);
     numbers.wall.push(("change", change.elapsed));
     let json = change.json();
     assert_all_ready(&json, 6);
@@ -679,6 +655,19 @@ impl Acceptance {
             .expect("urlguard iam-policy");
         assert_eq!(run.code, Some(0), "{}", run.stderr);
         run.stdout
+    }
+
+    /// `urlguard apply -f MANIFEST -o json`, polling at `pace`; exit 0.
+    fn apply(&self, manifest: &str, pace: &Pace) -> CliRun {
+        self.urlguard_ok(&[
+            "apply",
+            "-f",
+            manifest,
+            "-o",
+            "json",
+            "--poll-interval",
+            pace.poll,
+        ])
     }
 
     /// Runs `urlguard ARGS --instance <instance>` and expects exit 0.

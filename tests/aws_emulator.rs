@@ -2137,6 +2137,26 @@ fn refusal<E: ProvideErrorMetadata>(
     )
 }
 
+/// `config` signs as a key allowed `cloudfront:List*` only: it lists origin
+/// access controls, and creating one is refused as CloudFront refuses it;
+/// the refusal's message.
+async fn lists_but_cannot_create(config: &SdkConfig, name: &str) -> String {
+    cloudfront(config)
+        .list_origin_access_controls()
+        .send()
+        .await
+        .expect("allowed by cloudfront:List*");
+    let e = cloudfront(config)
+        .create_origin_access_control()
+        .origin_access_control_config(oac_config(name))
+        .send()
+        .await
+        .expect_err("only cloudfront:List* is allowed");
+    let (status, code, message) = refusal(&e);
+    assert_eq!((status, code.as_str()), (403, "AccessDenied"), "{message}");
+    message
+}
+
 /// `CreateDistributionWithTags` with one `urlguard.io/owner` tag.
 async fn create_tagged(
     config: &SdkConfig,
@@ -2205,19 +2225,7 @@ async fn an_unknown_access_key_is_unrestricted_and_a_restricted_one_is_refused_a
     origin_access_control(&other, "unknown-keys-too").await;
 
     let restricted = bed.sdk_config_as("AKIDLISTONLY").await;
-    cloudfront(&restricted)
-        .list_origin_access_controls()
-        .send()
-        .await
-        .expect("allowed by cloudfront:List*");
-    let e = cloudfront(&restricted)
-        .create_origin_access_control()
-        .origin_access_control_config(oac_config("refused"))
-        .send()
-        .await
-        .expect_err("not allowed");
-    let (status, code, message) = refusal(&e);
-    assert_eq!((status, code.as_str()), (403, "AccessDenied"), "{message}");
+    let message = lists_but_cannot_create(&restricted, "refused").await;
     assert_eq!(
         message,
         "User: arn:aws:iam::123456789012:user/AKIDLISTONLY is not authorized to perform: cloudfront:CreateOriginAccessControl on resource: * because no identity-based policy allows the cloudfront:CreateOriginAccessControl action"
@@ -3162,19 +3170,7 @@ async fn an_assumed_roles_session_holds_the_roles_inline_policies() {
     };
 
     let lister = session(assume(assumer.clone(), "lister").await);
-    cloudfront(&lister)
-        .list_origin_access_controls()
-        .send()
-        .await
-        .expect("the role's policy allows cloudfront:List*");
-    let e = cloudfront(&lister)
-        .create_origin_access_control()
-        .origin_access_control_config(oac_config("beyond-the-role"))
-        .send()
-        .await
-        .expect_err("beyond the role's policy");
-    let (status, code, message) = refusal(&e);
-    assert_eq!((status, code.as_str()), (403, "AccessDenied"), "{message}");
+    lists_but_cannot_create(&lister, "beyond-the-role").await;
 
     let empty = session(assume(assumer.clone(), "empty").await);
     let e = cloudfront(&empty)

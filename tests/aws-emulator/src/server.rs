@@ -258,12 +258,12 @@ fn without_tags(mut reply: Reply) -> Reply {
 }
 
 async fn dispatch(shared: &Shared, call: &Call, parts: &Parts, body: Bytes) -> Reply {
-    if call.service == "iam" && call.operation == "PutRolePolicy" {
-        if let Some(refused) =
+    if call.service == "iam"
+        && call.operation == "PutRolePolicy"
+        && let Some(refused) =
             crate::role_policy_size::refusal(&shared.upstream, &body, &shared.ids).await
-        {
-            return refused;
-        }
+    {
+        return refused;
     }
     let relayed: Result<Reply, UpstreamError> = match call.service.as_str() {
         "cloudfront" => {
