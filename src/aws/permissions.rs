@@ -46,7 +46,7 @@ use serde_json::{Value, json};
 
 use crate::api::{EdgeDistribution, Protection};
 use crate::model::names::ROLE_PATH;
-use crate::model::{EDGE_REGION, OWNER_TAG_KEY};
+use crate::model::{EDGE_REGION, OPT_IN_TAG_KEY, OWNER_TAG_KEY};
 
 /// Actions CloudFront checks on the log bucket when a distribution is
 /// created or updated with standard logging on; no ledger entry of their
@@ -178,27 +178,51 @@ pub fn controller_policy(instance: &str, options: &PolicyOptions) -> Value {
     let signer_roles = format!("arn:aws:iam::*:role{ROLE_PATH}{instance}-*");
     let unpathed_signer_roles = format!("arn:aws:iam::*:role/{instance}-*");
 
-    // GetPolicy in both: a teardown checks for grants of either protection.
-    // ListTags: GetFunction answers with the function's tags only with it
-    // (the signer's owner tag; the opt-in tag a function's owner sets).
-    let mut url_actions = vec![
-        "lambda:GetFunction",
-        "lambda:ListTags",
-        "lambda:GetFunctionUrlConfig",
-        "lambda:CreateFunctionUrlConfig",
-        "lambda:UpdateFunctionUrlConfig",
-        "lambda:DeleteFunctionUrlConfig",
-        "lambda:GetPolicy",
-    ];
-    if oac {
-        url_actions.extend(["lambda:AddPermission", "lambda:RemovePermission"]);
-    }
+    // Reads, on any function: urlguard must see a function (and its
+    // opt-in tag) before it can tell whether it may manage it. GetPolicy in
+    // both protections: a teardown checks for grants of either. ListTags:
+    // GetFunction answers with the function's tags only with it (the
+    // signer's owner tag; the opt-in tag a function's owner sets).
+    let application_functions = json!("arn:aws:lambda:*:*:function:*");
+    // Writes to application functions only where the owner opted in for
+    // this instance (`<instance>/<namespace>` or `<instance>/*`): a stolen
+    // credential cannot reach a function nobody handed over. The slash
+    // keeps `<instance>-staging/...` out.
+    let opted_in = format!("{instance}/*");
+    let opted_in_key = format!("aws:ResourceTag/{OPT_IN_TAG_KEY}");
     let mut statements = vec![
         statement(
-            "ProtectFunctionUrls",
-            &url_actions,
-            json!("arn:aws:lambda:*:*:function:*"),
+            "ReadFunctions",
+            &[
+                "lambda:GetFunction",
+                "lambda:ListTags",
+                "lambda:GetFunctionUrlConfig",
+                "lambda:GetPolicy",
+            ],
+            application_functions.clone(),
             None,
+        ),
+        // Only `AWS_IAM`: the credential cannot open a URL to the internet.
+        // `lambda:FunctionUrlAuthType` comes from the request's `AuthType`,
+        // which only these two calls carry (Service Authorization Reference,
+        // AWS Lambda; the deletion has none, so it has its own statement).
+        statement(
+            "ConfigureOptedInFunctionUrls",
+            &[
+                "lambda:CreateFunctionUrlConfig",
+                "lambda:UpdateFunctionUrlConfig",
+            ],
+            application_functions.clone(),
+            Some(json!({
+                "StringLike": {opted_in_key.clone(): opted_in.clone()},
+                "StringEquals": {"lambda:FunctionUrlAuthType": "AWS_IAM"},
+            })),
+        ),
+        statement(
+            "DeleteOptedInFunctionUrls",
+            &["lambda:DeleteFunctionUrlConfig"],
+            application_functions.clone(),
+            Some(json!({"StringLike": {opted_in_key.clone(): opted_in.clone()}})),
         ),
         statement(
             "PublishParameters",
@@ -277,6 +301,27 @@ pub fn controller_policy(instance: &str, options: &PolicyOptions) -> Value {
             None,
         ),
     ];
+    if oac {
+        statements.extend([
+            // CloudFront's grants, to CloudFront only (`lambda:Principal`
+            // is the request's `Principal`): never `*` or another account.
+            statement(
+                "GrantCloudFrontOnOptedInFunctions",
+                &["lambda:AddPermission"],
+                application_functions.clone(),
+                Some(json!({
+                    "StringLike": {opted_in_key.clone(): opted_in.clone()},
+                    "StringEquals": {"lambda:Principal": "cloudfront.amazonaws.com"},
+                })),
+            ),
+            statement(
+                "RemoveGrantsOnOptedInFunctions",
+                &["lambda:RemovePermission"],
+                application_functions,
+                Some(json!({"StringLike": {opted_in_key: opted_in}})),
+            ),
+        ]);
+    }
     if edge {
         statements.extend([
             statement(

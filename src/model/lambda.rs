@@ -19,6 +19,9 @@ pub struct FunctionFound {
     pub function_arn: String,
     /// The ARN the URL belongs to: qualified with the alias when one is used.
     pub target_arn: String,
+    /// The value of its opt-in tag ([`crate::model::OPT_IN_TAG_KEY`]), set
+    /// by the function's owner; `None` when it has none.
+    pub opt_in: Option<String>,
 }
 
 /// A function URL config as Lambda reports it.

@@ -42,7 +42,10 @@ impl UrlState<'_> {
     }
 }
 
-/// Finds the function and makes its URL config match (on `AWS_IAM`).
+/// Finds the function, checks that its owner opted in (`function`), and
+/// makes its URL config match (on `AWS_IAM`). A function urlguard may not
+/// manage gets a problem and no write: it stays out of the distribution,
+/// the signer's policy and SSM.
 pub(super) async fn ensure_config<'a>(engine: &Engine, desired: &'a DesiredUrl) -> UrlState<'a> {
     let mut state = UrlState {
         desired,
@@ -53,27 +56,16 @@ pub(super) async fn ensure_config<'a>(engine: &Engine, desired: &'a DesiredUrl) 
         problem: None,
         granted: false,
     };
-    let function = &desired.spec.function;
-    let lambda = engine.aws.lambda(&function.region);
-    let qualifier = function.qualifier.as_deref();
-    let found = match lambda.get_function(&function.name, qualifier).await {
-        Ok(Some(found)) => found,
-        Ok(None) => {
-            let what = match qualifier {
-                Some(alias) => format!("function {} (alias {alias})", function.name),
-                None => format!("function {}", function.name),
-            };
-            state.problem = Some(Problem::FunctionNotFound {
-                what,
-                region: function.region.clone(),
-            });
-            return state;
-        }
-        Err(error) => {
-            state.problem = Some(Problem::from(error));
+    let found = match super::function::manageable(engine, desired).await {
+        Ok(found) => found,
+        Err(problem) => {
+            state.problem = Some(problem);
             return state;
         }
     };
+    let function = &desired.spec.function;
+    let lambda = engine.aws.lambda(&function.region);
+    let qualifier = function.qualifier.as_deref();
     state.function = Some(found);
 
     // `cors: {}` configures nothing, and Lambda reads it back as no CORS.
@@ -343,6 +335,22 @@ async fn overwrite_owned(engine: &Engine, parameter: &DesiredParameter) -> Resul
     ssm.overwrite_parameter(parameter)
         .await
         .map_err(Problem::from)
+}
+
+/// The report of a URL whose function urlguard may not manage (or could
+/// not check), before any write.
+pub(super) fn refused_report(owner: &Owner, problem: &Problem) -> ResourceReport {
+    ResourceReport {
+        kind: Kind::ProtectedFunctionUrl,
+        namespace: owner.namespace.clone(),
+        name: owner.name.clone(),
+        pass: Pass::Reconcile,
+        verdict: problem.verdict(""),
+        found: Status::Url(ProtectedFunctionUrlStatus::default()),
+        notices: Vec::new(),
+        actions: Vec::new(),
+        changes: Vec::new(),
+    }
 }
 
 /// The report of a URL rejected before any AWS call.

@@ -15,6 +15,7 @@ mod url_config;
 use super::call::call;
 use super::error::AwsError;
 use super::ledger::Ledger;
+use crate::model::OPT_IN_TAG_KEY;
 use crate::model::lambda::FunctionFound;
 
 const SERVICE: &str = "lambda";
@@ -36,8 +37,8 @@ impl Lambda {
         self.client.config().region().map_or("", |r| r.as_ref())
     }
 
-    /// The function (and alias, when qualified), or `None` when either does
-    /// not exist (`GetFunction`).
+    /// The function (and alias, when qualified) with its owner's opt-in
+    /// tag, or `None` when either does not exist (`GetFunction`).
     pub async fn get_function(
         &self,
         name: &str,
@@ -69,9 +70,15 @@ impl Lambda {
             Some(alias) => format!("{function_arn}:{alias}"),
             None => function_arn.clone(),
         };
+        // The tags are the unqualified function's (an alias has none).
+        let opt_in = output
+            .tags()
+            .and_then(|tags| tags.get(OPT_IN_TAG_KEY))
+            .cloned();
         Ok(Some(FunctionFound {
             function_arn,
             target_arn,
+            opt_in,
         }))
     }
 }

@@ -2,6 +2,8 @@
 //! distribution: its function's entry in the signer role's policy (when
 //! the distribution stays), its `urlguard-...` resource-policy statements,
 //! its SSM parameters, and with `deletionPolicy: Delete` its URL config.
+//! A function its owner did not opt in (or of another account) is read,
+//! never written: urlguard never touched it, and its policy forbids it.
 
 use super::parameters::{ParameterRef, delete_parameters};
 use super::progress::Progress;
@@ -14,6 +16,7 @@ use crate::plan::teardown::{
     UrlConfigStep, invoke_policy_resources, invoke_policy_without, names_function, plan_url_config,
 };
 use crate::reconcile::engine::Engine;
+use crate::reconcile::function::manageable;
 use crate::reconcile::problem::Problem;
 
 /// A URL leaving, and what its pass did.
@@ -25,6 +28,10 @@ pub(super) struct LeavingUrl<'a> {
     pub(super) config: Option<UrlConfig>,
     /// Whether the URL config was read (a failed read leaves it alone).
     config_read: bool,
+    /// Whether urlguard may write to the function (its owner opted in,
+    /// and it is in urlguard's account). One that may not was never
+    /// touched by urlguard, so nothing of it is cleaned.
+    manageable: bool,
 }
 
 impl<'a> LeavingUrl<'a> {
@@ -34,6 +41,7 @@ impl<'a> LeavingUrl<'a> {
             progress: Progress::default(),
             config: None,
             config_read: false,
+            manageable: false,
         }
     }
 
@@ -56,6 +64,24 @@ pub(super) async fn clean_urls(
     remaining_hosts: Option<&[String]>,
 ) {
     for url in urls.iter_mut() {
+        match manageable(engine, url.desired).await {
+            // A function that is gone has no URL config; the reads below
+            // find nothing, and urlguard's own leftovers still go.
+            Ok(_) | Err(Problem::FunctionNotFound { .. }) => url.manageable = true,
+            Err(
+                problem @ (Problem::FunctionNotOptedIn { .. }
+                | Problem::FunctionInOtherAccount { .. }),
+            ) => {
+                let function = url.function().name.clone();
+                url.progress
+                    .note_left_alone(format!("function {function}"), &problem.to_string());
+                continue;
+            }
+            Err(problem) => {
+                url.progress.fail(problem);
+                continue;
+            }
+        }
         let function = url.function().clone();
         let lambda = engine.aws.lambda(&function.region);
         match lambda
@@ -167,6 +193,9 @@ async fn shrink_role_policy(
 
 /// Removes the URL's `urlguard-...` resource-policy statements.
 async fn remove_grants(engine: &Engine, url: &mut LeavingUrl<'_>) {
+    if !url.manageable {
+        return;
+    }
     let function = url.function().clone();
     let qualifier = function.qualifier.as_deref();
     let lambda = engine.aws.lambda(&function.region);
