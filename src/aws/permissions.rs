@@ -32,6 +32,16 @@
 //! actions: a distribution that switches protection needs the policy of
 //! both (`urlguard iam-policy` without `--protection`).
 //!
+//! Application functions are read anywhere (urlguard must read a function's
+//! opt-in tag before it knows whether it may manage it), but written only
+//! where their owner opted in for the instance (`aws:ResourceTag/urlguard.io/allow`
+//! like `<instance>/*`), URL configs only on `AWS_IAM`
+//! (`lambda:FunctionUrlAuthType`, which `CreateFunctionUrlConfig` and
+//! `UpdateFunctionUrlConfig` carry), and grants only to CloudFront
+//! (`lambda:Principal`): stolen credentials cannot open a function to the
+//! internet or reach one nobody handed over. No `lambda:TagResource` on
+//! application functions: urlguard cannot opt a function in itself.
+//!
 //! CloudFront's standard logging (`spec.logging`) makes CloudFront check
 //! that the caller creating or updating the distribution may read and
 //! change the log bucket's ACL (`s3:GetBucketAcl`, `s3:PutBucketAcl`:
@@ -556,6 +566,51 @@ mod tests {
         ));
         assert!(!edge.iter().any(|a| a == "lambda:AddPermission"));
         assert!(edge.iter().any(|a| a == "lambda:PublishVersion"));
+    }
+
+    #[test]
+    fn writes_to_application_functions_need_the_opt_in_aws_iam_and_cloudfront() {
+        let policy = controller_policy("team-a", &PolicyOptions::default());
+        let writes = [
+            "lambda:CreateFunctionUrlConfig",
+            "lambda:UpdateFunctionUrlConfig",
+            "lambda:DeleteFunctionUrlConfig",
+            "lambda:AddPermission",
+            "lambda:RemovePermission",
+        ];
+        for action in writes {
+            let granting = statements_granting(&policy, action);
+            assert_eq!(granting.len(), 1, "{action}");
+            assert_eq!(
+                granting[0]["Condition"]["StringLike"]["aws:ResourceTag/urlguard.io/allow"],
+                "team-a/*",
+                "{action}"
+            );
+        }
+        for action in [
+            "lambda:CreateFunctionUrlConfig",
+            "lambda:UpdateFunctionUrlConfig",
+        ] {
+            assert_eq!(
+                statements_granting(&policy, action)[0]["Condition"]["StringEquals"]["lambda:FunctionUrlAuthType"],
+                "AWS_IAM"
+            );
+        }
+        assert_eq!(
+            statements_granting(&policy, "lambda:AddPermission")[0]["Condition"]["StringEquals"]["lambda:Principal"],
+            "cloudfront.amazonaws.com"
+        );
+        // Tagging is granted on the signer functions only.
+        for statement in statements_granting(&policy, "lambda:TagResource") {
+            assert!(
+                statement["Resource"]
+                    .as_array()
+                    .is_some_and(|r| r.iter().all(|arn| arn
+                        .as_str()
+                        .is_some_and(|a| a.contains(":function:team-a-")))),
+                "{statement:#}"
+            );
+        }
     }
 
     #[test]
