@@ -600,16 +600,23 @@ mod tests {
             statements_granting(&policy, "lambda:AddPermission")[0]["Condition"]["StringEquals"]["lambda:Principal"],
             "cloudfront.amazonaws.com"
         );
-        // Tagging is granted on the signer functions only.
+        // Tagging: on the signer functions, or on opted-in functions
+        // without ever the opt-in key itself (urlguard cannot opt a
+        // function in, nor widen an opt-in).
         for statement in statements_granting(&policy, "lambda:TagResource") {
-            assert!(
-                statement["Resource"]
+            let signers_only = statement["Resource"].as_array().is_some_and(|r| {
+                r.iter().all(|arn| {
+                    arn.as_str()
+                        .is_some_and(|a| a.contains(":function:team-a-"))
+                })
+            });
+            let condition = &statement["Condition"];
+            let opted_in_only = condition["StringLike"]["aws:ResourceTag/urlguard.io/allow"]
+                == "team-a/*"
+                && condition["ForAllValues:StringEquals"]["aws:TagKeys"]
                     .as_array()
-                    .is_some_and(|r| r.iter().all(|arn| arn
-                        .as_str()
-                        .is_some_and(|a| a.contains(":function:team-a-")))),
-                "{statement:#}"
-            );
+                    .is_some_and(|keys| keys.iter().all(|k| k != "urlguard.io/allow"));
+            assert!(signers_only || opted_in_only, "{statement:#}");
         }
     }
 
