@@ -596,6 +596,16 @@ impl Acceptance {
             // own key may do nothing else, and the bed holds the role's
             // session to the role's policy.
             let policy = acceptance.iam_policy();
+            // And, as the README asks once per instance, the signer roles'
+            // permissions boundary `urlguard iam-policy --boundary` prints.
+            let boundary = acceptance.boundary_policy();
+            acceptance
+                .block_on(create_boundary(
+                    &acceptance.config,
+                    &acceptance.names.instance,
+                    &boundary,
+                ))
+                .expect("the signer roles' permissions boundary");
             let role_arn = acceptance
                 .block_on(create_cli_role(
                     &acceptance.config,
@@ -653,6 +663,18 @@ impl Acceptance {
                 Instant::now() + Duration::from_secs(60),
             )
             .expect("urlguard iam-policy");
+        assert_eq!(run.code, Some(0), "{}", run.stderr);
+        run.stdout
+    }
+
+    /// `urlguard iam-policy --boundary` for this run's instance.
+    fn boundary_policy(&self) -> String {
+        let run = self
+            .urlguard(
+                &["iam-policy", "--boundary"],
+                Instant::now() + Duration::from_secs(60),
+            )
+            .expect("urlguard iam-policy --boundary");
         assert_eq!(run.code, Some(0), "{}", run.stderr);
         run.stdout
     }
@@ -956,6 +978,21 @@ fn replace(text: &mut String, from: &str, to: &str) {
         "books.yaml no longer holds {from:?}: update tests/acceptance.rs"
     );
     *text = text.replace(from, to);
+}
+
+/// Creates (on the bed) the signer roles' permissions boundary of
+/// `instance`, as the README tells a user to.
+async fn create_boundary(config: &SdkConfig, instance: &str, document: &str) -> Result<(), String> {
+    let name = format!("{instance}-signer-boundary");
+    aws_sdk_iam::Client::new(config)
+        .create_policy()
+        .path("/urlguard/")
+        .policy_name(&name)
+        .policy_document(document)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| format!("CreatePolicy {name}: {e:?}"))
 }
 
 /// Creates (on the bed) the role the CLI assumes, with `policy` inline, as

@@ -120,6 +120,8 @@ async fn the_account_id_is_asked_once() {
 
 // -------------------------------------------------------------------- IAM
 
+const BOUNDARY: &str = "arn:aws:iam::123456789012:policy/urlguard/urlguard-signer-boundary";
+
 #[tokio::test]
 async fn a_role_is_created_read_changed_and_deleted() {
     let (_moto, aws) = moto_aws().await;
@@ -129,7 +131,7 @@ async fn a_role_is_created_read_changed_and_deleted() {
     assert_eq!(iam.get_role(name).await.expect("GetRole"), None);
 
     let arn = iam
-        .create_role(name, "/urlguard/", &trust_policy(), OWNER)
+        .create_role(name, "/urlguard/", &trust_policy(), OWNER, BOUNDARY)
         .await
         .expect("CreateRole");
     assert_eq!(
@@ -137,7 +139,7 @@ async fn a_role_is_created_read_changed_and_deleted() {
         format!("arn:aws:iam::{ACCOUNT_ID}:role/urlguard/{name}")
     );
     let again = iam
-        .create_role(name, "/urlguard/", &trust_policy(), OWNER)
+        .create_role(name, "/urlguard/", &trust_policy(), OWNER, BOUNDARY)
         .await;
     assert!(
         again.as_ref().is_err_and(AwsError::is_conflict),
@@ -153,6 +155,13 @@ async fn a_role_is_created_read_changed_and_deleted() {
     );
     assert_eq!(role.owner.as_deref(), Some(OWNER));
     assert_eq!(role.invoke_policy, None);
+    assert_eq!(role.permissions_boundary.as_deref(), Some(BOUNDARY));
+    let other = "arn:aws:iam::123456789012:policy/urlguard/other-signer-boundary";
+    iam.put_permissions_boundary(name, other)
+        .await
+        .expect("PutRolePermissionsBoundary");
+    let role = iam.get_role(name).await.expect("GetRole").expect("exists");
+    assert_eq!(role.permissions_boundary.as_deref(), Some(other));
 
     let invoke = serde_json::json!({
         "Version": "2012-10-17",
@@ -198,14 +207,15 @@ async fn a_role_is_created_read_changed_and_deleted() {
             ("iam:CreateRole", 2),
             ("iam:DeleteRole", 3),
             ("iam:DeleteRolePolicy", 2),
-            ("iam:GetRole", 4),
-            ("iam:GetRolePolicy", 2),
+            ("iam:GetRole", 5),
+            ("iam:GetRolePolicy", 3),
+            ("iam:PutRolePermissionsBoundary", 1),
             ("iam:PutRolePolicy", 1),
             ("iam:UpdateAssumeRolePolicy", 1),
         ],
     );
     let summary = aws.ledger().summary();
-    assert_eq!(summary.mutating, 9);
+    assert_eq!(summary.mutating, 10);
     let failures: Vec<_> = aws
         .ledger()
         .records()
@@ -220,6 +230,7 @@ async fn a_role_is_created_read_changed_and_deleted() {
         [
             "GetRole:NoSuchEntity",
             "CreateRole:EntityAlreadyExists",
+            "GetRolePolicy:NoSuchEntity",
             "GetRolePolicy:NoSuchEntity",
             "DeleteRole:DeleteConflict",
             "DeleteRolePolicy:NoSuchEntity",
@@ -605,6 +616,7 @@ async fn the_signer_is_created_published_reconfigured_and_deleted() {
             "/urlguard/",
             &trust_policy(),
             OWNER,
+            BOUNDARY,
         )
         .await
         .expect("CreateRole");
@@ -853,7 +865,7 @@ async fn published_signer(aws: &Aws, name: &str) -> (String, String) {
     let package = urlguard::edge::package().expect("package");
     let role = aws
         .iam()
-        .create_role(name, "/urlguard/", &trust_policy(), OWNER)
+        .create_role(name, "/urlguard/", &trust_policy(), OWNER, BOUNDARY)
         .await
         .expect("CreateRole");
     let lambda = aws.lambda("us-east-1");

@@ -35,6 +35,9 @@ use urlguard::aws::permissions::{
 use urlguard::plan::{desired, teardown};
 use urlguard::reconcile::{DeployWait, Engine, Mode, ResourceReport, RetryPolicy};
 
+/// The boundary of the tests' instance, which every test bed creates.
+const BOUNDARY: &str = "arn:aws:iam::123456789012:policy/urlguard/urlguard-signer-boundary";
+
 /// What one life of books.yaml needed.
 struct Exercised {
     /// The IAM actions of every ledger entry.
@@ -129,6 +132,14 @@ async fn exercise(protection: Protection) -> Exercised {
             .send()
             .await
             .expect("edit the trust policy");
+        // A role without the boundary (created before boundaries, or
+        // stripped by hand) gets it back before any other write to it.
+        aws_sdk_iam::Client::new(&config)
+            .delete_role_permissions_boundary()
+            .role_name("urlguard-books-books-signer")
+            .send()
+            .await
+            .expect("strip the boundary");
         lambda_client(&config, "us-east-1")
             .update_function_code()
             .function_name("urlguard-books-books-signer")
@@ -161,17 +172,23 @@ async fn exercise(protection: Protection) -> Exercised {
     }
     apply(distributions.clone(), urls.clone()).await;
     let signer_role_arn = match protection {
-        Protection::EdgeSigner => Some(
-            aws_sdk_iam::Client::new(&config)
+        Protection::EdgeSigner => {
+            let role = aws_sdk_iam::Client::new(&config)
                 .get_role()
                 .role_name("urlguard-books-books-signer")
                 .send()
                 .await
                 .expect("the signer role")
                 .role
-                .expect("role")
-                .arn,
-        ),
+                .expect("role");
+            assert_eq!(
+                role.permissions_boundary()
+                    .and_then(|b| b.permissions_boundary_arn()),
+                Some(BOUNDARY),
+                "the signer role is bounded again"
+            );
+            Some(role.arn)
+        }
         Protection::OriginAccessControl => None,
     };
 
@@ -447,4 +464,222 @@ fn a_log_bucket_that_is_no_bucket_name_is_refused_naming_the_flag() {
     assert_eq!(policy, serde_json::Value::Null, "nothing printed");
     assert!(stderr.contains("--log-bucket"), "{stderr}");
     assert!(stderr.contains("Books_Logs"), "{stderr}");
+}
+
+// ------------------------------------------- what a stolen key cannot do
+
+/// Whether an SDK error is IAM's refusal (`AccessDenied` /
+/// `AccessDeniedException`), as opposed to the call reaching the service.
+fn denied<E: std::fmt::Debug>(result: Result<impl std::fmt::Debug, E>) -> bool {
+    match result {
+        Ok(_) => false,
+        Err(e) => format!("{e:?}").contains("AccessDenied"),
+    }
+}
+
+const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999999999999:root"},"Action":"sts:AssumeRole"}]}"#;
+const EVERYTHING: &str =
+    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+
+/// With the controller's key, as someone who stole it would use it: a role
+/// trusting an outside account with an inline `*:*` policy needs the
+/// instance's boundary, which lets it do no more than a signer.
+#[tokio::test]
+async fn the_policy_creates_and_writes_signer_roles_only_within_the_boundary() {
+    let bed = support::aws::TestBed::start();
+    let admin = aws_sdk_iam::Client::new(&bed.sdk_config().await);
+    let product = aws_sdk_iam::Client::new(&as_product(bed.sdk_config().await));
+    let create = |name: &str, boundary: Option<&str>| {
+        product
+            .create_role()
+            .role_name(name)
+            .path("/urlguard/")
+            .assume_role_policy_document(TRUST)
+            .set_permissions_boundary(boundary.map(str::to_owned))
+            .tags(
+                aws_sdk_iam::types::Tag::builder()
+                    .key("urlguard.io/owner")
+                    .value("urlguard/books/EdgeDistribution/stolen")
+                    .build()
+                    .expect("tag"),
+            )
+            .send()
+    };
+    assert!(
+        denied(create("urlguard-books-stolen-signer", None).await),
+        "a role without a boundary"
+    );
+    for other in [
+        "arn:aws:iam::123456789012:policy/urlguard/other-signer-boundary",
+        "arn:aws:iam::123456789012:policy/AdministratorAccess",
+        "arn:aws:iam::aws:policy/AdministratorAccess",
+    ] {
+        assert!(
+            denied(create("urlguard-books-stolen-signer", Some(other)).await),
+            "a role with the boundary {other}"
+        );
+    }
+    create("urlguard-books-stolen-signer", Some(BOUNDARY))
+        .await
+        .expect("within the boundary, a role is created");
+
+    // A role under urlguard's name that someone created without the
+    // boundary: no inline policy until the boundary is set, and only ours.
+    admin
+        .create_role()
+        .role_name("urlguard-books-old-signer")
+        .path("/urlguard/")
+        .assume_role_policy_document(TRUST)
+        .send()
+        .await
+        .expect("set-up: a role without a boundary");
+    let put = |name: &str| {
+        product
+            .put_role_policy()
+            .role_name(name)
+            .policy_name("invoke-protected-function-urls")
+            .policy_document(EVERYTHING)
+            .send()
+    };
+    assert!(
+        denied(put("urlguard-books-old-signer").await),
+        "an inline policy on a role without the boundary"
+    );
+    let set_boundary = |name: &str, boundary: &str| {
+        product
+            .put_role_permissions_boundary()
+            .role_name(name)
+            .permissions_boundary(boundary)
+            .send()
+    };
+    assert!(
+        denied(
+            set_boundary(
+                "urlguard-books-old-signer",
+                "arn:aws:iam::aws:policy/AdministratorAccess"
+            )
+            .await
+        ),
+        "another boundary"
+    );
+    set_boundary("urlguard-books-old-signer", BOUNDARY)
+        .await
+        .expect("ours");
+    put("urlguard-books-old-signer")
+        .await
+        .expect("within the boundary, the inline policy may be written");
+    assert!(
+        denied(
+            product
+                .delete_role_permissions_boundary()
+                .role_name("urlguard-books-old-signer")
+                .send()
+                .await
+        ),
+        "the boundary cannot be removed"
+    );
+}
+
+/// SSM parameters: a create must carry the instance's owner tag; an
+/// overwrite or a delete needs the parameter to carry it.
+#[tokio::test]
+async fn the_policy_writes_only_parameters_the_instance_owns() {
+    use aws_sdk_ssm::types::{ParameterType, ResourceTypeForTagging, Tag};
+    let bed = support::aws::TestBed::start();
+    let admin = aws_sdk_ssm::Client::new(&bed.sdk_config().await);
+    let product = aws_sdk_ssm::Client::new(&as_product(bed.sdk_config().await));
+    let tag = |value: &str| {
+        Tag::builder()
+            .key("urlguard.io/owner")
+            .value(value)
+            .build()
+            .expect("tag")
+    };
+    for (name, owner) in [
+        (
+            "/payments/Foreign",
+            Some("other/payments/ProtectedFunctionUrl/x"),
+        ),
+        ("/payments/Untagged", None),
+        (
+            "/books/Mine",
+            Some("urlguard/books/ProtectedFunctionUrl/get-books"),
+        ),
+    ] {
+        admin
+            .put_parameter()
+            .name(name)
+            .value("before")
+            .r#type(ParameterType::String)
+            .set_tags(owner.map(|o| vec![tag(o)]))
+            .send()
+            .await
+            .expect("set-up: a parameter");
+    }
+    let overwrite = |name: &str| {
+        product
+            .put_parameter()
+            .name(name)
+            .value("https://evil.example.com/")
+            .r#type(ParameterType::String)
+            .overwrite(true)
+            .send()
+    };
+    let delete = |name: &str| product.delete_parameter().name(name).send();
+    for name in ["/payments/Foreign", "/payments/Untagged"] {
+        assert!(denied(overwrite(name).await), "overwrite {name}");
+        assert!(denied(delete(name).await), "delete {name}");
+    }
+    assert!(
+        denied(
+            product
+                .add_tags_to_resource()
+                .resource_type(ResourceTypeForTagging::Parameter)
+                .resource_id("/payments/Foreign")
+                .tags(tag("urlguard/books/ProtectedFunctionUrl/get-books"))
+                .send()
+                .await
+        ),
+        "claiming another owner's parameter by tagging it"
+    );
+    let create = |name: &str, owner: Option<&str>| {
+        product
+            .put_parameter()
+            .name(name)
+            .value("v")
+            .r#type(ParameterType::String)
+            .overwrite(false)
+            .set_tags(owner.map(|o| vec![tag(o)]))
+            .send()
+    };
+    assert!(
+        denied(create("/books/NoTag", None).await),
+        "untagged create"
+    );
+    assert!(
+        denied(create("/books/Theirs", Some("other/books/ProtectedFunctionUrl/x")).await),
+        "a create tagged for another instance"
+    );
+    create(
+        "/books/New",
+        Some("urlguard/books/ProtectedFunctionUrl/get-books"),
+    )
+    .await
+    .expect("a create with the instance's owner tag");
+    overwrite("/books/Mine").await.expect("overwrite its own");
+    delete("/books/Mine").await.expect("delete its own");
+    let untouched = admin
+        .get_parameters()
+        .names("/payments/Foreign")
+        .names("/payments/Untagged")
+        .send()
+        .await
+        .expect("read");
+    assert!(
+        untouched
+            .parameters()
+            .iter()
+            .all(|p| p.value() == Some("before")),
+        "{untouched:?}"
+    );
 }

@@ -974,3 +974,76 @@ async fn an_update_keeps_what_urlguard_does_not_manage() {
         Some(LOG_CONFIG)
     );
 }
+
+/// A parameter under urlguard's name that another owner tagged (or nobody
+/// did): urlguard reads the owner tag and reports `NotOwned`, without
+/// trying the overwrite its policy would refuse.
+#[tokio::test]
+async fn a_parameter_urlguard_does_not_own_is_reported_not_owned_and_never_written() {
+    let (bed, config) = books_bed(TestBedOptions::default()).await;
+    let ssm = aws_sdk_ssm::Client::new(&config);
+    for (name, owner) in [
+        (
+            "/books/GetBooksUrl",
+            Some("other/books/ProtectedFunctionUrl/x"),
+        ),
+        ("/books/GetBookUrl", None),
+    ] {
+        let tags = owner.map(|value| {
+            vec![
+                aws_sdk_ssm::types::Tag::builder()
+                    .key("urlguard.io/owner")
+                    .value(value)
+                    .build()
+                    .expect("tag"),
+            ]
+        });
+        ssm.put_parameter()
+            .name(name)
+            .value("theirs")
+            .r#type(aws_sdk_ssm::types::ParameterType::String)
+            .set_tags(tags)
+            .send()
+            .await
+            .expect("set-up: someone else's parameter");
+    }
+    let (distributions, urls) = books();
+    let (reports, _) = apply(&bed, &distributions, &urls).await;
+    for (url, parameter, owner) in [
+        (
+            "get-books",
+            "/books/GetBooksUrl",
+            "other/books/ProtectedFunctionUrl/x",
+        ),
+        ("get-book", "/books/GetBookUrl", "(no owner tag)"),
+    ] {
+        let report = reports.iter().find(|r| r.name == url).expect("report");
+        assert!(!report.ready(), "{report:#?}");
+        assert_eq!(report.verdict.reason, Reason::NotOwned, "{report:#?}");
+        assert!(
+            report.verdict.message.contains(parameter) && report.verdict.message.contains(owner),
+            "{}",
+            report.verdict.message
+        );
+    }
+    let refused: Vec<_> = bed
+        .authorizations()
+        .into_iter()
+        .filter(|c| !c.decision.is_allowed())
+        .collect();
+    assert!(refused.is_empty(), "urlguard tried: {refused:#?}");
+    let found = ssm
+        .get_parameters()
+        .names("/books/GetBooksUrl")
+        .names("/books/GetBookUrl")
+        .send()
+        .await
+        .expect("read");
+    assert!(
+        found
+            .parameters()
+            .iter()
+            .all(|p| p.value() == Some("theirs")),
+        "{found:?}"
+    );
+}

@@ -1,5 +1,5 @@
-//! IAM: the signer's execution role (trust policy, owner tag) and its one
-//! inline policy, [`names::SIGNER_POLICY_NAME`], naming the function URLs
+//! IAM: the signer's execution role (trust policy, owner tag, permissions
+//! boundary) and its one inline policy, [`names::SIGNER_POLICY_NAME`], naming the function URLs
 //! the signer may invoke.
 //!
 //! IAM returns policy documents URL-encoded (RFC 3986); they are decoded and
@@ -57,6 +57,10 @@ impl Iam {
             .iter()
             .find(|tag| tag.key() == OWNER_TAG_KEY)
             .map(|tag| tag.value().to_owned());
+        let permissions_boundary = role
+            .permissions_boundary()
+            .and_then(|b| b.permissions_boundary_arn())
+            .map(str::to_owned);
 
         let request = self
             .client
@@ -77,17 +81,20 @@ impl Iam {
             trust_policy,
             owner,
             invoke_policy,
+            permissions_boundary,
         }))
     }
 
-    /// Creates a role under `path` with a trust policy and the owner tag;
-    /// returns its ARN. One that exists is [`AwsError::Conflict`].
+    /// Creates a role under `path` with a trust policy, the owner tag and
+    /// the permissions boundary `boundary` (a policy ARN); returns its ARN.
+    /// One that exists is [`AwsError::Conflict`].
     pub async fn create_role(
         &self,
         name: &str,
         path: &str,
         trust_policy: &serde_json::Value,
         owner_tag: &str,
+        boundary: &str,
     ) -> Result<String, AwsError> {
         let tag = Tag::builder()
             .key(OWNER_TAG_KEY)
@@ -100,6 +107,7 @@ impl Iam {
             .role_name(name)
             .path(path)
             .assume_role_policy_document(trust_policy.to_string())
+            .permissions_boundary(boundary)
             .tags(tag)
             .send();
         let output = call(&self.ledger, SERVICE, "CreateRole", request).await?;
@@ -109,6 +117,22 @@ impl Iam {
             .ok_or_else(|| {
                 AwsError::invalid_response(SERVICE, "CreateRole", "the answer holds no role")
             })
+    }
+
+    /// Sets (or replaces) the role's permissions boundary.
+    pub async fn put_permissions_boundary(
+        &self,
+        name: &str,
+        boundary: &str,
+    ) -> Result<(), AwsError> {
+        let request = self
+            .client
+            .put_role_permissions_boundary()
+            .role_name(name)
+            .permissions_boundary(boundary)
+            .send();
+        call(&self.ledger, SERVICE, "PutRolePermissionsBoundary", request).await?;
+        Ok(())
     }
 
     /// Replaces the role's trust policy.

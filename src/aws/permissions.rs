@@ -51,10 +51,37 @@
 //! caller ([`PolicyOptions::log_buckets`], `iam-policy --log-bucket`, or
 //! collected from manifests by [`log_buckets_of`]); without any, the policy
 //! grants no S3 action at all.
+//!
+//! The policy holds even if the controller's credentials are stolen
+//! (issue 16):
+//! - Signer roles: `CreateRole`, `PutRolePolicy` and
+//!   `PutRolePermissionsBoundary` only with `iam:PermissionsBoundary` =
+//!   `arn:aws:iam::*:policy/urlguard/<instance>-signer-boundary` (the key
+//!   is the boundary being set for the first and last, the role's boundary
+//!   for `PutRolePolicy`: Service Authorization Reference, IAM). A role
+//!   created or written through this policy can do no more than the
+//!   boundary (`urlguard iam-policy --boundary`, `plan::boundary`). The
+//!   account is `*`: the policy is printed without one, and the controller
+//!   holds no `iam:CreatePolicy`, so the name under the `/urlguard/` path
+//!   is the platform team's. `UpdateAssumeRolePolicy` takes no boundary
+//!   key and stays scoped by name; `DeleteRolePermissionsBoundary` is not
+//!   granted.
+//! - SSM parameters: a create (`PutParameter` with `ssm:Overwrite` =
+//!   `false`) must carry the owner tag of the instance
+//!   (`aws:RequestTag/urlguard.io/owner` like `<instance>/*`); an overwrite
+//!   (`ssm:Overwrite` = `true`) and a delete need the parameter to carry it
+//!   (`aws:ResourceTag`). Reads stay open: urlguard reads the owner tag
+//!   itself and reports `NotOwned` rather than trying. The tagging a
+//!   create needs (`AddTagsToResource`) is refused on a parameter another
+//!   owner tagged; on an untagged parameter it cannot be refused, since a
+//!   parameter being created has no tags either — IAM cannot tell the two
+//!   apart — so a stolen credential could claim an untagged parameter, not
+//!   anyone else's.
 
 use serde_json::{Value, json};
 
 use crate::api::{EdgeDistribution, Protection};
+use crate::model::iam::signer_boundary_arn;
 use crate::model::names::ROLE_PATH;
 use crate::model::{EDGE_REGION, OPT_IN_TAG_KEY, OWNER_TAG_KEY};
 
@@ -187,6 +214,10 @@ pub fn controller_policy(instance: &str, options: &PolicyOptions) -> Value {
     let signer_functions = format!("arn:aws:lambda:{EDGE_REGION}:*:function:{instance}-*");
     let signer_roles = format!("arn:aws:iam::*:role{ROLE_PATH}{instance}-*");
     let unpathed_signer_roles = format!("arn:aws:iam::*:role/{instance}-*");
+    // Any account: the policy is printed without one. `StringLike` for the
+    // wildcard; the policy path and name pin the rest.
+    let boundary = signer_boundary_arn("*", instance);
+    let parameters = "arn:aws:ssm:*:*:parameter/*";
 
     // Reads, on any function: urlguard must see a function (and its
     // opt-in tag) before it can tell whether it may manage it. GetPolicy in
@@ -235,16 +266,48 @@ pub fn controller_policy(instance: &str, options: &PolicyOptions) -> Value {
             Some(json!({"StringLike": {opted_in_key.clone(): opted_in.clone()}})),
         ),
         statement(
-            "PublishParameters",
-            &[
-                "ssm:GetParameters",
-                "ssm:PutParameter",
-                "ssm:AddTagsToResource",
-                "ssm:ListTagsForResource",
-                "ssm:DeleteParameter",
-            ],
-            json!("arn:aws:ssm:*:*:parameter/*"),
+            "ReadParameters",
+            &["ssm:GetParameters", "ssm:ListTagsForResource"],
+            json!(parameters),
             None,
+        ),
+        // A create carries the owner tag and says `Overwrite=false`; the
+        // tag it carries needs `AddTagsToResource` with the same tag.
+        statement(
+            "CreateOwnedParameters",
+            &["ssm:PutParameter"],
+            json!(parameters),
+            Some(json!({
+                "StringLike": {format!("aws:RequestTag/{OWNER_TAG_KEY}"): format!("{instance}/*")},
+                "StringEquals": {"ssm:Overwrite": "false"}
+            })),
+        ),
+        // Tagging a parameter that carries another owner's tag is refused;
+        // an untagged one cannot be told from one being created (its tags
+        // are checked the same way), see the module docs.
+        statement(
+            "TagOwnedParameters",
+            &["ssm:AddTagsToResource"],
+            json!(parameters),
+            Some(json!({
+                "StringLike": {format!("aws:RequestTag/{OWNER_TAG_KEY}"): format!("{instance}/*")},
+                "StringLikeIfExists": {format!("aws:ResourceTag/{OWNER_TAG_KEY}"): format!("{instance}/*")}
+            })),
+        ),
+        statement(
+            "OverwriteOwnedParameters",
+            &["ssm:PutParameter"],
+            json!(parameters),
+            Some(json!({
+                "StringLike": {format!("aws:ResourceTag/{OWNER_TAG_KEY}"): format!("{instance}/*")},
+                "StringEquals": {"ssm:Overwrite": "true"}
+            })),
+        ),
+        statement(
+            "DeleteOwnedParameters",
+            &["ssm:DeleteParameter"],
+            json!(parameters),
+            Some(owned_by_instance.clone()),
         ),
         statement(
             "FindDistributions",
@@ -352,14 +415,28 @@ pub fn controller_policy(instance: &str, options: &PolicyOptions) -> Value {
                 json!([signer_functions.clone(), format!("{signer_functions}:*")]),
                 None,
             ),
+            // Only with the instance's boundary: whatever the inline policy
+            // says, the role can do no more than the boundary allows.
+            statement(
+                "BoundSignerRoles",
+                &[
+                    "iam:CreateRole",
+                    "iam:PutRolePermissionsBoundary",
+                    "iam:PutRolePolicy",
+                ],
+                json!(signer_roles.clone()),
+                Some(json!({"StringLike": {"iam:PermissionsBoundary": boundary}})),
+            ),
+            // `UpdateAssumeRolePolicy` has no `iam:PermissionsBoundary` key
+            // (Service Authorization Reference): scoped by name only. A
+            // role it can reach is bounded (above), so a changed trust
+            // lends nothing beyond the boundary.
             statement(
                 "ManageSignerRoles",
                 &[
-                    "iam:CreateRole",
                     "iam:TagRole",
                     "iam:UpdateAssumeRolePolicy",
                     "iam:GetRolePolicy",
-                    "iam:PutRolePolicy",
                     "iam:DeleteRolePolicy",
                     "iam:DeleteRole",
                 ],

@@ -5,7 +5,10 @@
 //! `PutParameter` cannot combine `Tags` with `Overwrite`, so a parameter is
 //! created with its tags ([`Ssm::create_parameter`], refused when it exists)
 //! and changed later without them ([`Ssm::overwrite_parameter`]); ownership
-//! is read with `ListTagsForResource` ([`Ssm::owner_of`]).
+//! is read with `ListTagsForResource` ([`Ssm::owner_of`]). Both say
+//! `Overwrite` explicitly: the controller's policy tells a create
+//! (`ssm:Overwrite` = `false`, the owner tag in the request) from an
+//! overwrite (`true`, the owner tag on the parameter) by that key.
 
 use aws_sdk_ssm::types::{ParameterType, ResourceTypeForTagging, Tag};
 
@@ -99,6 +102,7 @@ impl Ssm {
             .name(&parameter.name)
             .value(&parameter.value)
             .r#type(ParameterType::String)
+            .overwrite(false)
             .tags(tag)
             .send();
         call(&self.ledger, SERVICE, "PutParameter", request).await?;

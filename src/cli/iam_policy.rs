@@ -3,11 +3,16 @@
 //! for the instance given by `--instance`. Log buckets (standard logging
 //! needs the bucket's ACL permissions) are named with `--log-bucket` or
 //! read from the `EdgeDistribution`s of manifest files with `-f`.
+//!
+//! `urlguard iam-policy --boundary` prints instead the permissions boundary
+//! every signer role carries (`plan::boundary`), which the platform team
+//! creates once as `/urlguard/<instance>-signer-boundary`.
 
 use std::path::PathBuf;
 
 use crate::api::Protection;
 use crate::aws::permissions::{PolicyOptions, bucket_name, controller_policy, log_buckets_of};
+use crate::plan::boundary::boundary_policy;
 
 use super::output::{self, CommandError};
 
@@ -25,6 +30,11 @@ pub enum ProtectionArg {
 /// `urlguard iam-policy`'s arguments.
 #[derive(Debug, clap::Args)]
 pub struct IamPolicyArgs {
+    /// Print the permissions boundary of the signer roles instead: create
+    /// it as the policy `<instance>-signer-boundary` under the path
+    /// `/urlguard/` before the controller creates its first signer.
+    #[arg(long, conflicts_with_all = ["protection", "log_buckets", "files"])]
+    boundary: bool,
     /// Only what this protection needs (default: both).
     #[arg(long, value_enum)]
     protection: Option<ProtectionArg>,
@@ -43,6 +53,13 @@ pub struct IamPolicyArgs {
 /// Prints the policy; `false` (and no policy) when a manifest document was
 /// refused, since its log bucket could be missing from the policy.
 pub(super) fn print(instance: &str, args: &IamPolicyArgs) -> Result<bool, CommandError> {
+    if args.boundary {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&boundary_policy(instance))?
+        );
+        return Ok(true);
+    }
     let mut log_buckets = args.log_buckets.clone();
     if !args.files.is_empty() {
         let files = output::load(

@@ -27,6 +27,14 @@
 //!   of them to create, version and delete); statements on each function's
 //!   resource policy (one write per function and per teardown, on
 //!   functions urlguard does not own).
+//! - Every role urlguard creates carries the instance's permissions
+//!   boundary (`model::iam::signer_boundary_arn`): the controller's policy
+//!   allows `CreateRole` and `PutRolePolicy` only with it, so a role found
+//!   without it (created before boundaries, or stripped by hand) gets it
+//!   back first (`PutRolePermissionsBoundary`), before any other write to
+//!   the role — `PutRolePolicy` on a role without the boundary is refused.
+//!   A role with another boundary gets ours: only ours is known to allow
+//!   what the signer needs.
 //! - A policy over the cap is refused by the plan ([`SignerPlanError::PolicyTooLarge`],
 //!   naming the number of functions) rather than sent: `PutRolePolicy`
 //!   would refuse it with a less useful message. With qualifiers (aliases)
@@ -132,10 +140,17 @@ pub fn policy_size(policy: &Value) -> usize {
 /// What to do with the role.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RoleAction {
-    /// Create it with the trust policy and the owner tag.
+    /// Create it with the trust policy, the owner tag and the boundary.
     Create {
         /// The trust policy.
         trust_policy: Value,
+        /// The permissions boundary's ARN.
+        boundary: String,
+    },
+    /// Its permissions boundary is missing or another one.
+    SetBoundary {
+        /// The permissions boundary's ARN.
+        boundary: String,
     },
     /// Its trust policy drifted.
     UpdateTrust {
@@ -149,12 +164,14 @@ pub enum RoleAction {
     },
 }
 
-/// Plans the role: `observed` is `None` when it does not exist.
+/// Plans the role: `observed` is `None` when it does not exist; `boundary`
+/// is the permissions boundary's ARN.
 pub fn plan_role(
     observed: Option<&RoleObserved>,
     role_name: &str,
     owner_tag: &str,
     policy: &Value,
+    boundary: &str,
 ) -> Result<Vec<RoleAction>, SignerPlanError> {
     let size = policy_size(policy);
     if size > ROLE_POLICY_SIZE_LIMIT {
@@ -168,6 +185,7 @@ pub fn plan_role(
         return Ok(vec![
             RoleAction::Create {
                 trust_policy: trust,
+                boundary: boundary.to_owned(),
             },
             RoleAction::PutPolicy {
                 document: policy.clone(),
@@ -185,6 +203,12 @@ pub fn plan_role(
         });
     }
     let mut actions = Vec::new();
+    // First: the policy refuses every other write to a role without it.
+    if role.permissions_boundary.as_deref() != Some(boundary) {
+        actions.push(RoleAction::SetBoundary {
+            boundary: boundary.to_owned(),
+        });
+    }
     if !same_policy(&role.trust_policy, &trust) {
         actions.push(RoleAction::UpdateTrust {
             trust_policy: trust,
@@ -281,6 +305,7 @@ mod tests {
     use crate::model::lambda::FunctionVersion;
 
     const OWNER: &str = "urlguard/books/EdgeDistribution/books";
+    const BOUNDARY: &str = "arn:aws:iam::123456789012:policy/urlguard/urlguard-signer-boundary";
 
     fn config(memory: i32) -> SignerConfig {
         SignerConfig {
@@ -404,7 +429,9 @@ mod tests {
             "sorted and deduplicated"
         );
         assert_eq!(
-            plan_role(None, "r", OWNER, &policy).expect("plan").len(),
+            plan_role(None, "r", OWNER, &policy, BOUNDARY)
+                .expect("plan")
+                .len(),
             2,
             "create, then put the policy"
         );
@@ -413,29 +440,48 @@ mod tests {
             trust_policy: trust_policy(),
             owner: Some(OWNER.into()),
             invoke_policy: Some(policy.clone()),
+            permissions_boundary: Some(BOUNDARY.into()),
         };
         assert_eq!(
-            plan_role(Some(&in_sync), "r", OWNER, &policy).expect("plan"),
+            plan_role(Some(&in_sync), "r", OWNER, &policy, BOUNDARY).expect("plan"),
             vec![]
         );
         let mut reordered = in_sync.clone();
         reordered.trust_policy["Statement"][0]["Principal"]["Service"] =
             json!(["lambda.amazonaws.com", "edgelambda.amazonaws.com"]);
         assert_eq!(
-            plan_role(Some(&reordered), "r", OWNER, &policy).expect("plan"),
+            plan_role(Some(&reordered), "r", OWNER, &policy, BOUNDARY).expect("plan"),
             vec![],
             "IAM lists principals in any order"
         );
         let fewer = invoke_policy("s", &["arn:a".into()]);
         assert_eq!(
-            plan_role(Some(&in_sync), "r", OWNER, &fewer).expect("plan"),
+            plan_role(Some(&in_sync), "r", OWNER, &fewer, BOUNDARY).expect("plan"),
             vec![RoleAction::PutPolicy {
                 document: fewer.clone()
             }]
         );
+        for found in [None, Some("arn:aws:iam::123456789012:policy/other")] {
+            let unbounded = RoleObserved {
+                permissions_boundary: found.map(str::to_owned),
+                ..in_sync.clone()
+            };
+            assert_eq!(
+                plan_role(Some(&unbounded), "r", OWNER, &fewer, BOUNDARY).expect("plan"),
+                vec![
+                    RoleAction::SetBoundary {
+                        boundary: BOUNDARY.into()
+                    },
+                    RoleAction::PutPolicy {
+                        document: fewer.clone()
+                    }
+                ],
+                "the boundary first: the policy refuses PutRolePolicy without it"
+            );
+        }
         let mut stranger = in_sync.clone();
         stranger.owner = Some("other/ns/EdgeDistribution/x".into());
-        assert!(plan_role(Some(&stranger), "r", OWNER, &policy).is_err());
+        assert!(plan_role(Some(&stranger), "r", OWNER, &policy, BOUNDARY).is_err());
     }
 
     /// 75 URLs (CloudFront's cache behaviors) of 64-character function
@@ -456,7 +502,7 @@ mod tests {
         println!("invoke policy for 75 functions: {size} characters");
         assert!(size <= ROLE_POLICY_SIZE_LIMIT, "{size} characters");
         assert_eq!(invoke_policy_resources(&policy).len(), 75);
-        assert!(plan_role(None, "r", OWNER, &policy).is_ok());
+        assert!(plan_role(None, "r", OWNER, &policy, BOUNDARY).is_ok());
     }
 
     #[test]
@@ -465,7 +511,7 @@ mod tests {
             .map(|i| format!("arn:aws:lambda:ap-southeast-2:123456789012:function:{i:0>64}"))
             .collect();
         let policy = invoke_policy("s", &arns);
-        let error = plan_role(None, "r", OWNER, &policy).expect_err("too large");
+        let error = plan_role(None, "r", OWNER, &policy, BOUNDARY).expect_err("too large");
         assert!(
             matches!(
                 error,

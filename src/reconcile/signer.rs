@@ -12,6 +12,7 @@ use super::replica_waits::kube_time;
 use crate::api::RetiredSignerVersion;
 use crate::edge;
 use crate::model::EDGE_REGION;
+use crate::model::iam::signer_boundary_arn;
 use crate::model::lambda::{FunctionVersion, SignerConfig};
 use crate::model::names::{OwnerKind, ROLE_PATH, SIGNER_POLICY_NAME};
 use crate::model::policy::invoke_policy_resources;
@@ -160,17 +161,27 @@ async fn ensure_role(
         function_arns.dedup();
     }
     let policy = invoke_policy(&owner.signer_function_name(), &function_arns);
-    let steps = plan_role(observed.as_ref(), &role_name, &tag, &policy).map_err(Problem::from)?;
+    // The account of the credentials: the boundary policy is the platform
+    // team's, in the account the role is created in.
+    let account = engine.aws.account_id().await.map_err(Problem::from)?;
+    let boundary = signer_boundary_arn(&account, &owner.instance);
+    let steps = plan_role(observed.as_ref(), &role_name, &tag, &policy, &boundary)
+        .map_err(Problem::from)?;
     let mut role_arn = observed
         .map(|r| r.arn)
         .unwrap_or_else(|| format!("(new role {role_name})"));
     for step in steps {
         let result = match &step {
-            RoleAction::Create { trust_policy } => {
-                actions.push(format!("create signer role {role_name}"));
+            RoleAction::Create {
+                trust_policy,
+                boundary,
+            } => {
+                actions.push(format!(
+                    "create signer role {role_name} within the permissions boundary {boundary}"
+                ));
                 if engine.applies() {
                     match iam
-                        .create_role(&role_name, ROLE_PATH, trust_policy, &tag)
+                        .create_role(&role_name, ROLE_PATH, trust_policy, &tag, boundary)
                         .await
                     {
                         Ok(arn) => {
@@ -190,6 +201,16 @@ async fn ensure_role(
                         },
                         Err(error) => Err(error),
                     }
+                } else {
+                    Ok(())
+                }
+            }
+            RoleAction::SetBoundary { boundary } => {
+                actions.push(format!(
+                    "set the permissions boundary of role {role_name} to {boundary}"
+                ));
+                if engine.applies() {
+                    iam.put_permissions_boundary(&role_name, boundary).await
                 } else {
                     Ok(())
                 }

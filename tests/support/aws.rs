@@ -87,6 +87,25 @@ pub fn product_policy_for(distributions: &[urlguard::api::EdgeDistribution]) -> 
     )
 }
 
+/// Creates the permissions boundary of `instance`'s signer roles, as the
+/// platform team does before installing urlguard (README): the policy
+/// `urlguard iam-policy --boundary` prints, named
+/// `/urlguard/<instance>-signer-boundary`. Every bed has it for the tests'
+/// instance `urlguard`.
+pub async fn create_signer_boundary(endpoint: &str, instance: &str) -> Result<(), String> {
+    use urlguard::model::iam::{BOUNDARY_PATH, signer_boundary_name};
+    let config = sdk_config_for(endpoint).await;
+    aws_sdk_iam::Client::new(&config)
+        .create_policy()
+        .path(BOUNDARY_PATH)
+        .policy_name(signer_boundary_name(instance))
+        .policy_document(urlguard::plan::boundary::boundary_policy(instance).to_string())
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| format!("CreatePolicy {}: {e:?}", signer_boundary_name(instance)))
+}
+
 /// `config`, signing as [`PRODUCT_KEY`]: what urlguard's engine uses.
 pub fn as_product(config: SdkConfig) -> SdkConfig {
     with_access_key(config, PRODUCT_KEY)
@@ -141,6 +160,7 @@ impl TestBed {
             .push((PRODUCT_KEY.to_owned(), options.product_policy));
         config.readback_defaults = options.readback_defaults;
 
+        let moto_endpoint = moto.endpoint.clone();
         let (started_tx, started_rx) = mpsc::channel();
         let (stop_tx, stop_rx) = mpsc::channel::<()>();
         let thread = std::thread::Builder::new()
@@ -158,6 +178,11 @@ impl TestBed {
                         return;
                     }
                 };
+                if let Err(e) = runtime.block_on(create_signer_boundary(&moto_endpoint, "urlguard"))
+                {
+                    let _ = started_tx.send(Err(e));
+                    return;
+                }
                 let _ = started_tx.send(Ok(handle.addr()));
                 // Serve (on the runtime's workers) until the bed drops.
                 let _ = stop_rx.recv();

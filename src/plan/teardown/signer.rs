@@ -118,6 +118,7 @@ mod tests {
             trust_policy: json!({}),
             owner: Some(OWNER.into()),
             invoke_policy: Some(json!({})),
+            permissions_boundary: None,
         };
         assert_eq!(
             plan_role(Some(&role), "r", OWNER),

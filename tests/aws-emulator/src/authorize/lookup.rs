@@ -1,5 +1,11 @@
 //! What IAM knows about existing resources and the request does not say:
-//! a role's path (it is part of the role's ARN) and the tags of a Lambda
+//! a role's path (it is part of the role's ARN), its permissions boundary
+//! (`iam:PermissionsBoundary` of `PutRolePolicy`, `DeleteRolePolicy`,
+//! `AttachRolePolicy`, `DetachRolePolicy`, `DeleteRolePermissionsBoundary`:
+//! the Service Authorization Reference for IAM, "Checks that the specified
+//! policy is attached as a permissions boundary on the IAM role resource",
+//! <https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsidentityandaccessmanagementiam.html>)
+//! and the tags of a Lambda
 //! function, an IAM role or an SSM parameter (`aws:ResourceTag/*`). They are
 //! read from moto with the emulator's own calls (`Upstream::call`), which
 //! never reach the ledger. CloudFront's tags come from the in-process store.
@@ -19,24 +25,45 @@ use serde_json::Value;
 use crate::cloudfront::xml::child_text;
 use crate::upstream::Upstream;
 
-/// A role's path and tags (`GetRole`, query protocol).
-pub(crate) async fn role(upstream: &Upstream, name: &str) -> (String, Vec<(String, String)>) {
+/// What `GetRole` says of a role that matters to authorization.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RoleFacts {
+    /// `/` when the role does not exist.
+    pub path: String,
+    pub tags: Vec<(String, String)>,
+    /// The ARN of its permissions boundary (moto's `GetRole` answers
+    /// `PermissionsBoundary.PermissionsBoundaryArn`, as IAM does).
+    pub boundary: Option<String>,
+}
+
+impl RoleFacts {
+    fn missing() -> RoleFacts {
+        RoleFacts {
+            path: "/".to_owned(),
+            tags: Vec::new(),
+            boundary: None,
+        }
+    }
+}
+
+/// A role's path, tags and boundary (`GetRole`, query protocol).
+pub(crate) async fn role(upstream: &Upstream, name: &str) -> RoleFacts {
     let path = format!(
         "/?Action=GetRole&Version=2010-05-08&RoleName={}",
         form_urlencoded::byte_serialize(name.as_bytes()).collect::<String>()
     );
     let Ok(reply) = upstream.call("iam", "us-east-1", Method::GET, &path).await else {
-        return ("/".to_owned(), Vec::new());
+        return RoleFacts::missing();
     };
     if !reply.is_success() {
-        return ("/".to_owned(), Vec::new());
+        return RoleFacts::missing();
     }
     let text = String::from_utf8_lossy(&reply.body);
     let Ok(doc) = Document::parse(&text) else {
-        return ("/".to_owned(), Vec::new());
+        return RoleFacts::missing();
     };
     let Some(role) = doc.descendants().find(|n| n.tag_name().name() == "Role") else {
-        return ("/".to_owned(), Vec::new());
+        return RoleFacts::missing();
     };
     let role_path = child_text(role, "Path").unwrap_or("/").to_owned();
     let tags = role
@@ -51,7 +78,16 @@ pub(crate) async fn role(upstream: &Upstream, name: &str) -> (String, Vec<(Strin
             ))
         })
         .collect();
-    (role_path, tags)
+    let boundary = role
+        .children()
+        .find(|n| n.tag_name().name() == "PermissionsBoundary")
+        .and_then(|b| child_text(b, "PermissionsBoundaryArn"))
+        .map(str::to_owned);
+    RoleFacts {
+        path: role_path,
+        tags,
+        boundary,
+    }
 }
 
 /// A function's tags (`ListTags`, by its unqualified ARN).

@@ -286,14 +286,14 @@ struct Resolver<'a> {
     shared: &'a Shared,
     facts: &'a Facts,
     with_resource_tags: bool,
-    /// Role name → (path, tags).
-    roles: HashMap<String, (String, Vec<(String, String)>)>,
+    /// Role name → what `GetRole` said.
+    roles: HashMap<String, lookup::RoleFacts>,
     /// Resource ARN → tags.
     tags: HashMap<String, Vec<(String, String)>>,
 }
 
 impl Resolver<'_> {
-    async fn role(&mut self, name: &str) -> (String, Vec<(String, String)>) {
+    async fn role(&mut self, name: &str) -> lookup::RoleFacts {
         if let Some(found) = self.roles.get(name) {
             return found.clone();
         }
@@ -324,7 +324,7 @@ impl Resolver<'_> {
                 // `CreateRole` gives its path; an existing role has one.
                 let path = match &facts.role_path {
                     Some(path) => path.clone(),
-                    None => self.role(&name).await.0,
+                    None => self.role(&name).await.path,
                 };
                 vec![format!("arn:aws:iam::{ACCOUNT_ID}:role{path}{name}")]
             }
@@ -370,7 +370,7 @@ impl Resolver<'_> {
             }
             ["arn", _, "iam", _, _, rest] => {
                 let name = rest.rsplit('/').next().unwrap_or(rest).to_owned();
-                self.role(&name).await.1
+                self.role(&name).await.tags
             }
             ["arn", _, "ssm", region, _, _] => {
                 let name = facts
@@ -422,6 +422,13 @@ impl Resolver<'_> {
                     if let Some(b) = &facts.permissions_boundary {
                         context
                             .insert("iam:PermissionsBoundary".to_owned(), Value::from(b.clone()));
+                    }
+                }
+                Key::RoleBoundary => {
+                    if let Some(name) = facts.role_name.clone()
+                        && let Some(b) = self.role(&name).await.boundary
+                    {
+                        context.insert("iam:PermissionsBoundary".to_owned(), Value::from(b));
                     }
                 }
                 Key::ReplicatorServiceName => {

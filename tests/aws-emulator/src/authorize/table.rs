@@ -85,8 +85,11 @@ pub(crate) enum Key {
     ResourceTags,
     /// `iam:PassedToService` = `lambda.amazonaws.com`.
     PassedToLambda,
-    /// `iam:PermissionsBoundary` from the form.
+    /// `iam:PermissionsBoundary` from the form (the boundary being set).
     PermissionsBoundary,
+    /// `iam:PermissionsBoundary` of the existing role (its boundary's ARN;
+    /// absent when it has none).
+    RoleBoundary,
     /// `iam:AWSServiceName` = `replicator.lambda.amazonaws.com`.
     ReplicatorServiceName,
     /// `lambda:FunctionUrlAuthType` from the body's `AuthType` (or
@@ -558,12 +561,38 @@ pub(crate) const TABLE: &[Entry] = &[
     },
     Entry {
         call: "iam:PutRolePolicy",
-        checks: &[check("iam:PutRolePolicy", Res::Role, &[Key::ResourceTags])],
+        checks: &[check(
+            "iam:PutRolePolicy",
+            Res::Role,
+            &[Key::RoleBoundary, Key::ResourceTags],
+        )],
         source: IAM,
     },
     Entry {
         call: "iam:DeleteRolePolicy",
-        checks: &[check("iam:DeleteRolePolicy", Res::Role, RT)],
+        checks: &[check(
+            "iam:DeleteRolePolicy",
+            Res::Role,
+            &[Key::RoleBoundary, Key::ResourceTags],
+        )],
+        source: IAM,
+    },
+    Entry {
+        call: "iam:PutRolePermissionsBoundary",
+        checks: &[check(
+            "iam:PutRolePermissionsBoundary",
+            Res::Role,
+            &[Key::PermissionsBoundary, Key::ResourceTags],
+        )],
+        source: IAM,
+    },
+    Entry {
+        call: "iam:DeleteRolePermissionsBoundary",
+        checks: &[check(
+            "iam:DeleteRolePermissionsBoundary",
+            Res::Role,
+            &[Key::RoleBoundary, Key::ResourceTags],
+        )],
         source: IAM,
     },
     Entry {
@@ -699,6 +728,7 @@ mod tests {
             "iam:DeleteRolePolicy",
             "iam:GetRole",
             "iam:GetRolePolicy",
+            "iam:PutRolePermissionsBoundary",
             "iam:PutRolePolicy",
             "iam:TagRole",
             "iam:UpdateAssumeRolePolicy",
