@@ -180,6 +180,47 @@ spec: {}
 }
 
 #[tokio::test]
+async fn names_and_namespaces_a_cluster_refuses_are_named_without_aws_calls() {
+    let bed = TestBed::start();
+    let manifest = "\
+apiVersion: urlguard.io/v1alpha1
+kind: EdgeDistribution
+metadata: {name: Books_1, namespace: books}
+spec: {defaultOrigin: {s3: {bucketName: books-spa}}}
+---
+apiVersion: urlguard.io/v1alpha1
+kind: EdgeDistribution
+metadata: {name: books, namespace: team.a}
+spec: {defaultOrigin: {s3: {bucketName: books-spa}}}
+";
+    let file = manifest_file("bad-metadata", manifest);
+    let file_arg = file.display().to_string();
+    let output = urlguard(&bed, &["apply", "-f", &file_arg]);
+    std::fs::remove_file(&file).expect("cleanup");
+    let (stdout, stderr) = text(&output);
+    assert!(!output.status.success());
+    let all = format!("{stdout}{stderr}");
+    assert!(
+        all.contains("metadata.name: Invalid value: \"Books_1\""),
+        "{all}"
+    );
+    assert!(
+        all.contains("metadata.namespace: Invalid value: \"team.a\""),
+        "{all}"
+    );
+    assert!(bed.calls().calls.is_empty(), "{:?}", bed.calls().calls);
+
+    // An instance name that could not end at its delimiter is refused too.
+    let output = urlguard(&bed, &["--instance", "team_a", "iam-policy"]);
+    let (_, stderr) = text(&output);
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains("instance name \"team_a\" is invalid"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
 async fn plan_shows_field_level_changes_and_writes_nothing() {
     let (bed, _) = books_bed(TestBedOptions::default()).await;
     assert!(

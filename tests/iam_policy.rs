@@ -124,14 +124,14 @@ async fn exercise(protection: Protection) -> Exercised {
         let lambda_only = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
         aws_sdk_iam::Client::new(&config)
             .update_assume_role_policy()
-            .role_name("urlguard-books-books-signer")
+            .role_name(support::books::books_signer())
             .policy_document(lambda_only)
             .send()
             .await
             .expect("edit the trust policy");
         lambda_client(&config, "us-east-1")
             .update_function_code()
-            .function_name("urlguard-books-books-signer")
+            .function_name(support::books::books_signer())
             .zip_file(aws_sdk_lambda::primitives::Blob::new(
                 support::aws::tiny_zip("index.mjs", b"export const handler = () => 1;"),
             ))
@@ -140,7 +140,7 @@ async fn exercise(protection: Protection) -> Exercised {
             .expect("replace the signer code");
     } else {
         let lambda = lambda_client(&config, "eu-west-1");
-        let sid = "urlguard-urlguard-books-get-book-invoke";
+        let sid = &support::books::books_owner("get-book").statement_id("invoke");
         lambda
             .remove_permission()
             .function_name("books-get-book")
@@ -164,7 +164,7 @@ async fn exercise(protection: Protection) -> Exercised {
         Protection::EdgeSigner => Some(
             aws_sdk_iam::Client::new(&config)
                 .get_role()
-                .role_name("urlguard-books-books-signer")
+                .role_name(support::books::books_signer())
                 .send()
                 .await
                 .expect("the signer role")
@@ -331,6 +331,20 @@ async fn edge_signer_policy_grants_exactly_what_the_engine_calls() {
     ] {
         assert!(!arn_matches(resource, other), "{resource} covers {other}");
     }
+    // An instance whose name starts with this one's: the delimiter after
+    // the instance keeps its roles out.
+    let staging = urlguard::model::names::Owner {
+        instance: "urlguard-staging".into(),
+        ..support::books::books_owner("books")
+    };
+    let staging_role = format!(
+        "arn:aws:iam::123456789012:role/urlguard/{}",
+        staging.signer_role_name()
+    );
+    assert!(
+        !arn_matches(resource, &staging_role),
+        "{resource} covers {staging_role}"
+    );
     assert_eq!(
         passing[0]["Condition"]["StringEquals"]["iam:PassedToService"],
         "lambda.amazonaws.com"

@@ -22,12 +22,15 @@ use crate::reconcile::Mode;
 #[command(name = "urlguard", version, about)]
 pub struct Cli {
     /// The urlguard instance: every AWS name and owner tag derives from it,
-    /// so two instances never touch each other's resources.
+    /// so two instances never touch each other's resources. A DNS-1123
+    /// label of at most 24 characters, starting with a letter (as the
+    /// chart's `instanceName`): it never holds the `_` that ends it in names.
     #[arg(
         long,
         global = true,
         env = "URLGUARD_INSTANCE",
-        default_value = "urlguard"
+        default_value = "urlguard",
+        value_parser = parse_instance
     )]
     instance: String,
     /// Log format on standard error.
@@ -35,6 +38,11 @@ pub struct Cli {
     log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
+}
+
+/// `--instance`, checked by [`crate::model::names::check_instance`].
+fn parse_instance(text: &str) -> Result<String, crate::model::names::InstanceNameError> {
+    crate::model::names::check_instance(text).map(|()| text.to_owned())
 }
 
 /// How logs and progress are written to standard error.
