@@ -33,6 +33,18 @@ pub struct Cli {
         value_parser = parse_instance
     )]
     instance: String,
+    /// Where each namespace's SSM parameters must be: a template that
+    /// starts and ends with `/`, `{namespace}` standing for the object's
+    /// namespace (`/` allows every name). A parameter outside it is refused
+    /// with the field named, and nothing is written.
+    #[arg(
+        long,
+        global = true,
+        env = "URLGUARD_SSM_PREFIX",
+        default_value = crate::plan::ssm_prefix::DEFAULT_TEMPLATE,
+        value_parser = crate::plan::ssm_prefix::SsmPrefix::new
+    )]
+    ssm_prefix: crate::plan::ssm_prefix::SsmPrefix,
     /// Log format on standard error.
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
@@ -89,11 +101,18 @@ pub fn run() -> ExitCode {
         Command::Signer { zip } => signer::print(zip.clone())
             .map(|()| true)
             .map_err(Into::into),
-        Command::Plan(args) => block_on(apply::run(&cli.instance, Mode::Plan, args)),
-        Command::Apply(args) => block_on(apply::run(&cli.instance, Mode::Apply, args)),
+        Command::Plan(args) => {
+            block_on(apply::run(&cli.instance, &cli.ssm_prefix, Mode::Plan, args))
+        }
+        Command::Apply(args) => block_on(apply::run(
+            &cli.instance,
+            &cli.ssm_prefix,
+            Mode::Apply,
+            args,
+        )),
         Command::Controller(args) => {
             tune_malloc();
-            block_on(controller::run(&cli.instance, args)).map(|()| true)
+            block_on(controller::run(&cli.instance, &cli.ssm_prefix, args)).map(|()| true)
         }
         Command::Destroy(args) => return destroy_exit(block_on(destroy::run(&cli.instance, args))),
     };

@@ -16,6 +16,7 @@ mod fixtures;
 pub mod permissions;
 pub mod signer;
 pub mod ssm;
+pub mod ssm_prefix;
 pub mod teardown;
 pub mod url;
 

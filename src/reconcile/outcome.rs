@@ -76,6 +76,9 @@ pub enum Reason {
     DuplicatePathPattern,
     /// The distribution has CloudFront's maximum of cache behaviors.
     TooManyCacheBehaviors,
+    /// An SSM parameter named in `spec.ssmExport` is outside the
+    /// namespace's prefix (the cluster's `--ssm-prefix` rule).
+    ParameterOutsidePrefix,
     /// `spec.function` names no function (or alias).
     FunctionNotFound,
     /// Something with urlguard's name is not urlguard's: left alone.
@@ -112,6 +115,7 @@ impl Reason {
             Reason::DistributionNotFound => "DistributionNotFound",
             Reason::DuplicatePathPattern => "DuplicatePathPattern",
             Reason::TooManyCacheBehaviors => "TooManyCacheBehaviors",
+            Reason::ParameterOutsidePrefix => "ParameterOutsidePrefix",
             Reason::FunctionNotFound => "FunctionNotFound",
             Reason::NotOwned => "NotOwned",
             Reason::AwsError => "AwsError",
@@ -139,6 +143,7 @@ impl Reason {
             | Reason::DistributionNotFound
             | Reason::DuplicatePathPattern
             | Reason::TooManyCacheBehaviors
+            | Reason::ParameterOutsidePrefix
             | Reason::FunctionNotFound
             | Reason::NotOwned
             | Reason::AwsError
@@ -249,7 +254,7 @@ impl fmt::Display for EventReason {
 mod tests {
     use super::*;
 
-    const ALL: [Reason; 20] = [
+    const ALL: [Reason; 21] = [
         Reason::Deployed,
         Reason::Protected,
         Reason::Pending,
@@ -260,6 +265,7 @@ mod tests {
         Reason::DistributionNotFound,
         Reason::DuplicatePathPattern,
         Reason::TooManyCacheBehaviors,
+        Reason::ParameterOutsidePrefix,
         Reason::FunctionNotFound,
         Reason::NotOwned,
         Reason::AwsError,
