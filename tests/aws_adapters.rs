@@ -1075,17 +1075,22 @@ async fn a_distribution_lives_its_whole_life_through_the_adapter() {
 
     // Origin access controls.
     let s3_oac = cloudfront
-        .create_origin_access_control("urlguard-books-books-s3", OacOriginType::S3)
+        .create_origin_access_control("urlguard-books-books-s3", "owner", OacOriginType::S3)
         .await
         .expect("CreateOriginAccessControl");
     let lambda_oac = cloudfront
-        .create_origin_access_control("urlguard-books-books-lambda", OacOriginType::Lambda)
+        .create_origin_access_control(
+            "urlguard-books-books-lambda",
+            "owner",
+            OacOriginType::Lambda,
+        )
         .await
         .expect("CreateOriginAccessControl");
     assert_eq!(lambda_oac.origin_type, OacOriginType::Lambda);
+    assert_eq!(lambda_oac.description, "owner");
     assert!(lambda_oac.signs_always);
     let taken = cloudfront
-        .create_origin_access_control("urlguard-books-books-s3", OacOriginType::S3)
+        .create_origin_access_control("urlguard-books-books-s3", "owner", OacOriginType::S3)
         .await;
     assert!(
         taken.as_ref().is_err_and(AwsError::is_conflict),

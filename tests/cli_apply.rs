@@ -180,6 +180,99 @@ spec: {}
 }
 
 #[tokio::test]
+async fn ssm_parameters_outside_the_namespace_prefix_are_refused_and_never_written() {
+    let bed = TestBed::start();
+    let manifest = "\
+apiVersion: urlguard.io/v1alpha1
+kind: EdgeDistribution
+metadata: {name: shop, namespace: mallory}
+spec: {defaultOrigin: {s3: {bucketName: shop-spa}}}
+---
+apiVersion: urlguard.io/v1alpha1
+kind: ProtectedFunctionUrl
+metadata: {name: get-books, namespace: mallory}
+spec:
+  function: {name: books-get-books, region: eu-west-1}
+  distributionRef: {name: shop}
+  pathPattern: /getBooks
+  ssmExport: {urlParameter: /books/GetBooksUrl}
+";
+    let file = manifest_file("squat", manifest);
+    let file_arg = file.display().to_string();
+    let output = urlguard(&bed, &["plan", "-f", &file_arg]);
+    let (stdout, _) = text(&output);
+    assert!(!output.status.success());
+    assert!(
+        stdout.contains("ProtectedFunctionUrl mallory/get-books: ParameterOutsidePrefix spec.ssmExport.urlParameter: /books/GetBooksUrl is outside /mallory/"),
+        "{stdout}"
+    );
+    let touched: Vec<String> = bed
+        .calls()
+        .calls
+        .into_keys()
+        .filter(|k| k.starts_with("ssm:") || k.contains("FunctionUrl"))
+        .collect();
+    assert!(
+        touched.is_empty(),
+        "neither SSM nor the URL's function: {touched:?}"
+    );
+
+    // The cluster's rule is configurable; an invalid template is refused.
+    let output = urlguard(&bed, &["--ssm-prefix", "/", "plan", "-f", &file_arg]);
+    let (stdout, _) = text(&output);
+    assert!(!stdout.contains("ParameterOutsidePrefix"), "{stdout}");
+    let output = urlguard(
+        &bed,
+        &["--ssm-prefix", "/{namespace}", "plan", "-f", &file_arg],
+    );
+    let (_, stderr) = text(&output);
+    assert!(!output.status.success());
+    assert!(stderr.contains("SSM prefix template"), "{stderr}");
+    std::fs::remove_file(&file).expect("cleanup");
+}
+
+#[tokio::test]
+async fn names_and_namespaces_a_cluster_refuses_are_named_without_aws_calls() {
+    let bed = TestBed::start();
+    let manifest = "\
+apiVersion: urlguard.io/v1alpha1
+kind: EdgeDistribution
+metadata: {name: Books_1, namespace: books}
+spec: {defaultOrigin: {s3: {bucketName: books-spa}}}
+---
+apiVersion: urlguard.io/v1alpha1
+kind: EdgeDistribution
+metadata: {name: books, namespace: team.a}
+spec: {defaultOrigin: {s3: {bucketName: books-spa}}}
+";
+    let file = manifest_file("bad-metadata", manifest);
+    let file_arg = file.display().to_string();
+    let output = urlguard(&bed, &["apply", "-f", &file_arg]);
+    std::fs::remove_file(&file).expect("cleanup");
+    let (stdout, stderr) = text(&output);
+    assert!(!output.status.success());
+    let all = format!("{stdout}{stderr}");
+    assert!(
+        all.contains("metadata.name: Invalid value: \"Books_1\""),
+        "{all}"
+    );
+    assert!(
+        all.contains("metadata.namespace: Invalid value: \"team.a\""),
+        "{all}"
+    );
+    assert!(bed.calls().calls.is_empty(), "{:?}", bed.calls().calls);
+
+    // An instance name that could not end at its delimiter is refused too.
+    let output = urlguard(&bed, &["--instance", "team_a", "iam-policy"]);
+    let (_, stderr) = text(&output);
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains("instance name \"team_a\" is invalid"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
 async fn plan_shows_field_level_changes_and_writes_nothing() {
     let (bed, _) = books_bed(TestBedOptions::default()).await;
     assert!(

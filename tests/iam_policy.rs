@@ -127,7 +127,7 @@ async fn exercise(protection: Protection) -> Exercised {
         let lambda_only = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
         aws_sdk_iam::Client::new(&config)
             .update_assume_role_policy()
-            .role_name("urlguard-books-books-signer")
+            .role_name(support::books::books_signer())
             .policy_document(lambda_only)
             .send()
             .await
@@ -136,13 +136,13 @@ async fn exercise(protection: Protection) -> Exercised {
         // stripped by hand) gets it back before any other write to it.
         aws_sdk_iam::Client::new(&config)
             .delete_role_permissions_boundary()
-            .role_name("urlguard-books-books-signer")
+            .role_name(support::books::books_signer())
             .send()
             .await
             .expect("strip the boundary");
         lambda_client(&config, "us-east-1")
             .update_function_code()
-            .function_name("urlguard-books-books-signer")
+            .function_name(support::books::books_signer())
             .zip_file(aws_sdk_lambda::primitives::Blob::new(
                 support::aws::tiny_zip("index.mjs", b"export const handler = () => 1;"),
             ))
@@ -151,7 +151,7 @@ async fn exercise(protection: Protection) -> Exercised {
             .expect("replace the signer code");
     } else {
         let lambda = lambda_client(&config, "eu-west-1");
-        let sid = "urlguard-urlguard-books-get-book-invoke";
+        let sid = &support::books::books_owner("get-book").statement_id("invoke");
         lambda
             .remove_permission()
             .function_name("books-get-book")
@@ -175,7 +175,7 @@ async fn exercise(protection: Protection) -> Exercised {
         Protection::EdgeSigner => {
             let role = aws_sdk_iam::Client::new(&config)
                 .get_role()
-                .role_name("urlguard-books-books-signer")
+                .role_name(support::books::books_signer())
                 .send()
                 .await
                 .expect("the signer role")
@@ -343,11 +343,25 @@ async fn edge_signer_policy_grants_exactly_what_the_engine_calls() {
     for other in [
         "arn:aws:iam::123456789012:role/admin",
         "arn:aws:iam::123456789012:role/urlguard-admin",
-        "arn:aws:iam::123456789012:role/other/urlguard-books-books-signer",
+        "arn:aws:iam::123456789012:role/other/urlguard_books-books-signer",
         "arn:aws:iam::123456789012:role/urlguard/team-b-books-books-signer",
     ] {
         assert!(!arn_matches(resource, other), "{resource} covers {other}");
     }
+    // An instance whose name starts with this one's: the delimiter after
+    // the instance keeps its roles out.
+    let staging = urlguard::model::names::Owner {
+        instance: "urlguard-staging".into(),
+        ..support::books::books_owner("books")
+    };
+    let staging_role = format!(
+        "arn:aws:iam::123456789012:role/urlguard/{}",
+        staging.signer_role_name()
+    );
+    assert!(
+        !arn_matches(resource, &staging_role),
+        "{resource} covers {staging_role}"
+    );
     assert_eq!(
         passing[0]["Condition"]["StringEquals"]["iam:PassedToService"],
         "lambda.amazonaws.com"
@@ -506,7 +520,7 @@ async fn the_policy_creates_and_writes_signer_roles_only_within_the_boundary() {
             .send()
     };
     assert!(
-        denied(create("urlguard-books-stolen-signer", None).await),
+        denied(create("urlguard_books-stolen-signer", None).await),
         "a role without a boundary"
     );
     for other in [
@@ -515,11 +529,11 @@ async fn the_policy_creates_and_writes_signer_roles_only_within_the_boundary() {
         "arn:aws:iam::aws:policy/AdministratorAccess",
     ] {
         assert!(
-            denied(create("urlguard-books-stolen-signer", Some(other)).await),
+            denied(create("urlguard_books-stolen-signer", Some(other)).await),
             "a role with the boundary {other}"
         );
     }
-    create("urlguard-books-stolen-signer", Some(BOUNDARY))
+    create("urlguard_books-stolen-signer", Some(BOUNDARY))
         .await
         .expect("within the boundary, a role is created");
 
@@ -527,7 +541,7 @@ async fn the_policy_creates_and_writes_signer_roles_only_within_the_boundary() {
     // boundary: no inline policy until the boundary is set, and only ours.
     admin
         .create_role()
-        .role_name("urlguard-books-old-signer")
+        .role_name("urlguard_books-old-signer")
         .path("/urlguard/")
         .assume_role_policy_document(TRUST)
         .send()
@@ -542,7 +556,7 @@ async fn the_policy_creates_and_writes_signer_roles_only_within_the_boundary() {
             .send()
     };
     assert!(
-        denied(put("urlguard-books-old-signer").await),
+        denied(put("urlguard_books-old-signer").await),
         "an inline policy on a role without the boundary"
     );
     let set_boundary = |name: &str, boundary: &str| {
@@ -555,24 +569,24 @@ async fn the_policy_creates_and_writes_signer_roles_only_within_the_boundary() {
     assert!(
         denied(
             set_boundary(
-                "urlguard-books-old-signer",
+                "urlguard_books-old-signer",
                 "arn:aws:iam::aws:policy/AdministratorAccess"
             )
             .await
         ),
         "another boundary"
     );
-    set_boundary("urlguard-books-old-signer", BOUNDARY)
+    set_boundary("urlguard_books-old-signer", BOUNDARY)
         .await
         .expect("ours");
-    put("urlguard-books-old-signer")
+    put("urlguard_books-old-signer")
         .await
         .expect("within the boundary, the inline policy may be written");
     assert!(
         denied(
             product
                 .delete_role_permissions_boundary()
-                .role_name("urlguard-books-old-signer")
+                .role_name("urlguard_books-old-signer")
                 .send()
                 .await
         ),

@@ -173,7 +173,7 @@ async fn books_converges_from_empty_within_the_call_budget() {
     let iam = aws_sdk_iam::Client::new(&config);
     let role = iam
         .get_role()
-        .role_name("urlguard-books-books-signer")
+        .role_name(support::books::books_signer())
         .send()
         .await
         .expect("signer role");
@@ -444,7 +444,7 @@ async fn origin_access_control_mode_grants_two_statements_scoped_to_the_distribu
     assert_writes(&engine, 0);
 
     // A grant removed out of band is put back and reported.
-    let statement = "urlguard-urlguard-books-get-books-invoke";
+    let statement = &support::books::books_owner("get-books").statement_id("invoke");
     lambda
         .remove_permission()
         .function_name("books-get-books")
@@ -623,7 +623,7 @@ async fn a_signer_role_policy_changed_out_of_band_is_repaired() {
     let iam = aws_sdk_iam::Client::new(&config);
     let wide = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"lambda:*","Resource":"*"}]}"#;
     iam.put_role_policy()
-        .role_name("urlguard-books-books-signer")
+        .role_name(support::books::books_signer())
         .policy_name("invoke-protected-function-urls")
         .policy_document(wide)
         .send()
@@ -644,7 +644,7 @@ async fn a_signer_role_policy_changed_out_of_band_is_repaired() {
     assert_writes(&engine, 1);
     let policy = iam
         .get_role_policy()
-        .role_name("urlguard-books-books-signer")
+        .role_name(support::books::books_signer())
         .policy_name("invoke-protected-function-urls")
         .send()
         .await
@@ -831,7 +831,10 @@ spec:
     };
     let signer = status.signer_function_arn.as_deref().expect("a signer");
     assert!(
-        signer.contains(":function:urlguard-books-books-v1-signer-"),
+        signer.contains(&format!(
+            ":function:{}",
+            support::books::books_owner("books.v1").signer_function_name()
+        )),
         "{signer}"
     );
 }
@@ -1046,4 +1049,165 @@ async fn a_parameter_urlguard_does_not_own_is_reported_not_owned_and_never_writt
             .all(|p| p.value() == Some("theirs")),
         "{found:?}"
     );
+}
+
+/// Its owner opts `function` (eu-west-1) in for every namespace of the
+/// instance `urlguard`.
+async fn opt_in_every_namespace(config: &SdkConfig, function: &str) {
+    let lambda = lambda_client(config, "eu-west-1");
+    let arn = lambda
+        .get_function()
+        .function_name(function)
+        .send()
+        .await
+        .expect("GetFunction")
+        .configuration
+        .and_then(|c| c.function_arn)
+        .expect("the function's ARN");
+    lambda
+        .tag_resource()
+        .resource(arn)
+        .tags("urlguard.io/allow", "urlguard/*")
+        .send()
+        .await
+        .expect("TagResource");
+}
+
+/// Two objects whose namespace and name read alike once joined by `-`
+/// (`team-a`/`x` and `team`/`a-x`), each with its distribution and a URL on
+/// one shared function, under `protection`.
+fn look_alikes(protection: &str) -> (Vec<EdgeDistribution>, Vec<ProtectedFunctionUrl>) {
+    let object = |namespace: &str, name: &str, path: &str| {
+        format!(
+            "\
+apiVersion: urlguard.io/v1alpha1
+kind: EdgeDistribution
+metadata: {{name: {name}, namespace: {namespace}}}
+spec: {{protection: {protection}, defaultOrigin: {{s3: {{bucketName: books-spa}}}}}}
+---
+apiVersion: urlguard.io/v1alpha1
+kind: ProtectedFunctionUrl
+metadata: {{name: {name}, namespace: {namespace}}}
+spec:
+  function: {{name: books-get-books, region: eu-west-1}}
+  distributionRef: {{name: {name}}}
+  pathPattern: {path}
+"
+        )
+    };
+    resources(
+        "look-alikes.yaml",
+        &format!(
+            "{}---\n{}",
+            object("team-a", "x", "/x"),
+            object("team", "a-x", "/ax")
+        ),
+    )
+}
+
+#[tokio::test]
+async fn look_alike_namespaces_and_names_get_separate_signers_and_roles() {
+    let (bed, config) = books_bed(TestBedOptions::default()).await;
+    opt_in_every_namespace(&config, "books-get-books").await;
+    let (distributions, urls) = look_alikes("EdgeSigner");
+    let (reports, _) = apply(&bed, &distributions, &urls).await;
+    assert_all_ready(&reports);
+    let after = support::inventory::inventory(&config, &BOOK_FUNCTIONS).await;
+    assert_eq!(after.distributions.len(), 2, "{after:#?}");
+    assert_eq!(after.signer_functions.len(), 2, "{after:#?}");
+    assert_eq!(after.roles.len(), 2, "{after:#?}");
+    assert_eq!(after.origin_access_controls.len(), 2, "{after:#?}");
+
+    bed.reset_counts();
+    let (again, engine) = apply(&bed, &distributions, &urls).await;
+    assert_all_ready(&again);
+    assert_writes(&engine, 0);
+}
+
+#[tokio::test]
+async fn look_alike_namespaces_and_names_get_separate_grants_and_origin_access_controls() {
+    let (bed, config) = books_bed(TestBedOptions::default()).await;
+    opt_in_every_namespace(&config, "books-get-books").await;
+    let (distributions, urls) = look_alikes("OriginAccessControl");
+    let (reports, _) = apply(&bed, &distributions, &urls).await;
+    assert_all_ready(&reports);
+    let after = support::inventory::inventory(&config, &BOOK_FUNCTIONS).await;
+    assert_eq!(after.distributions.len(), 2, "{after:#?}");
+    assert_eq!(after.origin_access_controls.len(), 4, "{after:#?}");
+    let policy = lambda_client(&config, "eu-west-1")
+        .get_policy()
+        .function_name("books-get-books")
+        .send()
+        .await
+        .expect("GetPolicy");
+    let policy: Value = serde_json::from_str(policy.policy().expect("policy")).expect("JSON");
+    let statements = policy["Statement"].as_array().expect("statements");
+    assert_eq!(statements.len(), 4, "two grants per URL: {policy}");
+    let sources: std::collections::BTreeSet<&str> = statements
+        .iter()
+        .filter_map(|s| s["Condition"]["ArnLike"]["AWS:SourceArn"].as_str())
+        .collect();
+    assert_eq!(sources.len(), 2, "one pair per distribution: {policy}");
+
+    bed.reset_counts();
+    let (again, engine) = apply(&bed, &distributions, &urls).await;
+    assert_all_ready(&again);
+    assert_writes(&engine, 0);
+}
+
+#[tokio::test]
+async fn an_origin_access_control_of_urlguards_name_but_another_owner_is_left_alone() {
+    let (bed, config) = books_bed(TestBedOptions::default()).await;
+    let (distributions, urls) = books();
+    let squatted = support::books::books_owner("books").s3_oac_name();
+    let cloudfront = aws_sdk_cloudfront::Client::new(&config);
+    let config_of = |description: &str| {
+        aws_sdk_cloudfront::types::OriginAccessControlConfig::builder()
+            .name(&squatted)
+            .description(description)
+            .signing_protocol(aws_sdk_cloudfront::types::OriginAccessControlSigningProtocols::Sigv4)
+            .signing_behavior(
+                aws_sdk_cloudfront::types::OriginAccessControlSigningBehaviors::Always,
+            )
+            .origin_access_control_origin_type(
+                aws_sdk_cloudfront::types::OriginAccessControlOriginTypes::S3,
+            )
+            .build()
+            .expect("OAC config")
+    };
+    cloudfront
+        .create_origin_access_control()
+        .origin_access_control_config(config_of("someone else's"))
+        .send()
+        .await
+        .expect("CreateOriginAccessControl");
+
+    let (reports, applier) = apply(&bed, &distributions, &urls).await;
+    assert_eq!(reports[0].verdict.reason, Reason::NotOwned, "{reports:#?}");
+    assert!(
+        reports[0].verdict.message.contains(&squatted),
+        "{:?}",
+        reports[0].verdict
+    );
+    assert_eq!(count(&applier, "cloudfront:CreateDistributionWithTags"), 0);
+
+    // Deleting the distribution leaves the look-alike in place.
+    let destroyer = engine(config.clone(), Mode::Apply).with_retry_policy(RetryPolicy {
+        first: Duration::from_millis(250),
+        cap: Duration::from_secs(1),
+    });
+    let model = teardown::build("urlguard", &distributions, &urls);
+    let torn = destroyer.destroy_until_gone(&model).await;
+    let books = torn.iter().find(|r| r.name == "books").expect("books");
+    assert!(
+        books
+            .actions
+            .iter()
+            .any(|a| a.contains(&squatted) && a.starts_with("left alone")),
+        "{:?}",
+        books.actions
+    );
+    assert_eq!(count(&destroyer, "cloudfront:DeleteOriginAccessControl"), 0);
+    let after = support::inventory::inventory(&config, &BOOK_FUNCTIONS).await;
+    assert_eq!(after.origin_access_controls, [squatted]);
 }

@@ -96,8 +96,10 @@ async fn destroy_exits_3_naming_what_waits_for_edge_replicas_and_wait_finishes_b
     assert_eq!(waiting[0]["reason"], "WaitingForEdgeReplicas");
     let message = waiting[0]["message"].as_str().expect("message");
     assert!(
-        message.contains("signer function urlguard-books-books-signer")
-            && message.contains("since ")
+        message.contains(&format!(
+            "signer function {}",
+            support::books::books_signer()
+        )) && message.contains("since ")
             && message.contains("next attempt at "),
         "{message}"
     );
@@ -160,8 +162,14 @@ async fn destroy_exits_3_naming_what_waits_for_edge_replicas_and_wait_finishes_b
     );
     assert!(
         stdout.contains("EdgeDistribution books/books: deleted")
-            && stdout.contains("did: delete signer function urlguard-books-books-signer")
-            && stdout.contains("did: delete signer role urlguard-books-books-signer"),
+            && stdout.contains(&format!(
+                "did: delete signer function {}",
+                support::books::books_signer()
+            ))
+            && stdout.contains(&format!(
+                "did: delete signer role {}",
+                support::books::books_signer()
+            )),
         "{stdout}"
     );
     let after = inventory(&config, &BOOK_FUNCTIONS).await;
@@ -413,7 +421,10 @@ async fn signer_versions_retired_by_an_update_go_once_their_replicas_do_without_
         reports[0].actions
     );
     let after = inventory(&config, &BOOK_FUNCTIONS).await;
-    assert_eq!(after.signer_functions["urlguard-books-books-signer"], ["2"]);
+    assert_eq!(
+        after.signer_functions[&support::books::books_signer()],
+        ["2"]
+    );
 
     // Steady state again.
     let (reports, engine) = apply(&config, &distributions, &urls).await;
@@ -431,7 +442,7 @@ async fn resources_urlguard_does_not_own_are_left_alone_and_reported() {
     // from now on they are not urlguard's.
     let iam = aws_sdk_iam::Client::new(&config);
     iam.untag_role()
-        .role_name("urlguard-books-books-signer")
+        .role_name(support::books::books_signer())
         .tag_keys("urlguard.io/owner")
         .send()
         .await
@@ -454,17 +465,18 @@ async fn resources_urlguard_does_not_own_are_left_alone_and_reported() {
     );
     let books = &reports[0];
     assert!(
-        books.actions.iter().any(|a| a.starts_with(
-            "left alone: IAM role urlguard-books-books-signer is owned by (no owner tag)"
-        )),
+        books.actions.iter().any(|a| a.starts_with(&format!(
+            "left alone: IAM role {} is owned by (no owner tag)",
+            support::books::books_signer()
+        ))),
         "{:?}",
         books.actions
     );
     assert!(
-        books
-            .verdict
-            .message
-            .contains("left alone (not owned by urlguard): IAM role urlguard-books-books-signer"),
+        books.verdict.message.contains(&format!(
+            "left alone (not owned by urlguard): IAM role {}",
+            support::books::books_signer()
+        )),
         "{books:#?}"
     );
     let get_books = reports
@@ -484,7 +496,7 @@ async fn resources_urlguard_does_not_own_are_left_alone_and_reported() {
     assert_eq!(count(&destroyer, "ssm:DeleteParameter"), 9);
 
     let after = inventory(&config, &BOOK_FUNCTIONS).await;
-    assert_eq!(after.roles, ["urlguard-books-books-signer"], "left alone");
+    assert_eq!(after.roles, [support::books::books_signer()], "left alone");
     assert_eq!(after.parameters, ["/books/GetBooksUrl"], "left alone");
     assert!(after.distributions.is_empty() && after.signer_functions.is_empty());
 }

@@ -269,6 +269,16 @@ fn mutations() -> Vec<Case> {
             &["spec.defaultOrigin.s3.bucketName"],
             "the API server skips the CEL rules only after a blocking error (required, enum, too long, too many, wrong type); a pattern error is not one, so the rule still reports",
         ),
+        case(
+            "ed rule: a distribution id parameter under /aws",
+            with(edge(), "/spec/ssmExport", Some(json!({"distributionIdParameter": "/aws/service/x"}))),
+            &["spec.ssmExport.distributionIdParameter"],
+        ),
+        case(
+            "ed rule: a domain name parameter under /SSM",
+            with(edge(), "/spec/ssmExport", Some(json!({"domainNameParameter": "/SSM/x"}))),
+            &["spec.ssmExport.domainNameParameter"],
+        ),
         // ProtectedFunctionUrl: the schema keywords.
         case("pfu: wrong enum", with(url(), "/spec/invokeMode", Some(json!("STREAMING"))), &["spec.invokeMode"]),
         case("pfu: missing required", with(url(), "/spec/function", None), &["spec.function"]),
@@ -286,7 +296,41 @@ fn mutations() -> Vec<Case> {
             &["spec.allowedMethods[1]"],
             "a duplicate is not a blocking error, so the API server still runs the allowedMethods rule, which fails too",
         ),
+        case(
+            "pfu: a parameter of 16 levels",
+            with(url(), "/spec/ssmExport", Some(json!({"urlParameter": "/a".repeat(16)}))),
+            &["spec.ssmExport.urlParameter"],
+        ),
+        case(
+            "pfu: a parameter whose ARN would pass 1,011 characters",
+            with(url(), "/spec/ssmExport", Some(json!({"arnParameter": format!("/books/{}", long(931))}))),
+            &["spec.ssmExport.arnParameter"],
+        ),
+        case(
+            "pfu: an empty level",
+            with(url(), "/spec/ssmExport", Some(json!({"urlParameter": "/books//x"}))),
+            &["spec.ssmExport.urlParameter"],
+        ),
+        case(
+            "pfu: 15 levels and the longest name are fine",
+            with(
+                url(),
+                "/spec/ssmExport",
+                Some(json!({"urlParameter": "/a".repeat(15), "arnParameter": format!("/books/{}", long(930))})),
+            ),
+            &[],
+        ),
         // ProtectedFunctionUrl: each CEL rule.
+        case(
+            "pfu rule: a URL parameter under /Aws",
+            with(url(), "/spec/ssmExport", Some(json!({"urlParameter": "/Aws/x"}))),
+            &["spec.ssmExport.urlParameter"],
+        ),
+        case(
+            "pfu rule: an ARN parameter under /ssm",
+            with(url(), "/spec/ssmExport", Some(json!({"arnParameter": "/ssmx/y"}))),
+            &["spec.ssmExport.arnParameter"],
+        ),
         case(
             "pfu rule: numeric qualifier",
             with(url(), "/spec/function/qualifier", Some(json!("7"))),

@@ -7,9 +7,21 @@ use serde::{Deserialize, Serialize};
 /// An AWS region name such as `eu-west-1`, `us-gov-west-1` or `cn-north-1`.
 pub(crate) const REGION_PATTERN: &str = r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}$";
 
-/// An SSM parameter name: a path from the root, at most 15 levels
-/// (the level count is checked by AWS; the schema bounds length and alphabet).
-pub(crate) const SSM_PARAMETER_PATTERN: &str = r"^/[a-zA-Z0-9_.\-/]+$";
+/// An SSM parameter name: a path from the root of 1 to 15 levels (SSM's
+/// hierarchy limit), each a non-empty run of SSM's alphabet.
+pub(crate) const SSM_PARAMETER_PATTERN: &str = r"^(/[a-zA-Z0-9_.\-]+){1,15}$";
+
+/// The longest SSM parameter name the schema accepts: SSM limits the
+/// parameter's whole ARN to 1,011 characters, and the longest ARN prefix
+/// is `arn:aws-us-gov:ssm:` (19), a region of the schema's 32 characters,
+/// `:<12-digit account>:parameter` (23).
+pub(crate) const SSM_PARAMETER_MAX: u32 = 1011 - 19 - 32 - 23;
+
+/// The CEL rule refusing the names SSM reserves: a name may not begin with
+/// `aws` or `ssm`, in any case (`/aws/service/...` holds AWS's public
+/// parameters).
+pub(crate) const SSM_RESERVED_RULE: &str =
+    "!self.lowerAscii().startsWith('/aws') && !self.lowerAscii().startsWith('/ssm')";
 
 /// What happens to what urlguard made in AWS when the resource is deleted.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]

@@ -3,13 +3,15 @@
 //! drivers read through this — the CLI's manifest files and the
 //! controller's objects from the API server — so an object a cluster would
 //! refuse, or one stored before a CRD upgrade, is refused with the field
-//! named, whichever way it came.
+//! named, whichever way it came. `metadata.name` and `metadata.namespace`
+//! are checked as the API server checks them ([`super::metadata`]).
 
 use std::sync::LazyLock;
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use serde_json::Value;
 
+use super::metadata::{MetadataError, check_name, check_namespace};
 use super::validation::{self, ValidationError};
 use super::{EdgeDistribution, GROUP, ProtectedFunctionUrl, VERSION, crds};
 
@@ -44,6 +46,10 @@ pub enum DocumentError {
         /// The document's kind.
         kind: String,
     },
+    /// `metadata.name` or `metadata.namespace` is one the API server
+    /// refuses.
+    #[error(transparent)]
+    Metadata(#[from] MetadataError),
     /// The document breaks the CRD schema.
     #[error(transparent)]
     Invalid(#[from] ValidationError),
@@ -66,15 +72,18 @@ pub fn accept(document: &Value) -> Result<Option<Resource>, DocumentError> {
     };
     let api_version = field("apiVersion")?;
     let kind = field("kind")?;
-    if document
-        .pointer("/metadata/name")
-        .and_then(Value::as_str)
-        .is_none()
-    {
+    let Some(name) = document.pointer("/metadata/name").and_then(Value::as_str) else {
         return Err(DocumentError::Missing("metadata.name"));
-    }
+    };
     let [distribution_crd, url_crd] = &*CRDS;
     let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
+    if group == GROUP {
+        // As the API server checks them before any schema.
+        check_name(name)?;
+        if let Some(namespace) = document.pointer("/metadata/namespace") {
+            check_namespace(namespace.as_str().unwrap_or_default())?;
+        }
+    }
     match (group, kind) {
         ("", "Namespace") => Ok(None),
         (GROUP, "EdgeDistribution") => Ok(Some(Resource::EdgeDistribution(checked(
@@ -147,6 +156,39 @@ mod tests {
         assert!(
             refused.to_string().contains("spec.signer.memorySize"),
             "{refused}"
+        );
+    }
+
+    #[test]
+    fn names_and_namespaces_a_cluster_refuses_are_refused_naming_the_field() {
+        let object = |metadata: serde_json::Value| {
+            json!({
+                "apiVersion": "urlguard.io/v1alpha1",
+                "kind": "EdgeDistribution",
+                "metadata": metadata,
+                "spec": {"defaultOrigin": {"s3": {"bucketName": "books-spa"}}},
+            })
+        };
+        let refused = accept(&object(json!({"name": "Books_1", "namespace": "books"})))
+            .expect_err("uppercase and underscore");
+        assert!(
+            refused
+                .to_string()
+                .starts_with("metadata.name: Invalid value: \"Books_1\""),
+            "{refused}"
+        );
+        let refused = accept(&object(json!({"name": "books", "namespace": "team.a"})))
+            .expect_err("a dot in a namespace");
+        assert!(
+            refused
+                .to_string()
+                .starts_with("metadata.namespace: Invalid value"),
+            "{refused}"
+        );
+        assert!(accept(&object(json!({"name": "books.v1", "namespace": "team-a"}))).is_ok());
+        assert!(
+            accept(&object(json!({"name": "books"}))).is_ok(),
+            "default namespace"
         );
     }
 }

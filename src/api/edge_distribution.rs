@@ -8,7 +8,10 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use kube::{CustomResource, KubeSchema};
 use serde::{Deserialize, Serialize};
 
-use super::common::{DeletionPolicy, REGION_PATTERN, SSM_PARAMETER_PATTERN, default_ssm_region};
+use super::common::{
+    DeletionPolicy, REGION_PATTERN, SSM_PARAMETER_MAX, SSM_PARAMETER_PATTERN, SSM_RESERVED_RULE,
+    default_ssm_region,
+};
 
 /// A CloudFront distribution that fronts static assets and the
 /// `ProtectedFunctionUrl`s that reference it.
@@ -358,11 +361,15 @@ pub struct DistributionSsmExport {
     pub region: String,
     /// Name of the parameter that holds the distribution id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(min = 2, max = 1011), regex(pattern = SSM_PARAMETER_PATTERN))]
+    #[schemars(length(min = 2, max = SSM_PARAMETER_MAX), regex(pattern = SSM_PARAMETER_PATTERN))]
+    #[x_kube(validation = Rule::new(SSM_RESERVED_RULE)
+        .message("spec.ssmExport.distributionIdParameter may not begin with /aws or /ssm (any case): SSM reserves those names"))]
     pub distribution_id_parameter: Option<String>,
     /// Name of the parameter that holds the distribution's domain name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(min = 2, max = 1011), regex(pattern = SSM_PARAMETER_PATTERN))]
+    #[schemars(length(min = 2, max = SSM_PARAMETER_MAX), regex(pattern = SSM_PARAMETER_PATTERN))]
+    #[x_kube(validation = Rule::new(SSM_RESERVED_RULE)
+        .message("spec.ssmExport.domainNameParameter may not begin with /aws or /ssm (any case): SSM reserves those names"))]
     pub domain_name_parameter: Option<String>,
 }
 

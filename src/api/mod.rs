@@ -13,6 +13,7 @@ mod common;
 pub mod crds;
 pub mod decode;
 mod edge_distribution;
+pub mod metadata;
 mod protected_function_url;
 pub mod validation;
 

@@ -5,7 +5,10 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::{CustomResource, KubeSchema};
 use serde::{Deserialize, Serialize};
 
-use super::common::{DeletionPolicy, REGION_PATTERN, SSM_PARAMETER_PATTERN, default_ssm_region};
+use super::common::{
+    DeletionPolicy, REGION_PATTERN, SSM_PARAMETER_MAX, SSM_PARAMETER_PATTERN, SSM_RESERVED_RULE,
+    default_ssm_region,
+};
 
 /// CloudFront's managed cache policy `CachingDisabled`.
 pub const CACHING_DISABLED_POLICY_ID: &str = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad";
@@ -275,7 +278,7 @@ pub struct Cors {
 }
 
 /// Where the function URL and ARN are published.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, schemars::JsonSchema)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, KubeSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UrlSsmExport {
     /// The region the parameters are written to. Defaults to `us-east-1`.
@@ -286,12 +289,16 @@ pub struct UrlSsmExport {
     /// `/<namespace>/<Name>Url`, with the resource name in PascalCase
     /// (`get-books` in `books` → `/books/GetBooksUrl`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(min = 2, max = 1011), regex(pattern = SSM_PARAMETER_PATTERN))]
+    #[schemars(length(min = 2, max = SSM_PARAMETER_MAX), regex(pattern = SSM_PARAMETER_PATTERN))]
+    #[x_kube(validation = Rule::new(SSM_RESERVED_RULE)
+        .message("spec.ssmExport.urlParameter may not begin with /aws or /ssm (any case): SSM reserves those names"))]
     pub url_parameter: Option<String>,
     /// Name of the parameter holding the function ARN. Defaults to
     /// `/<namespace>/<Name>Arn`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(min = 2, max = 1011), regex(pattern = SSM_PARAMETER_PATTERN))]
+    #[schemars(length(min = 2, max = SSM_PARAMETER_MAX), regex(pattern = SSM_PARAMETER_PATTERN))]
+    #[x_kube(validation = Rule::new(SSM_RESERVED_RULE)
+        .message("spec.ssmExport.arnParameter may not begin with /aws or /ssm (any case): SSM reserves those names"))]
     pub arn_parameter: Option<String>,
 }
 

@@ -82,7 +82,7 @@ use serde_json::{Value, json};
 
 use crate::api::{EdgeDistribution, Protection};
 use crate::model::iam::signer_boundary_arn;
-use crate::model::names::ROLE_PATH;
+use crate::model::names::{INSTANCE_DELIMITER, ROLE_PATH};
 use crate::model::{EDGE_REGION, OPT_IN_TAG_KEY, OWNER_TAG_KEY};
 
 /// Actions CloudFront checks on the log bucket when a distribution is
@@ -211,9 +211,12 @@ pub fn controller_policy(instance: &str, options: &PolicyOptions) -> Value {
     let owned_by_instance = json!({"StringLike": {format!("aws:ResourceTag/{OWNER_TAG_KEY}"): format!("{instance}/*")}});
     let tagged_for_instance =
         json!({"StringLike": {format!("aws:RequestTag/{OWNER_TAG_KEY}"): format!("{instance}/*")}});
-    let signer_functions = format!("arn:aws:lambda:{EDGE_REGION}:*:function:{instance}-*");
-    let signer_roles = format!("arn:aws:iam::*:role{ROLE_PATH}{instance}-*");
-    let unpathed_signer_roles = format!("arn:aws:iam::*:role/{instance}-*");
+    // Names start `<instance>_` (model::names): the delimiter keeps an
+    // instance `<instance>-staging` out of these patterns.
+    let signer_functions =
+        format!("arn:aws:lambda:{EDGE_REGION}:*:function:{instance}{INSTANCE_DELIMITER}*");
+    let signer_roles = format!("arn:aws:iam::*:role{ROLE_PATH}{instance}{INSTANCE_DELIMITER}*");
+    let unpathed_signer_roles = format!("arn:aws:iam::*:role/{instance}{INSTANCE_DELIMITER}*");
     // Any account: the policy is printed without one. `StringLike` for the
     // wildcard; the policy path and name pin the rest.
     let boundary = signer_boundary_arn("*", instance);
@@ -619,7 +622,7 @@ mod tests {
         assert_eq!(passing.len(), 1);
         assert_eq!(
             passing[0]["Resource"],
-            "arn:aws:iam::*:role/urlguard/urlguard-*"
+            "arn:aws:iam::*:role/urlguard/urlguard_*"
         );
         assert_eq!(
             passing[0]["Condition"]["StringEquals"]["iam:PassedToService"],
@@ -684,7 +687,7 @@ mod tests {
             let signers_only = statement["Resource"].as_array().is_some_and(|r| {
                 r.iter().all(|arn| {
                     arn.as_str()
-                        .is_some_and(|a| a.contains(":function:team-a-"))
+                        .is_some_and(|a| a.contains(":function:team-a_"))
                 })
             });
             let condition = &statement["Condition"];
@@ -710,5 +713,88 @@ mod tests {
             change["Condition"]["StringLike"]["aws:ResourceTag/urlguard.io/owner"],
             "team-a/*"
         );
+    }
+
+    /// IAM's wildcard match of a `Resource` pattern: `*` any run, `?` one
+    /// character.
+    fn iam_match(pattern: &[u8], text: &[u8]) -> bool {
+        match (pattern.first(), text.first()) {
+            (None, None) => true,
+            (Some(b'*'), _) => {
+                iam_match(&pattern[1..], text)
+                    || (!text.is_empty() && iam_match(pattern, &text[1..]))
+            }
+            (Some(b'?'), Some(_)) => iam_match(&pattern[1..], &text[1..]),
+            (Some(p), Some(t)) if p == t => iam_match(&pattern[1..], &text[1..]),
+            _ => false,
+        }
+    }
+
+    /// Every statement of `policy` whose resources match `arn`.
+    fn sids_matching(policy: &Value, arn: &str) -> Vec<String> {
+        policy["Statement"]
+            .as_array()
+            .expect("statements")
+            .iter()
+            .filter(|s| {
+                let resources = match &s["Resource"] {
+                    Value::Array(list) => list.clone(),
+                    one => vec![one.clone()],
+                };
+                resources.iter().any(|r| {
+                    r.as_str()
+                        .is_some_and(|r| r != "*" && iam_match(r.as_bytes(), arn.as_bytes()))
+                })
+            })
+            .filter_map(|s| s["Sid"].as_str().map(str::to_owned))
+            .collect()
+    }
+
+    #[test]
+    fn name_patterns_of_an_instance_never_match_another_instance_with_its_prefix() {
+        use crate::model::names::Owner;
+        let policy = controller_policy("urlguard", &PolicyOptions::default());
+        let of = |instance: &str| Owner {
+            instance: instance.into(),
+            namespace: "books".into(),
+            name: "books".into(),
+        };
+        let arns = |owner: &Owner| {
+            [
+                format!(
+                    "arn:aws:lambda:us-east-1:123456789012:function:{}",
+                    owner.signer_function_name()
+                ),
+                format!(
+                    "arn:aws:lambda:us-east-1:123456789012:function:{}:3",
+                    owner.signer_function_name()
+                ),
+                format!(
+                    "arn:aws:iam::123456789012:role/urlguard/{}",
+                    owner.signer_role_name()
+                ),
+                format!(
+                    "arn:aws:iam::123456789012:role/{}",
+                    owner.signer_role_name()
+                ),
+            ]
+        };
+        for arn in arns(&of("urlguard")) {
+            assert!(!sids_matching(&policy, &arn).is_empty(), "{arn}");
+        }
+        // Another instance's resources get only what any function or role
+        // of the account gets (the statements not scoped by name).
+        let anyone = |arn: &str| {
+            let stranger = arn
+                .replace("urlguard-staging_", "someone-else")
+                .replace("urlguardx_", "someone-else");
+            sids_matching(&policy, &stranger)
+        };
+        for arn in arns(&of("urlguard-staging"))
+            .iter()
+            .chain(&arns(&of("urlguardx")))
+        {
+            assert_eq!(sids_matching(&policy, arn), anyone(arn), "{arn}");
+        }
     }
 }

@@ -11,6 +11,7 @@ use super::aws_args::AwsArgs;
 use super::output::{self, CommandError, JsonResource, Output};
 use crate::aws::{Aws, Ledger, LedgerSummary};
 use crate::plan::desired;
+use crate::plan::ssm_prefix::SsmPrefix;
 use crate::reconcile::{DeployWait, Engine, Mode, ResourceReport, Status};
 
 /// Options shared by `plan` and `apply`.
@@ -44,9 +45,14 @@ struct JsonOutput<'a> {
 }
 
 /// Runs `plan` or `apply`; returns whether every resource is fine.
-pub async fn run(instance: &str, mode: Mode, args: &ApplyArgs) -> Result<bool, CommandError> {
+pub async fn run(
+    instance: &str,
+    ssm_prefix: &SsmPrefix,
+    mode: Mode,
+    args: &ApplyArgs,
+) -> Result<bool, CommandError> {
     let files = output::load(&args.files, "")?;
-    let model = desired::build(instance, &files.distributions, &files.urls);
+    let model = desired::build_with(instance, ssm_prefix, &files.distributions, &files.urls);
     let aws = Aws::from_env_with(&args.aws.overrides(), Ledger::new()).await;
     let wait = DeployWait {
         enabled: !args.no_wait,

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::aws_args::AwsArgs;
 use crate::controller::{self, ControllerError, LeaseSettings, Timing};
+use crate::plan::ssm_prefix::SsmPrefix;
 use crate::reconcile::RetryPolicy;
 
 /// Options of `controller`.
@@ -64,7 +65,11 @@ pub struct ControllerArgs {
 }
 
 /// Runs the controller until it is stopped.
-pub async fn run(instance: &str, args: &ControllerArgs) -> Result<(), ControllerError> {
+pub async fn run(
+    instance: &str,
+    ssm_prefix: &SsmPrefix,
+    args: &ControllerArgs,
+) -> Result<(), ControllerError> {
     let identity = args
         .identity
         .clone()
@@ -81,6 +86,7 @@ pub async fn run(instance: &str, args: &ControllerArgs) -> Result<(), Controller
     });
     let config = controller::Config {
         instance: instance.to_owned(),
+        ssm_prefix: ssm_prefix.clone(),
         namespace: args.namespace.clone(),
         metrics_address: args.metrics_address,
         lease,

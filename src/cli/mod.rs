@@ -22,19 +22,39 @@ use crate::reconcile::Mode;
 #[command(name = "urlguard", version, about)]
 pub struct Cli {
     /// The urlguard instance: every AWS name and owner tag derives from it,
-    /// so two instances never touch each other's resources.
+    /// so two instances never touch each other's resources. A DNS-1123
+    /// label of at most 24 characters, starting with a letter (as the
+    /// chart's `instanceName`): it never holds the `_` that ends it in names.
     #[arg(
         long,
         global = true,
         env = "URLGUARD_INSTANCE",
-        default_value = "urlguard"
+        default_value = "urlguard",
+        value_parser = parse_instance
     )]
     instance: String,
+    /// Where each namespace's SSM parameters must be: a template that
+    /// starts and ends with `/`, `{namespace}` standing for the object's
+    /// namespace (`/` allows every name). A parameter outside it is refused
+    /// with the field named, and nothing is written.
+    #[arg(
+        long,
+        global = true,
+        env = "URLGUARD_SSM_PREFIX",
+        default_value = crate::plan::ssm_prefix::DEFAULT_TEMPLATE,
+        value_parser = crate::plan::ssm_prefix::SsmPrefix::new
+    )]
+    ssm_prefix: crate::plan::ssm_prefix::SsmPrefix,
     /// Log format on standard error.
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
+}
+
+/// `--instance`, checked by [`crate::model::names::check_instance`].
+fn parse_instance(text: &str) -> Result<String, crate::model::names::InstanceNameError> {
+    crate::model::names::check_instance(text).map(|()| text.to_owned())
 }
 
 /// How logs and progress are written to standard error.
@@ -81,11 +101,18 @@ pub fn run() -> ExitCode {
         Command::Signer { zip } => signer::print(zip.clone())
             .map(|()| true)
             .map_err(Into::into),
-        Command::Plan(args) => block_on(apply::run(&cli.instance, Mode::Plan, args)),
-        Command::Apply(args) => block_on(apply::run(&cli.instance, Mode::Apply, args)),
+        Command::Plan(args) => {
+            block_on(apply::run(&cli.instance, &cli.ssm_prefix, Mode::Plan, args))
+        }
+        Command::Apply(args) => block_on(apply::run(
+            &cli.instance,
+            &cli.ssm_prefix,
+            Mode::Apply,
+            args,
+        )),
         Command::Controller(args) => {
             tune_malloc();
-            block_on(controller::run(&cli.instance, args)).map(|()| true)
+            block_on(controller::run(&cli.instance, &cli.ssm_prefix, args)).map(|()| true)
         }
         Command::Destroy(args) => return destroy_exit(block_on(destroy::run(&cli.instance, args))),
     };

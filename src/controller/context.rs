@@ -38,6 +38,8 @@ pub struct Context {
     pub engine: Engine,
     /// The urlguard instance.
     pub instance: String,
+    /// Where each namespace's SSM parameters must be (`--ssm-prefix`).
+    pub ssm_prefix: crate::plan::ssm_prefix::SsmPrefix,
     /// `EdgeDistribution`s, as the watch last saw them.
     pub distributions: Store<DynamicObject>,
     /// `ProtectedFunctionUrl`s, as the watch last saw them.

@@ -70,7 +70,12 @@ async fn apply(
 ) -> Result<Action, ReconcileError> {
     let namespace = namespace_of(object);
     let (attached, _) = context.urls_of(&namespace, &object.name_any());
-    let model = desired::build(&context.instance, &[distribution], &attached);
+    let model = desired::build_with(
+        &context.instance,
+        &context.ssm_prefix,
+        &[distribution],
+        &attached,
+    );
     let reports = context.engine.reconcile(&model).await;
     publish(context, object, &reports).await?;
     outcome::after_apply(context, &reports)

@@ -54,6 +54,7 @@ pub use metrics::Metrics;
 pub use objects::FINALIZER;
 
 use crate::aws::{Aws, Ledger, Overrides};
+use crate::plan::ssm_prefix::SsmPrefix;
 use crate::reconcile::{DeployWait, Engine, Mode, RetryPolicy};
 use context::{Context, DistributionLocks};
 
@@ -62,6 +63,8 @@ use context::{Context, DistributionLocks};
 pub struct Config {
     /// The urlguard instance (names and owner tags derive from it).
     pub instance: String,
+    /// Where each namespace's SSM parameters must be (`--ssm-prefix`).
+    pub ssm_prefix: SsmPrefix,
     /// Watch only this namespace (`None`: all).
     pub namespace: Option<String>,
     /// Where `/metrics`, `/healthz` and `/readyz` are served.
@@ -200,6 +203,7 @@ async fn build_context(
         client,
         engine,
         instance: config.instance.clone(),
+        ssm_prefix: config.ssm_prefix.clone(),
         distributions,
         urls,
         distribution_resource: objects::distribution_resource(),

@@ -104,7 +104,7 @@ async fn apply(
     {
         return Ok(Action::await_change());
     }
-    let model = desired::build(&context.instance, &[], &[url]);
+    let model = desired::build_with(&context.instance, &context.ssm_prefix, &[], &[url]);
     for report in context.engine.reconcile(&model).await {
         context
             .write_status(&context.url_resource, object, &report.status())

@@ -200,6 +200,9 @@ pub struct OacObserved {
     pub id: String,
     /// Its name (unique per account).
     pub name: String,
+    /// Its description: where urlguard records the owner, OACs taking no
+    /// tags (`Owner::oac_description`).
+    pub description: String,
     /// What it signs for.
     pub origin_type: OacOriginType,
     /// Whether it signs always (what urlguard sets).

@@ -2,14 +2,26 @@
 //! namespace and the object name, so that the CLI and the controller derive
 //! the same names and a controller can adopt what the CLI applied.
 //!
-//! AWS limits some names to 64 characters; a name that would be longer keeps
-//! a readable prefix and ends in a hash of the whole, so it stays unique and
-//! stable. Lambda accepts only `[a-zA-Z0-9-_]` in function names and
-//! statement ids, while a Kubernetes name may hold dots (`books.v1`): such a
-//! name has them replaced and a hash of the original added, so it stays
-//! unique too (and names without them are unchanged).
+//! Every AWS name urlguard makes for an object is
+//! `<instance>_<namespace>-<name>-<hash>-<what>`, where `<hash>` is 12 hex
+//! digits of the SHA-256 of the exact (instance, namespace, name) triple.
+//! The readable part alone is ambiguous (`team-a`/`x` and `team`/`a-x` both
+//! read `team-a-x`); the hash makes the name unique per triple, and it is
+//! stable across restarts, so a retried create finds what the first one
+//! made. A readable part too long for AWS's limit is cut; the hash stays.
+//!
+//! `_` ends the instance: an instance name is a DNS-1123 label (no `_`, see
+//! [`check_instance`]), so the policy's patterns `<instance>_*` never match
+//! the names of an instance `<instance>-staging`. Every kind of name
+//! allows `_` (Lambda function names and statement ids `[a-zA-Z0-9-_]`,
+//! IAM role names `[\w+=,.@-]`, CloudFront OAC names any text up to 64).
+//! Lambda accepts neither dots nor other punctuation, and a Kubernetes name
+//! may hold dots (`books.v1`): they read as `-`; the hash keeps the name
+//! unique.
 
 use sha2::{Digest, Sha256};
+
+use super::OWNER_TAG_KEY;
 
 /// urlguard's two kinds: what an owner tag names, and what a reconcile
 /// reports on (`reconcile::Kind`). Serialized as the Kubernetes kind.
@@ -54,30 +66,68 @@ impl Owner {
         )
     }
 
-    /// `<instance>-<namespace>-<name>`, the stem of AWS resource names.
-    fn stem(&self) -> String {
-        format!("{}-{}-{}", self.instance, self.namespace, self.name)
+    /// 12 hex digits of the SHA-256 of the exact triple: what makes every
+    /// name of this owner unique. The parts are joined by NUL, which none
+    /// of them can hold, so distinct triples hash distinct texts.
+    pub fn hash(&self) -> String {
+        short_hash(&format!(
+            "{}\0{}\0{}",
+            self.instance, self.namespace, self.name
+        ))
+    }
+
+    /// `<prefix><instance>_<namespace>-<name>-<hash>-<what>`, Lambda-safe,
+    /// the readable part cut so the whole fits in `max` characters.
+    fn aws_name(&self, prefix: &str, what: &str, max: usize) -> String {
+        let readable = lambda_safe(&format!(
+            "{prefix}{}{INSTANCE_DELIMITER}{}-{}",
+            self.instance, self.namespace, self.name
+        ));
+        let tail = format!("-{}-{what}", self.hash());
+        let keep = max.saturating_sub(tail.len()).min(readable.len());
+        // Lambda-safe text is ASCII: any byte index is a character boundary.
+        format!("{}{tail}", &readable[..keep])
     }
 
     /// The Lambda@Edge signer function of a distribution (≤ 64 characters,
     /// `[a-zA-Z0-9-_]`).
     pub fn signer_function_name(&self) -> String {
-        bounded(&lambda_safe(&format!("{}-signer", self.stem())), 64)
+        self.aws_name("", "signer", 64)
     }
 
     /// The signer's IAM role (≤ 64 characters).
     pub fn signer_role_name(&self) -> String {
-        bounded(&format!("{}-signer", self.stem()), 64)
+        self.aws_name("", "signer", 64)
     }
 
     /// The origin access control for function URL origins (≤ 64).
     pub fn lambda_oac_name(&self) -> String {
-        bounded(&format!("{}-lambda", self.stem()), 64)
+        self.aws_name("", "lambda", 64)
     }
 
     /// The origin access control for an S3 default origin (≤ 64).
     pub fn s3_oac_name(&self) -> String {
-        bounded(&format!("{}-s3", self.stem()), 64)
+        self.aws_name("", "s3", 64)
+    }
+
+    /// The description urlguard gives the owner's origin access controls:
+    /// OACs take no tags, so this is where their owner is recorded, and it
+    /// is checked before an OAC is adopted or deleted (≤ 256 characters,
+    /// CloudFront's limit; a longer owner keeps the hash of the triple).
+    pub fn oac_description(&self) -> String {
+        let full = format!(
+            "{OWNER_TAG_KEY}={}",
+            self.tag_value(OwnerKind::EdgeDistribution)
+        );
+        if full.len() <= 256 {
+            return full;
+        }
+        let tail = format!(" #{}", self.hash());
+        let mut cut = 256 - tail.len();
+        while !full.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        format!("{}{tail}", &full[..cut])
     }
 
     /// The distribution's `CallerReference`: unique per owner, never reused
@@ -96,12 +146,40 @@ impl Owner {
     }
 
     /// Statement ids of a URL's resource-policy grants (≤ 100 characters,
-    /// `[a-zA-Z0-9-_]`).
+    /// `[a-zA-Z0-9-_]`), all starting `urlguard-`.
     pub fn statement_id(&self, purpose: &str) -> String {
-        bounded(
-            &lambda_safe(&format!("urlguard-{}-{purpose}", self.stem())),
-            100,
-        )
+        self.aws_name("urlguard-", purpose, 100)
+    }
+}
+
+/// What ends the instance in every AWS name (`<instance>_…`): a character
+/// an instance name cannot hold, so the patterns `<instance>_*` of the
+/// controller's policy match no other instance's names.
+pub const INSTANCE_DELIMITER: char = '_';
+
+/// Why a name cannot be an instance name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "instance name {0:?} is invalid: it must be 1 to 24 lowercase letters, digits and '-', starting with a letter and ending with a letter or digit"
+)]
+pub struct InstanceNameError(pub String);
+
+/// Checks an instance name (`--instance`, Helm `instanceName`, whose values
+/// schema holds the same rule): a DNS-1123 label starting with a letter, at
+/// most 24 characters so the names derived from it stay readable. It never
+/// holds [`INSTANCE_DELIMITER`].
+pub fn check_instance(instance: &str) -> Result<(), InstanceNameError> {
+    let bytes = instance.as_bytes();
+    let valid = (1..=24).contains(&bytes.len())
+        && bytes[0].is_ascii_lowercase()
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+        && bytes.last() != Some(&b'-');
+    if valid {
+        Ok(())
+    } else {
+        Err(InstanceNameError(instance.to_owned()))
     }
 }
 
@@ -117,29 +195,18 @@ pub fn url_origin_id(url_name: &str) -> String {
     format!("pfu-{url_name}")
 }
 
-/// `text` if it fits in `max` characters, else a prefix and a 12-hex-digit
-/// hash of the whole.
-fn bounded(text: &str, max: usize) -> String {
-    if text.len() <= max {
-        return text.to_owned();
-    }
-    let hash = short_hash(text);
-    let keep = max - hash.len() - 1;
-    format!("{}-{hash}", &text[..keep])
-}
-
-/// `text` if it holds only `[a-zA-Z0-9-_]`, else with every other
-/// character as `-` and a hash of `text` appended.
+/// `text` with every character Lambda names refuse (outside
+/// `[a-zA-Z0-9-_]`) as `-`. Not unique on its own: the owner's hash is.
 fn lambda_safe(text: &str) -> String {
-    let allowed = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
-    if text.chars().all(allowed) {
-        return text.to_owned();
-    }
-    let replaced: String = text
-        .chars()
-        .map(|c| if allowed(c) { c } else { '-' })
-        .collect();
-    format!("{replaced}-{}", short_hash(text))
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
 }
 
 /// 12 hex digits of the SHA-256 of `text`.
@@ -156,25 +223,97 @@ mod tests {
     use super::*;
 
     fn owner(name: &str) -> Owner {
+        in_namespace("books", name)
+    }
+
+    fn in_namespace(namespace: &str, name: &str) -> Owner {
         Owner {
             instance: "urlguard".into(),
-            namespace: "books".into(),
+            namespace: namespace.into(),
             name: name.into(),
         }
     }
 
+    /// Every kind of name an owner gets, labelled.
+    fn every_name(owner: &Owner) -> Vec<(&'static str, String)> {
+        vec![
+            ("signer function", owner.signer_function_name()),
+            ("signer role", owner.signer_role_name()),
+            ("lambda OAC", owner.lambda_oac_name()),
+            ("s3 OAC", owner.s3_oac_name()),
+            ("OAC description", owner.oac_description()),
+            ("caller reference", owner.caller_reference()),
+            ("default origin", owner.default_origin_id()),
+            ("statement id", owner.statement_id("invoke")),
+            ("owner tag", owner.tag_value(OwnerKind::EdgeDistribution)),
+        ]
+    }
+
     #[test]
-    fn names_are_readable_when_short() {
+    fn names_are_readable_and_carry_the_owner_hash() {
         let books = owner("books");
-        assert_eq!(books.signer_function_name(), "urlguard-books-books-signer");
+        let hash = books.hash();
+        assert_eq!(hash.len(), 12);
+        assert_eq!(
+            books.signer_function_name(),
+            format!("urlguard_books-books-{hash}-signer")
+        );
         assert_eq!(books.caller_reference(), "urlguard/urlguard/books/books");
         assert_eq!(
             books.tag_value(OwnerKind::EdgeDistribution),
             "urlguard/books/EdgeDistribution/books"
         );
+        let get_books = owner("get-books");
         assert_eq!(
-            owner("get-books").statement_id("invoke"),
-            "urlguard-urlguard-books-get-books-invoke"
+            get_books.statement_id("invoke"),
+            format!(
+                "urlguard-urlguard_books-get-books-{}-invoke",
+                get_books.hash()
+            )
+        );
+        assert_eq!(
+            books.oac_description(),
+            "urlguard.io/owner=urlguard/books/EdgeDistribution/books"
+        );
+    }
+
+    #[test]
+    fn names_are_deterministic() {
+        assert_eq!(every_name(&owner("books")), every_name(&owner("books")));
+        // Pinned: a change here renames every installation's resources.
+        assert_eq!(owner("books").hash(), short_hash("urlguard\0books\0books"));
+    }
+
+    #[test]
+    fn namespace_and_name_split_differently_give_different_names() {
+        let a = in_namespace("team-a", "x");
+        let b = in_namespace("team", "a-x");
+        for ((kind, name_a), (_, name_b)) in every_name(&a).into_iter().zip(every_name(&b)) {
+            assert_ne!(name_a, name_b, "{kind}");
+        }
+        assert_ne!(a.statement_id("url"), b.statement_id("url"));
+    }
+
+    #[test]
+    fn every_name_starts_with_the_instance_and_its_delimiter() {
+        let staging = Owner {
+            instance: "urlguard-staging".into(),
+            namespace: "books".into(),
+            name: "books".into(),
+        };
+        for name in [
+            staging.signer_function_name(),
+            staging.signer_role_name(),
+            staging.lambda_oac_name(),
+            staging.s3_oac_name(),
+        ] {
+            assert!(name.starts_with("urlguard-staging_"), "{name}");
+            assert!(!name.starts_with("urlguard_"), "{name}");
+        }
+        assert!(
+            staging
+                .statement_id("url")
+                .starts_with("urlguard-urlguard-staging_")
         );
     }
 
@@ -188,22 +327,41 @@ mod tests {
         assert!(statement_id.is_match(&dotted.statement_id("invoke")));
         assert_ne!(dotted.signer_function_name(), dashed.signer_function_name());
         assert_ne!(dotted.statement_id("url"), dashed.statement_id("url"));
-        assert_eq!(
-            dashed.signer_function_name(),
-            "urlguard-books-books-v1-signer",
-            "names Lambda accepts stay as they were"
-        );
         let long = owner(&format!("{}.v2", "a".repeat(240)));
         assert!(lambda_name.is_match(&long.signer_function_name()));
+        assert!(statement_id.is_match(&long.statement_id("account")));
     }
 
     #[test]
     fn long_names_stay_within_limits_unique_and_stable() {
-        let a = owner(&"a".repeat(80));
-        let b = owner(&format!("{}b", "a".repeat(79)));
+        let a = in_namespace(&"n".repeat(63), &"a".repeat(253));
+        let b = in_namespace(&"n".repeat(63), &format!("{}b", "a".repeat(252)));
         let name_a = a.signer_function_name();
         assert_eq!(name_a.len(), 64);
+        assert!(name_a.starts_with("urlguard_nnn"), "{name_a}");
         assert_eq!(name_a, a.signer_function_name(), "stable");
         assert_ne!(name_a, b.signer_function_name(), "unique");
+        assert!(a.lambda_oac_name().len() <= 64);
+        assert!(a.statement_id("account").len() <= 100);
+        assert!(a.oac_description().len() <= 256);
+        assert_ne!(a.oac_description(), b.oac_description());
+    }
+
+    #[test]
+    fn instance_names_are_dns_labels_without_the_delimiter() {
+        for good in ["urlguard", "urlguard-staging", "a", "team-1"] {
+            assert_eq!(check_instance(good), Ok(()), "{good}");
+        }
+        for bad in [
+            "",
+            "urlguard_x",
+            "Urlguard",
+            "1st",
+            "ends-",
+            "has.dot",
+            &"a".repeat(25),
+        ] {
+            assert!(check_instance(bad).is_err(), "{bad:?}");
+        }
     }
 }

@@ -27,6 +27,7 @@
 use serde_json::{Value, json};
 
 use crate::model::OPT_IN_TAG_KEY;
+use crate::model::names::INSTANCE_DELIMITER;
 
 /// The boundary policy for the urlguard instance `instance`.
 pub fn boundary_policy(instance: &str) -> Value {
@@ -46,9 +47,9 @@ pub fn boundary_policy(instance: &str) -> Value {
                 "Sid": "EdgeLogs",
                 "Effect": "Allow",
                 "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-                // The signer functions' names start with `<instance>-`
+                // The signer functions' names start with `<instance>_`
                 // (model::names), as in the invoke policy's log group.
-                "Resource": format!("arn:aws:logs:*:*:log-group:/aws/lambda/us-east-1.{instance}-*")
+                "Resource": format!("arn:aws:logs:*:*:log-group:/aws/lambda/us-east-1.{instance}{INSTANCE_DELIMITER}*")
             }
         ]
     })

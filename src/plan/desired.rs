@@ -1,8 +1,11 @@
 //! The desired model: which `ProtectedFunctionUrl`s attach to which
 //! `EdgeDistribution`, checked for what the schema cannot express (a
 //! reference to a distribution that does not exist, two URLs on one path,
-//! more behaviors than CloudFront allows). A URL that fails a check is
-//! rejected with the field named; its distribution and the other URLs go on.
+//! more behaviors than CloudFront allows, an SSM parameter outside the
+//! namespace's prefix). A URL that fails a check is rejected with the field
+//! named; its distribution and the other URLs go on. A distribution whose
+//! own parameters are outside the prefix is rejected with its URLs: nothing
+//! of it is written.
 
 use std::collections::BTreeMap;
 
@@ -11,6 +14,7 @@ use crate::api::{
     ProtectedFunctionUrlSpec,
 };
 use crate::model::names::Owner;
+use crate::plan::ssm_prefix::SsmPrefix;
 
 /// CloudFront's quota of cache behaviors per distribution (besides the
 /// default behavior).
@@ -77,12 +81,43 @@ pub enum Rejection {
         /// The distribution.
         distribution: String,
     },
+    /// An SSM parameter name outside the namespace's prefix.
+    #[error(
+        "{field}: {parameter} is outside {prefix}, where SSM parameters of this namespace must be (the cluster's SSM prefix rule {rule}); nothing was written"
+    )]
+    ParameterOutsidePrefix {
+        /// The field naming it (`spec.ssmExport.urlParameter`).
+        field: &'static str,
+        /// The parameter name.
+        parameter: String,
+        /// The namespace's prefix.
+        prefix: String,
+        /// The rule's template.
+        rule: String,
+    },
+    /// The URL's distribution is itself rejected.
+    #[error("spec.distributionRef: EdgeDistribution {distribution} is rejected: {why}")]
+    DistributionRejected {
+        /// The distribution (`<namespace>/<name>`).
+        distribution: String,
+        /// Why it is.
+        why: String,
+    },
 }
 
 /// A rejected URL and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RejectedUrl {
     /// The URL's namespace and name.
+    pub owner: Owner,
+    /// Why.
+    pub rejection: Rejection,
+}
+
+/// A rejected distribution and why: no AWS call is made for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RejectedDistribution {
+    /// The distribution's namespace and name.
     pub owner: Owner,
     /// Why.
     pub rejection: Rejection,
@@ -95,6 +130,26 @@ pub struct DesiredModel {
     pub distributions: Vec<DesiredDistribution>,
     /// URLs that cannot attach.
     pub rejected: Vec<RejectedUrl>,
+    /// Distributions that cannot be reconciled as declared.
+    pub rejected_distributions: Vec<RejectedDistribution>,
+}
+
+/// The first parameter of `named` (field, name) outside `namespace`'s
+/// prefix under `rule`.
+fn outside_prefix<'a>(
+    rule: &SsmPrefix,
+    namespace: &str,
+    named: impl IntoIterator<Item = (&'static str, &'a String)>,
+) -> Option<Rejection> {
+    named
+        .into_iter()
+        .find(|(_, parameter)| !rule.admits(namespace, parameter))
+        .map(|(field, parameter)| Rejection::ParameterOutsidePrefix {
+            field,
+            parameter: parameter.clone(),
+            prefix: rule.for_namespace(namespace),
+            rule: rule.to_string(),
+        })
 }
 
 /// The id a resource's status reports for its CloudFront distribution
@@ -165,13 +220,54 @@ fn desired_url(owner: Owner, url: &ProtectedFunctionUrl) -> DesiredUrl {
     }
 }
 
-/// Attaches every URL to the distribution it references.
+/// Attaches every URL to the distribution it references, under the
+/// default SSM prefix rule (`/<namespace>/`).
 pub fn build(
     instance: &str,
     distributions: &[EdgeDistribution],
     urls: &[ProtectedFunctionUrl],
 ) -> DesiredModel {
+    build_with(instance, &SsmPrefix::default(), distributions, urls)
+}
+
+/// Attaches every URL to the distribution it references; every SSM
+/// parameter must be inside its namespace's prefix under `ssm_prefix`.
+pub fn build_with(
+    instance: &str,
+    ssm_prefix: &SsmPrefix,
+    distributions: &[EdgeDistribution],
+    urls: &[ProtectedFunctionUrl],
+) -> DesiredModel {
     let mut by_key = distributions_by_key(instance, distributions);
+    let mut rejected_distributions = Vec::new();
+    by_key.retain(|_, distribution| {
+        let Some(export) = &distribution.spec.ssm_export else {
+            return true;
+        };
+        let named = [
+            (
+                "spec.ssmExport.distributionIdParameter",
+                export.distribution_id_parameter.as_ref(),
+            ),
+            (
+                "spec.ssmExport.domainNameParameter",
+                export.domain_name_parameter.as_ref(),
+            ),
+        ];
+        let named = named
+            .into_iter()
+            .filter_map(|(field, name)| name.map(|n| (field, n)));
+        match outside_prefix(ssm_prefix, &distribution.owner.namespace, named) {
+            None => true,
+            Some(rejection) => {
+                rejected_distributions.push(RejectedDistribution {
+                    owner: distribution.owner.clone(),
+                    rejection,
+                });
+                false
+            }
+        }
+    });
 
     let mut sorted: Vec<&ProtectedFunctionUrl> = urls.iter().collect();
     sorted.sort_by(|a, b| {
@@ -189,6 +285,31 @@ pub fn build(
             owner.namespace.clone(),
             url.spec.distribution_ref.name.clone(),
         );
+        if let Some(refused) = rejected_distributions
+            .iter()
+            .find(|r| (&r.owner.namespace, &r.owner.name) == (&key.0, &key.1))
+        {
+            rejected.push(RejectedUrl {
+                rejection: Rejection::DistributionRejected {
+                    distribution: format!("{}/{}", key.0, key.1),
+                    why: refused.rejection.to_string(),
+                },
+                owner,
+            });
+            continue;
+        }
+        let parameter_names = url
+            .spec
+            .ssm_export
+            .parameter_names(&owner.namespace, &owner.name);
+        let named = [
+            ("spec.ssmExport.urlParameter", &parameter_names.0),
+            ("spec.ssmExport.arnParameter", &parameter_names.1),
+        ];
+        if let Some(rejection) = outside_prefix(ssm_prefix, &owner.namespace, named) {
+            rejected.push(RejectedUrl { rejection, owner });
+            continue;
+        }
         let Some(distribution) = by_key.get_mut(&key) else {
             rejected.push(RejectedUrl {
                 rejection: Rejection::MissingDistribution {
@@ -222,11 +343,16 @@ pub fn build(
             });
             continue;
         }
-        distribution.urls.push(desired_url(owner, url));
+        distribution.urls.push(DesiredUrl {
+            owner,
+            spec: url.spec.clone(),
+            parameter_names,
+        });
     }
     DesiredModel {
         distributions: by_key.into_values().collect(),
         rejected,
+        rejected_distributions,
     }
 }
 
@@ -298,6 +424,69 @@ mod tests {
         assert!(matches!(
             model.rejected[0].rejection,
             Rejection::TooManyBehaviors { .. }
+        ));
+    }
+
+    #[test]
+    fn parameters_outside_the_namespace_prefix_are_refused_naming_the_field() {
+        let mut squatting = url("b", "books", "/b");
+        squatting.spec.ssm_export.arn_parameter = Some("/payments/GetPaymentsArn".into());
+        let model = build(
+            "urlguard",
+            &[distribution("books")],
+            &[url("a", "books", "/a"), squatting],
+        );
+        assert_eq!(
+            model.distributions[0].urls.len(),
+            1,
+            "the other URL goes on"
+        );
+        assert_eq!(model.rejected.len(), 1);
+        let message = model.rejected[0].rejection.to_string();
+        assert!(
+            message.starts_with(
+                "spec.ssmExport.arnParameter: /payments/GetPaymentsArn is outside /books/"
+            ),
+            "{message}"
+        );
+
+        // A configured rule: the defaults (`/books/…`) are outside it too.
+        let rule = SsmPrefix::new("/apps/{namespace}/").expect("rule");
+        let model = build_with(
+            "urlguard",
+            &rule,
+            &[distribution("books")],
+            &[url("a", "books", "/a")],
+        );
+        assert!(matches!(
+            &model.rejected[0].rejection,
+            Rejection::ParameterOutsidePrefix { field: "spec.ssmExport.urlParameter", prefix, .. }
+                if prefix == "/apps/books/"
+        ));
+    }
+
+    #[test]
+    fn a_distribution_with_a_parameter_outside_the_prefix_is_rejected_with_its_urls() {
+        let mut outside = distribution("books");
+        outside.spec.ssm_export = Some(crate::api::DistributionSsmExport {
+            region: "us-east-1".into(),
+            distribution_id_parameter: Some("/books/Id".into()),
+            domain_name_parameter: Some("/shared/Domain".into()),
+        });
+        let model = build("urlguard", &[outside], &[url("a", "books", "/a")]);
+        assert!(model.distributions.is_empty());
+        assert_eq!(model.rejected_distributions.len(), 1);
+        assert!(
+            model.rejected_distributions[0]
+                .rejection
+                .to_string()
+                .starts_with(
+                    "spec.ssmExport.domainNameParameter: /shared/Domain is outside /books/"
+                )
+        );
+        assert!(matches!(
+            model.rejected[0].rejection,
+            Rejection::DistributionRejected { .. }
         ));
     }
 }

@@ -18,6 +18,7 @@ pub mod opt_in;
 pub mod permissions;
 pub mod signer;
 pub mod ssm;
+pub mod ssm_prefix;
 pub mod teardown;
 pub mod url;
 

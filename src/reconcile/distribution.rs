@@ -159,15 +159,22 @@ async fn edge_phases(
     } else {
         Vec::new()
     };
+    let description = desired.owner.oac_description();
     if needs_lambda_oac {
-        let name = desired.owner.lambda_oac_name();
-        inputs.lambda_oac_id =
-            Some(ensure_oac(engine, &name, OacOriginType::Lambda, &mut oacs, state).await?);
+        let wanted = WantedOac {
+            name: desired.owner.lambda_oac_name(),
+            description: &description,
+            origin_type: OacOriginType::Lambda,
+        };
+        inputs.lambda_oac_id = Some(ensure_oac(engine, &wanted, &mut oacs, state).await?);
     }
     if needs_s3_oac {
-        let name = desired.owner.s3_oac_name();
-        inputs.s3_oac_id =
-            Some(ensure_oac(engine, &name, OacOriginType::S3, &mut oacs, state).await?);
+        let wanted = WantedOac {
+            name: desired.owner.s3_oac_name(),
+            description: &description,
+            origin_type: OacOriginType::S3,
+        };
+        inputs.s3_oac_id = Some(ensure_oac(engine, &wanted, &mut oacs, state).await?);
     }
     if desired.spec.protection == Protection::EdgeSigner {
         let function_arns: Vec<String> = urls
@@ -248,14 +255,38 @@ async fn grant_before_routing(
     granted
 }
 
+/// An origin access control the distribution needs: its name, the
+/// description that records its owner, and what it signs for.
+struct WantedOac<'a> {
+    name: String,
+    description: &'a str,
+    origin_type: OacOriginType,
+}
+
+/// The id of the origin access control `wanted`, created when missing.
+/// OACs take no tags: one of the right name is adopted only when its
+/// description names this owner (the names carry the owner's hash, the
+/// description says it outright, so a look-alike someone else made is
+/// refused, not signed with).
 async fn ensure_oac(
     engine: &Engine,
-    name: &str,
-    origin_type: OacOriginType,
+    wanted: &WantedOac<'_>,
     known: &mut Vec<OacObserved>,
     state: &mut DistributionState,
 ) -> Result<String, Problem> {
+    let WantedOac {
+        name,
+        description,
+        origin_type,
+    } = wanted;
+    let (name, description, origin_type) = (name.as_str(), *description, *origin_type);
     if let Some(found) = known.iter().find(|o| o.name == name) {
+        if found.description != description {
+            return Err(Problem::NotOwned(format!(
+                "origin access control {name} exists with description {:?}, not {description:?}: it is not this object's, urlguard leaves it alone",
+                found.description
+            )));
+        }
         if found.origin_type != origin_type {
             return Err(Problem::NotOwned(format!(
                 "origin access control {name} exists for another origin type: urlguard leaves it alone"
@@ -271,7 +302,7 @@ async fn ensure_oac(
     }
     let cloudfront = engine.aws.cloudfront();
     let created = match cloudfront
-        .create_origin_access_control(name, origin_type)
+        .create_origin_access_control(name, description, origin_type)
         .await
     {
         Ok(created) => created,
@@ -281,7 +312,7 @@ async fn ensure_oac(
             .await
             .map_err(Problem::from)?
             .into_iter()
-            .find(|o| o.name == name)
+            .find(|o| o.name == name && o.description == description)
             .ok_or_else(|| Problem::from(error))?,
         Err(error) => return Err(Problem::from(error)),
     };

@@ -50,13 +50,19 @@ pub use report::{Kind, Pass, ResourceReport, Status};
 
 impl Engine {
     /// Reconciles every distribution of the model; one report per resource,
-    /// rejected URLs included (they cause no AWS call).
+    /// rejected distributions and URLs included (they cause no AWS call).
     pub async fn reconcile(&self, model: &DesiredModel) -> Vec<ResourceReport> {
-        let mut reports: Vec<ResourceReport> = model
-            .rejected
-            .iter()
-            .map(|rejected| url::rejected_report(&rejected.owner, &rejected.rejection))
-            .collect();
+        let distributions = model.rejected_distributions.iter().map(|rejected| {
+            url::rejected_report(Kind::EdgeDistribution, &rejected.owner, &rejected.rejection)
+        });
+        let urls = model.rejected.iter().map(|rejected| {
+            url::rejected_report(
+                Kind::ProtectedFunctionUrl,
+                &rejected.owner,
+                &rejected.rejection,
+            )
+        });
+        let mut reports: Vec<ResourceReport> = distributions.chain(urls).collect();
         for desired in &model.distributions {
             let span = span::pass("reconcile", Kind::EdgeDistribution, &desired.owner);
             // Boxed: the phases' state machine is large, and a deep caller

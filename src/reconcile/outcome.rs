@@ -76,6 +76,9 @@ pub enum Reason {
     DuplicatePathPattern,
     /// The distribution has CloudFront's maximum of cache behaviors.
     TooManyCacheBehaviors,
+    /// An SSM parameter named in `spec.ssmExport` is outside the
+    /// namespace's prefix (the cluster's `--ssm-prefix` rule).
+    ParameterOutsidePrefix,
     /// `spec.function` names no function (or alias).
     FunctionNotFound,
     /// The function's owner has not opted in for this instance and
@@ -117,6 +120,7 @@ impl Reason {
             Reason::DistributionNotFound => "DistributionNotFound",
             Reason::DuplicatePathPattern => "DuplicatePathPattern",
             Reason::TooManyCacheBehaviors => "TooManyCacheBehaviors",
+            Reason::ParameterOutsidePrefix => "ParameterOutsidePrefix",
             Reason::FunctionNotFound => "FunctionNotFound",
             Reason::FunctionNotOptedIn => "FunctionNotOptedIn",
             Reason::FunctionInOtherAccount => "FunctionInOtherAccount",
@@ -146,6 +150,7 @@ impl Reason {
             | Reason::DistributionNotFound
             | Reason::DuplicatePathPattern
             | Reason::TooManyCacheBehaviors
+            | Reason::ParameterOutsidePrefix
             | Reason::FunctionNotFound
             | Reason::FunctionNotOptedIn
             | Reason::FunctionInOtherAccount
@@ -258,7 +263,7 @@ impl fmt::Display for EventReason {
 mod tests {
     use super::*;
 
-    const ALL: [Reason; 22] = [
+    const ALL: [Reason; 23] = [
         Reason::Deployed,
         Reason::Protected,
         Reason::Pending,
@@ -269,6 +274,7 @@ mod tests {
         Reason::DistributionNotFound,
         Reason::DuplicatePathPattern,
         Reason::TooManyCacheBehaviors,
+        Reason::ParameterOutsidePrefix,
         Reason::FunctionNotFound,
         Reason::FunctionNotOptedIn,
         Reason::FunctionInOtherAccount,

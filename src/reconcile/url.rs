@@ -353,20 +353,29 @@ pub(super) fn refused_report(owner: &Owner, problem: &Problem) -> ResourceReport
     }
 }
 
-/// The report of a URL rejected before any AWS call.
-pub(super) fn rejected_report(owner: &Owner, rejection: &Rejection) -> ResourceReport {
+/// The report of a URL, or (`kind`) a distribution, rejected before any
+/// AWS call.
+pub(super) fn rejected_report(kind: Kind, owner: &Owner, rejection: &Rejection) -> ResourceReport {
     let reason = match rejection {
         Rejection::MissingDistribution { .. } => Reason::DistributionNotFound,
         Rejection::DuplicatePath { .. } => Reason::DuplicatePathPattern,
         Rejection::TooManyBehaviors { .. } => Reason::TooManyCacheBehaviors,
+        Rejection::ParameterOutsidePrefix { .. } => Reason::ParameterOutsidePrefix,
+        Rejection::DistributionRejected { .. } => Reason::DistributionNotReady,
+    };
+    let found = match kind {
+        Kind::ProtectedFunctionUrl => Status::Url(ProtectedFunctionUrlStatus::default()),
+        Kind::EdgeDistribution => {
+            Status::Distribution(crate::api::EdgeDistributionStatus::default())
+        }
     };
     ResourceReport {
-        kind: Kind::ProtectedFunctionUrl,
+        kind,
         namespace: owner.namespace.clone(),
         name: owner.name.clone(),
         pass: Pass::Reconcile,
         verdict: Verdict::new(reason, rejection.to_string()),
-        found: Status::Url(ProtectedFunctionUrlStatus::default()),
+        found,
         notices: Vec::new(),
         actions: Vec::new(),
         changes: Vec::new(),

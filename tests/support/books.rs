@@ -58,3 +58,18 @@ pub fn resources(file: &str, text: &str) -> (Vec<EdgeDistribution>, Vec<Protecte
     }
     (distributions, urls)
 }
+
+/// The owner of `name` in the application's namespace, instance `urlguard`:
+/// what the AWS names of the tests' objects derive from.
+pub fn books_owner(name: &str) -> urlguard::model::names::Owner {
+    urlguard::model::names::Owner {
+        instance: "urlguard".into(),
+        namespace: "books".into(),
+        name: name.into(),
+    }
+}
+
+/// The signer function (and role) name of the `books` distribution.
+pub fn books_signer() -> String {
+    books_owner("books").signer_function_name()
+}

@@ -73,20 +73,20 @@ impl Inventory {
         assert_eq!(distribution.path_patterns.len(), 5, "{context}: {self:#?}");
         assert_eq!(
             self.origin_access_controls,
-            ["urlguard-books-books-s3"],
+            [super::books::books_owner("books").s3_oac_name()],
             "{context}"
         );
         assert_eq!(
             self.signer_functions.keys().collect::<Vec<_>>(),
-            ["urlguard-books-books-signer"],
+            [&super::books::books_signer()],
             "{context}"
         );
         assert_eq!(
-            self.signer_functions["urlguard-books-books-signer"].len(),
+            self.signer_functions[&super::books::books_signer()].len(),
             versions,
             "{context}: {self:#?}"
         );
-        assert_eq!(self.roles, ["urlguard-books-books-signer"], "{context}");
+        assert_eq!(self.roles, [super::books::books_signer()], "{context}");
         assert_eq!(self.parameters.len(), 10, "{context}: {self:#?}");
         for function in BOOK_FUNCTIONS {
             assert_eq!(
@@ -150,7 +150,8 @@ pub async fn inventory(config: &SdkConfig, functions: &[&str]) -> Inventory {
     let listed = edge.list_functions().send().await.expect("ListFunctions");
     for function in listed.functions() {
         let name = function.function_name().unwrap_or_default().to_owned();
-        if !name.starts_with("urlguard-") {
+        // Signers of instance `urlguard` (model::names: `<instance>_…`).
+        if !name.starts_with("urlguard_") {
             continue;
         }
         let versions = edge

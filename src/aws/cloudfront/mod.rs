@@ -273,6 +273,7 @@ impl CloudFront {
                 Some(OacObserved {
                     id: oac.id().to_owned(),
                     name: oac.name().to_owned(),
+                    description: oac.description().to_owned(),
                     origin_type: origin_type_from_sdk(oac.origin_access_control_origin_type())?,
                     signs_always: oac.signing_behavior()
                         == &OriginAccessControlSigningBehaviors::Always,
@@ -288,17 +289,19 @@ impl CloudFront {
         Ok(controls)
     }
 
-    /// Creates an origin access control (SigV4, signing always). A name in
-    /// use is [`AwsError::Conflict`].
+    /// Creates an origin access control (SigV4, signing always) with the
+    /// `description` that records its owner. A name in use is
+    /// [`AwsError::Conflict`].
     pub async fn create_origin_access_control(
         &self,
         name: &str,
+        description: &str,
         origin_type: OacOriginType,
     ) -> Result<OacObserved, AwsError> {
         const OPERATION: &str = "CreateOriginAccessControl";
         let oac_config = OriginAccessControlConfig::builder()
             .name(name)
-            .description("Managed by urlguard")
+            .description(description)
             .signing_protocol(OriginAccessControlSigningProtocols::Sigv4)
             .signing_behavior(OriginAccessControlSigningBehaviors::Always)
             .origin_access_control_origin_type(origin_type_to_sdk(origin_type))
@@ -321,6 +324,10 @@ impl CloudFront {
         Ok(OacObserved {
             id: oac.id().to_owned(),
             name: written.map_or(name, |c| c.name()).to_owned(),
+            description: written
+                .and_then(|c| c.description())
+                .unwrap_or(description)
+                .to_owned(),
             origin_type: written
                 .and_then(|c| origin_type_from_sdk(c.origin_access_control_origin_type()))
                 .unwrap_or(origin_type),

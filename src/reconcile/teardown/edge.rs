@@ -1,5 +1,6 @@
 //! What goes once the distribution is deleted: its origin access controls
-//! (by deterministic name: they carry no tags), the signer function with
+//! (by deterministic name, and only when their description names the owner:
+//! they carry no tags), the signer function with
 //! every version — unless CloudFront still replicates it, then it waits on
 //! the engine's retry schedule — and after the function, its role.
 
@@ -15,7 +16,8 @@ use crate::reconcile::engine::Engine;
 use crate::reconcile::problem::Problem;
 use crate::reconcile::replica_waits::{function_key, kube_time, rfc3339};
 
-/// Deletes the owner's origin access controls, found by their names.
+/// Deletes the owner's origin access controls, found by their names; one
+/// whose description names another owner is left alone, and said so.
 pub(super) async fn delete_origin_access_controls(
     engine: &Engine,
     owner: &Owner,
@@ -23,6 +25,7 @@ pub(super) async fn delete_origin_access_controls(
 ) {
     let cloudfront = engine.aws.cloudfront();
     let names = [owner.lambda_oac_name(), owner.s3_oac_name()];
+    let description = owner.oac_description();
     let controls = match cloudfront.list_origin_access_controls().await {
         Ok(controls) => controls,
         Err(error) => {
@@ -31,6 +34,16 @@ pub(super) async fn delete_origin_access_controls(
         }
     };
     for control in controls.iter().filter(|c| names.contains(&c.name)) {
+        if control.description != description {
+            progress.note_left_alone(
+                format!("origin access control {} (not this object's)", control.name),
+                &format!(
+                    "origin access control {}: its description {:?} names another owner",
+                    control.name, control.description
+                ),
+            );
+            continue;
+        }
         progress
             .actions
             .push(format!("delete origin access control {}", control.name));
