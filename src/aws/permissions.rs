@@ -180,7 +180,9 @@ pub fn controller_policy(instance: &str, options: &PolicyOptions) -> Value {
 
     // GetPolicy in both: a teardown checks for grants of either protection.
     // ListTags: GetFunction answers with the function's tags only with it
-    // (the signer's owner tag; the opt-in tag a function's owner sets).
+    // (the signer's owner tag; the opt-in tag a function's owner sets; the
+    // marker saying urlguard created the URL config). Tag/UntagResource
+    // write and remove that marker.
     let mut url_actions = vec![
         "lambda:GetFunction",
         "lambda:ListTags",
@@ -188,6 +190,8 @@ pub fn controller_policy(instance: &str, options: &PolicyOptions) -> Value {
         "lambda:CreateFunctionUrlConfig",
         "lambda:UpdateFunctionUrlConfig",
         "lambda:DeleteFunctionUrlConfig",
+        "lambda:TagResource",
+        "lambda:UntagResource",
         "lambda:GetPolicy",
     ];
     if oac {

@@ -3,13 +3,28 @@
 //! the grants and SSM parameters once the distribution's ARN and domain are
 //! known: under `OriginAccessControl` the grants come before the write that
 //! routes to the URL (`distribution` decides when), otherwise after it.
+//!
+//! What urlguard created is what it deletes: creating a URL config, urlguard
+//! first tags the function with a marker naming the URL
+//! ([`crate::model::lambda::url_config_marker_key`]), then creates the
+//! config. Tagging first makes a crash in between harmless: a marker without
+//! a config means "urlguard is creating it", the next pass creates it (or a
+//! teardown removes the marker); the other order could leave a config
+//! urlguard created but would take for someone else's, never to be deleted.
+//! A config that exists already is adopted: switched to `AWS_IAM` and kept
+//! right, never marked, so a teardown leaves it in place
+//! ([`crate::plan::teardown::plan_url_config`]); a write to it says so
+//! ([`Notice::UrlConfigAdopted`]). One that appears between the read and
+//! the create (`Conflict`) was not urlguard's either: the marker goes again.
 
 use super::engine::Engine;
 use super::outcome::{Notice, Reason, Verdict};
 use super::problem::Problem;
 use super::report::{Kind, Pass, ResourceReport, Status};
 use crate::api::{Cors, ProtectedFunctionUrlStatus, Protection};
-use crate::model::lambda::{DesiredUrlConfig, FunctionFound, PolicyStatement};
+use crate::model::lambda::{
+    DesiredUrlConfig, FunctionFound, PolicyStatement, url_config_marker_value,
+};
 use crate::model::names::{Owner, OwnerKind};
 use crate::model::ssm::DesiredParameter;
 use crate::plan::desired::{DesiredUrl, Rejection};
@@ -74,6 +89,8 @@ pub(super) async fn ensure_config<'a>(engine: &Engine, desired: &'a DesiredUrl) 
             return state;
         }
     };
+    let function_arn = found.function_arn.clone();
+    let marked = found.url_config_creator.clone();
     state.function = Some(found);
 
     // `cors: {}` configures nothing, and Lambda reads it back as no CORS.
@@ -104,11 +121,27 @@ pub(super) async fn ensure_config<'a>(engine: &Engine, desired: &'a DesiredUrl) 
                 ));
                 return state;
             }
+            let marker = url_config_marker_value(&desired.owner);
+            if marked.as_deref() != Some(marker.as_str())
+                && let Err(error) = lambda
+                    .mark_url_config(&function_arn, qualifier, &marker)
+                    .await
+            {
+                state.problem = Some(Problem::from(error));
+                return state;
+            }
             match lambda
                 .create_url_config(&function.name, qualifier, &wanted)
                 .await
             {
                 Err(error) if error.is_conflict() => {
+                    if let Err(error) = lambda.unmark_url_config(&function_arn, qualifier).await {
+                        state.problem = Some(Problem::from(error));
+                        return state;
+                    }
+                    state.notices.push(Notice::UrlConfigAdopted {
+                        function: function.name.clone(),
+                    });
                     lambda
                         .update_url_config(&function.name, qualifier, &wanted)
                         .await
@@ -122,6 +155,11 @@ pub(super) async fn ensure_config<'a>(engine: &Engine, desired: &'a DesiredUrl) 
         } => {
             if switches_from_none {
                 state.notices.push(Notice::SwitchedToIam);
+            }
+            if marked.is_none() {
+                state.notices.push(Notice::UrlConfigAdopted {
+                    function: function.name.clone(),
+                });
             }
             let details: Vec<String> = changes.iter().map(ToString::to_string).collect();
             state.actions.push(format!(

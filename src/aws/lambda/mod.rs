@@ -1,5 +1,6 @@
-//! Lambda in one region: the user's function (looked up, never changed), its
-//! URL config and resource-policy statements (which urlguard manages), and
+//! Lambda in one region: the user's function (looked up, never changed but
+//! for the marker tag saying urlguard created its URL config), its URL
+//! config and resource-policy statements (which urlguard manages), and
 //! the Lambda@Edge signer function with its numbered versions (which
 //! urlguard owns).
 //!
@@ -15,7 +16,7 @@ mod url_config;
 use super::call::call;
 use super::error::AwsError;
 use super::ledger::Ledger;
-use crate::model::lambda::FunctionFound;
+use crate::model::lambda::{FunctionFound, url_config_marker_key};
 
 const SERVICE: &str = "lambda";
 
@@ -69,9 +70,16 @@ impl Lambda {
             Some(alias) => format!("{function_arn}:{alias}"),
             None => function_arn.clone(),
         };
+        // Tags are the function's, whatever the qualifier; the marker's key
+        // names the qualifier whose URL config it is about.
+        let url_config_creator = output
+            .tags()
+            .and_then(|tags| tags.get(&url_config_marker_key(qualifier)))
+            .cloned();
         Ok(Some(FunctionFound {
             function_arn,
             target_arn,
+            url_config_creator,
         }))
     }
 }

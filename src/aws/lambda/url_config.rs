@@ -10,6 +10,10 @@
 //!   Lambda's default.
 //! - A function URL always reads with its trailing `/`, as Lambda returns it
 //!   (moto omits it).
+//! - The marker tag recording that urlguard created a URL config
+//!   ([`crate::model::lambda::url_config_marker_key`]) is written and
+//!   removed on the unqualified function ARN: Lambda tags functions, never
+//!   aliases or versions.
 
 use aws_sdk_lambda::types::{Cors as SdkCors, FunctionUrlAuthType, InvokeMode as SdkInvokeMode};
 
@@ -17,7 +21,7 @@ use super::{Lambda, SERVICE, ok_if_absent};
 use crate::api::{Cors, InvokeMode};
 use crate::aws::call::call;
 use crate::aws::error::AwsError;
-use crate::model::lambda::{AuthType, DesiredUrlConfig, UrlConfig};
+use crate::model::lambda::{AuthType, DesiredUrlConfig, UrlConfig, url_config_marker_key};
 
 /// A URL config from any of the URL-config outputs (same accessors, no
 /// shared type).
@@ -110,6 +114,42 @@ impl Lambda {
             .set_qualifier(qualifier.map(str::to_owned))
             .send();
         ok_if_absent(call(&self.ledger, SERVICE, "DeleteFunctionUrlConfig", request).await)
+    }
+}
+
+impl Lambda {
+    /// Tags the function (`function_arn`, unqualified) with the marker
+    /// saying urlguard created the URL config of `qualifier` for `creator`.
+    pub async fn mark_url_config(
+        &self,
+        function_arn: &str,
+        qualifier: Option<&str>,
+        creator: &str,
+    ) -> Result<(), AwsError> {
+        let request = self
+            .client
+            .tag_resource()
+            .resource(function_arn)
+            .tags(url_config_marker_key(qualifier), creator)
+            .send();
+        call(&self.ledger, SERVICE, "TagResource", request).await?;
+        Ok(())
+    }
+
+    /// Removes the marker of `qualifier`'s URL config from the function; a
+    /// function gone is fine.
+    pub async fn unmark_url_config(
+        &self,
+        function_arn: &str,
+        qualifier: Option<&str>,
+    ) -> Result<(), AwsError> {
+        let request = self
+            .client
+            .untag_resource()
+            .resource(function_arn)
+            .tag_keys(url_config_marker_key(qualifier))
+            .send();
+        ok_if_absent(call(&self.ledger, SERVICE, "UntagResource", request).await)
     }
 }
 

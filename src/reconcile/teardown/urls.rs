@@ -1,19 +1,25 @@
 //! A leaving URL's own resources, once its behavior is out of the
 //! distribution: its function's entry in the signer role's policy (when
 //! the distribution stays), its `urlguard-...` resource-policy statements,
-//! its SSM parameters, and with `deletionPolicy: Delete` its URL config.
+//! its SSM parameters, and its URL config when urlguard created it for this
+//! URL, `deletionPolicy` says `Delete` and no live URL still names the
+//! function ([`plan_url_config`]); then the marker tag goes too. A config
+//! left in place is said in a notice (an event in the controller, a line
+//! of `urlguard destroy`).
 
 use super::parameters::{ParameterRef, delete_parameters};
 use super::progress::Progress;
 use crate::api::FunctionRef;
-use crate::model::lambda::UrlConfig;
+use crate::model::lambda::{FunctionFound, UrlConfig, url_config_marker_value};
 use crate::model::names::{Owner, OwnerKind, SIGNER_POLICY_NAME};
 use crate::plan::desired::DesiredUrl;
 use crate::plan::permissions::{self, StatementAction};
 use crate::plan::teardown::{
-    UrlConfigStep, invoke_policy_resources, invoke_policy_without, names_function, plan_url_config,
+    FunctionUser, Kept, LeavingConfig, UrlConfigStep, invoke_policy_resources,
+    invoke_policy_without, names_function, plan_url_config,
 };
 use crate::reconcile::engine::Engine;
+use crate::reconcile::outcome::Notice;
 use crate::reconcile::problem::Problem;
 
 /// A URL leaving, and what its pass did.
@@ -25,6 +31,12 @@ pub(super) struct LeavingUrl<'a> {
     pub(super) config: Option<UrlConfig>,
     /// Whether the URL config was read (a failed read leaves it alone).
     config_read: bool,
+    /// Its function as read by this pass (with the URL-config marker).
+    found: Option<FunctionFound>,
+    /// Why its URL config stays, when it does.
+    pub(super) kept: Option<Kept>,
+    /// What the report must say out loud.
+    pub(super) notices: Vec<Notice>,
 }
 
 impl<'a> LeavingUrl<'a> {
@@ -34,6 +46,9 @@ impl<'a> LeavingUrl<'a> {
             progress: Progress::default(),
             config: None,
             config_read: false,
+            found: None,
+            kept: None,
+            notices: Vec::new(),
         }
     }
 
@@ -48,20 +63,33 @@ impl<'a> LeavingUrl<'a> {
 
 /// The URLs' own resources, after their behaviors left: the signer role's
 /// policy (`remaining_hosts` is `Some` when the distribution stays), grants,
-/// parameters, then URL configs.
+/// parameters, then URL configs (`staying`: the live URLs, whose
+/// functions keep their configs).
 pub(super) async fn clean_urls(
     engine: &Engine,
     distribution: &Owner,
     urls: &mut [LeavingUrl<'_>],
     remaining_hosts: Option<&[String]>,
+    staying: &[FunctionUser],
 ) {
     for url in urls.iter_mut() {
         let function = url.function().clone();
+        let qualifier = function.qualifier.as_deref();
         let lambda = engine.aws.lambda(&function.region);
-        match lambda
-            .get_url_config(&function.name, function.qualifier.as_deref())
-            .await
-        {
+        // The function (with its marker tag) first: no function, no config.
+        let found = match lambda.get_function(&function.name, qualifier).await {
+            Ok(found) => found,
+            Err(error) => {
+                url.progress.fail(Problem::from(error));
+                continue;
+            }
+        };
+        if found.is_none() {
+            url.config_read = true;
+            continue;
+        }
+        url.found = found;
+        match lambda.get_url_config(&function.name, qualifier).await {
             Ok(config) => {
                 url.config = config;
                 url.config_read = true;
@@ -98,7 +126,7 @@ pub(super) async fn clean_urls(
         }
     }
     for url in urls.iter_mut() {
-        delete_url_config(engine, url).await;
+        settle_url_config(engine, url, staying).await;
     }
 }
 
@@ -194,30 +222,88 @@ async fn remove_grants(engine: &Engine, url: &mut LeavingUrl<'_>) {
     }
 }
 
-/// Deletes the URL config (`deletionPolicy: Delete`) or keeps it.
-async fn delete_url_config(engine: &Engine, url: &mut LeavingUrl<'_>) {
+/// Deletes the URL config and its marker, or leaves the config in place
+/// (handing the marker over to the URL that still uses it), as
+/// [`plan_url_config`] says.
+async fn settle_url_config(engine: &Engine, url: &mut LeavingUrl<'_>, staying: &[FunctionUser]) {
     if !url.config_read {
         return;
     }
+    let Some(found) = url.found.clone() else {
+        return;
+    };
     let function = url.function().clone();
-    match plan_url_config(url.config.as_ref(), url.desired.spec.deletion_policy) {
-        UrlConfigStep::Absent | UrlConfigStep::Keep => {}
-        UrlConfigStep::Delete => {
-            url.progress.actions.push(format!(
-                "delete the function URL config of {}",
-                function.name
-            ));
-            if !engine.applies() {
-                return;
+    let qualifier = function.qualifier.as_deref();
+    let step = plan_url_config(
+        LeavingConfig {
+            owner: &url.desired.owner,
+            function: &function,
+            policy: url.desired.spec.deletion_policy,
+            observed: url.config.as_ref(),
+            creator: found.url_config_creator.as_deref(),
+        },
+        staying,
+    );
+    let lambda = engine.aws.lambda(&function.region);
+    let (delete, unmark) = match step {
+        UrlConfigStep::Absent { unmark } => (false, unmark),
+        UrlConfigStep::Delete => (true, true),
+        UrlConfigStep::Keep(kept) => {
+            let said = matches!(kept, Kept::CreatedBeforeUrlguard | Kept::StillUsedBy { .. });
+            if said {
+                url.notices.push(Notice::UrlConfigLeftInPlace {
+                    function: function.name.clone(),
+                    why: kept.to_string(),
+                });
             }
-            let lambda = engine.aws.lambda(&function.region);
-            match lambda
-                .delete_url_config(&function.name, function.qualifier.as_deref())
-                .await
+            if let Kept::StillUsedBy {
+                user,
+                hand_over: true,
+            } = &kept
             {
+                url.progress.actions.push(format!(
+                    "hand the function URL config of {} over to {}/{}",
+                    function.name, user.namespace, user.name
+                ));
+                if engine.applies()
+                    && let Err(error) = lambda
+                        .mark_url_config(
+                            &found.function_arn,
+                            qualifier,
+                            &url_config_marker_value(user),
+                        )
+                        .await
+                {
+                    url.progress.fail(Problem::from(error));
+                }
+            }
+            url.kept = Some(kept);
+            return;
+        }
+    };
+    if delete {
+        url.progress.actions.push(format!(
+            "delete the function URL config of {}",
+            function.name
+        ));
+        if engine.applies() {
+            match lambda.delete_url_config(&function.name, qualifier).await {
                 Ok(()) => url.config = None,
-                Err(error) => url.progress.fail(Problem::from(error)),
+                Err(error) => {
+                    url.progress.fail(Problem::from(error));
+                    return;
+                }
             }
         }
+    }
+    // The marker goes after the config: a crash in between leaves a marker
+    // without a config, which the next pass removes (`Absent { unmark }`).
+    if unmark
+        && engine.applies()
+        && let Err(error) = lambda
+            .unmark_url_config(&found.function_arn, qualifier)
+            .await
+    {
+        url.progress.fail(Problem::from(error));
     }
 }
