@@ -80,9 +80,17 @@ async fn apply_fully(config: &SdkConfig, books: &Books, context: &str) -> u64 {
     let engine = engine(config);
     let not_ready = not_ready(&engine.reconcile(&books.apply).await);
     assert!(not_ready.is_empty(), "{context}: {not_ready:#?}");
-    inventory(config, &BOOK_FUNCTIONS)
-        .await
-        .assert_books_applied(1, context);
+    let after = inventory(config, &BOOK_FUNCTIONS).await;
+    after.assert_books_applied(1, context);
+    // Every config urlguard created is marked, for the URL that names it.
+    for (function, marker) in &after.url_config_markers {
+        let url = function.trim_start_matches("books-");
+        assert_eq!(
+            marker.as_deref(),
+            Some(format!("urlguard/books/ProtectedFunctionUrl/{url}").as_str()),
+            "{context}: {function}"
+        );
+    }
     mutating(&engine)
 }
 
@@ -95,6 +103,12 @@ async fn destroy_fully(config: &SdkConfig, books: &Books, context: &str) -> u64 
     after.assert_nothing_from_urlguard(context);
     assert!(
         after.url_configs.values().all(Option::is_none),
+        "{context}: {after:#?}"
+    );
+    // A crash between a config's delete and its marker's removal (or
+    // between tagging and creating) leaves no marker behind.
+    assert!(
+        after.url_config_markers.values().all(Option::is_none),
         "{context}: {after:#?}"
     );
     mutating(&engine)
@@ -122,8 +136,10 @@ async fn a_crash_after_any_write_of_apply_or_destroy_resumes_without_duplicates_
         "write points: apply {apply_writes}, destroy {destroy_writes} (measured in {:.1} s)",
         started.elapsed().as_secs_f64()
     );
-    assert_eq!(apply_writes, 21, "books.yaml's apply");
-    assert_eq!(destroy_writes, 21, "books.yaml's destroy");
+    // Five of each are the URL-config markers: tagged before each create,
+    // removed after each delete.
+    assert_eq!(apply_writes, 26, "books.yaml's apply");
+    assert_eq!(destroy_writes, 26, "books.yaml's destroy");
 
     for k in 1..=apply_writes.max(destroy_writes) {
         // Apply, stopped after write k (when k is within the apply), then

@@ -95,7 +95,9 @@ async fn books_converges_from_empty_within_the_call_budget() {
         .ledger()
         .summary_without(&["cloudfront:GetDistribution"]);
     eprintln!("ledger from empty (without GetDistribution polls): {summary:#?}");
-    assert!(summary.total <= 40, "{} calls: {summary:#?}", summary.total);
+    // 40, and the five URL-config markers (a TagResource before each
+    // CreateFunctionUrlConfig).
+    assert!(summary.total <= 45, "{} calls: {summary:#?}", summary.total);
 
     // Five URL configs on AWS_IAM.
     let lambda = lambda_client(&config, "eu-west-1");
