@@ -1,7 +1,10 @@
 """Creates the five Lambda functions of examples/books.yaml in the local AWS
 test bed (moto behind aws-emulator), as the application's own deployment
 (CDK, SAM, Terraform) would: urlguard protects functions, it never creates
-them. Reads the endpoint from AWS_ENDPOINT_URL; idempotent."""
+them. Each carries the tag urlguard.io/allow=urlguard/books: the function's
+owner opts in for urlguard instance `urlguard` in namespace `books` (urlguard
+leaves functions without it alone). Reads the endpoint from AWS_ENDPOINT_URL;
+idempotent."""
 
 import io
 import os
@@ -12,6 +15,8 @@ import boto3
 
 FUNCTIONS = ["books-get-books", "books-get-book", "books-create-book", "books-update-book", "books-delete-book"]
 REGION = "eu-west-1"
+# The opt-in: instance `urlguard` (the default), namespace `books`.
+OPT_IN = {"urlguard.io/allow": "urlguard/books"}
 HANDLER = b"export const handler = async (event) => ({ statusCode: 200, body: JSON.stringify({ path: event.rawPath }) });\n"
 
 
@@ -35,10 +40,16 @@ def main():
     code = handler_zip()
     for name in FUNCTIONS:
         try:
-            lambda_client.get_function(FunctionName=name)
+            arn = lambda_client.get_function(FunctionName=name)["Configuration"]["FunctionArn"]
+            lambda_client.tag_resource(Resource=arn, Tags=OPT_IN)
         except lambda_client.exceptions.ResourceNotFoundException:
             lambda_client.create_function(
-                FunctionName=name, Runtime="nodejs24.x", Role=role_arn, Handler="index.handler", Code={"ZipFile": code}
+                FunctionName=name,
+                Runtime="nodejs24.x",
+                Role=role_arn,
+                Handler="index.handler",
+                Code={"ZipFile": code},
+                Tags=OPT_IN,
             )
         print(f"function {name} in {REGION}")
 

@@ -99,12 +99,12 @@ async fn apply_with_json_output_reports_every_resource_and_the_ledger() {
     let sum: u64 = by_operation.values().filter_map(Value::as_u64).sum();
     assert_eq!(calls["total"].as_u64(), Some(sum));
     assert_eq!(by_operation["cloudfront:CreateDistributionWithTags"], 1);
-    // 21, and the five URL-config markers (one before each create).
-    assert_eq!(calls["mutating"], 26, "{calls}");
+    assert_eq!(calls["mutating"], 21, "{calls}");
     // The ledger counts what reached the wire.
     assert_eq!(bed.count("cloudfront:CreateDistributionWithTags"), 1);
     assert_eq!(bed.count("lambda:CreateFunctionUrlConfig"), 5);
-    assert_eq!(bed.count("lambda:TagResource"), 5);
+    // Configs urlguard creates carry no marker: no tagging.
+    assert_eq!(bed.count("lambda:TagResource"), 0);
 }
 
 #[tokio::test]

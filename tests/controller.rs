@@ -304,7 +304,12 @@ async fn books_apply_becomes_ready_and_delete_waits_for_a_clean_aws() {
             Some(&expected),
             "{function}: {after:#?}"
         );
-        assert_eq!(after.url_config_markers.get(function), Some(&None));
+        // Adopted, it keeps its marker; urlguard's own carry none.
+        assert_eq!(
+            after.adopted_markers[function].is_some(),
+            function == "books-get-books",
+            "{function}: {after:#?}"
+        );
     }
     assert!(!cluster.exists(&["ed", "books", "-n", "books"]));
     assert_eq!(
@@ -647,4 +652,105 @@ async fn a_namespaced_controller_leaves_other_namespaces_alone() {
         bed.calls().count("cloudfront:CreateDistributionWithTags"),
         1
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_url_whose_function_is_not_opted_in_gets_no_finalizer_and_goes_without_a_write() {
+    let (bed, cluster) = start(TestBedOptions::default(), "controller-opt-in").await;
+    // Another team's function, whose owner never opted in.
+    support::aws::create_functions_opted_in(
+        &bed.sdk_config().await,
+        "eu-west-1",
+        &["payments-internal"],
+        None,
+    )
+    .await;
+    let controller = Controller::start(&bed, &cluster, "urlguard-0");
+    let manifest = format!(
+        "{}\n---\napiVersion: urlguard.io/v1alpha1\nkind: ProtectedFunctionUrl\nmetadata: {{name: payments, namespace: books}}\nspec:\n  function: {{name: payments-internal, region: eu-west-1}}\n  distributionRef: {{name: books}}\n  pathPattern: /payments/*\n",
+        books_yaml()
+    );
+    let path = cluster.dir.join("with-payments.yaml");
+    std::fs::write(&path, manifest).expect("manifest");
+    cluster.ok("kubectl", &["apply", "-f", &path.to_string_lossy()]);
+    let waited = cluster.run(
+        "kubectl",
+        &[
+            "wait",
+            "--for=condition=Ready",
+            "pfu",
+            "get-books",
+            "get-book",
+            "create-book",
+            "update-book",
+            "delete-book",
+            "-n",
+            "books",
+            CONVERGE,
+        ],
+    );
+    assert_ok(&waited, "books beside the refused URL", &controller);
+    let field = |jsonpath: &str| {
+        cluster.ok(
+            "kubectl",
+            &[
+                "get",
+                "pfu",
+                "payments",
+                "-n",
+                "books",
+                "-o",
+                &format!("jsonpath={jsonpath}"),
+            ],
+        )
+    };
+    eventually(
+        Duration::from_secs(30),
+        "payments reports FunctionNotOptedIn",
+        &[&controller],
+        || field(r#"{.status.conditions[?(@.type=="Ready")].reason}"#) == "FunctionNotOptedIn",
+    );
+    let message = field(r#"{.status.conditions[?(@.type=="Ready")].message}"#);
+    assert!(
+        message.contains("aws lambda tag-resource --resource arn:aws:lambda:eu-west-1:123456789012:function:payments-internal --tags urlguard.io/allow=urlguard/books"),
+        "{message}"
+    );
+    assert_eq!(
+        field("{.metadata.finalizers}"),
+        "",
+        "a finalizer on a URL that never attached"
+    );
+    let touching = |bed: &TestBed| -> Vec<String> {
+        bed.log()
+            .into_iter()
+            .filter(|r| is_write(&r.call) && r.path.contains("payments-internal"))
+            .map(|r| format!("{} {}", r.call, r.path))
+            .collect()
+    };
+    assert_eq!(touching(&bed), Vec::<String>::new());
+
+    bed.reset_counts();
+    let deleted = cluster.run(
+        "kubectl",
+        &["delete", "pfu", "payments", "-n", "books", "--timeout=20s"],
+    );
+    assert_ok(&deleted, "kubectl delete of the refused URL", &controller);
+    // Give the controller the time it would take to react.
+    std::thread::sleep(Duration::from_secs(2));
+    let writes: Vec<String> = bed
+        .log()
+        .into_iter()
+        .filter(|r| is_write(&r.call))
+        .map(|r| format!("{} {}", r.call, r.path))
+        .collect();
+    assert_eq!(writes, Vec::<String>::new());
+}
+
+/// Whether `service:Operation` changes AWS state.
+fn is_write(call: &str) -> bool {
+    const VERBS: [&str; 9] = [
+        "Create", "Put", "Update", "Delete", "Add", "Remove", "Publish", "Tag", "Untag",
+    ];
+    let operation = call.split(':').nth(1).unwrap_or_default();
+    VERBS.iter().any(|verb| operation.starts_with(verb))
 }

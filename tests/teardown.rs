@@ -315,8 +315,8 @@ async fn a_url_leaving_alone_takes_its_behavior_grant_and_parameters_and_the_res
     assert_eq!(count(&destroyer, "iam:PutRolePolicy"), 1);
     assert_eq!(
         mutating(&destroyer),
-        6,
-        "update, role policy, 2 parameters, URL config and its marker"
+        5,
+        "update, role policy, 2 parameters, URL config"
     );
 
     let after = inventory(&config, &BOOK_FUNCTIONS).await;
@@ -610,8 +610,8 @@ async fn a_pass_that_does_not_wait_for_cloudfront_reports_the_deploying_distribu
         .assert_nothing_from_urlguard("after passes without waiting");
 }
 
-/// The URL-config marker urlguard left on `function` (eu-west-1), if any.
-async fn url_config_marker(config: &SdkConfig, function: &str) -> Option<String> {
+/// The adopted marker urlguard left on `function` (eu-west-1), if any.
+async fn adopted_marker(config: &SdkConfig, function: &str) -> Option<String> {
     let lambda = lambda_client(config, "eu-west-1");
     let found = lambda
         .get_function()
@@ -621,7 +621,7 @@ async fn url_config_marker(config: &SdkConfig, function: &str) -> Option<String>
         .expect("GetFunction");
     found
         .tags()
-        .and_then(|tags| tags.get("urlguard.io/url-config"))
+        .and_then(|tags| tags.get("urlguard.io/adopted-url-config"))
         .cloned()
 }
 
@@ -638,7 +638,7 @@ fn sharing(url: &ProtectedFunctionUrl, name: &str, path: &str) -> ProtectedFunct
 
 #[tokio::test]
 async fn a_url_config_that_existed_before_urlguard_is_adopted_and_left_in_place() {
-    let (_bed, config) = books_bed(TestBedOptions::default()).await;
+    let (bed, config) = books_bed(TestBedOptions::default()).await;
     // The application's deployment made books-get-books' URL itself, open.
     lambda_client(&config, "eu-west-1")
         .create_function_url_config()
@@ -661,15 +661,28 @@ async fn a_url_config_that_existed_before_urlguard_is_adopted_and_left_in_place(
             .any(|n| n.starts_with("adopted the function URL config of books-get-books")),
         "{notices:?}"
     );
-    // Adopted: never marked; the four urlguard created are.
-    assert_eq!(count(&applier, "lambda:TagResource"), 4);
-    assert_eq!(url_config_marker(&config, "books-get-books").await, None);
-    assert_eq!(
-        url_config_marker(&config, "books-get-book")
-            .await
-            .as_deref(),
-        Some("urlguard/books/ProtectedFunctionUrl/get-book")
+    // Adopted: marked (before the switch to AWS_IAM); the four urlguard
+    // created are not.
+    assert_eq!(count(&applier, "lambda:TagResource"), 1);
+    let calls: Vec<String> = bed
+        .log()
+        .into_iter()
+        .filter(|r| r.path.contains("books-get-books"))
+        .map(|r| r.call)
+        .collect();
+    let tagged = calls.iter().rposition(|c| c == "lambda:TagResource");
+    let switched = calls
+        .iter()
+        .position(|c| c == "lambda:UpdateFunctionUrlConfig");
+    assert!(
+        tagged.is_some() && tagged < switched,
+        "tag first, then switch: {calls:?}"
     );
+    assert_eq!(
+        adopted_marker(&config, "books-get-books").await.as_deref(),
+        Some("urlguard/books/ProtectedFunctionUrl/get-books")
+    );
+    assert_eq!(adopted_marker(&config, "books-get-book").await, None);
 
     let destroyer = engine(config.clone(), Mode::Apply);
     let model = teardown::build("urlguard", &distributions, &urls);
@@ -697,18 +710,32 @@ async fn a_url_config_that_existed_before_urlguard_is_adopted_and_left_in_place(
         ]
     );
     assert_eq!(count(&destroyer, "lambda:DeleteFunctionUrlConfig"), 4);
-    assert_eq!(count(&destroyer, "lambda:UntagResource"), 4);
+    // Nothing is untagged: the adopted marker stays, so that a later pass
+    // (or a second destroy) still knows the config is not urlguard's.
+    assert_eq!(count(&destroyer, "lambda:UntagResource"), 0);
 
     let after = inventory(&config, &BOOK_FUNCTIONS).await;
     for function in BOOK_FUNCTIONS {
         let expected = (function == "books-get-books").then(|| "AWS_IAM".to_owned());
         assert_eq!(after.url_configs[function], expected, "{function}");
+        let marker = (function == "books-get-books")
+            .then(|| "urlguard/books/ProtectedFunctionUrl/get-books".to_owned());
         assert_eq!(
-            url_config_marker(&config, function).await,
-            None,
+            adopted_marker(&config, function).await,
+            marker,
             "{function}"
         );
     }
+
+    // A second destroy (as a rerun of `urlguard destroy`) still leaves it.
+    let again = engine(config.clone(), Mode::Apply);
+    let reports = again.destroy_until_gone(&model).await;
+    assert!(reports.iter().all(|r| !r.failed()), "{reports:#?}");
+    assert_eq!(count(&again, "lambda:DeleteFunctionUrlConfig"), 0);
+    assert_eq!(
+        inventory(&config, &BOOK_FUNCTIONS).await.url_configs["books-get-books"].as_deref(),
+        Some("AWS_IAM")
+    );
 }
 
 #[tokio::test]
@@ -751,13 +778,9 @@ async fn a_function_shared_by_two_urls_keeps_its_config_until_the_last_one_leave
         after.url_configs["books-get-books"].as_deref(),
         Some("AWS_IAM")
     );
-    // Whoever created it, the marker now names the URL that stays.
-    assert_eq!(
-        url_config_marker(&config, "books-get-books")
-            .await
-            .as_deref(),
-        Some("urlguard/books/ProtectedFunctionUrl/get-books-v2")
-    );
+    // urlguard created it: no marker, nothing to hand over.
+    assert_eq!(adopted_marker(&config, "books-get-books").await, None);
+    assert_eq!(count(&destroyer, "lambda:TagResource"), 0);
     // The distribution still routes /v2/getBooks to it.
     assert!(
         after.distributions[0]
@@ -765,7 +788,7 @@ async fn a_function_shared_by_two_urls_keeps_its_config_until_the_last_one_leave
             .contains(&"/v2/getBooks".to_owned())
     );
 
-    // get-books-v2 leaves too: the last user, with the marker, deletes it.
+    // get-books-v2 leaves too: the last user deletes it.
     let rest: Vec<ProtectedFunctionUrl> = others
         .iter()
         .filter(|u| u.metadata.name != v2.metadata.name)
@@ -777,10 +800,10 @@ async fn a_function_shared_by_two_urls_keeps_its_config_until_the_last_one_leave
     assert!(!reports[0].failed(), "{reports:#?}");
     assert!(reports[0].notices.is_empty(), "{reports:#?}");
     assert_eq!(count(&destroyer, "lambda:DeleteFunctionUrlConfig"), 1);
-    assert_eq!(count(&destroyer, "lambda:UntagResource"), 1);
+    assert_eq!(count(&destroyer, "lambda:UntagResource"), 0);
     let after = inventory(&config, &BOOK_FUNCTIONS).await;
     assert_eq!(after.url_configs["books-get-books"], None);
-    assert_eq!(url_config_marker(&config, "books-get-books").await, None);
+    assert_eq!(adopted_marker(&config, "books-get-books").await, None);
 }
 
 #[tokio::test]
@@ -808,9 +831,10 @@ async fn deleting_a_distribution_leaves_the_configs_of_urls_that_stay() {
             Some("AWS_IAM"),
             "{function}"
         );
-        assert!(
-            url_config_marker(&config, function).await.is_some(),
-            "{function}: still urlguard's, for when its URL leaves"
+        assert_eq!(
+            adopted_marker(&config, function).await,
+            None,
+            "{function}: urlguard's, deleted when its URL leaves"
         );
     }
 }

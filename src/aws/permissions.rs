@@ -32,6 +32,17 @@
 //! actions: a distribution that switches protection needs the policy of
 //! both (`urlguard iam-policy` without `--protection`).
 //!
+//! Application functions are read anywhere (urlguard must read a function's
+//! opt-in tag before it knows whether it may manage it), but written only
+//! where their owner opted in for the instance (`aws:ResourceTag/urlguard.io/allow`
+//! like `<instance>/*`), URL configs only on `AWS_IAM`
+//! (`lambda:FunctionUrlAuthType`, which `CreateFunctionUrlConfig` and
+//! `UpdateFunctionUrlConfig` carry), and grants only to CloudFront
+//! (`lambda:Principal`): stolen credentials cannot open a function to the
+//! internet or reach one nobody handed over. `lambda:TagResource` on
+//! application functions only for the adopted marker (`aws:TagKeys`):
+//! urlguard cannot opt a function in itself.
+//!
 //! CloudFront's standard logging (`spec.logging`) makes CloudFront check
 //! that the caller creating or updating the distribution may read and
 //! change the log bucket's ACL (`s3:GetBucketAcl`, `s3:PutBucketAcl`:
@@ -45,8 +56,9 @@
 use serde_json::{Value, json};
 
 use crate::api::{EdgeDistribution, Protection};
+use crate::model::lambda::ADOPTED_MARKER_KEY;
 use crate::model::names::ROLE_PATH;
-use crate::model::{EDGE_REGION, OWNER_TAG_KEY};
+use crate::model::{EDGE_REGION, OPT_IN_TAG_KEY, OWNER_TAG_KEY};
 
 /// Actions CloudFront checks on the log bucket when a distribution is
 /// created or updated with standard logging on; no ledger entry of their
@@ -178,31 +190,66 @@ pub fn controller_policy(instance: &str, options: &PolicyOptions) -> Value {
     let signer_roles = format!("arn:aws:iam::*:role{ROLE_PATH}{instance}-*");
     let unpathed_signer_roles = format!("arn:aws:iam::*:role/{instance}-*");
 
-    // GetPolicy in both: a teardown checks for grants of either protection.
-    // ListTags: GetFunction answers with the function's tags only with it
-    // (the signer's owner tag; the opt-in tag a function's owner sets; the
-    // marker saying urlguard created the URL config). Tag/UntagResource
-    // write and remove that marker.
-    let mut url_actions = vec![
-        "lambda:GetFunction",
-        "lambda:ListTags",
-        "lambda:GetFunctionUrlConfig",
-        "lambda:CreateFunctionUrlConfig",
-        "lambda:UpdateFunctionUrlConfig",
-        "lambda:DeleteFunctionUrlConfig",
-        "lambda:TagResource",
-        "lambda:UntagResource",
-        "lambda:GetPolicy",
-    ];
-    if oac {
-        url_actions.extend(["lambda:AddPermission", "lambda:RemovePermission"]);
-    }
+    // Reads, on any function: urlguard must see a function (and its
+    // opt-in tag) before it can tell whether it may manage it. GetPolicy in
+    // both protections: a teardown checks for grants of either. ListTags:
+    // GetFunction answers with the function's tags only with it (the
+    // signer's owner tag; the opt-in tag a function's owner sets).
+    let application_functions = json!("arn:aws:lambda:*:*:function:*");
+    // Writes to application functions only where the owner opted in for
+    // this instance (`<instance>/<namespace>` or `<instance>/*`): a stolen
+    // credential cannot reach a function nobody handed over. The slash
+    // keeps `<instance>-staging/...` out.
+    let opted_in = format!("{instance}/*");
+    let opted_in_key = format!("aws:ResourceTag/{OPT_IN_TAG_KEY}");
     let mut statements = vec![
         statement(
-            "ProtectFunctionUrls",
-            &url_actions,
-            json!("arn:aws:lambda:*:*:function:*"),
+            "ReadFunctions",
+            &[
+                "lambda:GetFunction",
+                "lambda:ListTags",
+                "lambda:GetFunctionUrlConfig",
+                "lambda:GetPolicy",
+            ],
+            application_functions.clone(),
             None,
+        ),
+        // Only `AWS_IAM`: the credential cannot open a URL to the internet.
+        // `lambda:FunctionUrlAuthType` comes from the request's `AuthType`,
+        // which only these two calls carry (Service Authorization Reference,
+        // AWS Lambda; the deletion has none, so it has its own statement).
+        statement(
+            "ConfigureOptedInFunctionUrls",
+            &[
+                "lambda:CreateFunctionUrlConfig",
+                "lambda:UpdateFunctionUrlConfig",
+            ],
+            application_functions.clone(),
+            Some(json!({
+                "StringLike": {opted_in_key.clone(): opted_in.clone()},
+                "StringEquals": {"lambda:FunctionUrlAuthType": "AWS_IAM"},
+            })),
+        ),
+        statement(
+            "DeleteOptedInFunctionUrls",
+            &["lambda:DeleteFunctionUrlConfig"],
+            application_functions.clone(),
+            Some(json!({"StringLike": {opted_in_key.clone(): opted_in.clone()}})),
+        ),
+        // The adopted marker only (a config that existed before urlguard,
+        // tagged before it is switched to `AWS_IAM`), only where opted in:
+        // never the opt-in tag itself.
+        statement(
+            "MarkAdoptedFunctionUrls",
+            &["lambda:TagResource"],
+            application_functions.clone(),
+            Some(json!({
+                "StringLike": {opted_in_key.clone(): opted_in.clone()},
+                "ForAllValues:StringLike": {"aws:TagKeys": [
+                    ADOPTED_MARKER_KEY,
+                    format!("{ADOPTED_MARKER_KEY}:*"),
+                ]},
+            })),
         ),
         statement(
             "PublishParameters",
@@ -281,6 +328,27 @@ pub fn controller_policy(instance: &str, options: &PolicyOptions) -> Value {
             None,
         ),
     ];
+    if oac {
+        statements.extend([
+            // CloudFront's grants, to CloudFront only (`lambda:Principal`
+            // is the request's `Principal`): never `*` or another account.
+            statement(
+                "GrantCloudFrontOnOptedInFunctions",
+                &["lambda:AddPermission"],
+                application_functions.clone(),
+                Some(json!({
+                    "StringLike": {opted_in_key.clone(): opted_in.clone()},
+                    "StringEquals": {"lambda:Principal": "cloudfront.amazonaws.com"},
+                })),
+            ),
+            statement(
+                "RemoveGrantsOnOptedInFunctions",
+                &["lambda:RemovePermission"],
+                application_functions,
+                Some(json!({"StringLike": {opted_in_key: opted_in}})),
+            ),
+        ]);
+    }
     if edge {
         statements.extend([
             statement(
@@ -515,6 +583,66 @@ mod tests {
         ));
         assert!(!edge.iter().any(|a| a == "lambda:AddPermission"));
         assert!(edge.iter().any(|a| a == "lambda:PublishVersion"));
+    }
+
+    #[test]
+    fn writes_to_application_functions_need_the_opt_in_aws_iam_and_cloudfront() {
+        let policy = controller_policy("team-a", &PolicyOptions::default());
+        let writes = [
+            "lambda:CreateFunctionUrlConfig",
+            "lambda:UpdateFunctionUrlConfig",
+            "lambda:DeleteFunctionUrlConfig",
+            "lambda:AddPermission",
+            "lambda:RemovePermission",
+        ];
+        for action in writes {
+            let granting = statements_granting(&policy, action);
+            assert_eq!(granting.len(), 1, "{action}");
+            assert_eq!(
+                granting[0]["Condition"]["StringLike"]["aws:ResourceTag/urlguard.io/allow"],
+                "team-a/*",
+                "{action}"
+            );
+        }
+        for action in [
+            "lambda:CreateFunctionUrlConfig",
+            "lambda:UpdateFunctionUrlConfig",
+        ] {
+            assert_eq!(
+                statements_granting(&policy, action)[0]["Condition"]["StringEquals"]["lambda:FunctionUrlAuthType"],
+                "AWS_IAM"
+            );
+        }
+        assert_eq!(
+            statements_granting(&policy, "lambda:AddPermission")[0]["Condition"]["StringEquals"]["lambda:Principal"],
+            "cloudfront.amazonaws.com"
+        );
+        // Tagging: on the signer functions, or on opted-in functions
+        // without ever the opt-in key itself (urlguard cannot opt a
+        // function in, nor widen an opt-in): only the adopted marker.
+        for statement in ["lambda:TagResource", "lambda:UntagResource"]
+            .into_iter()
+            .flat_map(|action| statements_granting(&policy, action))
+        {
+            let signers_only = statement["Resource"].as_array().is_some_and(|r| {
+                r.iter().all(|arn| {
+                    arn.as_str()
+                        .is_some_and(|a| a.contains(":function:team-a-"))
+                })
+            });
+            let condition = &statement["Condition"];
+            let opted_in_only = condition["StringLike"]["aws:ResourceTag/urlguard.io/allow"]
+                == "team-a/*"
+                && condition["ForAllValues:StringLike"]["aws:TagKeys"]
+                    .as_array()
+                    .is_some_and(|keys| {
+                        keys.iter().all(|k| {
+                            k.as_str()
+                                .is_some_and(|k| k.starts_with("urlguard.io/adopted-url-config"))
+                        })
+                    });
+            assert!(signers_only || opted_in_only, "{statement:#}");
+        }
     }
 
     #[test]

@@ -1,4 +1,6 @@
-//! Reconciling one `ProtectedFunctionUrl` on its own: its finalizer, its
+//! Reconciling one `ProtectedFunctionUrl` on its own: its finalizer (put on
+//! only once it may attach: its distribution exists and its function's
+//! owner opted in), its
 //! teardown when it is deleted (under its distribution's lock), and its
 //! status when it cannot attach because the distribution it names does not
 //! exist. While the distribution exists, the distribution's reconcile makes
@@ -14,7 +16,7 @@ use kube::runtime::finalizer::{Event as Finalizer, finalizer};
 
 use super::context::Context;
 use super::error::ReconcileError;
-use super::objects::{self, FINALIZER, namespace_of};
+use super::objects::{self, FINALIZER, has_finalizer, is_deleting, namespace_of};
 use super::outcome;
 use crate::api::ProtectedFunctionUrl;
 use crate::plan::{desired, teardown};
@@ -40,6 +42,12 @@ async fn reconcile_object(
             return outcome::invalid(context, &context.url_resource, &object, invalid).await;
         }
     };
+    if !has_finalizer(&object, FINALIZER)
+        && !is_deleting(&object)
+        && let Some(action) = before_attaching(context, &object, &url).await?
+    {
+        return Ok(action);
+    }
     let api: Api<DynamicObject> =
         Api::namespaced_with(context.client.clone(), &namespace, &context.url_resource);
     finalizer(&api, FINALIZER, object, |event| async {
@@ -50,6 +58,36 @@ async fn reconcile_object(
     })
     .await
     .map_err(ReconcileError::from)
+}
+
+/// A URL without the finalizer has not attached: urlguard has not touched
+/// AWS for it. It gets the finalizer (and attaches, through its
+/// distribution's reconcile) only once its distribution exists and its
+/// function may be managed; until then `Some` says when to look again,
+/// after writing the status that says why (`DistributionNotFound`,
+/// `FunctionNotOptedIn`, ...). So a URL that never attached has no
+/// finalizer, and deleting it makes no AWS call.
+async fn before_attaching(
+    context: &Context,
+    object: &DynamicObject,
+    url: &ProtectedFunctionUrl,
+) -> Result<Option<Action>, ReconcileError> {
+    let namespace = namespace_of(object);
+    if context
+        .live_distribution(&namespace, &url.spec.distribution_ref.name)
+        .is_none()
+    {
+        return apply(context, object, url.clone()).await.map(Some);
+    }
+    let desired = desired::url(&context.instance, url);
+    let Some(report) = context.engine.refusal(&desired).await else {
+        return Ok(None);
+    };
+    context
+        .write_status(&context.url_resource, object, &report.status())
+        .await?;
+    // The function's owner may add the tag at any time: look again.
+    Ok(Some(Action::requeue(context.timing.after_error)))
 }
 
 /// Attached URLs are the distribution's business; one naming a

@@ -1,6 +1,7 @@
 //! Lambda shapes: the user's function and its URL config and resource
 //! policy, and the signer function's versions; and the marker tag that
-//! records, on the function, that urlguard created its URL config.
+//! records, on the function, that urlguard adopted a URL config that
+//! existed before it.
 
 use sha2::{Digest, Sha256};
 
@@ -23,15 +24,18 @@ pub struct FunctionFound {
     pub function_arn: String,
     /// The ARN the URL belongs to: qualified with the alias when one is used.
     pub target_arn: String,
-    /// The value of the function's URL-config marker tag for this
-    /// qualifier ([`url_config_marker_key`]): the owner of the
-    /// `ProtectedFunctionUrl` for which urlguard created the URL config
-    /// (or is creating it). `None`: urlguard did not create it.
-    pub url_config_creator: Option<String>,
+    /// The value of its opt-in tag ([`crate::model::OPT_IN_TAG_KEY`]), set
+    /// by the function's owner; `None` when it has none.
+    pub opt_in: Option<String>,
+    /// The value of the function's adopted marker for this qualifier
+    /// ([`adopted_marker_key`]): the owner of the `ProtectedFunctionUrl`
+    /// that adopted a URL config which existed before urlguard. `None`:
+    /// no marker, the config (if any) is urlguard's.
+    pub adopted_url_config: Option<String>,
 }
 
-/// The tag key prefix of URL-config markers.
-pub const URL_CONFIG_MARKER_KEY: &str = "urlguard.io/url-config";
+/// The tag key prefix of adopted markers.
+pub const ADOPTED_MARKER_KEY: &str = "urlguard.io/adopted-url-config";
 
 /// Lambda's limit on a tag key.
 const TAG_KEY_MAX: usize = 128;
@@ -39,21 +43,22 @@ const TAG_KEY_MAX: usize = 128;
 /// Lambda's limit on a tag value.
 const TAG_VALUE_MAX: usize = 256;
 
-/// The key of the tag that marks, on a function, that urlguard created the
+/// The key of the tag that marks, on a function, that urlguard adopted the
 /// URL config of `qualifier` (tags belong to the function, URL configs to
-/// the function or one of its aliases): `urlguard.io/url-config`, or
-/// `urlguard.io/url-config:<alias>` (a long alias ends in a hash to stay
-/// within the 128 characters of a key).
-pub fn url_config_marker_key(qualifier: Option<&str>) -> String {
+/// the function or one of its aliases): `urlguard.io/adopted-url-config`,
+/// or `urlguard.io/adopted-url-config:<alias>` (a long alias ends in a hash
+/// to stay within the 128 characters of a key).
+pub fn adopted_marker_key(qualifier: Option<&str>) -> String {
     match qualifier {
-        None => URL_CONFIG_MARKER_KEY.to_owned(),
-        Some(alias) => bounded(&format!("{URL_CONFIG_MARKER_KEY}:{alias}"), TAG_KEY_MAX),
+        None => ADOPTED_MARKER_KEY.to_owned(),
+        Some(alias) => bounded(&format!("{ADOPTED_MARKER_KEY}:{alias}"), TAG_KEY_MAX),
     }
 }
 
-/// The marker's value for the `ProtectedFunctionUrl` `owner`: its owner
-/// tag value, bounded to a tag value's 256 characters.
-pub fn url_config_marker_value(owner: &Owner) -> String {
+/// The adopted marker's value for the `ProtectedFunctionUrl` `owner` that
+/// adopted the config: its owner tag value, bounded to a tag value's 256
+/// characters.
+pub fn adopted_marker_value(owner: &Owner) -> String {
     bounded(
         &owner.tag_value(OwnerKind::ProtectedFunctionUrl),
         TAG_VALUE_MAX,
@@ -195,28 +200,28 @@ mod tests {
 
     #[test]
     fn markers_name_the_qualifier_and_fit_lambda_tag_limits() {
-        assert_eq!(url_config_marker_key(None), "urlguard.io/url-config");
+        assert_eq!(adopted_marker_key(None), "urlguard.io/adopted-url-config");
         assert_eq!(
-            url_config_marker_key(Some("live")),
-            "urlguard.io/url-config:live"
+            adopted_marker_key(Some("live")),
+            "urlguard.io/adopted-url-config:live"
         );
         let long = "a".repeat(128);
-        let key = url_config_marker_key(Some(&long));
+        let key = adopted_marker_key(Some(&long));
         assert_eq!(key.len(), 128);
-        assert_ne!(key, url_config_marker_key(Some(&"a".repeat(127))));
+        assert_ne!(key, adopted_marker_key(Some(&"a".repeat(127))));
         let owner = Owner {
             instance: "urlguard".into(),
             namespace: "books".into(),
             name: "get-books".into(),
         };
         assert_eq!(
-            url_config_marker_value(&owner),
+            adopted_marker_value(&owner),
             "urlguard/books/ProtectedFunctionUrl/get-books"
         );
         let long_owner = Owner {
             name: "n".repeat(253),
             ..owner
         };
-        assert_eq!(url_config_marker_value(&long_owner).len(), 256);
+        assert_eq!(adopted_marker_value(&long_owner).len(), 256);
     }
 }

@@ -16,6 +16,11 @@ pub mod ssm;
 /// The tag key every AWS resource urlguard creates carries.
 pub const OWNER_TAG_KEY: &str = "urlguard.io/owner";
 
+/// The tag a function's owner sets to let a urlguard instance manage the
+/// function's URL config and grants: `<instance>/<namespace>` or
+/// `<instance>/*`. urlguard reads it and never writes it.
+pub const OPT_IN_TAG_KEY: &str = "urlguard.io/allow";
+
 /// The region of CloudFront's control plane, Lambda@Edge functions, their
 /// roles' management, and ACM certificates for CloudFront.
 pub const EDGE_REGION: &str = "us-east-1";

@@ -142,6 +142,29 @@ pub(super) fn distributions_by_key(
         .collect()
 }
 
+/// One URL on its own, as it would attach (to check its function before
+/// it attaches).
+pub fn url(instance: &str, url: &ProtectedFunctionUrl) -> DesiredUrl {
+    let owner = owner_of(
+        instance,
+        url.metadata.namespace.as_ref(),
+        url.metadata.name.as_ref(),
+    );
+    desired_url(owner, url)
+}
+
+fn desired_url(owner: Owner, url: &ProtectedFunctionUrl) -> DesiredUrl {
+    let parameter_names = url
+        .spec
+        .ssm_export
+        .parameter_names(&owner.namespace, &owner.name);
+    DesiredUrl {
+        owner,
+        spec: url.spec.clone(),
+        parameter_names,
+    }
+}
+
 /// Attaches every URL to the distribution it references.
 pub fn build(
     instance: &str,
@@ -199,15 +222,7 @@ pub fn build(
             });
             continue;
         }
-        let parameter_names = url
-            .spec
-            .ssm_export
-            .parameter_names(&owner.namespace, &owner.name);
-        distribution.urls.push(DesiredUrl {
-            owner,
-            spec: url.spec.clone(),
-            parameter_names,
-        });
+        distribution.urls.push(desired_url(owner, url));
     }
     DesiredModel {
         distributions: by_key.into_values().collect(),

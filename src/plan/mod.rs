@@ -13,6 +13,7 @@ pub mod desired;
 pub mod distribution;
 #[cfg(test)]
 mod fixtures;
+pub mod opt_in;
 pub mod permissions;
 pub mod signer;
 pub mod ssm;

@@ -27,6 +27,7 @@
 
 mod distribution;
 mod engine;
+mod function;
 mod observe;
 pub mod outcome;
 mod problem;
@@ -41,7 +42,7 @@ use std::time::{Duration, SystemTime};
 
 use tracing::Instrument;
 
-use crate::plan::desired::DesiredModel;
+use crate::plan::desired::{DesiredModel, DesiredUrl};
 pub use crate::plan::teardown::{RetryPolicy, TeardownModel};
 pub use engine::{DeployWait, Engine, Mode};
 pub use outcome::{Class, ConditionType, EventReason, Notice, Reason, Verdict};
@@ -67,6 +68,20 @@ impl Engine {
             );
         }
         reports
+    }
+
+    /// Whether urlguard may manage the function `url` names (in its
+    /// account, opted in by its owner for this instance and namespace),
+    /// by reads only: `None` when it may, otherwise the URL's report
+    /// saying why (`FunctionNotOptedIn`, `FunctionInOtherAccount`,
+    /// `FunctionNotFound`, an AWS error). The controller asks before it
+    /// puts its finalizer on a URL that never attached.
+    pub async fn refusal(&self, url: &DesiredUrl) -> Option<ResourceReport> {
+        let span = span::pass("check", Kind::ProtectedFunctionUrl, &url.owner);
+        match function::manageable(self, url).instrument(span).await {
+            Ok(_) => None,
+            Err(problem) => Some(url::refused_report(&url.owner, &problem)),
+        }
     }
 
     /// One teardown pass over what leaves: deletes what can go now, in

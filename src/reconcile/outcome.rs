@@ -78,6 +78,11 @@ pub enum Reason {
     TooManyCacheBehaviors,
     /// `spec.function` names no function (or alias).
     FunctionNotFound,
+    /// The function's owner has not opted in for this instance and
+    /// namespace (the `urlguard.io/allow` tag): urlguard leaves it alone.
+    FunctionNotOptedIn,
+    /// `spec.function` is an ARN in another account than urlguard's.
+    FunctionInOtherAccount,
     /// Something with urlguard's name is not urlguard's: left alone.
     NotOwned,
     /// An AWS call failed.
@@ -113,6 +118,8 @@ impl Reason {
             Reason::DuplicatePathPattern => "DuplicatePathPattern",
             Reason::TooManyCacheBehaviors => "TooManyCacheBehaviors",
             Reason::FunctionNotFound => "FunctionNotFound",
+            Reason::FunctionNotOptedIn => "FunctionNotOptedIn",
+            Reason::FunctionInOtherAccount => "FunctionInOtherAccount",
             Reason::NotOwned => "NotOwned",
             Reason::AwsError => "AwsError",
             Reason::ConcurrentUpdates => "ConcurrentUpdates",
@@ -140,6 +147,8 @@ impl Reason {
             | Reason::DuplicatePathPattern
             | Reason::TooManyCacheBehaviors
             | Reason::FunctionNotFound
+            | Reason::FunctionNotOptedIn
+            | Reason::FunctionInOtherAccount
             | Reason::NotOwned
             | Reason::AwsError
             | Reason::ConcurrentUpdates
@@ -278,7 +287,7 @@ impl fmt::Display for EventReason {
 mod tests {
     use super::*;
 
-    const ALL: [Reason; 20] = [
+    const ALL: [Reason; 22] = [
         Reason::Deployed,
         Reason::Protected,
         Reason::Pending,
@@ -290,6 +299,8 @@ mod tests {
         Reason::DuplicatePathPattern,
         Reason::TooManyCacheBehaviors,
         Reason::FunctionNotFound,
+        Reason::FunctionNotOptedIn,
+        Reason::FunctionInOtherAccount,
         Reason::NotOwned,
         Reason::AwsError,
         Reason::ConcurrentUpdates,

@@ -27,6 +27,36 @@ pub(super) enum Problem {
         /// Where it was looked for.
         region: String,
     },
+    /// The function's owner has not opted in (see `plan::opt_in`).
+    #[error(
+        "spec.function.name: function {arn} is not opted in for urlguard instance {instance} in namespace {namespace} (its tag {tag} is {found}); urlguard leaves it alone until its owner runs: {command}"
+    )]
+    FunctionNotOptedIn {
+        /// The function's unqualified ARN.
+        arn: String,
+        /// The urlguard instance.
+        instance: String,
+        /// The URL's namespace.
+        namespace: String,
+        /// The tag's key.
+        tag: &'static str,
+        /// What the tag holds, for people (`missing` or its value).
+        found: String,
+        /// The command that opts it in.
+        command: String,
+    },
+    /// `spec.function.name` is an ARN in another account.
+    #[error(
+        "spec.function.name: function {function} is in account {account}, urlguard runs in {ours}; functions of other accounts are not supported"
+    )]
+    FunctionInOtherAccount {
+        /// The ARN given.
+        function: String,
+        /// Its account.
+        account: String,
+        /// urlguard's account.
+        ours: String,
+    },
     /// Something with urlguard's name belongs to someone else.
     #[error("{0}")]
     NotOwned(String),
@@ -69,6 +99,8 @@ impl Problem {
         match self {
             Problem::Aws(_) => Reason::AwsError,
             Problem::FunctionNotFound { .. } => Reason::FunctionNotFound,
+            Problem::FunctionNotOptedIn { .. } => Reason::FunctionNotOptedIn,
+            Problem::FunctionInOtherAccount { .. } => Reason::FunctionInOtherAccount,
             Problem::NotOwned(_) => Reason::NotOwned,
             Problem::ConcurrentUpdates { .. } => Reason::ConcurrentUpdates,
             Problem::SignerPackage(_) => Reason::SignerPackage,

@@ -4,18 +4,18 @@
 //! known: under `OriginAccessControl` the grants come before the write that
 //! routes to the URL (`distribution` decides when), otherwise after it.
 //!
-//! What urlguard created is what it deletes: creating a URL config, urlguard
-//! first tags the function with a marker naming the URL
-//! ([`crate::model::lambda::url_config_marker_key`]), then creates the
-//! config. Tagging first makes a crash in between harmless: a marker without
-//! a config means "urlguard is creating it", the next pass creates it (or a
-//! teardown removes the marker); the other order could leave a config
-//! urlguard created but would take for someone else's, never to be deleted.
-//! A config that exists already is adopted: switched to `AWS_IAM` and kept
-//! right, never marked, so a teardown leaves it in place
-//! ([`crate::plan::teardown::plan_url_config`]); a write to it says so
-//! ([`Notice::UrlConfigAdopted`]). One that appears between the read and
-//! the create (`Conflict`) was not urlguard's either: the marker goes again.
+//! What urlguard created is what it deletes, marked the cheap way round:
+//! a config urlguard creates gets no tag (the common path costs no call);
+//! one that existed before urlguard is adopted, and the function is tagged
+//! with the adopted marker ([`crate::model::lambda::adopted_marker_key`])
+//! BEFORE the config is switched to `AWS_IAM`. A crash in between leaves
+//! the marker on a config still open: the next pass switches it. A config
+//! found on `NONE` without the marker is one urlguard did not create
+//! (urlguard only ever writes `AWS_IAM`); so is one that appears between
+//! the read and the create (`Conflict`): both are adopted, tag first, and
+//! said ([`Notice::UrlConfigAdopted`]). A teardown leaves an adopted config
+//! in place ([`crate::plan::teardown::plan_url_config`]). Configs created
+//! by urlguard before the marker existed carry no tag and stay urlguard's.
 
 use super::engine::Engine;
 use super::outcome::{Notice, Reason, Verdict};
@@ -23,7 +23,7 @@ use super::problem::Problem;
 use super::report::{Kind, Pass, ResourceReport, Status};
 use crate::api::{Cors, ProtectedFunctionUrlStatus, Protection};
 use crate::model::lambda::{
-    DesiredUrlConfig, FunctionFound, PolicyStatement, url_config_marker_value,
+    AuthType, DesiredUrlConfig, FunctionFound, PolicyStatement, adopted_marker_value,
 };
 use crate::model::names::{Owner, OwnerKind};
 use crate::model::ssm::DesiredParameter;
@@ -57,7 +57,10 @@ impl UrlState<'_> {
     }
 }
 
-/// Finds the function and makes its URL config match (on `AWS_IAM`).
+/// Finds the function, checks that its owner opted in (`function`), and
+/// makes its URL config match (on `AWS_IAM`). A function urlguard may not
+/// manage gets a problem and no write: it stays out of the distribution,
+/// the signer's policy and SSM.
 pub(super) async fn ensure_config<'a>(engine: &Engine, desired: &'a DesiredUrl) -> UrlState<'a> {
     let mut state = UrlState {
         desired,
@@ -68,29 +71,18 @@ pub(super) async fn ensure_config<'a>(engine: &Engine, desired: &'a DesiredUrl) 
         problem: None,
         granted: false,
     };
-    let function = &desired.spec.function;
-    let lambda = engine.aws.lambda(&function.region);
-    let qualifier = function.qualifier.as_deref();
-    let found = match lambda.get_function(&function.name, qualifier).await {
-        Ok(Some(found)) => found,
-        Ok(None) => {
-            let what = match qualifier {
-                Some(alias) => format!("function {} (alias {alias})", function.name),
-                None => format!("function {}", function.name),
-            };
-            state.problem = Some(Problem::FunctionNotFound {
-                what,
-                region: function.region.clone(),
-            });
-            return state;
-        }
-        Err(error) => {
-            state.problem = Some(Problem::from(error));
+    let found = match super::function::manageable(engine, desired).await {
+        Ok(found) => found,
+        Err(problem) => {
+            state.problem = Some(problem);
             return state;
         }
     };
+    let function = &desired.spec.function;
+    let lambda = engine.aws.lambda(&function.region);
+    let qualifier = function.qualifier.as_deref();
     let function_arn = found.function_arn.clone();
-    let marked = found.url_config_creator.clone();
+    let adopted = found.adopted_url_config.is_some();
     state.function = Some(found);
 
     // `cors: {}` configures nothing, and Lambda reads it back as no CORS.
@@ -121,21 +113,22 @@ pub(super) async fn ensure_config<'a>(engine: &Engine, desired: &'a DesiredUrl) 
                 ));
                 return state;
             }
-            let marker = url_config_marker_value(&desired.owner);
-            if marked.as_deref() != Some(marker.as_str())
-                && let Err(error) = lambda
-                    .mark_url_config(&function_arn, qualifier, &marker)
-                    .await
-            {
-                state.problem = Some(Problem::from(error));
-                return state;
-            }
             match lambda
                 .create_url_config(&function.name, qualifier, &wanted)
                 .await
             {
+                // Someone created it between the read and the create: it
+                // is not urlguard's. Adopt it: the marker, then the switch.
                 Err(error) if error.is_conflict() => {
-                    if let Err(error) = lambda.unmark_url_config(&function_arn, qualifier).await {
+                    if !adopted
+                        && let Err(error) = lambda
+                            .mark_adopted(
+                                &function_arn,
+                                qualifier,
+                                &adopted_marker_value(&desired.owner),
+                            )
+                            .await
+                    {
                         state.problem = Some(Problem::from(error));
                         return state;
                     }
@@ -156,7 +149,11 @@ pub(super) async fn ensure_config<'a>(engine: &Engine, desired: &'a DesiredUrl) 
             if switches_from_none {
                 state.notices.push(Notice::SwitchedToIam);
             }
-            if marked.is_none() {
+            // Open and unmarked: urlguard never wrote it (it writes only
+            // `AWS_IAM`). Adopt it: the marker first, below.
+            let adopting =
+                !adopted && observed.as_ref().map(|o| o.auth_type) == Some(AuthType::None);
+            if adopting {
                 state.notices.push(Notice::UrlConfigAdopted {
                     function: function.name.clone(),
                 });
@@ -168,6 +165,18 @@ pub(super) async fn ensure_config<'a>(engine: &Engine, desired: &'a DesiredUrl) 
             ));
             if !engine.applies() {
                 state.function_url = observed.map(|o| o.function_url);
+                return state;
+            }
+            if adopting
+                && let Err(error) = lambda
+                    .mark_adopted(
+                        &function_arn,
+                        qualifier,
+                        &adopted_marker_value(&desired.owner),
+                    )
+                    .await
+            {
+                state.problem = Some(Problem::from(error));
                 return state;
             }
             lambda
@@ -381,6 +390,22 @@ async fn overwrite_owned(engine: &Engine, parameter: &DesiredParameter) -> Resul
     ssm.overwrite_parameter(parameter)
         .await
         .map_err(Problem::from)
+}
+
+/// The report of a URL whose function urlguard may not manage (or could
+/// not check), before any write.
+pub(super) fn refused_report(owner: &Owner, problem: &Problem) -> ResourceReport {
+    ResourceReport {
+        kind: Kind::ProtectedFunctionUrl,
+        namespace: owner.namespace.clone(),
+        name: owner.name.clone(),
+        pass: Pass::Reconcile,
+        verdict: problem.verdict(""),
+        found: Status::Url(ProtectedFunctionUrlStatus::default()),
+        notices: Vec::new(),
+        actions: Vec::new(),
+        changes: Vec::new(),
+    }
 }
 
 /// The report of a URL rejected before any AWS call.

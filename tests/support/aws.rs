@@ -368,10 +368,29 @@ pub async fn change_distribution(
         .expect("UpdateDistribution");
 }
 
+/// The opt-in tag's key (`urlguard.io/allow`), set by a function's owner.
+pub const OPT_IN_TAG: &str = "urlguard.io/allow";
+
+/// The opt-in most tests' functions carry: instance `urlguard`, any
+/// namespace (the tests use several).
+pub const OPT_IN_ANY_NAMESPACE: &str = "urlguard/*";
+
 /// The application's own functions, as its deployment (not urlguard) would
-/// create them: an execution role `app` and tiny Node.js handlers.
+/// create them: an execution role `app` and tiny Node.js handlers, opted
+/// in for instance `urlguard` in every namespace ([`OPT_IN_ANY_NAMESPACE`]).
 pub async fn create_functions(config: &SdkConfig, region: &str, names: &[&str]) {
-    create_functions_at_once(config, region, names, 1).await;
+    create_functions_opted_in(config, region, names, Some(OPT_IN_ANY_NAMESPACE)).await;
+}
+
+/// [`create_functions`] with the opt-in tag's value `allow` (`None`: no
+/// opt-in tag at all).
+pub async fn create_functions_opted_in(
+    config: &SdkConfig,
+    region: &str,
+    names: &[&str],
+    allow: Option<&str>,
+) {
+    create_functions_with(config, region, names, 1, allow).await;
 }
 
 /// [`create_functions`] with up to `at_once` `CreateFunction` calls in
@@ -381,6 +400,16 @@ pub async fn create_functions_at_once(
     region: &str,
     names: &[&str],
     at_once: usize,
+) {
+    create_functions_with(config, region, names, at_once, Some(OPT_IN_ANY_NAMESPACE)).await;
+}
+
+async fn create_functions_with(
+    config: &SdkConfig,
+    region: &str,
+    names: &[&str],
+    at_once: usize,
+    allow: Option<&str>,
 ) {
     use futures::StreamExt;
 
@@ -413,6 +442,7 @@ pub async fn create_functions_at_once(
                 .runtime(aws_sdk_lambda::types::Runtime::Nodejs22x)
                 .role(role)
                 .handler("index.handler")
+                .set_tags(allow.map(|value| [(OPT_IN_TAG.to_owned(), value.to_owned())].into()))
                 .code(
                     aws_sdk_lambda::types::FunctionCode::builder()
                         .zip_file(aws_sdk_lambda::primitives::Blob::new(zip.clone()))

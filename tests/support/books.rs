@@ -6,7 +6,7 @@ use aws_config::SdkConfig;
 use urlguard::api::{EdgeDistribution, ProtectedFunctionUrl};
 use urlguard::manifest::{self, Resource};
 
-use super::aws::{TestBed, TestBedOptions, create_functions};
+use super::aws::{TestBed, TestBedOptions, create_functions_opted_in};
 
 /// The application's functions (examples/books.yaml), in eu-west-1.
 pub const BOOK_FUNCTIONS: [&str; 5] = [
@@ -22,7 +22,14 @@ pub const BOOK_FUNCTIONS: [&str; 5] = [
 pub async fn books_bed(options: TestBedOptions) -> (TestBed, SdkConfig) {
     let bed = TestBed::start_with(options);
     let config = bed.sdk_config().await;
-    create_functions(&config, "eu-west-1", &BOOK_FUNCTIONS).await;
+    // Their owner opted in for instance `urlguard`, namespace `books`.
+    create_functions_opted_in(
+        &config,
+        "eu-west-1",
+        &BOOK_FUNCTIONS,
+        Some("urlguard/books"),
+    )
+    .await;
     (bed, config)
 }
 

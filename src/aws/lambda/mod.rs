@@ -16,7 +16,8 @@ mod url_config;
 use super::call::call;
 use super::error::AwsError;
 use super::ledger::Ledger;
-use crate::model::lambda::{FunctionFound, url_config_marker_key};
+use crate::model::OPT_IN_TAG_KEY;
+use crate::model::lambda::{FunctionFound, adopted_marker_key};
 
 const SERVICE: &str = "lambda";
 
@@ -37,8 +38,8 @@ impl Lambda {
         self.client.config().region().map_or("", |r| r.as_ref())
     }
 
-    /// The function (and alias, when qualified), or `None` when either does
-    /// not exist (`GetFunction`).
+    /// The function (and alias, when qualified) with its owner's opt-in
+    /// tag, or `None` when either does not exist (`GetFunction`).
     pub async fn get_function(
         &self,
         name: &str,
@@ -70,16 +71,19 @@ impl Lambda {
             Some(alias) => format!("{function_arn}:{alias}"),
             None => function_arn.clone(),
         };
-        // Tags are the function's, whatever the qualifier; the marker's key
-        // names the qualifier whose URL config it is about.
-        let url_config_creator = output
-            .tags()
-            .and_then(|tags| tags.get(&url_config_marker_key(qualifier)))
+        // The tags are the unqualified function's (an alias has none); the
+        // adopted marker's key names the qualifier whose URL config it is
+        // about.
+        let tags = output.tags();
+        let opt_in = tags.and_then(|tags| tags.get(OPT_IN_TAG_KEY)).cloned();
+        let adopted_url_config = tags
+            .and_then(|tags| tags.get(&adopted_marker_key(qualifier)))
             .cloned();
         Ok(Some(FunctionFound {
             function_arn,
             target_arn,
-            url_config_creator,
+            opt_in,
+            adopted_url_config,
         }))
     }
 }

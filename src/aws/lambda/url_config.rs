@@ -10,10 +10,10 @@
 //!   Lambda's default.
 //! - A function URL always reads with its trailing `/`, as Lambda returns it
 //!   (moto omits it).
-//! - The marker tag recording that urlguard created a URL config
-//!   ([`crate::model::lambda::url_config_marker_key`]) is written and
-//!   removed on the unqualified function ARN: Lambda tags functions, never
-//!   aliases or versions.
+//! - The adopted marker recording that urlguard adopted a URL config which
+//!   existed before it ([`crate::model::lambda::adopted_marker_key`]) is
+//!   written on the unqualified function ARN: Lambda tags
+//!   functions, never aliases or versions.
 
 use aws_sdk_lambda::types::{Cors as SdkCors, FunctionUrlAuthType, InvokeMode as SdkInvokeMode};
 
@@ -21,7 +21,7 @@ use super::{Lambda, SERVICE, ok_if_absent};
 use crate::api::{Cors, InvokeMode};
 use crate::aws::call::call;
 use crate::aws::error::AwsError;
-use crate::model::lambda::{AuthType, DesiredUrlConfig, UrlConfig, url_config_marker_key};
+use crate::model::lambda::{AuthType, DesiredUrlConfig, UrlConfig, adopted_marker_key};
 
 /// A URL config from any of the URL-config outputs (same accessors, no
 /// shared type).
@@ -119,37 +119,22 @@ impl Lambda {
 
 impl Lambda {
     /// Tags the function (`function_arn`, unqualified) with the marker
-    /// saying urlguard created the URL config of `qualifier` for `creator`.
-    pub async fn mark_url_config(
+    /// saying `adopter` adopted the URL config of `qualifier`, which
+    /// existed before urlguard.
+    pub async fn mark_adopted(
         &self,
         function_arn: &str,
         qualifier: Option<&str>,
-        creator: &str,
+        adopter: &str,
     ) -> Result<(), AwsError> {
         let request = self
             .client
             .tag_resource()
             .resource(function_arn)
-            .tags(url_config_marker_key(qualifier), creator)
+            .tags(adopted_marker_key(qualifier), adopter)
             .send();
         call(&self.ledger, SERVICE, "TagResource", request).await?;
         Ok(())
-    }
-
-    /// Removes the marker of `qualifier`'s URL config from the function; a
-    /// function gone is fine.
-    pub async fn unmark_url_config(
-        &self,
-        function_arn: &str,
-        qualifier: Option<&str>,
-    ) -> Result<(), AwsError> {
-        let request = self
-            .client
-            .untag_resource()
-            .resource(function_arn)
-            .tag_keys(url_config_marker_key(qualifier))
-            .send();
-        ok_if_absent(call(&self.ledger, SERVICE, "UntagResource", request).await)
     }
 }
 

@@ -1,26 +1,28 @@
 //! What urlguard created is what it deletes: the decision on a leaving
 //! URL's function URL config.
 //!
-//! urlguard records on the function, as a marker tag
-//! ([`crate::model::lambda::url_config_marker_key`]), which
-//! `ProtectedFunctionUrl` it created the URL config for. A leaving URL's
-//! config is deleted only when all of these hold:
-//! - the marker names this URL (or a URL that does not stay: see below);
+//! urlguard marks only what it did not create: when it adopts a config
+//! that existed before it, it first tags the function with the adopted
+//! marker ([`crate::model::lambda::adopted_marker_key`]), then switches the
+//! config to `AWS_IAM`. A config urlguard creates carries no tag, so the
+//! common path costs no call. A leaving URL's config is deleted only when
+//! all of these hold:
+//! - it carries no adopted marker;
 //! - its `deletionPolicy` is `Delete`;
-//! - no other live `ProtectedFunctionUrl` names the same function (and
-//!   qualifier): its origin still uses the config;
+//! - no other live `ProtectedFunctionUrl` names the same function (region,
+//!   name and qualifier): its origin still uses the config;
 //! - the URL itself is being deleted, not only its distribution.
 //!
-//! Otherwise the config stays as it is, on `AWS_IAM` (urlguard switched it
-//! there when it adopted or created it), and the report says why
-//! ([`Kept`]). When the config stays because another URL uses it and the
-//! marker names the leaving URL, the marker is handed over to that URL, so
-//! that the last one to leave deletes it. A marker whose config is gone
-//! (a crash between tagging and creating: urlguard tags first) is removed
-//! with the URL that it names.
-
+//! Otherwise the config stays as it is, on `AWS_IAM`, and the report says
+//! why ([`Kept`]). An adopted config keeps its marker when its last
+//! urlguard URL leaves: without it, any later teardown pass of the same URL
+//! (the next pass while CloudFront deploys or edge replicas go, a crash
+//! before the finalizer is removed, a second `urlguard destroy`) would find
+//! an unmarked config and delete what it has just left in place. Configs
+//! created by urlguard versions before the adopted marker carry no tag
+//! either, and are treated as urlguard's, as before.
 use crate::api::{DeletionPolicy, FunctionRef};
-use crate::model::lambda::{UrlConfig, url_config_marker_value};
+use crate::model::lambda::UrlConfig;
 use crate::model::names::Owner;
 
 /// A `ProtectedFunctionUrl` that is not being deleted, and the function it
@@ -40,18 +42,10 @@ pub enum Kept {
     Retained,
     /// The URL is not being deleted (only its distribution is).
     UrlStays,
-    /// It existed before urlguard (no marker): urlguard adopted it.
+    /// It existed before urlguard (the adopted marker is on the function).
     CreatedBeforeUrlguard,
     /// Another live URL names the function.
-    StillUsedBy {
-        /// That URL.
-        user: Owner,
-        /// The marker names the leaving URL: hand it over to `user`.
-        hand_over: bool,
-    },
-    /// urlguard created it for another URL (the marker's value), which is
-    /// the one to delete it.
-    CreatedFor(String),
+    StillUsedBy(Owner),
 }
 
 impl std::fmt::Display for Kept {
@@ -60,10 +54,9 @@ impl std::fmt::Display for Kept {
             Kept::Retained => f.write_str("deletionPolicy Retain"),
             Kept::UrlStays => f.write_str("its ProtectedFunctionUrl is not being deleted"),
             Kept::CreatedBeforeUrlguard => f.write_str("created before urlguard"),
-            Kept::StillUsedBy { user, .. } => {
+            Kept::StillUsedBy(user) => {
                 write!(f, "still used by {}/{}", user.namespace, user.name)
             }
-            Kept::CreatedFor(creator) => write!(f, "created by urlguard for {creator}"),
         }
     }
 }
@@ -71,13 +64,9 @@ impl std::fmt::Display for Kept {
 /// What to do with a leaving URL's function URL config.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UrlConfigStep {
-    /// There is none; `unmark`: remove the marker naming this URL left by
-    /// a create that never happened.
-    Absent {
-        /// Remove the marker.
-        unmark: bool,
-    },
-    /// Delete it, then its marker.
+    /// There is none.
+    Absent,
+    /// Delete it.
     Delete,
     /// Leave it in place.
     Keep(Kept),
@@ -94,38 +83,35 @@ pub struct LeavingConfig<'a> {
     pub policy: DeletionPolicy,
     /// The config as read (`None`: the function has none).
     pub observed: Option<&'a UrlConfig>,
-    /// The marker's value as read.
-    pub creator: Option<&'a str>,
+    /// Whether the function carries the adopted marker for its qualifier.
+    pub adopted: bool,
 }
 
 /// Plans a leaving URL's config, given the URLs that stay (`staying`: every
 /// live `ProtectedFunctionUrl` the caller knows, the leaving one included
 /// when only its distribution leaves).
 pub fn plan_url_config(url: LeavingConfig<'_>, staying: &[FunctionUser]) -> UrlConfigStep {
-    let mine = url.creator == Some(url_config_marker_value(url.owner).as_str());
     if url.observed.is_none() {
-        return UrlConfigStep::Absent { unmark: mine };
+        return UrlConfigStep::Absent;
     }
-    if staying.iter().any(|s| &s.owner == url.owner) {
-        return UrlConfigStep::Keep(Kept::UrlStays);
-    }
-    if let Some(user) = staying
+    let url_stays = staying.iter().any(|s| &s.owner == url.owner);
+    let user = staying
         .iter()
-        .filter(|s| same_function(&s.function, url.function))
+        .filter(|s| &s.owner != url.owner && same_function(&s.function, url.function))
         .map(|s| &s.owner)
-        .min()
-    {
-        return UrlConfigStep::Keep(Kept::StillUsedBy {
-            user: user.clone(),
-            hand_over: mine,
-        });
-    }
-    match url.creator {
-        None => UrlConfigStep::Keep(Kept::CreatedBeforeUrlguard),
-        Some(creator) if !mine => UrlConfigStep::Keep(Kept::CreatedFor(creator.to_owned())),
-        Some(_) if url.policy == DeletionPolicy::Retain => UrlConfigStep::Keep(Kept::Retained),
-        Some(_) => UrlConfigStep::Delete,
-    }
+        .min();
+    let why = if url_stays {
+        Kept::UrlStays
+    } else if let Some(user) = user {
+        Kept::StillUsedBy(user.clone())
+    } else if url.adopted {
+        Kept::CreatedBeforeUrlguard
+    } else if url.policy == DeletionPolicy::Retain {
+        Kept::Retained
+    } else {
+        return UrlConfigStep::Delete;
+    };
+    UrlConfigStep::Keep(why)
 }
 
 /// Whether two references name the same function URL config: same
@@ -154,7 +140,7 @@ fn identity(function: &FunctionRef) -> (&str, &str, Option<&str>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::lambda::{AuthType, url_config_marker_value};
+    use crate::model::lambda::AuthType;
 
     fn owner(name: &str) -> Owner {
         Owner {
@@ -189,11 +175,11 @@ mod tests {
     }
 
     /// Plans `a` leaving (function `f`) with `policy`, a config or none,
-    /// and the marker `creator`.
+    /// and the adopted marker or not.
     fn plan(
         policy: DeletionPolicy,
         present: bool,
-        creator: Option<&str>,
+        adopted: bool,
         staying: &[FunctionUser],
     ) -> UrlConfigStep {
         let (a, f, observed) = (owner("a"), function("f", None), config());
@@ -203,105 +189,85 @@ mod tests {
                 function: &f,
                 policy,
                 observed: present.then_some(&observed),
-                creator,
+                adopted,
             },
             staying,
         )
     }
 
+    fn keep(why: Kept) -> UrlConfigStep {
+        UrlConfigStep::Keep(why)
+    }
+
     #[test]
-    fn created_by_urlguard_for_this_url_deleted_with_policy_delete() {
-        let mine = url_config_marker_value(&owner("a"));
+    fn an_unmarked_config_is_deleted_with_policy_delete() {
         assert_eq!(
-            plan(DeletionPolicy::Delete, true, Some(&mine), &[]),
+            plan(DeletionPolicy::Delete, true, false, &[]),
             UrlConfigStep::Delete
         );
         assert_eq!(
-            plan(DeletionPolicy::Retain, true, Some(&mine), &[]),
-            UrlConfigStep::Keep(Kept::Retained)
+            plan(DeletionPolicy::Retain, true, false, &[]),
+            keep(Kept::Retained)
         );
     }
 
     #[test]
-    fn a_config_that_existed_before_urlguard_stays() {
+    fn an_adopted_config_stays_whatever_the_policy() {
         for policy in [DeletionPolicy::Delete, DeletionPolicy::Retain] {
             assert_eq!(
-                plan(policy, true, None, &[]),
-                UrlConfigStep::Keep(Kept::CreatedBeforeUrlguard)
+                plan(policy, true, true, &[]),
+                keep(Kept::CreatedBeforeUrlguard)
             );
         }
         assert_eq!(
             Kept::CreatedBeforeUrlguard.to_string(),
             "created before urlguard"
         );
+        // Another URL still uses it.
+        assert_eq!(
+            plan(DeletionPolicy::Delete, true, true, &[user("b", "f")]),
+            keep(Kept::StillUsedBy(owner("b")))
+        );
     }
 
     #[test]
-    fn a_config_another_live_url_uses_stays_and_the_marker_moves_to_it() {
-        let mine = url_config_marker_value(&owner("a"));
+    fn a_config_another_live_url_uses_stays() {
         let staying = [user("z", "g"), user("c", "f"), user("b", "f")];
         assert_eq!(
-            plan(DeletionPolicy::Delete, true, Some(&mine), &staying),
-            UrlConfigStep::Keep(Kept::StillUsedBy {
-                user: owner("b"),
-                hand_over: true,
-            })
+            plan(DeletionPolicy::Delete, true, false, &staying),
+            keep(Kept::StillUsedBy(owner("b")))
         );
         assert_eq!(
-            plan(DeletionPolicy::Delete, true, None, &staying),
-            UrlConfigStep::Keep(Kept::StillUsedBy {
-                user: owner("b"),
-                hand_over: false,
-            })
-        );
-        assert_eq!(
-            Kept::StillUsedBy {
-                user: owner("b"),
-                hand_over: true
-            }
-            .to_string(),
+            Kept::StillUsedBy(owner("b")).to_string(),
             "still used by books/b"
         );
         // A URL of another function does not count.
         assert_eq!(
-            plan(DeletionPolicy::Delete, true, Some(&mine), &[user("z", "g")]),
+            plan(DeletionPolicy::Delete, true, false, &[user("z", "g")]),
             UrlConfigStep::Delete
         );
     }
 
     #[test]
     fn a_url_that_stays_while_its_distribution_leaves_keeps_its_config() {
-        let mine = url_config_marker_value(&owner("a"));
         assert_eq!(
-            plan(DeletionPolicy::Delete, true, Some(&mine), &[user("a", "f")]),
-            UrlConfigStep::Keep(Kept::UrlStays)
+            plan(DeletionPolicy::Delete, true, false, &[user("a", "f")]),
+            keep(Kept::UrlStays)
+        );
+        assert_eq!(
+            plan(DeletionPolicy::Delete, true, true, &[user("a", "f")]),
+            keep(Kept::UrlStays)
         );
     }
 
     #[test]
-    fn a_config_created_for_another_url_is_left_to_it() {
-        let other = url_config_marker_value(&owner("b"));
-        assert_eq!(
-            plan(DeletionPolicy::Delete, true, Some(&other), &[]),
-            UrlConfigStep::Keep(Kept::CreatedFor(other.clone()))
-        );
-    }
-
-    #[test]
-    fn a_marker_without_a_config_is_removed_by_the_url_it_names() {
-        let mine = url_config_marker_value(&owner("a"));
-        assert_eq!(
-            plan(DeletionPolicy::Delete, false, Some(&mine), &[]),
-            UrlConfigStep::Absent { unmark: true }
-        );
-        assert_eq!(
-            plan(DeletionPolicy::Delete, false, Some("someone"), &[]),
-            UrlConfigStep::Absent { unmark: false }
-        );
-        assert_eq!(
-            plan(DeletionPolicy::Retain, false, None, &[]),
-            UrlConfigStep::Absent { unmark: false }
-        );
+    fn without_a_config_there_is_nothing_to_do() {
+        for adopted in [false, true] {
+            assert_eq!(
+                plan(DeletionPolicy::Delete, false, adopted, &[]),
+                UrlConfigStep::Absent
+            );
+        }
     }
 
     #[test]

@@ -1,16 +1,17 @@
 //! A leaving URL's own resources, once its behavior is out of the
 //! distribution: its function's entry in the signer role's policy (when
 //! the distribution stays), its `urlguard-...` resource-policy statements,
-//! its SSM parameters, and its URL config when urlguard created it for this
-//! URL, `deletionPolicy` says `Delete` and no live URL still names the
-//! function ([`plan_url_config`]); then the marker tag goes too. A config
-//! left in place is said in a notice (an event in the controller, a line
-//! of `urlguard destroy`).
+//! its SSM parameters, and its URL config unless it was adopted (it
+//! existed before urlguard), `deletionPolicy` says `Retain`, or a live URL
+//! still names the function ([`plan_url_config`]). A config left in place
+//! is said in a notice (an event in the controller, a line of `urlguard destroy`).
+//! A function its owner did not opt in (or of another account) is read,
+//! never written: urlguard never touched it, and its policy forbids it.
 
 use super::parameters::{ParameterRef, delete_parameters};
 use super::progress::Progress;
 use crate::api::FunctionRef;
-use crate::model::lambda::{FunctionFound, UrlConfig, url_config_marker_value};
+use crate::model::lambda::{FunctionFound, UrlConfig};
 use crate::model::names::{Owner, OwnerKind, SIGNER_POLICY_NAME};
 use crate::plan::desired::DesiredUrl;
 use crate::plan::permissions::{self, StatementAction};
@@ -19,6 +20,7 @@ use crate::plan::teardown::{
     invoke_policy_without, names_function, plan_url_config,
 };
 use crate::reconcile::engine::Engine;
+use crate::reconcile::function::manageable;
 use crate::reconcile::outcome::Notice;
 use crate::reconcile::problem::Problem;
 
@@ -31,12 +33,16 @@ pub(super) struct LeavingUrl<'a> {
     pub(super) config: Option<UrlConfig>,
     /// Whether the URL config was read (a failed read leaves it alone).
     config_read: bool,
-    /// Its function as read by this pass (with the URL-config marker).
+    /// Its function as read by this pass (with the adopted marker).
     found: Option<FunctionFound>,
     /// Why its URL config stays, when it does.
     pub(super) kept: Option<Kept>,
     /// What the report must say out loud.
     pub(super) notices: Vec<Notice>,
+    /// Whether urlguard may write to the function (its owner opted in,
+    /// and it is in urlguard's account). One that may not was never
+    /// touched by urlguard, so nothing of it is cleaned.
+    manageable: bool,
 }
 
 impl<'a> LeavingUrl<'a> {
@@ -49,6 +55,7 @@ impl<'a> LeavingUrl<'a> {
             found: None,
             kept: None,
             notices: Vec::new(),
+            manageable: false,
         }
     }
 
@@ -73,22 +80,37 @@ pub(super) async fn clean_urls(
     staying: &[FunctionUser],
 ) {
     for url in urls.iter_mut() {
+        // The function (with its opt-in tag and adopted marker) first: no
+        // function, no config.
+        match manageable(engine, url.desired).await {
+            Ok(found) => {
+                url.manageable = true;
+                url.found = Some(found);
+            }
+            // A function that is gone has no URL config, and urlguard's
+            // own leftovers still go.
+            Err(Problem::FunctionNotFound { .. }) => {
+                url.manageable = true;
+                url.config_read = true;
+                continue;
+            }
+            Err(
+                problem @ (Problem::FunctionNotOptedIn { .. }
+                | Problem::FunctionInOtherAccount { .. }),
+            ) => {
+                let function = url.function().name.clone();
+                url.progress
+                    .note_left_alone(format!("function {function}"), &problem.to_string());
+                continue;
+            }
+            Err(problem) => {
+                url.progress.fail(problem);
+                continue;
+            }
+        }
         let function = url.function().clone();
         let qualifier = function.qualifier.as_deref();
         let lambda = engine.aws.lambda(&function.region);
-        // The function (with its marker tag) first: no function, no config.
-        let found = match lambda.get_function(&function.name, qualifier).await {
-            Ok(found) => found,
-            Err(error) => {
-                url.progress.fail(Problem::from(error));
-                continue;
-            }
-        };
-        if found.is_none() {
-            url.config_read = true;
-            continue;
-        }
-        url.found = found;
         match lambda.get_url_config(&function.name, qualifier).await {
             Ok(config) => {
                 url.config = config;
@@ -195,6 +217,9 @@ async fn shrink_role_policy(
 
 /// Removes the URL's `urlguard-...` resource-policy statements.
 async fn remove_grants(engine: &Engine, url: &mut LeavingUrl<'_>) {
+    if !url.manageable {
+        return;
+    }
     let function = url.function().clone();
     let qualifier = function.qualifier.as_deref();
     let lambda = engine.aws.lambda(&function.region);
@@ -222,88 +247,52 @@ async fn remove_grants(engine: &Engine, url: &mut LeavingUrl<'_>) {
     }
 }
 
-/// Deletes the URL config and its marker, or leaves the config in place
-/// (handing the marker over to the URL that still uses it), as
-/// [`plan_url_config`] says.
+/// Deletes the URL config or leaves it in place, as [`plan_url_config`]
+/// says. An adopted config keeps its marker (see there why).
 async fn settle_url_config(engine: &Engine, url: &mut LeavingUrl<'_>, staying: &[FunctionUser]) {
     if !url.config_read {
         return;
     }
-    let Some(found) = url.found.clone() else {
+    let Some(found) = url.found.as_ref() else {
         return;
     };
     let function = url.function().clone();
-    let qualifier = function.qualifier.as_deref();
     let step = plan_url_config(
         LeavingConfig {
             owner: &url.desired.owner,
             function: &function,
             policy: url.desired.spec.deletion_policy,
             observed: url.config.as_ref(),
-            creator: found.url_config_creator.as_deref(),
+            adopted: found.adopted_url_config.is_some(),
         },
         staying,
     );
-    let lambda = engine.aws.lambda(&function.region);
-    let (delete, unmark) = match step {
-        UrlConfigStep::Absent { unmark } => (false, unmark),
-        UrlConfigStep::Delete => (true, true),
-        UrlConfigStep::Keep(kept) => {
-            let said = matches!(kept, Kept::CreatedBeforeUrlguard | Kept::StillUsedBy { .. });
-            if said {
+    match step {
+        UrlConfigStep::Absent => {}
+        UrlConfigStep::Delete => {
+            url.progress.actions.push(format!(
+                "delete the function URL config of {}",
+                function.name
+            ));
+            if engine.applies() {
+                let lambda = engine.aws.lambda(&function.region);
+                match lambda
+                    .delete_url_config(&function.name, function.qualifier.as_deref())
+                    .await
+                {
+                    Ok(()) => url.config = None,
+                    Err(error) => url.progress.fail(Problem::from(error)),
+                }
+            }
+        }
+        UrlConfigStep::Keep(why) => {
+            if matches!(why, Kept::CreatedBeforeUrlguard | Kept::StillUsedBy(_)) {
                 url.notices.push(Notice::UrlConfigLeftInPlace {
                     function: function.name.clone(),
-                    why: kept.to_string(),
+                    why: why.to_string(),
                 });
             }
-            if let Kept::StillUsedBy {
-                user,
-                hand_over: true,
-            } = &kept
-            {
-                url.progress.actions.push(format!(
-                    "hand the function URL config of {} over to {}/{}",
-                    function.name, user.namespace, user.name
-                ));
-                if engine.applies()
-                    && let Err(error) = lambda
-                        .mark_url_config(
-                            &found.function_arn,
-                            qualifier,
-                            &url_config_marker_value(user),
-                        )
-                        .await
-                {
-                    url.progress.fail(Problem::from(error));
-                }
-            }
-            url.kept = Some(kept);
-            return;
+            url.kept = Some(why);
         }
-    };
-    if delete {
-        url.progress.actions.push(format!(
-            "delete the function URL config of {}",
-            function.name
-        ));
-        if engine.applies() {
-            match lambda.delete_url_config(&function.name, qualifier).await {
-                Ok(()) => url.config = None,
-                Err(error) => {
-                    url.progress.fail(Problem::from(error));
-                    return;
-                }
-            }
-        }
-    }
-    // The marker goes after the config: a crash in between leaves a marker
-    // without a config, which the next pass removes (`Absent { unmark }`).
-    if unmark
-        && engine.applies()
-        && let Err(error) = lambda
-            .unmark_url_config(&found.function_arn, qualifier)
-            .await
-    {
-        url.progress.fail(Problem::from(error));
     }
 }
