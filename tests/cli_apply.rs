@@ -103,6 +103,8 @@ async fn apply_with_json_output_reports_every_resource_and_the_ledger() {
     // The ledger counts what reached the wire.
     assert_eq!(bed.count("cloudfront:CreateDistributionWithTags"), 1);
     assert_eq!(bed.count("lambda:CreateFunctionUrlConfig"), 5);
+    // Configs urlguard creates carry no marker: no tagging.
+    assert_eq!(bed.count("lambda:TagResource"), 0);
 }
 
 #[tokio::test]

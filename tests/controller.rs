@@ -198,7 +198,12 @@ async fn books_apply_becomes_ready_and_delete_waits_for_a_clean_aws() {
             "jsonpath={.items[*].reason}",
         ],
     );
-    for reason in ["Deployed", "Updated", "AuthSwitchedToIam"] {
+    for reason in [
+        "Deployed",
+        "Updated",
+        "AuthSwitchedToIam",
+        "UrlConfigAdopted",
+    ] {
         assert!(events.contains(reason), "no {reason} event: {events}");
     }
     assert!(controller.sum("urlguard_aws_calls_total") > 0.0);
@@ -290,10 +295,19 @@ async fn books_apply_becomes_ready_and_delete_waits_for_a_clean_aws() {
     assert_ok(&deleted, "kubectl delete", &controller);
     let after = inventory(&config, &BOOK_FUNCTIONS).await;
     after.assert_nothing_from_urlguard("after kubectl delete returned");
+    // What urlguard created is what it deletes: the open URL published
+    // before urlguard stays, on AWS_IAM.
     for function in BOOK_FUNCTIONS {
+        let expected = (function == "books-get-books").then(|| "AWS_IAM".to_owned());
         assert_eq!(
             after.url_configs.get(function),
-            Some(&None),
+            Some(&expected),
+            "{function}: {after:#?}"
+        );
+        // Adopted, it keeps its marker; urlguard's own carry none.
+        assert_eq!(
+            after.adopted_markers[function].is_some(),
+            function == "books-get-books",
             "{function}: {after:#?}"
         );
     }

@@ -80,9 +80,14 @@ async fn apply_fully(config: &SdkConfig, books: &Books, context: &str) -> u64 {
     let engine = engine(config);
     let not_ready = not_ready(&engine.reconcile(&books.apply).await);
     assert!(not_ready.is_empty(), "{context}: {not_ready:#?}");
-    inventory(config, &BOOK_FUNCTIONS)
-        .await
-        .assert_books_applied(1, context);
+    let after = inventory(config, &BOOK_FUNCTIONS).await;
+    after.assert_books_applied(1, context);
+    // Every config here is urlguard's creation: none is marked adopted,
+    // whatever write the crash interrupted.
+    assert!(
+        after.adopted_markers.values().all(Option::is_none),
+        "{context}: {after:#?}"
+    );
     mutating(&engine)
 }
 
@@ -95,6 +100,11 @@ async fn destroy_fully(config: &SdkConfig, books: &Books, context: &str) -> u64 
     after.assert_nothing_from_urlguard(context);
     assert!(
         after.url_configs.values().all(Option::is_none),
+        "{context}: {after:#?}"
+    );
+    // No adopted marker is left behind.
+    assert!(
+        after.adopted_markers.values().all(Option::is_none),
         "{context}: {after:#?}"
     );
     mutating(&engine)

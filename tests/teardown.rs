@@ -621,3 +621,232 @@ async fn a_pass_that_does_not_wait_for_cloudfront_reports_the_deploying_distribu
         .await
         .assert_nothing_from_urlguard("after passes without waiting");
 }
+
+/// The adopted marker urlguard left on `function` (eu-west-1), if any.
+async fn adopted_marker(config: &SdkConfig, function: &str) -> Option<String> {
+    let lambda = lambda_client(config, "eu-west-1");
+    let found = lambda
+        .get_function()
+        .function_name(function)
+        .send()
+        .await
+        .expect("GetFunction");
+    found
+        .tags()
+        .and_then(|tags| tags.get("urlguard.io/adopted-url-config"))
+        .cloned()
+}
+
+/// `url` as another `ProtectedFunctionUrl` `name` at `path`, naming the
+/// same function.
+fn sharing(url: &ProtectedFunctionUrl, name: &str, path: &str) -> ProtectedFunctionUrl {
+    let mut other = url.clone();
+    other.metadata.name = Some(name.to_owned());
+    other.spec.path_pattern = path.to_owned();
+    other.spec.ssm_export.url_parameter = None;
+    other.spec.ssm_export.arn_parameter = None;
+    other
+}
+
+#[tokio::test]
+async fn a_url_config_that_existed_before_urlguard_is_adopted_and_left_in_place() {
+    let (bed, config) = books_bed(TestBedOptions::default()).await;
+    // The application's deployment made books-get-books' URL itself, open.
+    lambda_client(&config, "eu-west-1")
+        .create_function_url_config()
+        .function_name("books-get-books")
+        .auth_type(aws_sdk_lambda::types::FunctionUrlAuthType::None)
+        .send()
+        .await
+        .expect("CreateFunctionUrlConfig");
+    let (distributions, urls) = books();
+    let (reports, applier) = apply(&config, &distributions, &urls).await;
+    assert_all_ready(&reports);
+    let get_books = reports
+        .iter()
+        .find(|r| r.name == "get-books")
+        .expect("get-books");
+    let notices: Vec<String> = get_books.notices.iter().map(ToString::to_string).collect();
+    assert!(
+        notices
+            .iter()
+            .any(|n| n.starts_with("adopted the function URL config of books-get-books")),
+        "{notices:?}"
+    );
+    // Adopted: marked (before the switch to AWS_IAM); the four urlguard
+    // created are not.
+    assert_eq!(count(&applier, "lambda:TagResource"), 1);
+    let calls: Vec<String> = bed
+        .log()
+        .into_iter()
+        .filter(|r| r.path.contains("books-get-books"))
+        .map(|r| r.call)
+        .collect();
+    let tagged = calls.iter().rposition(|c| c == "lambda:TagResource");
+    let switched = calls
+        .iter()
+        .position(|c| c == "lambda:UpdateFunctionUrlConfig");
+    assert!(
+        tagged.is_some() && tagged < switched,
+        "tag first, then switch: {calls:?}"
+    );
+    assert_eq!(
+        adopted_marker(&config, "books-get-books").await.as_deref(),
+        Some("urlguard/books/ProtectedFunctionUrl/get-books")
+    );
+    assert_eq!(adopted_marker(&config, "books-get-book").await, None);
+
+    let destroyer = engine(config.clone(), Mode::Apply);
+    let model = teardown::build("urlguard", &distributions, &urls);
+    let reports = destroyer.destroy_until_gone(&model).await;
+    assert!(
+        reports.iter().all(|r| !r.failed() && !r.waiting()),
+        "{reports:#?}"
+    );
+    let get_books = reports
+        .iter()
+        .find(|r| r.name == "get-books")
+        .expect("get-books");
+    assert_eq!(deleting_reason(get_books), "Deleted");
+    assert!(
+        get_books.verdict.message.contains(
+            "the function URL config is left in place (created before urlguard), on AWS_IAM"
+        ),
+        "{get_books:#?}"
+    );
+    let notices: Vec<String> = get_books.notices.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        notices,
+        [
+            "function URL config of books-get-books left in place on AWS_IAM: created before urlguard"
+        ]
+    );
+    assert_eq!(count(&destroyer, "lambda:DeleteFunctionUrlConfig"), 4);
+    // Nothing is untagged: the adopted marker stays, so that a later pass
+    // (or a second destroy) still knows the config is not urlguard's.
+    assert_eq!(count(&destroyer, "lambda:UntagResource"), 0);
+
+    let after = inventory(&config, &BOOK_FUNCTIONS).await;
+    for function in BOOK_FUNCTIONS {
+        let expected = (function == "books-get-books").then(|| "AWS_IAM".to_owned());
+        assert_eq!(after.url_configs[function], expected, "{function}");
+        let marker = (function == "books-get-books")
+            .then(|| "urlguard/books/ProtectedFunctionUrl/get-books".to_owned());
+        assert_eq!(
+            adopted_marker(&config, function).await,
+            marker,
+            "{function}"
+        );
+    }
+
+    // A second destroy (as a rerun of `urlguard destroy`) still leaves it.
+    let again = engine(config.clone(), Mode::Apply);
+    let reports = again.destroy_until_gone(&model).await;
+    assert!(reports.iter().all(|r| !r.failed()), "{reports:#?}");
+    assert_eq!(count(&again, "lambda:DeleteFunctionUrlConfig"), 0);
+    assert_eq!(
+        inventory(&config, &BOOK_FUNCTIONS).await.url_configs["books-get-books"].as_deref(),
+        Some("AWS_IAM")
+    );
+}
+
+#[tokio::test]
+async fn a_function_shared_by_two_urls_keeps_its_config_until_the_last_one_leaves() {
+    let (_bed, config) = books_bed(TestBedOptions::default()).await;
+    let (distributions, mut urls) = books();
+    let get_books = urls
+        .iter()
+        .find(|u| u.metadata.name.as_deref() == Some("get-books"))
+        .expect("get-books")
+        .clone();
+    let v2 = sharing(&get_books, "get-books-v2", "/v2/getBooks");
+    urls.push(v2.clone());
+    assert_all_ready(&apply(&config, &distributions, &urls).await.0);
+    let host = inventory(&config, &BOOK_FUNCTIONS).await.url_configs["books-get-books"].clone();
+    assert_eq!(host.as_deref(), Some("AWS_IAM"));
+
+    // get-books leaves; get-books-v2's origin still uses the config.
+    let others: Vec<ProtectedFunctionUrl> = urls
+        .iter()
+        .filter(|u| u.metadata.name != get_books.metadata.name)
+        .cloned()
+        .collect();
+    let model = teardown::build("urlguard", &[], std::slice::from_ref(&get_books))
+        .with_staying("urlguard", &others);
+    let destroyer = engine(config.clone(), Mode::Apply);
+    let reports = destroyer.destroy(&model).await;
+    assert_eq!(reports.len(), 1);
+    assert!(!reports[0].failed(), "{reports:#?}");
+    let notices: Vec<String> = reports[0].notices.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        notices,
+        [
+            "function URL config of books-get-books left in place on AWS_IAM: still used by books/get-books-v2"
+        ]
+    );
+    assert_eq!(count(&destroyer, "lambda:DeleteFunctionUrlConfig"), 0);
+    let after = inventory(&config, &BOOK_FUNCTIONS).await;
+    assert_eq!(
+        after.url_configs["books-get-books"].as_deref(),
+        Some("AWS_IAM")
+    );
+    // urlguard created it: no marker, nothing to hand over.
+    assert_eq!(adopted_marker(&config, "books-get-books").await, None);
+    assert_eq!(count(&destroyer, "lambda:TagResource"), 0);
+    // The distribution still routes /v2/getBooks to it.
+    assert!(
+        after.distributions[0]
+            .path_patterns
+            .contains(&"/v2/getBooks".to_owned())
+    );
+
+    // get-books-v2 leaves too: the last user deletes it.
+    let rest: Vec<ProtectedFunctionUrl> = others
+        .iter()
+        .filter(|u| u.metadata.name != v2.metadata.name)
+        .cloned()
+        .collect();
+    let model = teardown::build("urlguard", &[], &[v2]).with_staying("urlguard", &rest);
+    let destroyer = engine(config.clone(), Mode::Apply);
+    let reports = destroyer.destroy(&model).await;
+    assert!(!reports[0].failed(), "{reports:#?}");
+    assert!(reports[0].notices.is_empty(), "{reports:#?}");
+    assert_eq!(count(&destroyer, "lambda:DeleteFunctionUrlConfig"), 1);
+    assert_eq!(count(&destroyer, "lambda:UntagResource"), 0);
+    let after = inventory(&config, &BOOK_FUNCTIONS).await;
+    assert_eq!(after.url_configs["books-get-books"], None);
+    assert_eq!(adopted_marker(&config, "books-get-books").await, None);
+}
+
+#[tokio::test]
+async fn deleting_a_distribution_leaves_the_configs_of_urls_that_stay() {
+    let (_bed, config) = books_bed(TestBedOptions::default()).await;
+    let (distributions, urls) = books();
+    assert_all_ready(&apply(&config, &distributions, &urls).await.0);
+
+    // Only the distribution is being deleted: every URL stays (as the
+    // controller's cache says).
+    let model = teardown::build("urlguard", &distributions, &urls).with_staying("urlguard", &urls);
+    let destroyer = engine(config.clone(), Mode::Apply);
+    let reports = destroyer.destroy_until_gone(&model).await;
+    assert!(
+        reports.iter().all(|r| !r.failed() && !r.waiting()),
+        "{reports:#?}"
+    );
+    assert_eq!(count(&destroyer, "lambda:DeleteFunctionUrlConfig"), 0);
+    assert_eq!(count(&destroyer, "lambda:UntagResource"), 0);
+    let after = inventory(&config, &BOOK_FUNCTIONS).await;
+    assert!(after.distributions.is_empty(), "{after:#?}");
+    for function in BOOK_FUNCTIONS {
+        assert_eq!(
+            after.url_configs[function].as_deref(),
+            Some("AWS_IAM"),
+            "{function}"
+        );
+        assert_eq!(
+            adopted_marker(&config, function).await,
+            None,
+            "{function}: urlguard's, deleted when its URL leaves"
+        );
+    }
+}

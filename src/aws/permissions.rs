@@ -39,8 +39,9 @@
 //! (`lambda:FunctionUrlAuthType`, which `CreateFunctionUrlConfig` and
 //! `UpdateFunctionUrlConfig` carry), and grants only to CloudFront
 //! (`lambda:Principal`): stolen credentials cannot open a function to the
-//! internet or reach one nobody handed over. No `lambda:TagResource` on
-//! application functions: urlguard cannot opt a function in itself.
+//! internet or reach one nobody handed over. `lambda:TagResource` on
+//! application functions only for the adopted marker (`aws:TagKeys`):
+//! urlguard cannot opt a function in itself.
 //!
 //! CloudFront's standard logging (`spec.logging`) makes CloudFront check
 //! that the caller creating or updating the distribution may read and
@@ -82,6 +83,7 @@ use serde_json::{Value, json};
 
 use crate::api::{EdgeDistribution, Protection};
 use crate::model::iam::signer_boundary_arn;
+use crate::model::lambda::ADOPTED_MARKER_KEY;
 use crate::model::names::{INSTANCE_DELIMITER, ROLE_PATH};
 use crate::model::{EDGE_REGION, OPT_IN_TAG_KEY, OWNER_TAG_KEY};
 
@@ -267,6 +269,21 @@ pub fn controller_policy(instance: &str, options: &PolicyOptions) -> Value {
             &["lambda:DeleteFunctionUrlConfig"],
             application_functions.clone(),
             Some(json!({"StringLike": {opted_in_key.clone(): opted_in.clone()}})),
+        ),
+        // The adopted marker only (a config that existed before urlguard,
+        // tagged before it is switched to `AWS_IAM`), only where opted in:
+        // never the opt-in tag itself.
+        statement(
+            "MarkAdoptedFunctionUrls",
+            &["lambda:TagResource"],
+            application_functions.clone(),
+            Some(json!({
+                "StringLike": {opted_in_key.clone(): opted_in.clone()},
+                "ForAllValues:StringLike": {"aws:TagKeys": [
+                    ADOPTED_MARKER_KEY,
+                    format!("{ADOPTED_MARKER_KEY}:*"),
+                ]},
+            })),
         ),
         statement(
             "ReadParameters",
@@ -682,8 +699,11 @@ mod tests {
         );
         // Tagging: on the signer functions, or on opted-in functions
         // without ever the opt-in key itself (urlguard cannot opt a
-        // function in, nor widen an opt-in).
-        for statement in statements_granting(&policy, "lambda:TagResource") {
+        // function in, nor widen an opt-in): only the adopted marker.
+        for statement in ["lambda:TagResource", "lambda:UntagResource"]
+            .into_iter()
+            .flat_map(|action| statements_granting(&policy, action))
+        {
             let signers_only = statement["Resource"].as_array().is_some_and(|r| {
                 r.iter().all(|arn| {
                     arn.as_str()
@@ -693,9 +713,14 @@ mod tests {
             let condition = &statement["Condition"];
             let opted_in_only = condition["StringLike"]["aws:ResourceTag/urlguard.io/allow"]
                 == "team-a/*"
-                && condition["ForAllValues:StringEquals"]["aws:TagKeys"]
+                && condition["ForAllValues:StringLike"]["aws:TagKeys"]
                     .as_array()
-                    .is_some_and(|keys| keys.iter().all(|k| k != "urlguard.io/allow"));
+                    .is_some_and(|keys| {
+                        keys.iter().all(|k| {
+                            k.as_str()
+                                .is_some_and(|k| k.starts_with("urlguard.io/adopted-url-config"))
+                        })
+                    });
             assert!(signers_only || opted_in_only, "{statement:#}");
         }
     }

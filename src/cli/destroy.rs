@@ -164,6 +164,9 @@ fn print_text(reports: &[ResourceReport], waiting: &[Waiting<'_>], calls: &Ledge
             report.name,
             verdict.message
         );
+        for notice in &report.notices {
+            println!("  note: {notice}");
+        }
         if report.actions.is_empty() {
             println!("  did: nothing (nothing left to delete)");
         }

@@ -90,6 +90,18 @@ impl Context {
         (attached, leaving)
     }
 
+    /// Every valid `ProtectedFunctionUrl` of the cache that is not being
+    /// deleted, in any namespace: a teardown leaves the URL configs of the
+    /// functions they name.
+    pub fn live_urls(&self) -> Vec<ProtectedFunctionUrl> {
+        self.urls
+            .state()
+            .iter()
+            .filter(|object| !is_deleting(object))
+            .filter_map(|object| objects::decode_url(object).ok())
+            .collect()
+    }
+
     /// The distribution `name` in `namespace`, if it exists, is valid and is
     /// not being deleted.
     pub fn live_distribution(&self, namespace: &str, name: &str) -> Option<EdgeDistribution> {

@@ -90,7 +90,10 @@ async fn cleanup(
     let name = object.name_any();
     let (attached, leaving) = context.urls_of(&namespace, &name);
     let urls: Vec<_> = attached.into_iter().chain(leaving).collect();
-    let model = teardown::build(&context.instance, &[distribution], &urls);
+    // The attached URLs that are not being deleted leave the distribution
+    // but keep their URL configs: they are among the live URLs.
+    let model = teardown::build(&context.instance, &[distribution], &urls)
+        .with_staying(&context.instance, &context.live_urls());
     let reports = context.engine.destroy(&model).await;
     publish(context, object, &reports).await?;
     let key = format!("{namespace}/{name}");

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use kube::ResourceExt;
 use kube::api::{Api, DynamicObject};
 use kube::runtime::controller::Action;
+use kube::runtime::events::EventType;
 use kube::runtime::finalizer::{Event as Finalizer, finalizer};
 
 use super::context::Context;
@@ -113,8 +114,9 @@ async fn apply(
     Ok(Action::await_change())
 }
 
-/// Tears the URL down (its behavior, grants, parameters and, with
-/// `deletionPolicy: Delete`, its URL config) while its distribution stays;
+/// Tears the URL down (its behavior, grants, parameters and, when urlguard
+/// created it, `deletionPolicy` is `Delete` and no live URL names the
+/// function, its URL config) while its distribution stays;
 /// when the distribution leaves too, its own teardown already did this and
 /// the pass finds nothing left.
 async fn cleanup(
@@ -128,8 +130,21 @@ async fn cleanup(
         .locks
         .lock(&namespace, &url.spec.distribution_ref.name)
         .await;
-    let model = teardown::build(&context.instance, &[], &[url]);
+    let model = teardown::build(&context.instance, &[], &[url])
+        .with_staying(&context.instance, &context.live_urls());
     let reports = context.engine.destroy(&model).await;
+    // A URL config left in place is said before the object goes.
+    for notice in reports.iter().flat_map(|r| &r.notices) {
+        context
+            .event(
+                &context.url_resource,
+                object,
+                EventType::Warning,
+                notice.event(),
+                notice.to_string(),
+            )
+            .await;
+    }
     let done = reports.iter().all(|r| !r.failed() && !r.waiting());
     if !done {
         for report in &reports {

@@ -1,7 +1,12 @@
 //! Lambda shapes: the user's function and its URL config and resource
-//! policy, and the signer function's versions.
+//! policy, and the signer function's versions; and the marker tag that
+//! records, on the function, that urlguard adopted a URL config that
+//! existed before it.
+
+use sha2::{Digest, Sha256};
 
 use crate::api::{Cors, InvokeMode};
+use crate::model::names::{Owner, OwnerKind};
 
 /// A function URL's auth type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,6 +27,60 @@ pub struct FunctionFound {
     /// The value of its opt-in tag ([`crate::model::OPT_IN_TAG_KEY`]), set
     /// by the function's owner; `None` when it has none.
     pub opt_in: Option<String>,
+    /// The value of the function's adopted marker for this qualifier
+    /// ([`adopted_marker_key`]): the owner of the `ProtectedFunctionUrl`
+    /// that adopted a URL config which existed before urlguard. `None`:
+    /// no marker, the config (if any) is urlguard's.
+    pub adopted_url_config: Option<String>,
+}
+
+/// The tag key prefix of adopted markers.
+pub const ADOPTED_MARKER_KEY: &str = "urlguard.io/adopted-url-config";
+
+/// Lambda's limit on a tag key.
+const TAG_KEY_MAX: usize = 128;
+
+/// Lambda's limit on a tag value.
+const TAG_VALUE_MAX: usize = 256;
+
+/// The key of the tag that marks, on a function, that urlguard adopted the
+/// URL config of `qualifier` (tags belong to the function, URL configs to
+/// the function or one of its aliases): `urlguard.io/adopted-url-config`,
+/// or `urlguard.io/adopted-url-config:<alias>` (a long alias ends in a hash
+/// to stay within the 128 characters of a key).
+pub fn adopted_marker_key(qualifier: Option<&str>) -> String {
+    match qualifier {
+        None => ADOPTED_MARKER_KEY.to_owned(),
+        Some(alias) => bounded(&format!("{ADOPTED_MARKER_KEY}:{alias}"), TAG_KEY_MAX),
+    }
+}
+
+/// The adopted marker's value for the `ProtectedFunctionUrl` `owner` that
+/// adopted the config: its owner tag value, bounded to a tag value's 256
+/// characters.
+pub fn adopted_marker_value(owner: &Owner) -> String {
+    bounded(
+        &owner.tag_value(OwnerKind::ProtectedFunctionUrl),
+        TAG_VALUE_MAX,
+    )
+}
+
+/// `text`, or a prefix of it and 12 hex digits of its SHA-256 in `max`
+/// characters.
+fn bounded(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let hash: String = Sha256::digest(text.as_bytes())
+        .iter()
+        .take(6)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let mut keep = max - hash.len() - 1;
+    while !text.is_char_boundary(keep) {
+        keep -= 1;
+    }
+    format!("{}-{hash}", &text[..keep])
 }
 
 /// A function URL config as Lambda reports it.
@@ -132,5 +191,37 @@ impl SignerObserved {
             .iter()
             .filter(|v| v.number().is_some())
             .max_by_key(|v| v.number())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markers_name_the_qualifier_and_fit_lambda_tag_limits() {
+        assert_eq!(adopted_marker_key(None), "urlguard.io/adopted-url-config");
+        assert_eq!(
+            adopted_marker_key(Some("live")),
+            "urlguard.io/adopted-url-config:live"
+        );
+        let long = "a".repeat(128);
+        let key = adopted_marker_key(Some(&long));
+        assert_eq!(key.len(), 128);
+        assert_ne!(key, adopted_marker_key(Some(&"a".repeat(127))));
+        let owner = Owner {
+            instance: "urlguard".into(),
+            namespace: "books".into(),
+            name: "get-books".into(),
+        };
+        assert_eq!(
+            adopted_marker_value(&owner),
+            "urlguard/books/ProtectedFunctionUrl/get-books"
+        );
+        let long_owner = Owner {
+            name: "n".repeat(253),
+            ..owner
+        };
+        assert_eq!(adopted_marker_value(&long_owner).len(), 256);
     }
 }

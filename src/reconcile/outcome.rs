@@ -197,18 +197,33 @@ impl Verdict {
 
 /// Something a pass did that deserves more than an action line: the
 /// controller turns each into a warning event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Notice {
     /// The function URL was on auth `NONE`, open to the internet, and is
     /// now on `AWS_IAM`.
     SwitchedToIam,
+    /// The function's URL config existed before urlguard: urlguard manages
+    /// it (on `AWS_IAM`) but never deletes it.
+    UrlConfigAdopted {
+        /// The function's name.
+        function: String,
+    },
+    /// A teardown left the function's URL config in place, on `AWS_IAM`.
+    UrlConfigLeftInPlace {
+        /// The function's name.
+        function: String,
+        /// Why (`created before urlguard`, `still used by <ns>/<name>`).
+        why: String,
+    },
 }
 
 impl Notice {
     /// The event reason.
-    pub const fn event(self) -> EventReason {
+    pub const fn event(&self) -> EventReason {
         match self {
             Notice::SwitchedToIam => EventReason::AuthSwitchedToIam,
+            Notice::UrlConfigAdopted { .. } => EventReason::UrlConfigAdopted,
+            Notice::UrlConfigLeftInPlace { .. } => EventReason::UrlConfigLeftInPlace,
         }
     }
 }
@@ -218,6 +233,14 @@ impl fmt::Display for Notice {
         match self {
             Notice::SwitchedToIam => f.write_str(
                 "switch function URL auth from NONE to AWS_IAM: it was open to the internet",
+            ),
+            Notice::UrlConfigAdopted { function } => write!(
+                f,
+                "adopted the function URL config of {function}: it existed before urlguard, which keeps it on AWS_IAM and never deletes it"
+            ),
+            Notice::UrlConfigLeftInPlace { function, why } => write!(
+                f,
+                "function URL config of {function} left in place on AWS_IAM: {why}"
             ),
         }
     }
@@ -229,6 +252,10 @@ impl fmt::Display for Notice {
 pub enum EventReason {
     /// A function URL open to the internet was switched to `AWS_IAM`.
     AuthSwitchedToIam,
+    /// A URL config that existed before urlguard was adopted.
+    UrlConfigAdopted,
+    /// A teardown left a URL config in place.
+    UrlConfigLeftInPlace,
     /// AWS drifted from a spec already applied, and was put back.
     DriftRepaired,
     /// AWS was changed for a new spec.
@@ -245,6 +272,8 @@ impl EventReason {
     pub const fn as_str(self) -> &'static str {
         match self {
             EventReason::AuthSwitchedToIam => "AuthSwitchedToIam",
+            EventReason::UrlConfigAdopted => "UrlConfigAdopted",
+            EventReason::UrlConfigLeftInPlace => "UrlConfigLeftInPlace",
             EventReason::DriftRepaired => "DriftRepaired",
             EventReason::Updated => "Updated",
             EventReason::TeardownFailed => "TeardownFailed",

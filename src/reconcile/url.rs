@@ -3,13 +3,28 @@
 //! the grants and SSM parameters once the distribution's ARN and domain are
 //! known: under `OriginAccessControl` the grants come before the write that
 //! routes to the URL (`distribution` decides when), otherwise after it.
+//!
+//! What urlguard created is what it deletes, marked the cheap way round:
+//! a config urlguard creates gets no tag (the common path costs no call);
+//! one that existed before urlguard is adopted, and the function is tagged
+//! with the adopted marker ([`crate::model::lambda::adopted_marker_key`])
+//! BEFORE the config is switched to `AWS_IAM`. A crash in between leaves
+//! the marker on a config still open: the next pass switches it. A config
+//! found on `NONE` without the marker is one urlguard did not create
+//! (urlguard only ever writes `AWS_IAM`); so is one that appears between
+//! the read and the create (`Conflict`): both are adopted, tag first, and
+//! said ([`Notice::UrlConfigAdopted`]). A teardown leaves an adopted config
+//! in place ([`crate::plan::teardown::plan_url_config`]). Configs created
+//! by urlguard before the marker existed carry no tag and stay urlguard's.
 
 use super::engine::Engine;
 use super::outcome::{Notice, Reason, Verdict};
 use super::problem::Problem;
 use super::report::{Kind, Pass, ResourceReport, Status};
 use crate::api::{Cors, ProtectedFunctionUrlStatus, Protection};
-use crate::model::lambda::{DesiredUrlConfig, FunctionFound, PolicyStatement};
+use crate::model::lambda::{
+    AuthType, DesiredUrlConfig, FunctionFound, PolicyStatement, adopted_marker_value,
+};
 use crate::model::names::{Owner, OwnerKind};
 use crate::model::ssm::DesiredParameter;
 use crate::plan::desired::{DesiredUrl, Rejection};
@@ -66,6 +81,8 @@ pub(super) async fn ensure_config<'a>(engine: &Engine, desired: &'a DesiredUrl) 
     let function = &desired.spec.function;
     let lambda = engine.aws.lambda(&function.region);
     let qualifier = function.qualifier.as_deref();
+    let function_arn = found.function_arn.clone();
+    let adopted = found.adopted_url_config.is_some();
     state.function = Some(found);
 
     // `cors: {}` configures nothing, and Lambda reads it back as no CORS.
@@ -100,7 +117,24 @@ pub(super) async fn ensure_config<'a>(engine: &Engine, desired: &'a DesiredUrl) 
                 .create_url_config(&function.name, qualifier, &wanted)
                 .await
             {
+                // Someone created it between the read and the create: it
+                // is not urlguard's. Adopt it: the marker, then the switch.
                 Err(error) if error.is_conflict() => {
+                    if !adopted
+                        && let Err(error) = lambda
+                            .mark_adopted(
+                                &function_arn,
+                                qualifier,
+                                &adopted_marker_value(&desired.owner),
+                            )
+                            .await
+                    {
+                        state.problem = Some(Problem::from(error));
+                        return state;
+                    }
+                    state.notices.push(Notice::UrlConfigAdopted {
+                        function: function.name.clone(),
+                    });
                     lambda
                         .update_url_config(&function.name, qualifier, &wanted)
                         .await
@@ -115,6 +149,15 @@ pub(super) async fn ensure_config<'a>(engine: &Engine, desired: &'a DesiredUrl) 
             if switches_from_none {
                 state.notices.push(Notice::SwitchedToIam);
             }
+            // Open and unmarked: urlguard never wrote it (it writes only
+            // `AWS_IAM`). Adopt it: the marker first, below.
+            let adopting =
+                !adopted && observed.as_ref().map(|o| o.auth_type) == Some(AuthType::None);
+            if adopting {
+                state.notices.push(Notice::UrlConfigAdopted {
+                    function: function.name.clone(),
+                });
+            }
             let details: Vec<String> = changes.iter().map(ToString::to_string).collect();
             state.actions.push(format!(
                 "update function URL config ({})",
@@ -122,6 +165,18 @@ pub(super) async fn ensure_config<'a>(engine: &Engine, desired: &'a DesiredUrl) 
             ));
             if !engine.applies() {
                 state.function_url = observed.map(|o| o.function_url);
+                return state;
+            }
+            if adopting
+                && let Err(error) = lambda
+                    .mark_adopted(
+                        &function_arn,
+                        qualifier,
+                        &adopted_marker_value(&desired.owner),
+                    )
+                    .await
+            {
+                state.problem = Some(Problem::from(error));
                 return state;
             }
             lambda

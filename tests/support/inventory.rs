@@ -38,6 +38,10 @@ pub struct Inventory {
     /// The auth type of each application function's URL config (`None`
     /// when it has none).
     pub url_configs: BTreeMap<String, Option<String>>,
+    /// The marker saying urlguard adopted each application function's URL
+    /// config, which existed before it (tag
+    /// `urlguard.io/adopted-url-config`), if any.
+    pub adopted_markers: BTreeMap<String, Option<String>>,
     /// Statement ids in each application function's resource policy.
     pub statements: BTreeMap<String, Vec<String>>,
 }
@@ -214,6 +218,20 @@ pub async fn inventory(config: &SdkConfig, functions: &[&str]) -> Inventory {
             .ok()
             .map(|u| u.auth_type().as_str().to_owned());
         inventory.url_configs.insert((*function).to_owned(), auth);
+        let marker = lambda
+            .get_function()
+            .function_name(*function)
+            .send()
+            .await
+            .ok()
+            .and_then(|f| {
+                f.tags()
+                    .and_then(|t| t.get("urlguard.io/adopted-url-config"))
+                    .cloned()
+            });
+        inventory
+            .adopted_markers
+            .insert((*function).to_owned(), marker);
         let sids = match lambda.get_policy().function_name(*function).send().await {
             Ok(policy) => {
                 let document: serde_json::Value =

@@ -1,5 +1,6 @@
-//! Lambda in one region: the user's function (looked up, never changed), its
-//! URL config and resource-policy statements (which urlguard manages), and
+//! Lambda in one region: the user's function (looked up, never changed but
+//! for the marker tag saying urlguard created its URL config), its URL
+//! config and resource-policy statements (which urlguard manages), and
 //! the Lambda@Edge signer function with its numbered versions (which
 //! urlguard owns).
 //!
@@ -16,7 +17,7 @@ use super::call::call;
 use super::error::AwsError;
 use super::ledger::Ledger;
 use crate::model::OPT_IN_TAG_KEY;
-use crate::model::lambda::FunctionFound;
+use crate::model::lambda::{FunctionFound, adopted_marker_key};
 
 const SERVICE: &str = "lambda";
 
@@ -70,15 +71,19 @@ impl Lambda {
             Some(alias) => format!("{function_arn}:{alias}"),
             None => function_arn.clone(),
         };
-        // The tags are the unqualified function's (an alias has none).
-        let opt_in = output
-            .tags()
-            .and_then(|tags| tags.get(OPT_IN_TAG_KEY))
+        // The tags are the unqualified function's (an alias has none); the
+        // adopted marker's key names the qualifier whose URL config it is
+        // about.
+        let tags = output.tags();
+        let opt_in = tags.and_then(|tags| tags.get(OPT_IN_TAG_KEY)).cloned();
+        let adopted_url_config = tags
+            .and_then(|tags| tags.get(&adopted_marker_key(qualifier)))
             .cloned();
         Ok(Some(FunctionFound {
             function_arn,
             target_arn,
             opt_in,
+            adopted_url_config,
         }))
     }
 }

@@ -10,6 +10,10 @@
 //!   Lambda's default.
 //! - A function URL always reads with its trailing `/`, as Lambda returns it
 //!   (moto omits it).
+//! - The adopted marker recording that urlguard adopted a URL config which
+//!   existed before it ([`crate::model::lambda::adopted_marker_key`]) is
+//!   written on the unqualified function ARN: Lambda tags
+//!   functions, never aliases or versions.
 
 use aws_sdk_lambda::types::{Cors as SdkCors, FunctionUrlAuthType, InvokeMode as SdkInvokeMode};
 
@@ -17,7 +21,7 @@ use super::{Lambda, SERVICE, ok_if_absent};
 use crate::api::{Cors, InvokeMode};
 use crate::aws::call::call;
 use crate::aws::error::AwsError;
-use crate::model::lambda::{AuthType, DesiredUrlConfig, UrlConfig};
+use crate::model::lambda::{AuthType, DesiredUrlConfig, UrlConfig, adopted_marker_key};
 
 /// A URL config from any of the URL-config outputs (same accessors, no
 /// shared type).
@@ -110,6 +114,27 @@ impl Lambda {
             .set_qualifier(qualifier.map(str::to_owned))
             .send();
         ok_if_absent(call(&self.ledger, SERVICE, "DeleteFunctionUrlConfig", request).await)
+    }
+}
+
+impl Lambda {
+    /// Tags the function (`function_arn`, unqualified) with the marker
+    /// saying `adopter` adopted the URL config of `qualifier`, which
+    /// existed before urlguard.
+    pub async fn mark_adopted(
+        &self,
+        function_arn: &str,
+        qualifier: Option<&str>,
+        adopter: &str,
+    ) -> Result<(), AwsError> {
+        let request = self
+            .client
+            .tag_resource()
+            .resource(function_arn)
+            .tags(adopted_marker_key(qualifier), adopter)
+            .send();
+        call(&self.ledger, SERVICE, "TagResource", request).await?;
+        Ok(())
     }
 }
 

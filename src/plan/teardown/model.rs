@@ -1,10 +1,12 @@
 //! What leaves AWS when resources are deleted: the [`TeardownModel`] built
 //! from the deleted `EdgeDistribution`s and `ProtectedFunctionUrl`s, each URL
 //! sent with its distribution when that leaves too, or on its own when the
-//! distribution stays.
+//! distribution stays; and the URLs that stay, whose functions' URL configs
+//! a teardown must not delete.
 
 use std::collections::BTreeMap;
 
+use super::url_config::FunctionUser;
 use crate::api::{EdgeDistribution, ProtectedFunctionUrl};
 use crate::model::names::Owner;
 use crate::plan::desired::{
@@ -19,6 +21,11 @@ pub struct TeardownModel {
     pub distributions: Vec<DesiredDistribution>,
     /// URLs leaving while their distribution stays, by distribution.
     pub detached: Vec<DetachedUrls>,
+    /// The live `ProtectedFunctionUrl`s the caller knows (not being
+    /// deleted), by owner: a function one of them names keeps its URL
+    /// config. A URL of a leaving distribution that is listed here is not
+    /// being deleted itself: it leaves the distribution and keeps its config.
+    pub staying: Vec<FunctionUser>,
 }
 
 /// URLs leaving a distribution that stays.
@@ -37,6 +44,26 @@ impl TeardownModel {
     /// Whether nothing leaves.
     pub fn is_empty(&self) -> bool {
         self.distributions.is_empty() && self.detached.is_empty()
+    }
+
+    /// The model, knowing that `urls` stay (are not being deleted). The
+    /// controller passes every live URL of its cache; the CLI, which knows
+    /// only its files, none.
+    #[must_use]
+    pub fn with_staying(mut self, instance: &str, urls: &[ProtectedFunctionUrl]) -> TeardownModel {
+        self.staying = urls
+            .iter()
+            .map(|url| FunctionUser {
+                owner: owner_of(
+                    instance,
+                    url.metadata.namespace.as_ref(),
+                    url.metadata.name.as_ref(),
+                ),
+                function: url.spec.function.clone(),
+            })
+            .collect();
+        self.staying.sort_by(|a, b| a.owner.cmp(&b.owner));
+        self
     }
 }
 
@@ -102,6 +129,7 @@ pub fn build(
                 known_id,
             })
             .collect(),
+        staying: Vec::new(),
     }
 }
 
@@ -132,5 +160,28 @@ mod tests {
         assert_eq!(model.detached[0].urls[0].parameter_names.0, "/books/CUrl");
         assert!(!model.is_empty());
         assert!(build("urlguard", &[], &[]).is_empty());
+    }
+
+    #[test]
+    fn staying_urls_are_known_by_owner_and_function() {
+        let model = build(
+            "urlguard",
+            &[distribution("books")],
+            &[url("a", "books", "/a")],
+        )
+        .with_staying(
+            "urlguard",
+            &[url("b", "books", "/b"), url("a", "books", "/a")],
+        );
+        let names: Vec<&str> = model
+            .staying
+            .iter()
+            .map(|s| s.owner.name.as_str())
+            .collect();
+        assert_eq!(names, ["a", "b"]);
+        assert_eq!(
+            model.staying[0].function,
+            model.distributions[0].urls[0].spec.function
+        );
     }
 }

@@ -30,6 +30,11 @@
 //! - Under a distribution that stays, a leaving URL's function also leaves
 //!   the signer role's inline policy, unless another URL origin of the
 //!   distribution still reaches the same function URL.
+//! - A URL config goes only when urlguard created it for a URL that is
+//!   being deleted, with `deletionPolicy: Delete`, and no live URL names
+//!   the function ([`crate::plan::teardown::plan_url_config`]): deleting a
+//!   distribution takes its URLs' behaviors and grants, never the configs
+//!   of URLs that stay ([`TeardownModel::staying`]).
 //! - Something urlguard does not own is skipped and listed (an action line
 //!   `left alone: ...` and the `Deleting` condition's message); it does not
 //!   fail the teardown. An origin access control another distribution still
@@ -54,7 +59,7 @@ use crate::api::DeletionPolicy;
 use crate::model::cloudfront::DistributionObserved;
 use crate::model::names::Owner;
 use crate::plan::desired::DesiredDistribution;
-use crate::plan::teardown::{DetachedUrls, Leaving, TeardownModel};
+use crate::plan::teardown::{DetachedUrls, FunctionUser, Leaving, TeardownModel};
 use edge::{
     DistributionTeardown, SignerStanding, delete_origin_access_controls, delete_role, delete_signer,
 };
@@ -68,11 +73,19 @@ pub(super) async fn destroy(engine: &Engine, model: &TeardownModel) -> Vec<Resou
     let mut reports = Vec::new();
     for desired in &model.distributions {
         let span = span::pass("teardown", Kind::EdgeDistribution, &desired.owner);
-        reports.extend(destroy_distribution(engine, desired).instrument(span).await);
+        reports.extend(
+            destroy_distribution(engine, desired, &model.staying)
+                .instrument(span)
+                .await,
+        );
     }
     for group in &model.detached {
         let span = span::pass("teardown", Kind::EdgeDistribution, &group.distribution);
-        reports.extend(detach_urls(engine, group).instrument(span).await);
+        reports.extend(
+            detach_urls(engine, group, &model.staying)
+                .instrument(span)
+                .await,
+        );
     }
     reports
 }
@@ -81,6 +94,7 @@ pub(super) async fn destroy(engine: &Engine, model: &TeardownModel) -> Vec<Resou
 async fn destroy_distribution(
     engine: &Engine,
     desired: &DesiredDistribution,
+    staying: &[FunctionUser],
 ) -> Vec<ResourceReport> {
     let owner = &desired.owner;
     let policy = desired.spec.deletion_policy;
@@ -128,7 +142,7 @@ async fn destroy_distribution(
     } else {
         None
     };
-    clean_urls(engine, owner, &mut urls, remaining.as_deref()).await;
+    clean_urls(engine, owner, &mut urls, remaining.as_deref(), staying).await;
     if policy == DeletionPolicy::Retain {
         return distribution_reports(desired, progress, Standing::Retained, teardown, urls);
     }
@@ -197,7 +211,11 @@ fn remaining_hosts(observed: Option<&DistributionObserved>, owner: &Owner) -> Ve
 }
 
 /// URLs leave a distribution that stays.
-async fn detach_urls(engine: &Engine, group: &DetachedUrls) -> Vec<ResourceReport> {
+async fn detach_urls(
+    engine: &Engine,
+    group: &DetachedUrls,
+    staying: &[FunctionUser],
+) -> Vec<ResourceReport> {
     let (distribution, desired) = (&group.distribution, &group.urls);
     let names: Vec<String> = desired.iter().map(|u| u.owner.name.clone()).collect();
     let mut tracker = Tracker::new(
@@ -224,7 +242,7 @@ async fn detach_urls(engine: &Engine, group: &DetachedUrls) -> Vec<ResourceRepor
                 Found::Present(_) => remaining_hosts(tracker.latest.as_ref(), distribution),
                 _ => Vec::new(),
             };
-            clean_urls(engine, distribution, &mut urls, Some(&remaining)).await;
+            clean_urls(engine, distribution, &mut urls, Some(&remaining), staying).await;
         }
         Err(problem) => {
             for url in &mut urls {

@@ -8,6 +8,7 @@ use super::urls::LeavingUrl;
 use crate::api::{DeletionPolicy, EdgeDistributionStatus, ProtectedFunctionUrlStatus};
 use crate::model::lambda::{AuthType, UrlConfig};
 use crate::plan::desired::DesiredDistribution;
+use crate::plan::teardown::Kept;
 use crate::reconcile::outcome::{Reason, Verdict};
 use crate::reconcile::report::{Kind, Pass, ResourceReport, Status};
 
@@ -72,7 +73,12 @@ pub(super) fn url_report(url: LeavingUrl<'_>) -> ResourceReport {
     let suffix = url.progress.left_alone_suffix();
     let verdict = match &url.progress.problem {
         Some(problem) => problem.verdict(&suffix),
-        None => url_verdict(desired.spec.deletion_policy, url.config.as_ref(), &suffix),
+        None => url_verdict(
+            desired.spec.deletion_policy,
+            url.config.as_ref(),
+            url.kept.as_ref(),
+            &suffix,
+        ),
     };
     ResourceReport {
         kind: Kind::ProtectedFunctionUrl,
@@ -86,35 +92,46 @@ pub(super) fn url_report(url: LeavingUrl<'_>) -> ResourceReport {
             arn_parameter: Some(desired.parameter_names.1.clone()),
             ..ProtectedFunctionUrlStatus::default()
         }),
-        notices: Vec::new(),
+        notices: url.notices,
         actions: url.progress.actions,
         changes: Vec::new(),
     }
 }
 
-/// A URL whose teardown finished: what stayed of its URL config, and
-/// whether that is still closed to the internet.
-fn url_verdict(policy: DeletionPolicy, config: Option<&UrlConfig>, suffix: &str) -> Verdict {
-    match policy {
-        DeletionPolicy::Delete => Verdict::new(
-            Reason::Deleted,
-            format!("its behavior, grants, parameters and function URL config are gone{suffix}"),
-        ),
-        DeletionPolicy::Retain => {
+/// A URL whose teardown finished: what stayed of its URL config (and why:
+/// `kept`), and whether that is still closed to the internet.
+fn url_verdict(
+    policy: DeletionPolicy,
+    config: Option<&UrlConfig>,
+    kept: Option<&Kept>,
+    suffix: &str,
+) -> Verdict {
+    let auth = match config {
+        Some(config) if config.auth_type == AuthType::AwsIam => "on AWS_IAM",
+        Some(_) => "but is NOT on AWS_IAM: it is open to the internet",
+        None => "",
+    };
+    match (policy, kept) {
+        (DeletionPolicy::Retain, _) | (_, Some(Kept::Retained)) => {
             let kept = match config {
-                Some(config) if config.auth_type == AuthType::AwsIam => {
-                    "the function URL config stays (deletionPolicy Retain), on AWS_IAM"
-                }
-                Some(_) => {
-                    "the function URL config stays (deletionPolicy Retain) but is NOT on AWS_IAM: it is open to the internet"
-                }
-                None => "the function has no URL config",
+                Some(_) => format!("the function URL config stays (deletionPolicy Retain), {auth}"),
+                None => "the function has no URL config".to_owned(),
             };
             Verdict::new(
                 Reason::Retained,
                 format!("its behavior, grants and parameters are gone; {kept}{suffix}"),
             )
         }
+        (DeletionPolicy::Delete, Some(why)) => Verdict::new(
+            Reason::Deleted,
+            format!(
+                "its behavior, grants and parameters are gone; the function URL config is left in place ({why}), {auth}{suffix}"
+            ),
+        ),
+        (DeletionPolicy::Delete, None) => Verdict::new(
+            Reason::Deleted,
+            format!("its behavior, grants, parameters and function URL config are gone{suffix}"),
+        ),
     }
 }
 
@@ -135,17 +152,28 @@ mod tests {
 
     #[test]
     fn a_retained_url_says_whether_it_is_still_closed() {
-        let closed = url_verdict(DeletionPolicy::Retain, Some(&config(AuthType::AwsIam)), "");
+        let closed = url_verdict(
+            DeletionPolicy::Retain,
+            Some(&config(AuthType::AwsIam)),
+            None,
+            "",
+        );
         assert_eq!(closed.reason, Reason::Retained);
         assert!(
             closed
                 .message
                 .ends_with("stays (deletionPolicy Retain), on AWS_IAM")
         );
-        let open = url_verdict(DeletionPolicy::Retain, Some(&config(AuthType::None)), "");
+        let open = url_verdict(
+            DeletionPolicy::Retain,
+            Some(&config(AuthType::None)),
+            None,
+            "",
+        );
         assert!(open.message.contains("NOT on AWS_IAM"), "{}", open.message);
         let none = url_verdict(
             DeletionPolicy::Retain,
+            None,
             None,
             "; left alone (not owned by urlguard): x",
         );
@@ -154,8 +182,22 @@ mod tests {
                 .ends_with("no URL config; left alone (not owned by urlguard): x")
         );
         assert_eq!(
-            url_verdict(DeletionPolicy::Delete, None, "").reason,
+            url_verdict(DeletionPolicy::Delete, None, None, "").reason,
             Reason::Deleted
+        );
+        let adopted = url_verdict(
+            DeletionPolicy::Delete,
+            Some(&config(AuthType::AwsIam)),
+            Some(&Kept::CreatedBeforeUrlguard),
+            "",
+        );
+        assert_eq!(adopted.reason, Reason::Deleted);
+        assert!(
+            adopted
+                .message
+                .ends_with("config is left in place (created before urlguard), on AWS_IAM"),
+            "{}",
+            adopted.message
         );
     }
 

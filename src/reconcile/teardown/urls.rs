@@ -1,22 +1,27 @@
 //! A leaving URL's own resources, once its behavior is out of the
 //! distribution: its function's entry in the signer role's policy (when
 //! the distribution stays), its `urlguard-...` resource-policy statements,
-//! its SSM parameters, and with `deletionPolicy: Delete` its URL config.
+//! its SSM parameters, and its URL config unless it was adopted (it
+//! existed before urlguard), `deletionPolicy` says `Retain`, or a live URL
+//! still names the function ([`plan_url_config`]). A config left in place
+//! is said in a notice (an event in the controller, a line of `urlguard destroy`).
 //! A function its owner did not opt in (or of another account) is read,
 //! never written: urlguard never touched it, and its policy forbids it.
 
 use super::parameters::{ParameterRef, delete_parameters};
 use super::progress::Progress;
 use crate::api::FunctionRef;
-use crate::model::lambda::UrlConfig;
+use crate::model::lambda::{FunctionFound, UrlConfig};
 use crate::model::names::{Owner, OwnerKind, SIGNER_POLICY_NAME};
 use crate::plan::desired::DesiredUrl;
 use crate::plan::permissions::{self, StatementAction};
 use crate::plan::teardown::{
-    UrlConfigStep, invoke_policy_resources, invoke_policy_without, names_function, plan_url_config,
+    FunctionUser, Kept, LeavingConfig, UrlConfigStep, invoke_policy_resources,
+    invoke_policy_without, names_function, plan_url_config,
 };
 use crate::reconcile::engine::Engine;
 use crate::reconcile::function::manageable;
+use crate::reconcile::outcome::Notice;
 use crate::reconcile::problem::Problem;
 
 /// A URL leaving, and what its pass did.
@@ -28,6 +33,12 @@ pub(super) struct LeavingUrl<'a> {
     pub(super) config: Option<UrlConfig>,
     /// Whether the URL config was read (a failed read leaves it alone).
     config_read: bool,
+    /// Its function as read by this pass (with the adopted marker).
+    found: Option<FunctionFound>,
+    /// Why its URL config stays, when it does.
+    pub(super) kept: Option<Kept>,
+    /// What the report must say out loud.
+    pub(super) notices: Vec<Notice>,
     /// Whether urlguard may write to the function (its owner opted in,
     /// and it is in urlguard's account). One that may not was never
     /// touched by urlguard, so nothing of it is cleaned.
@@ -41,6 +52,9 @@ impl<'a> LeavingUrl<'a> {
             progress: Progress::default(),
             config: None,
             config_read: false,
+            found: None,
+            kept: None,
+            notices: Vec::new(),
             manageable: false,
         }
     }
@@ -56,18 +70,30 @@ impl<'a> LeavingUrl<'a> {
 
 /// The URLs' own resources, after their behaviors left: the signer role's
 /// policy (`remaining_hosts` is `Some` when the distribution stays), grants,
-/// parameters, then URL configs.
+/// parameters, then URL configs (`staying`: the live URLs, whose
+/// functions keep their configs).
 pub(super) async fn clean_urls(
     engine: &Engine,
     distribution: &Owner,
     urls: &mut [LeavingUrl<'_>],
     remaining_hosts: Option<&[String]>,
+    staying: &[FunctionUser],
 ) {
     for url in urls.iter_mut() {
+        // The function (with its opt-in tag and adopted marker) first: no
+        // function, no config.
         match manageable(engine, url.desired).await {
-            // A function that is gone has no URL config; the reads below
-            // find nothing, and urlguard's own leftovers still go.
-            Ok(_) | Err(Problem::FunctionNotFound { .. }) => url.manageable = true,
+            Ok(found) => {
+                url.manageable = true;
+                url.found = Some(found);
+            }
+            // A function that is gone has no URL config, and urlguard's
+            // own leftovers still go.
+            Err(Problem::FunctionNotFound { .. }) => {
+                url.manageable = true;
+                url.config_read = true;
+                continue;
+            }
             Err(
                 problem @ (Problem::FunctionNotOptedIn { .. }
                 | Problem::FunctionInOtherAccount { .. }),
@@ -83,11 +109,9 @@ pub(super) async fn clean_urls(
             }
         }
         let function = url.function().clone();
+        let qualifier = function.qualifier.as_deref();
         let lambda = engine.aws.lambda(&function.region);
-        match lambda
-            .get_url_config(&function.name, function.qualifier.as_deref())
-            .await
-        {
+        match lambda.get_url_config(&function.name, qualifier).await {
             Ok(config) => {
                 url.config = config;
                 url.config_read = true;
@@ -124,7 +148,7 @@ pub(super) async fn clean_urls(
         }
     }
     for url in urls.iter_mut() {
-        delete_url_config(engine, url).await;
+        settle_url_config(engine, url, staying).await;
     }
 }
 
@@ -223,30 +247,52 @@ async fn remove_grants(engine: &Engine, url: &mut LeavingUrl<'_>) {
     }
 }
 
-/// Deletes the URL config (`deletionPolicy: Delete`) or keeps it.
-async fn delete_url_config(engine: &Engine, url: &mut LeavingUrl<'_>) {
+/// Deletes the URL config or leaves it in place, as [`plan_url_config`]
+/// says. An adopted config keeps its marker (see there why).
+async fn settle_url_config(engine: &Engine, url: &mut LeavingUrl<'_>, staying: &[FunctionUser]) {
     if !url.config_read {
         return;
     }
+    let Some(found) = url.found.as_ref() else {
+        return;
+    };
     let function = url.function().clone();
-    match plan_url_config(url.config.as_ref(), url.desired.spec.deletion_policy) {
-        UrlConfigStep::Absent | UrlConfigStep::Keep => {}
+    let step = plan_url_config(
+        LeavingConfig {
+            owner: &url.desired.owner,
+            function: &function,
+            policy: url.desired.spec.deletion_policy,
+            observed: url.config.as_ref(),
+            adopted: found.adopted_url_config.is_some(),
+        },
+        staying,
+    );
+    match step {
+        UrlConfigStep::Absent => {}
         UrlConfigStep::Delete => {
             url.progress.actions.push(format!(
                 "delete the function URL config of {}",
                 function.name
             ));
-            if !engine.applies() {
-                return;
+            if engine.applies() {
+                let lambda = engine.aws.lambda(&function.region);
+                match lambda
+                    .delete_url_config(&function.name, function.qualifier.as_deref())
+                    .await
+                {
+                    Ok(()) => url.config = None,
+                    Err(error) => url.progress.fail(Problem::from(error)),
+                }
             }
-            let lambda = engine.aws.lambda(&function.region);
-            match lambda
-                .delete_url_config(&function.name, function.qualifier.as_deref())
-                .await
-            {
-                Ok(()) => url.config = None,
-                Err(error) => url.progress.fail(Problem::from(error)),
+        }
+        UrlConfigStep::Keep(why) => {
+            if matches!(why, Kept::CreatedBeforeUrlguard | Kept::StillUsedBy(_)) {
+                url.notices.push(Notice::UrlConfigLeftInPlace {
+                    function: function.name.clone(),
+                    why: why.to_string(),
+                });
             }
+            url.kept = Some(why);
         }
     }
 }
