@@ -6,7 +6,11 @@
 //! create and remove them (the CRDs stay), the RBAC grants exactly the
 //! verbs the controller uses, the Deployment carries the controller's
 //! contract (arguments, environment, probes, a locked-down security
-//! context), and the chart's CRDs are the top-level `crds/`.
+//! context), the NetworkPolicy admits only the metrics port from the
+//! configured peers, the PodDisruptionBudget comes with more than one
+//! replica, the soft anti-affinity is the default a user's `affinity`
+//! replaces, and the chart's CRDs are the top-level `crds/` (annotated so
+//! that neither Argo CD nor Helm deletes them).
 
 mod support;
 
@@ -139,6 +143,8 @@ fn cluster_wide_by_default_with_exactly_the_controllers_verbs() {
                 "ClusterRole",
                 "ClusterRoleBinding",
                 "Deployment",
+                "NetworkPolicy",
+                "PodDisruptionBudget",
                 "Role",
                 "RoleBinding",
                 "Service",
@@ -368,6 +374,15 @@ fn wrong_values_are_refused_naming_the_value() {
         ("aws.assumeRoleArn=urlguard-target", "/aws/assumeRoleArn"),
         ("image.pullPolicy=Sometimes", "/image/pullPolicy"),
         ("metrics.service.port=0", "/metrics/service/port"),
+        ("networkPolicy.enabled=maybe", "/networkPolicy/enabled"),
+        (
+            "networkPolicy.metrics.podSelector.app=prometheus",
+            "/networkPolicy/metrics/podSelector",
+        ),
+        (
+            "networkPolicy.egress.ports[0]=0",
+            "/networkPolicy/egress/ports/0",
+        ),
     ] {
         for command in ["template", "lint"] {
             let args: Vec<&str> = if command == "lint" {
@@ -386,9 +401,150 @@ fn wrong_values_are_refused_naming_the_value() {
     }
 }
 
+fn selector_labels() -> Value {
+    json!({"app.kubernetes.io/name": "urlguard", "app.kubernetes.io/instance": "urlguard"})
+}
+
+#[test]
+fn the_network_policy_admits_only_the_metrics_port_from_the_configured_peers() {
+    let dir = scratch("network-policy");
+    let policy = |sets: &[&str]| find(&template(&dir, sets), "NetworkPolicy", "urlguard").clone();
+
+    // By default: the controller's pods, ingress only, the metrics port only,
+    // from the release namespace's pods only; egress unrestricted.
+    let default = policy(&[]);
+    assert_eq!(default["metadata"]["namespace"], NAMESPACE);
+    assert_eq!(
+        default["spec"]["podSelector"],
+        json!({"matchLabels": selector_labels()})
+    );
+    assert_eq!(default["spec"]["policyTypes"], json!(["Ingress"]));
+    assert_eq!(
+        default["spec"]["ingress"],
+        json!([{"ports": [{"protocol": "TCP", "port": "metrics"}], "from": [{"podSelector": {}}]}])
+    );
+    assert!(default["spec"]["egress"].is_null());
+    // The named port is the container's 8080.
+    let objects = template(&dir, &[]);
+    assert_eq!(
+        container(&objects)["ports"],
+        json!([{"name": "metrics", "containerPort": 8080, "protocol": "TCP"}])
+    );
+
+    // Both selectors: one peer where both must match, plus the extra peers.
+    let configured = policy(&[
+        "networkPolicy.metrics.namespaceSelector.matchLabels.kubernetes\\.io/metadata\\.name=monitoring",
+        "networkPolicy.metrics.podSelector.matchLabels.app\\.kubernetes\\.io/name=prometheus",
+        "networkPolicy.metrics.extraFrom[0].ipBlock.cidr=10.0.0.0/16",
+    ]);
+    assert_eq!(
+        configured["spec"]["ingress"],
+        json!([{
+            "ports": [{"protocol": "TCP", "port": "metrics"}],
+            "from": [
+                {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}},
+                 "podSelector": {"matchLabels": {"app.kubernetes.io/name": "prometheus"}}},
+                {"ipBlock": {"cidr": "10.0.0.0/16"}},
+            ],
+        }])
+    );
+    // A namespace selector alone: every pod of those namespaces.
+    let namespaces = policy(&["networkPolicy.metrics.namespaceSelector.matchLabels.team=obs"]);
+    assert_eq!(
+        namespaces["spec"]["ingress"][0]["from"],
+        json!([{"namespaceSelector": {"matchLabels": {"team": "obs"}}}])
+    );
+
+    // Egress on request: DNS and the configured TCP ports, anywhere.
+    let egress = policy(&[
+        "networkPolicy.egress.enabled=true",
+        "networkPolicy.egress.ports={443,6443}",
+    ]);
+    assert_eq!(egress["spec"]["policyTypes"], json!(["Ingress", "Egress"]));
+    assert_eq!(
+        egress["spec"]["egress"],
+        json!([
+            {"ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]},
+            {"ports": [{"protocol": "TCP", "port": 443}, {"protocol": "TCP", "port": 6443}]},
+        ])
+    );
+
+    let off = template(&dir, &["networkPolicy.enabled=false"]);
+    assert!(!kinds(&off).contains("NetworkPolicy"));
+}
+
+#[test]
+fn a_disruption_budget_only_with_more_than_one_replica() {
+    let dir = scratch("pdb");
+    let objects = template(&dir, &["replicaCount=2"]);
+    let budget = find(&objects, "PodDisruptionBudget", "urlguard");
+    assert_eq!(budget["apiVersion"], "policy/v1");
+    assert_eq!(budget["metadata"]["namespace"], NAMESPACE);
+    assert_eq!(budget["spec"]["maxUnavailable"], 1);
+    assert_eq!(
+        budget["spec"]["selector"],
+        json!({"matchLabels": selector_labels()})
+    );
+    // It selects the Deployment's pods.
+    assert_eq!(
+        find(&objects, "Deployment", "urlguard")["spec"]["selector"],
+        budget["spec"]["selector"]
+    );
+
+    assert!(kinds(&template(&dir, &["replicaCount=3"])).contains("PodDisruptionBudget"));
+    for replicas in ["replicaCount=1", "replicaCount=0"] {
+        let objects = template(&dir, &[replicas]);
+        assert!(
+            !kinds(&objects).contains("PodDisruptionBudget"),
+            "{replicas}"
+        );
+    }
+}
+
+#[test]
+fn soft_anti_affinity_by_default_and_the_users_affinity_replaces_it() {
+    let dir = scratch("affinity");
+    let affinity = |sets: &[&str]| {
+        find(&template(&dir, sets), "Deployment", "urlguard")["spec"]["template"]["spec"]
+            ["affinity"]
+            .clone()
+    };
+    assert_eq!(
+        affinity(&[]),
+        json!({"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [{
+            "weight": 100,
+            "podAffinityTerm": {
+                "topologyKey": "kubernetes.io/hostname",
+                "labelSelector": {"matchLabels": selector_labels()},
+            },
+        }]}})
+    );
+    let mine = json!({"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+        "nodeSelectorTerms": [{"matchExpressions": [
+            {"key": "node-role", "operator": "In", "values": ["system"]}
+        ]}]
+    }}});
+    let values = dir.join("affinity.yaml");
+    std::fs::write(
+        &values,
+        yaml_serde::to_string(&json!({"affinity": mine})).expect("YAML"),
+    )
+    .expect("values file");
+    let mut args = vec!["template", "urlguard", CHART, "-n", NAMESPACE, "-f"];
+    let values = values.to_string_lossy().into_owned();
+    args.push(&values);
+    let objects = parse_documents(&ok("helm", &dir, None, &args));
+    assert_eq!(
+        find(&objects, "Deployment", "urlguard")["spec"]["template"]["spec"]["affinity"],
+        mine
+    );
+}
+
 /// The objects a default install makes, as `kubectl get` arguments.
-const INSTALLED: [&[&str]; 7] = [
+const INSTALLED: [&[&str]; 9] = [
     &["deployment", "urlguard", "-n", NAMESPACE],
+    &["networkpolicy", "urlguard", "-n", NAMESPACE],
+    &["poddisruptionbudget", "urlguard", "-n", NAMESPACE],
     &["serviceaccount", "urlguard", "-n", NAMESPACE],
     &["service", "urlguard-metrics", "-n", NAMESPACE],
     &["role", "urlguard-leader-election", "-n", NAMESPACE],
@@ -497,9 +653,23 @@ async fn helm_install_creates_the_objects_and_uninstall_leaves_the_crds() {
     for object in INSTALLED {
         assert!(!cluster.exists(object), "{object:?} is still there");
     }
-    // Helm never deletes what crds/ installed: custom resources survive.
+    // Helm never deletes what crds/ installed: custom resources survive,
+    // and the live CRDs carry the annotations that keep Argo CD and Helm
+    // from deleting them.
     for crd in CRDS {
         assert!(cluster.exists(&["crd", crd]), "{crd} was deleted");
+        let live: Value =
+            serde_json::from_str(&cluster.ok("kubectl", &["get", "crd", crd, "-o", "json"]))
+                .expect("JSON");
+        let annotations = &live["metadata"]["annotations"];
+        assert_eq!(
+            annotations["argocd.argoproj.io/sync-options"], "Prune=false,Delete=false",
+            "{crd}: {annotations}"
+        );
+        assert_eq!(
+            annotations["helm.sh/resource-policy"], "keep",
+            "{crd}: {annotations}"
+        );
     }
     assert!(cluster.exists(&["edgedistribution", "books", "-n", "books"]));
     assert!(
