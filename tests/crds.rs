@@ -11,18 +11,6 @@ fn repo_file(path: &str) -> String {
     std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("reading {}: {e}", full.display()))
 }
 
-/// What `urlguard crds` adds to the Rust types' CRDs: neither Argo CD (prune
-/// or application delete) nor Helm (`helm uninstall`) deletes them, since
-/// deleting a CRD deletes every object and the finalizers then tear every
-/// protected URL down.
-const PROTECTING_ANNOTATIONS: [(&str, &str); 2] = [
-    (
-        "argocd.argoproj.io/sync-options",
-        "Prune=false,Delete=false",
-    ),
-    ("helm.sh/resource-policy", "keep"),
-];
-
 fn committed_documents(path: &str) -> Vec<Value> {
     yaml_serde::Deserializer::from_str(&repo_file(path))
         .map(|document| serde::Deserialize::deserialize(document).expect("CRD YAML"))
@@ -35,13 +23,7 @@ fn committed_crds_match_the_rust_types() {
     let committed = committed_documents("crds/urlguard.io_crds.yaml");
     let generated: Vec<Value> = crds::all()
         .iter()
-        .map(|crd| {
-            let mut crd = serde_json::to_value(crd).expect("CRD JSON");
-            for (key, value) in PROTECTING_ANNOTATIONS {
-                crd["metadata"]["annotations"][key] = Value::from(value);
-            }
-            crd
-        })
+        .map(|crd| serde_json::to_value(crd).expect("CRD JSON"))
         .collect();
     assert!(
         generated == committed,
@@ -59,7 +41,7 @@ fn both_committed_crds_survive_an_argo_cd_prune_and_helm_uninstall() {
         assert_eq!(committed.len(), 2, "{path}");
         for crd in &committed {
             let name = &crd["metadata"]["name"];
-            for (key, value) in PROTECTING_ANNOTATIONS {
+            for (key, value) in crds::ANNOTATIONS {
                 assert_eq!(
                     crd["metadata"]["annotations"][key], value,
                     "{path}: {name} lacks {key}: {value}"

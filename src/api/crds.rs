@@ -1,15 +1,44 @@
 //! The CustomResourceDefinitions of both kinds, rendered from the Rust types.
 //! `urlguard crds` prints them; `crds/` in the repository holds the same text,
 //! and a test fails when the two drift apart.
+//!
+//! Both carry [`ANNOTATIONS`], so that neither Argo CD nor Helm ever deletes
+//! them on their own: deleting a CRD deletes every object of its kind, and
+//! the finalizers then tear down everything those objects protect in AWS.
+//! Removing them on purpose is `kubectl delete crd …` once no object is left
+//! (docs/helm.md).
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::CustomResourceExt;
 
 use super::{EdgeDistribution, ProtectedFunctionUrl};
 
-/// Both CRDs, `EdgeDistribution` first.
+/// Annotations on both CRDs: Argo CD neither prunes them (removed from the
+/// source) nor deletes them (application deleted), and Helm keeps them on
+/// `helm uninstall` even where they are rendered as templates.
+pub const ANNOTATIONS: [(&str, &str); 2] = [
+    (
+        "argocd.argoproj.io/sync-options",
+        "Prune=false,Delete=false",
+    ),
+    ("helm.sh/resource-policy", "keep"),
+];
+
+/// Both CRDs, `EdgeDistribution` first, annotated.
 pub fn all() -> [CustomResourceDefinition; 2] {
-    [EdgeDistribution::crd(), ProtectedFunctionUrl::crd()]
+    [EdgeDistribution::crd(), ProtectedFunctionUrl::crd()].map(annotated)
+}
+
+/// `crd` with [`ANNOTATIONS`] added to its own.
+fn annotated(mut crd: CustomResourceDefinition) -> CustomResourceDefinition {
+    let annotations = crd
+        .metadata
+        .annotations
+        .get_or_insert_with(Default::default);
+    for (key, value) in ANNOTATIONS {
+        annotations.insert(key.to_owned(), value.to_owned());
+    }
+    crd
 }
 
 /// Both CRDs as one multi-document YAML text, as committed under `crds/`.
@@ -22,4 +51,24 @@ pub fn to_yaml() -> Result<String, yaml_serde::Error> {
         out.push_str(&yaml_serde::to_string(&crd)?);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_crds_carry_the_annotations_and_nothing_else_changes() {
+        let plain = [EdgeDistribution::crd(), ProtectedFunctionUrl::crd()];
+        for (plain, annotated) in plain.into_iter().zip(all()) {
+            let got = annotated.metadata.annotations.clone().expect("annotations");
+            assert_eq!(got.len(), ANNOTATIONS.len());
+            for (key, value) in ANNOTATIONS {
+                assert_eq!(got.get(key).map(String::as_str), Some(value), "{key}");
+            }
+            let mut stripped = annotated;
+            stripped.metadata.annotations = plain.metadata.annotations.clone();
+            assert_eq!(stripped, plain);
+        }
+    }
 }
