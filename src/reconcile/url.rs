@@ -84,6 +84,10 @@ pub(super) async fn ensure_config<'a>(engine: &Engine, desired: &'a DesiredUrl) 
     let function_arn = found.function_arn.clone();
     let adopted = found.adopted_url_config.is_some();
     state.function = Some(found);
+    // A config urlguard did not create is marked before it is switched, so
+    // that a teardown leaves it in place even after a crash in between.
+    let adopter = adopted_marker_value(&desired.owner);
+    let mark_adopted = || lambda.mark_adopted(&function_arn, qualifier, &adopter);
 
     // `cors: {}` configures nothing, and Lambda reads it back as no CORS.
     let wanted = DesiredUrlConfig {
@@ -120,15 +124,7 @@ pub(super) async fn ensure_config<'a>(engine: &Engine, desired: &'a DesiredUrl) 
                 // Someone created it between the read and the create: it
                 // is not urlguard's. Adopt it: the marker, then the switch.
                 Err(error) if error.is_conflict() => {
-                    if !adopted
-                        && let Err(error) = lambda
-                            .mark_adopted(
-                                &function_arn,
-                                qualifier,
-                                &adopted_marker_value(&desired.owner),
-                            )
-                            .await
-                    {
+                    if !adopted && let Err(error) = mark_adopted().await {
                         state.problem = Some(Problem::from(error));
                         return state;
                     }
@@ -167,15 +163,7 @@ pub(super) async fn ensure_config<'a>(engine: &Engine, desired: &'a DesiredUrl) 
                 state.function_url = observed.map(|o| o.function_url);
                 return state;
             }
-            if adopting
-                && let Err(error) = lambda
-                    .mark_adopted(
-                        &function_arn,
-                        qualifier,
-                        &adopted_marker_value(&desired.owner),
-                    )
-                    .await
-            {
+            if adopting && let Err(error) = mark_adopted().await {
                 state.problem = Some(Problem::from(error));
                 return state;
             }
