@@ -3,38 +3,18 @@
 //! reach the ledger: for IAM's quota on their size (`role_policy_size`) and
 //! for what an assumed role's session may do (`assumed_roles`).
 
-use http::Method;
 use percent_encoding::percent_decode_str;
 use roxmltree::Document;
 
 use crate::cloudfront::xml::child_text;
 use crate::upstream::Upstream;
 
-async fn query(upstream: &Upstream, query: &str) -> Option<String> {
-    let reply = upstream
-        .call("iam", "us-east-1", Method::GET, &format!("/?{query}"))
-        .await
-        .ok()?;
-    reply
-        .is_success()
-        .then(|| String::from_utf8_lossy(&reply.body).into_owned())
-}
-
-fn encoded(value: &str) -> String {
-    form_urlencoded::byte_serialize(value.as_bytes()).collect()
-}
-
 /// The names of `role`'s inline policies (`ListRolePolicies`); none when
 /// the role does not exist.
 pub(crate) async fn names(upstream: &Upstream, role: &str) -> Vec<String> {
-    let Some(text) = query(
-        upstream,
-        &format!(
-            "Action=ListRolePolicies&Version=2010-05-08&RoleName={}",
-            encoded(role)
-        ),
-    )
-    .await
+    let Some(text) = upstream
+        .iam_query("ListRolePolicies", &[("RoleName", role)])
+        .await
     else {
         return Vec::new();
     };
@@ -51,15 +31,9 @@ pub(crate) async fn names(upstream: &Upstream, role: &str) -> Vec<String> {
 /// The document of one inline policy (`GetRolePolicy`), decoded from the
 /// URL encoding IAM answers it in.
 pub(crate) async fn document(upstream: &Upstream, role: &str, name: &str) -> String {
-    let Some(text) = query(
-        upstream,
-        &format!(
-            "Action=GetRolePolicy&Version=2010-05-08&RoleName={}&PolicyName={}",
-            encoded(role),
-            encoded(name)
-        ),
-    )
-    .await
+    let Some(text) = upstream
+        .iam_query("GetRolePolicy", &[("RoleName", role), ("PolicyName", name)])
+        .await
     else {
         return String::new();
     };

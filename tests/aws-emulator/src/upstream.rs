@@ -102,6 +102,27 @@ impl Upstream {
             .await
     }
 
+    /// An IAM query-protocol call of the emulator's own: `Action` with its
+    /// parameters (encoded here); the answer's XML, or `None` when moto
+    /// could not be reached or refused it (a role that does not exist).
+    pub(crate) async fn iam_query(&self, action: &str, params: &[(&str, &str)]) -> Option<String> {
+        let path = format!(
+            "/?{}",
+            form_urlencoded::Serializer::new(String::new())
+                .append_pair("Action", action)
+                .append_pair("Version", "2010-05-08")
+                .extend_pairs(params)
+                .finish()
+        );
+        let reply = self
+            .call("iam", "us-east-1", Method::GET, &path)
+            .await
+            .ok()?;
+        reply
+            .is_success()
+            .then(|| String::from_utf8_lossy(&reply.body).into_owned())
+    }
+
     /// [`Upstream::call`] with extra headers (`X-Amz-Target`,
     /// `Content-Type`) and a body.
     pub(crate) async fn call_with(

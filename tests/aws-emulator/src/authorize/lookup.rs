@@ -48,17 +48,9 @@ impl RoleFacts {
 
 /// A role's path, tags and boundary (`GetRole`, query protocol).
 pub(crate) async fn role(upstream: &Upstream, name: &str) -> RoleFacts {
-    let path = format!(
-        "/?Action=GetRole&Version=2010-05-08&RoleName={}",
-        form_urlencoded::byte_serialize(name.as_bytes()).collect::<String>()
-    );
-    let Ok(reply) = upstream.call("iam", "us-east-1", Method::GET, &path).await else {
+    let Some(text) = upstream.iam_query("GetRole", &[("RoleName", name)]).await else {
         return RoleFacts::missing();
     };
-    if !reply.is_success() {
-        return RoleFacts::missing();
-    }
-    let text = String::from_utf8_lossy(&reply.body);
     let Ok(doc) = Document::parse(&text) else {
         return RoleFacts::missing();
     };
