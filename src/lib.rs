@@ -5,7 +5,7 @@
 //! Layers, data flowing one way (see `docs/design.md`): [`api`] holds the custom
 //! resource types and their schema; [`plan`] turns the desired [`model`]
 //! and the observed AWS state into actions, purely; [`aws`] holds the thin
-//! SDK adapters; [`reconcile`] runs observe → plan → apply; the drivers
+//! SDK adapters, [`probe`] the data path's HTTP client (`verify`); [`reconcile`] runs observe → plan → apply; the drivers
 //! ([`cli`] for files, [`controller`] for a cluster) read resources through
 //! [`manifest`] and report. [`edge`] is the
 //! Lambda@Edge signer urlguard deploys.
@@ -18,4 +18,5 @@ pub mod edge;
 pub mod manifest;
 pub mod model;
 pub mod plan;
+pub mod probe;
 pub mod reconcile;

@@ -9,6 +9,7 @@ mod destroy;
 mod iam_policy;
 mod output;
 mod signer;
+mod verify;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -78,6 +79,11 @@ enum Command {
     /// 0 all gone, 1 failed, 3 waiting for AWS (Lambda@Edge replicas, a
     /// deploying distribution): run again later, or pass --wait.
     Destroy(destroy::DestroyArgs),
+    /// Prove with real requests that each ProtectedFunctionUrl answers
+    /// through its distribution and refuses everything else: the function
+    /// URL called directly, each allowed method through CloudFront, one
+    /// method outside the allowed set. Exit 0 only when every check passes.
+    Verify(verify::VerifyArgs),
     /// Run the Kubernetes controller: reconcile EdgeDistributions and
     /// ProtectedFunctionUrls until SIGTERM.
     Controller(Box<controller::ControllerArgs>),
@@ -110,6 +116,7 @@ pub fn run() -> ExitCode {
             Mode::Apply,
             args,
         )),
+        Command::Verify(args) => block_on(verify::run(&cli.instance, &cli.ssm_prefix, args)),
         Command::Controller(args) => {
             tune_malloc();
             block_on(controller::run(&cli.instance, &cli.ssm_prefix, args)).map(|()| true)

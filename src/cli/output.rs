@@ -28,6 +28,9 @@ pub enum CommandError {
     /// The JSON output could not be rendered.
     #[error("rendering JSON output: {0}")]
     Json(#[from] serde_json::Error),
+    /// The data-path client could not be built.
+    #[error(transparent)]
+    Probe(#[from] crate::probe::ProbeError),
 }
 
 /// The resources of the files, by kind, and the documents refused (each

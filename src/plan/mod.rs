@@ -21,5 +21,6 @@ pub mod ssm;
 pub mod ssm_prefix;
 pub mod teardown;
 pub mod url;
+pub mod verify;
 
 pub use change::FieldChange;

@@ -37,6 +37,7 @@ mod signer;
 mod span;
 mod teardown;
 mod url;
+mod verify;
 
 use std::time::{Duration, SystemTime};
 
@@ -47,6 +48,7 @@ pub use crate::plan::teardown::{RetryPolicy, TeardownModel};
 pub use engine::{DeployWait, Engine, Mode};
 pub use outcome::{Class, ConditionType, EventReason, Notice, Reason, Verdict};
 pub use report::{Kind, Pass, ResourceReport, Status};
+pub use verify::{CheckResult, UrlVerification};
 
 impl Engine {
     /// Reconciles every distribution of the model; one report per resource,
