@@ -2,8 +2,8 @@
 //!
 //! - create (`POST`, 201, 409 AlreadyExists; `generateName`; the namespace
 //!   must exist), get, list (`<Kind>List` with `metadata.resourceVersion`,
-//!   label and field selectors; `limit` is accepted and everything is
-//!   returned in one page), replace (`PUT`, 409 on a stale
+//!   label and field selectors, in pages with `limit` and `continue` — see
+//!   [`paging`](crate::paging)), replace (`PUT`, 409 on a stale
 //!   resourceVersion; unconditional without one), patch (merge, JSON,
 //!   strategic, server-side apply — see [`patch`](crate::patch)), delete
 //!   (with finalizers: `deletionTimestamp` is set, 202, the object goes when
@@ -51,6 +51,7 @@ use tokio::sync::{broadcast, mpsc};
 use tracing::debug;
 
 use crate::discovery;
+use crate::paging::{self, PageRequest};
 use crate::patch;
 use crate::resources::{self, CRD_GROUP, CRD_PLURAL, Resource};
 use crate::selectors::{self, FieldRequirement, Requirement};
@@ -1157,6 +1158,10 @@ impl Filter {
         })
     }
 
+    fn is_empty(&self) -> bool {
+        self.labels.is_empty() && self.fields.is_empty()
+    }
+
     fn matches(&self, object: &Value) -> bool {
         selectors::labels_match(&self.labels, object)
             && selectors::fields_match(&self.fields, object)
@@ -1165,6 +1170,11 @@ impl Filter {
 
 fn list(store: &Store, target: &Target, call: &Call) -> Result<Value, ApiError> {
     let filter = Filter::from_call(call)?;
+    let request = PageRequest::parse(
+        call.param("limit"),
+        call.param("continue"),
+        store.oldest_rv(),
+    )?;
     let res = &target.res;
     let items: Vec<Value> = store
         .list(&res.group, &res.plural, target.namespace.as_deref())
@@ -1172,15 +1182,24 @@ fn list(store: &Store, target: &Target, call: &Call) -> Result<Value, ApiError> 
         .filter(|o| filter.matches(o))
         .cloned()
         .collect();
-    if table::wants_table(&call.accept) {
-        return Ok(table::table(res, &items, store.rv()));
+    let page = paging::page(items, &request, store.rv());
+    let mut list = if table::wants_table(&call.accept) {
+        table::table(res, &page.items, page.rv)
+    } else {
+        json!({
+            "kind": res.list_kind(),
+            "apiVersion": res.api_version(),
+            "metadata": {"resourceVersion": page.rv.to_string()},
+            "items": page.items,
+        })
+    };
+    if let Some(token) = &page.continue_token {
+        list["metadata"]["continue"] = json!(token);
+        if filter.is_empty() {
+            list["metadata"]["remainingItemCount"] = json!(page.remaining);
+        }
     }
-    Ok(json!({
-        "kind": res.list_kind(),
-        "apiVersion": res.api_version(),
-        "metadata": {"resourceVersion": store.rv().to_string()},
-        "items": items,
-    }))
+    Ok(list)
 }
 
 fn event_line(type_: &str, object: &Value) -> Bytes {

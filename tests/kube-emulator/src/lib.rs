@@ -13,7 +13,8 @@
 //!   resume and `410 Gone` ([`store`]);
 //! - CRUD, patches (merge, JSON, strategic merge as merge, server-side
 //!   apply), status subresource, finalizers, list/watch with selectors and
-//!   bookmarks, Table output for `kubectl get` ([`api`]);
+//!   bookmarks, Table output for `kubectl get` ([`api`]); lists in pages
+//!   (`limit`/`continue`, an expired token `410 Gone`: [`paging`]);
 //! - custom resources validated from their CRD as the API server does it:
 //!   pruning (strict), defaulting, the structural schema's value
 //!   validations, list-type invariants, CEL rules, ratcheting
@@ -27,6 +28,7 @@ pub mod api;
 pub mod discovery;
 pub mod jsonpath;
 pub mod kubeconfig;
+pub mod paging;
 pub mod patch;
 pub mod protobuf;
 pub mod resources;

@@ -122,6 +122,12 @@ impl Store {
         self.objects.get(key)
     }
 
+    /// The oldest resourceVersion a watch may resume from, or a continued
+    /// list continue at.
+    pub fn oldest_rv(&self) -> u64 {
+        self.compacted
+    }
+
     /// Objects of a resource, in one namespace or all, by namespace then name.
     pub fn list(&self, group: &str, resource: &str, namespace: Option<&str>) -> Vec<&Value> {
         self.objects

@@ -203,3 +203,98 @@ async fn status_apply_generation_and_finalizers() {
     .expect("remove finalizer");
     assert!(api.get_opt("books").await.expect("get").is_none());
 }
+
+/// API concepts (retrieving large results sets in chunks): kube-rs follows
+/// `continue` tokens to the end, and its watcher, listing in pages, starts
+/// with every object.
+#[tokio::test]
+async fn lists_come_in_pages_that_kube_rs_follows() {
+    let (client, _handle) = client("paging").await;
+    let api: Api<ConfigMap> = Api::namespaced(client, "default");
+    for i in 0..7 {
+        api.create(&PostParams::default(), &configmap(&format!("cm-{i}"), "v"))
+            .await
+            .expect("create");
+    }
+    let mut names = Vec::new();
+    let mut params = kube::api::ListParams::default().limit(3);
+    let mut pages = 0;
+    let mut first_rv = None;
+    loop {
+        let page = api.list(&params).await.expect("a page");
+        pages += 1;
+        assert!(page.items.len() <= 3);
+        first_rv.get_or_insert(page.metadata.resource_version.clone());
+        assert_eq!(Some(&page.metadata.resource_version), first_rv.as_ref());
+        names.extend(page.items.into_iter().filter_map(|cm| cm.metadata.name));
+        match page.metadata.continue_ {
+            Some(token) if !token.is_empty() => params = params.continue_token(&token),
+            _ => break,
+        }
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(names, (0..7).map(|i| format!("cm-{i}")).collect::<Vec<_>>());
+
+    let config = watcher::Config::default().page_size(2);
+    let mut events = watcher(api, config).boxed();
+    let mut initial = Vec::new();
+    while let Some(event) = events.next().await {
+        match event.expect("event") {
+            watcher::Event::InitApply(cm) => initial.extend(cm.metadata.name),
+            watcher::Event::InitDone => break,
+            _ => {}
+        }
+    }
+    assert_eq!(initial.len(), 7);
+}
+
+/// A continue token whose resourceVersion left the history is 410 Gone:
+/// the client must list again from the start.
+#[tokio::test]
+async fn a_continue_token_older_than_the_history_is_gone() {
+    let handle = KubeEmulator::start(Config {
+        history_limit: 4,
+        ..Config::default()
+    })
+    .await
+    .expect("emulator starts");
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("kube-rs-paging-gone-{}", handle.addr().port()))
+        .join("kubeconfig");
+    handle.write_kubeconfig(&path).expect("kubeconfig");
+    let kubeconfig = Kubeconfig::read_from(&path).expect("kubeconfig reads");
+    let config = ClientConfig::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
+        .await
+        .expect("client config");
+    let api: Api<ConfigMap> = Api::namespaced(Client::try_from(config).expect("client"), "default");
+    for i in 0..3 {
+        api.create(&PostParams::default(), &configmap(&format!("cm-{i}"), "v"))
+            .await
+            .expect("create");
+    }
+    let first = api
+        .list(&kube::api::ListParams::default().limit(1))
+        .await
+        .expect("first page");
+    let token = first.metadata.continue_.expect("more to come");
+    for i in 3..10 {
+        api.create(&PostParams::default(), &configmap(&format!("cm-{i}"), "v"))
+            .await
+            .expect("create");
+    }
+    let gone = api
+        .list(
+            &kube::api::ListParams::default()
+                .limit(1)
+                .continue_token(&token),
+        )
+        .await
+        .expect_err("compacted");
+    match gone {
+        kube::Error::Api(status) => {
+            assert_eq!(status.code, 410);
+            assert_eq!(status.reason, "Expired");
+        }
+        other => panic!("expected 410 Gone, got {other:?}"),
+    }
+}
