@@ -261,6 +261,8 @@ fn values_reach_the_controller() {
             "instanceName=team-a",
             "ssmPrefix=/apps/{namespace}/",
             "aws.assumeRoleArn=arn:aws:iam::210987654321:role/urlguard-target",
+            "aws.rateLimits.lambda=3",
+            "aws.rateLimits.lambda:GetFunction=20",
             "logFormat=text",
             "aws.region=eu-west-1",
             "aws.endpointUrl=http://aws.local:4566",
@@ -282,7 +284,11 @@ fn values_reach_the_controller() {
             "--metrics-address",
             "0.0.0.0:8080",
             "--aws-assume-role-arn",
-            "arn:aws:iam::210987654321:role/urlguard-target"
+            "arn:aws:iam::210987654321:role/urlguard-target",
+            "--aws-rate-limit",
+            "lambda=3",
+            "--aws-rate-limit",
+            "lambda:GetFunction=20"
         ]
     );
     assert_eq!(
@@ -372,6 +378,8 @@ fn wrong_values_are_refused_naming_the_value() {
         ("instanceName=Team_A", "/instanceName"),
         ("ssmPrefix=books", "/ssmPrefix"),
         ("aws.assumeRoleArn=urlguard-target", "/aws/assumeRoleArn"),
+        ("aws.rateLimits.s3=1", "'s3' does not match"),
+        ("aws.rateLimits.lambda=-1", "/aws/rateLimits/lambda"),
         ("image.pullPolicy=Sometimes", "/image/pullPolicy"),
         ("metrics.service.port=0", "/metrics/service/port"),
         ("networkPolicy.enabled=maybe", "/networkPolicy/enabled"),

@@ -1,4 +1,5 @@
-//! The one door every SDK call goes through: [`call`] sends the request,
+//! The one door every SDK call goes through: [`call`] waits for the rate
+//! limit of its quota ([`super::rate_limit`]), sends the request,
 //! records it in the [`Ledger`] (service, operation, read or write, outcome),
 //! logs it with `tracing`, and turns an SDK error into an [`AwsError`].
 //!
@@ -16,10 +17,31 @@ use aws_sdk_sts::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 
 use super::error::{AwsError, CONSTRUCTION_FAILURE};
 use super::ledger::{CallRecord, Ledger, Outcome, PendingCall, is_mutating};
+use super::rate_limit::RateLimiter;
 
-/// Sends one request, recorded and logged; maps its error.
+/// What an adapter calls through: the ledger that counts its calls, the
+/// rate limiter they wait for, and the region its client is in.
+#[derive(Debug, Clone)]
+pub(crate) struct Door {
+    pub(crate) ledger: Ledger,
+    limiter: RateLimiter,
+    region: String,
+}
+
+impl Door {
+    pub(crate) fn new(ledger: Ledger, limiter: RateLimiter, region: &str) -> Door {
+        Door {
+            ledger,
+            limiter,
+            region: region.to_owned(),
+        }
+    }
+}
+
+/// Waits for the rate limit, sends one request, recorded and logged; maps
+/// its error.
 pub(crate) async fn call<T, E>(
-    ledger: &Ledger,
+    door: &Door,
     service: &'static str,
     operation: &'static str,
     request: impl Future<Output = Result<T, SdkError<E, HttpResponse>>>,
@@ -27,6 +49,7 @@ pub(crate) async fn call<T, E>(
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
+    let ledger = &door.ledger;
     let mutating = is_mutating(operation);
     // A test hook may hold the call back or refuse it; the request future is
     // lazy, so a refused call never reaches AWS.
@@ -45,6 +68,7 @@ where
             });
         }
     }
+    door.limiter.acquire(service, &door.region, operation).await;
     let started = Instant::now();
     let result = request.await;
     let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
@@ -164,15 +188,37 @@ mod tests {
         SdkError::service_error(GetParametersError::generic(meta.build()), raw)
     }
 
+    fn unlimited(ledger: &Ledger) -> Door {
+        let limiter = RateLimiter::new(super::super::RateLimits::unlimited(), None);
+        Door::new(ledger.clone(), limiter, "eu-west-1")
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn calls_wait_for_their_quotas_token() {
+        let limits = super::super::RateLimits::with(&["ssm=1".parse().expect("setting")]);
+        let door = Door::new(Ledger::new(), RateLimiter::new(limits, None), "eu-west-1");
+        let start = tokio::time::Instant::now();
+        for expected in [0, 1, 2] {
+            call(&door, "ssm", "GetParameters", async {
+                Ok::<u8, SdkError<GetParametersError, HttpResponse>>(1)
+            })
+            .await
+            .expect("answered");
+            assert_eq!(start.elapsed().as_secs(), expected);
+        }
+        assert_eq!(door.ledger.summary().total, 3);
+    }
+
     #[tokio::test]
     async fn every_call_is_recorded_with_its_outcome() {
         let ledger = Ledger::new();
-        let ok: Result<u8, AwsError> = call(&ledger, "ssm", "GetParameters", async {
+        let door = unlimited(&ledger);
+        let ok: Result<u8, AwsError> = call(&door, "ssm", "GetParameters", async {
             Ok::<_, SdkError<GetParametersError, HttpResponse>>(7)
         })
         .await;
         assert_eq!(ok, Ok(7));
-        let err = call(&ledger, "ssm", "PutParameter", async {
+        let err = call(&door, "ssm", "PutParameter", async {
             Err::<u8, _>(service_error(
                 400,
                 Some("ParameterAlreadyExists"),
@@ -207,6 +253,7 @@ mod tests {
         use std::sync::atomic::{AtomicBool, Ordering};
 
         let ledger = Ledger::new();
+        let door = unlimited(&ledger);
         ledger.set_hook(Some(Arc::new(|call: PendingCall| {
             Box::pin(async move {
                 if call.mutating {
@@ -218,7 +265,7 @@ mod tests {
         })));
         let sent = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&sent);
-        let refused = call(&ledger, "ssm", "PutParameter", async move {
+        let refused = call(&door, "ssm", "PutParameter", async move {
             flag.store(true, Ordering::SeqCst);
             Ok::<u8, SdkError<GetParametersError, HttpResponse>>(1)
         })
@@ -226,13 +273,13 @@ mod tests {
         assert!(refused.is_err_and(|e| e.is_transport() && e.message() == "stopped (test)"));
         assert!(!sent.load(Ordering::SeqCst), "the request never ran");
         assert!(ledger.records().is_empty(), "nothing reached AWS");
-        let read = call(&ledger, "ssm", "GetParameters", async {
+        let read = call(&door, "ssm", "GetParameters", async {
             Ok::<u8, SdkError<GetParametersError, HttpResponse>>(2)
         })
         .await;
         assert_eq!(read, Ok(2));
         ledger.set_hook(None);
-        let write = call(&ledger, "ssm", "PutParameter", async {
+        let write = call(&door, "ssm", "PutParameter", async {
             Ok::<u8, SdkError<GetParametersError, HttpResponse>>(3)
         })
         .await;

@@ -10,32 +10,32 @@
 use aws_sdk_iam::types::Tag;
 use percent_encoding::percent_decode_str;
 
+use super::call::Door;
 use super::call::call;
 use super::error::AwsError;
-use super::ledger::Ledger;
 use crate::model::OWNER_TAG_KEY;
 use crate::model::iam::RoleObserved;
 use crate::model::names::SIGNER_POLICY_NAME;
 
-const SERVICE: &str = "iam";
+pub(super) const SERVICE: &str = "iam";
 
 /// IAM (global).
 #[derive(Debug, Clone)]
 pub struct Iam {
     client: aws_sdk_iam::Client,
-    ledger: Ledger,
+    door: Door,
 }
 
 impl Iam {
-    pub(super) fn new(client: aws_sdk_iam::Client, ledger: Ledger) -> Iam {
-        Iam { client, ledger }
+    pub(super) fn new(client: aws_sdk_iam::Client, door: Door) -> Iam {
+        Iam { client, door }
     }
 
     /// The role, its trust policy, owner tag and urlguard's inline policy
     /// (`GetRole`, then `GetRolePolicy`); `None` when the role does not exist.
     pub async fn get_role(&self, name: &str) -> Result<Option<RoleObserved>, AwsError> {
         let request = self.client.get_role().role_name(name).send();
-        let output = match call(&self.ledger, SERVICE, "GetRole", request).await {
+        let output = match call(&self.door, SERVICE, "GetRole", request).await {
             Ok(output) => output,
             Err(e) if e.is_not_found() => return Ok(None),
             Err(e) => return Err(e),
@@ -68,7 +68,7 @@ impl Iam {
             .role_name(name)
             .policy_name(SIGNER_POLICY_NAME)
             .send();
-        let invoke_policy = match call(&self.ledger, SERVICE, "GetRolePolicy", request).await {
+        let invoke_policy = match call(&self.door, SERVICE, "GetRolePolicy", request).await {
             Ok(output) => Some(
                 parse_policy_document(output.policy_document())
                     .map_err(|e| AwsError::invalid_response(SERVICE, "GetRolePolicy", e))?,
@@ -110,7 +110,7 @@ impl Iam {
             .permissions_boundary(boundary)
             .tags(tag)
             .send();
-        let output = call(&self.ledger, SERVICE, "CreateRole", request).await?;
+        let output = call(&self.door, SERVICE, "CreateRole", request).await?;
         output
             .role()
             .map(|role| role.arn().to_owned())
@@ -131,7 +131,7 @@ impl Iam {
             .role_name(name)
             .permissions_boundary(boundary)
             .send();
-        call(&self.ledger, SERVICE, "PutRolePermissionsBoundary", request).await?;
+        call(&self.door, SERVICE, "PutRolePermissionsBoundary", request).await?;
         Ok(())
     }
 
@@ -147,7 +147,7 @@ impl Iam {
             .role_name(name)
             .policy_document(trust_policy.to_string())
             .send();
-        call(&self.ledger, SERVICE, "UpdateAssumeRolePolicy", request).await?;
+        call(&self.door, SERVICE, "UpdateAssumeRolePolicy", request).await?;
         Ok(())
     }
 
@@ -165,7 +165,7 @@ impl Iam {
             .policy_name(policy_name)
             .policy_document(document.to_string())
             .send();
-        call(&self.ledger, SERVICE, "PutRolePolicy", request).await?;
+        call(&self.door, SERVICE, "PutRolePolicy", request).await?;
         Ok(())
     }
 
@@ -177,7 +177,7 @@ impl Iam {
             .role_name(name)
             .policy_name(policy_name)
             .send();
-        match call(&self.ledger, SERVICE, "DeleteRolePolicy", request).await {
+        match call(&self.door, SERVICE, "DeleteRolePolicy", request).await {
             Ok(_) => Ok(()),
             Err(e) if e.is_not_found() => Ok(()),
             Err(e) => Err(e),
@@ -188,7 +188,7 @@ impl Iam {
     /// has policies is [`AwsError::InUse`] (`DeleteConflict`).
     pub async fn delete_role(&self, name: &str) -> Result<(), AwsError> {
         let request = self.client.delete_role().role_name(name).send();
-        match call(&self.ledger, SERVICE, "DeleteRole", request).await {
+        match call(&self.door, SERVICE, "DeleteRole", request).await {
             Ok(_) => Ok(()),
             Err(e) if e.is_not_found() => Ok(()),
             Err(e) => Err(e),

@@ -27,8 +27,10 @@ mod iam;
 mod lambda;
 mod ledger;
 pub mod permissions;
+pub mod rate_limit;
 mod ssm;
 mod sts;
+mod throttle_observer;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -40,12 +42,15 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{AppName, BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
 
+use call::Door;
 pub use cloudfront::{CloudFront, DistributionSummary};
 pub use error::AwsError;
 pub use iam::Iam;
 pub use lambda::Lambda;
 pub use ledger::{CallHook, CallObserver, CallRecord, Ledger, LedgerSummary, Outcome, PendingCall};
+pub use rate_limit::{RateEvent, RateLimiter, RateLimits, RateObserver, RateSetting};
 pub use ssm::Ssm;
+use throttle_observer::ThrottleObserver;
 
 use crate::model::EDGE_REGION;
 
@@ -69,7 +74,7 @@ fn timeout_config() -> TimeoutConfig {
 }
 
 /// Settings that take precedence over the environment's AWS configuration.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Overrides {
     /// The default region (functions name their own; CloudFront, IAM and
     /// the signer live in `us-east-1` whatever this says).
@@ -82,6 +87,9 @@ pub struct Overrides {
     /// refreshes the session; those calls are credential plumbing, not
     /// urlguard's, so they are not in the ledger.
     pub assume_role_arn: Option<String>,
+    /// Rates that replace the defaults of [`RateLimits`] (half of AWS's
+    /// documented quotas).
+    pub rate_limits: Vec<RateSetting>,
 }
 
 async fn load_config(overrides: &Overrides) -> SdkConfig {
@@ -121,6 +129,7 @@ pub struct Aws {
 struct Inner {
     config: SdkConfig,
     ledger: Ledger,
+    limiter: RateLimiter,
     lambda: ClientCache<aws_sdk_lambda::Client>,
     ssm: ClientCache<aws_sdk_ssm::Client>,
     iam: OnceLock<aws_sdk_iam::Client>,
@@ -150,22 +159,38 @@ impl Aws {
     }
 
     /// The standard chain with a region and endpoint given on the command
-    /// line taking precedence, recording into `ledger`.
-    pub async fn from_env_with(overrides: &Overrides, ledger: Ledger) -> Aws {
-        Aws::with_ledger(load_config(overrides).await, ledger)
+    /// line taking precedence, recording into `ledger`, held to the rate
+    /// limits (waits and throttles reported to `rate_observer`).
+    pub async fn from_env_with(
+        overrides: &Overrides,
+        ledger: Ledger,
+        rate_observer: Option<RateObserver>,
+    ) -> Aws {
+        let limiter = RateLimiter::new(RateLimits::with(&overrides.rate_limits), rate_observer);
+        Aws::with(load_config(overrides).await, ledger, limiter)
     }
 
     /// Adapters over exactly this SDK config (tests point it at a local
-    /// endpoint).
+    /// endpoint), without rate limits.
     pub fn from_sdk_config(config: SdkConfig) -> Aws {
-        Aws::with_ledger(config, Ledger::new())
+        Aws::with(
+            config,
+            Ledger::new(),
+            RateLimiter::new(RateLimits::unlimited(), None),
+        )
     }
 
-    fn with_ledger(config: SdkConfig, ledger: Ledger) -> Aws {
+    /// Adapters over this SDK config, held to `limiter`.
+    pub fn from_sdk_config_limited(config: SdkConfig, limiter: RateLimiter) -> Aws {
+        Aws::with(config, Ledger::new(), limiter)
+    }
+
+    fn with(config: SdkConfig, ledger: Ledger, limiter: RateLimiter) -> Aws {
         Aws {
             inner: Arc::new(Inner {
                 config,
                 ledger,
+                limiter,
                 lambda: ClientCache::default(),
                 ssm: ClientCache::default(),
                 iam: OnceLock::new(),
@@ -188,10 +213,11 @@ impl Aws {
         let client = self.inner.lambda.get_or_insert(region, || {
             let config = aws_sdk_lambda::config::Builder::from(&self.inner.config)
                 .region(Region::new(region.to_owned()))
+                .interceptor(self.throttle_observer(lambda::SERVICE, region))
                 .build();
             aws_sdk_lambda::Client::from_conf(config)
         });
-        Lambda::new(client, self.inner.ledger.clone())
+        Lambda::new(client, self.door(region))
     }
 
     /// SSM Parameter Store in one region.
@@ -199,10 +225,11 @@ impl Aws {
         let client = self.inner.ssm.get_or_insert(region, || {
             let config = aws_sdk_ssm::config::Builder::from(&self.inner.config)
                 .region(Region::new(region.to_owned()))
+                .interceptor(self.throttle_observer(ssm::SERVICE, region))
                 .build();
             aws_sdk_ssm::Client::from_conf(config)
         });
-        Ssm::new(client, self.inner.ledger.clone())
+        Ssm::new(client, self.door(region))
     }
 
     /// IAM (global).
@@ -210,10 +237,11 @@ impl Aws {
         let client = self.inner.iam.get_or_init(|| {
             let config = aws_sdk_iam::config::Builder::from(&self.inner.config)
                 .region(self.global_region())
+                .interceptor(self.throttle_observer(iam::SERVICE, self.global_region().as_ref()))
                 .build();
             aws_sdk_iam::Client::from_conf(config)
         });
-        Iam::new(client.clone(), self.inner.ledger.clone())
+        Iam::new(client.clone(), self.door(self.global_region().as_ref()))
     }
 
     /// CloudFront (global).
@@ -221,12 +249,15 @@ impl Aws {
         let client = self.inner.cloudfront.get_or_init(|| {
             let config = aws_sdk_cloudfront::config::Builder::from(&self.inner.config)
                 .region(self.global_region())
+                .interceptor(
+                    self.throttle_observer(cloudfront::SERVICE, self.global_region().as_ref()),
+                )
                 .build();
             aws_sdk_cloudfront::Client::from_conf(config)
         });
         CloudFront::new(
             client.clone(),
-            self.inner.ledger.clone(),
+            self.door(self.global_region().as_ref()),
             self.inner.distribution_listing.clone(),
             self.inner.distribution_unmanaged.clone(),
         )
@@ -238,14 +269,30 @@ impl Aws {
         let client = self.inner.sts.get_or_init(|| {
             let config = aws_sdk_sts::config::Builder::from(&self.inner.config)
                 .region(self.global_region())
+                .interceptor(self.throttle_observer(sts::SERVICE, self.global_region().as_ref()))
                 .build();
             aws_sdk_sts::Client::from_conf(config)
         });
+        let door = self.door(self.global_region().as_ref());
         self.inner
             .account_id
-            .get_or_try_init(|| sts::caller_account(client, &self.inner.ledger))
+            .get_or_try_init(|| sts::caller_account(client, &door))
             .await
             .cloned()
+    }
+
+    /// The door of an adapter in `region`.
+    fn door(&self, region: &str) -> Door {
+        Door::new(
+            self.inner.ledger.clone(),
+            self.inner.limiter.clone(),
+            region,
+        )
+    }
+
+    /// The interceptor that reports a client's throttled attempts.
+    fn throttle_observer(&self, service: &'static str, region: &str) -> ThrottleObserver {
+        ThrottleObserver::new(self.inner.limiter.clone(), service, region)
     }
 
     /// The region for global services: the configured one, else `us-east-1`.

@@ -12,13 +12,13 @@
 
 use aws_sdk_ssm::types::{ParameterType, ResourceTypeForTagging, Tag};
 
+use super::call::Door;
 use super::call::call;
 use super::error::AwsError;
-use super::ledger::Ledger;
 use crate::model::OWNER_TAG_KEY;
 use crate::model::ssm::{DesiredParameter, ParameterObserved};
 
-const SERVICE: &str = "ssm";
+pub(super) const SERVICE: &str = "ssm";
 
 /// `GetParameters` takes at most this many names.
 const GET_PARAMETERS_BATCH: usize = 10;
@@ -27,12 +27,12 @@ const GET_PARAMETERS_BATCH: usize = 10;
 #[derive(Debug, Clone)]
 pub struct Ssm {
     client: aws_sdk_ssm::Client,
-    ledger: Ledger,
+    door: Door,
 }
 
 impl Ssm {
-    pub(super) fn new(client: aws_sdk_ssm::Client, ledger: Ledger) -> Ssm {
-        Ssm { client, ledger }
+    pub(super) fn new(client: aws_sdk_ssm::Client, door: Door) -> Ssm {
+        Ssm { client, door }
     }
 
     /// The region this adapter calls.
@@ -49,7 +49,7 @@ impl Ssm {
         let mut found = Vec::new();
         for batch in names.chunks(GET_PARAMETERS_BATCH) {
             let output = call(
-                &self.ledger,
+                &self.door,
                 SERVICE,
                 "GetParameters",
                 self.client
@@ -77,7 +77,7 @@ impl Ssm {
             .resource_type(ResourceTypeForTagging::Parameter)
             .resource_id(name)
             .send();
-        match call(&self.ledger, SERVICE, "ListTagsForResource", request).await {
+        match call(&self.door, SERVICE, "ListTagsForResource", request).await {
             Ok(output) => Ok(output
                 .tag_list()
                 .iter()
@@ -105,7 +105,7 @@ impl Ssm {
             .overwrite(false)
             .tags(tag)
             .send();
-        call(&self.ledger, SERVICE, "PutParameter", request).await?;
+        call(&self.door, SERVICE, "PutParameter", request).await?;
         Ok(())
     }
 
@@ -119,14 +119,14 @@ impl Ssm {
             .r#type(ParameterType::String)
             .overwrite(true)
             .send();
-        call(&self.ledger, SERVICE, "PutParameter", request).await?;
+        call(&self.door, SERVICE, "PutParameter", request).await?;
         Ok(())
     }
 
     /// Deletes a parameter; one that does not exist is fine.
     pub async fn delete_parameter(&self, name: &str) -> Result<(), AwsError> {
         let request = self.client.delete_parameter().name(name).send();
-        match call(&self.ledger, SERVICE, "DeleteParameter", request).await {
+        match call(&self.door, SERVICE, "DeleteParameter", request).await {
             Ok(_) => Ok(()),
             Err(e) if e.is_not_found() => Ok(()),
             Err(e) => Err(e),

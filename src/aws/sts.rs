@@ -1,19 +1,19 @@
 //! STS: who the credentials belong to. [`super::Aws::account_id`] asks once
 //! and caches the answer.
 
+use super::call::Door;
 use super::call::call;
 use super::error::AwsError;
-use super::ledger::Ledger;
 
-const SERVICE: &str = "sts";
+pub(super) const SERVICE: &str = "sts";
 
 /// The account id of the caller (`GetCallerIdentity`).
 pub(super) async fn caller_account(
     client: &aws_sdk_sts::Client,
-    ledger: &Ledger,
+    door: &Door,
 ) -> Result<String, AwsError> {
     let output = call(
-        ledger,
+        door,
         SERVICE,
         "GetCallerIdentity",
         client.get_caller_identity().send(),

@@ -53,7 +53,7 @@ pub async fn run(
 ) -> Result<bool, CommandError> {
     let files = output::load(&args.files, "")?;
     let model = desired::build_with(instance, ssm_prefix, &files.distributions, &files.urls);
-    let aws = Aws::from_env_with(&args.aws.overrides(), Ledger::new()).await;
+    let aws = Aws::from_env_with(&args.aws.overrides(), Ledger::new(), None).await;
     let wait = DeployWait {
         enabled: !args.no_wait,
         poll_interval: args.poll_interval,

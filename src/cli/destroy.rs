@@ -95,7 +95,7 @@ struct JsonOutput<'a> {
 pub async fn run(instance: &str, args: &DestroyArgs) -> Result<DestroyOutcome, CommandError> {
     let files = output::load(&args.files, " (not destroyed)")?;
     let model = teardown::build(instance, &files.distributions, &files.urls);
-    let aws = Aws::from_env_with(&args.aws.overrides(), Ledger::new()).await;
+    let aws = Aws::from_env_with(&args.aws.overrides(), Ledger::new(), None).await;
     let wait = DeployWait {
         enabled: true,
         poll_interval: args.poll_interval,

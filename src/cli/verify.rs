@@ -52,7 +52,7 @@ pub async fn run(
     let files = output::load(&args.files, "")?;
     let model = desired::build_with(instance, ssm_prefix, &files.distributions, &files.urls);
     let prober = Prober::new(args.connect_to.clone())?;
-    let aws = Aws::from_env_with(&args.aws.overrides(), Ledger::new()).await;
+    let aws = Aws::from_env_with(&args.aws.overrides(), Ledger::new(), None).await;
     let engine = Engine::new(aws.clone(), Mode::Plan, DeployWait::default());
     let results = engine.verify(&model, &prober).await;
     match args.output {

@@ -1,13 +1,14 @@
 //! What the controller exposes over HTTP: Prometheus metrics at `/metrics`
 //! (reconciles, errors and durations per kind; AWS calls per service,
-//! operation and outcome; objects waiting for Lambda@Edge replicas;
+//! operation and outcome; waits for the client-side rate limits and
+//! throttled attempts per operation; objects waiting for Lambda@Edge replicas;
 //! leadership), `/healthz` (the process serves) and `/readyz` (it reached
 //! the Kubernetes API and found both CRDs; it does not wait for the lease,
 //! so a follower is ready too and a rollout can proceed).
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -23,7 +24,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
-use crate::aws::{CallObserver, CallRecord, Outcome};
+use crate::aws::{CallObserver, CallRecord, Outcome, RateEvent, RateObserver};
 use crate::reconcile::Kind;
 
 /// The metrics label of a reconcile's result.
@@ -76,6 +77,15 @@ pub struct AwsCallLabels {
     pub outcome: String,
 }
 
+/// Labels of an AWS operation.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+pub struct AwsOperationLabels {
+    /// `lambda`, `cloudfront`, ...
+    pub service: &'static str,
+    /// The API operation.
+    pub operation: String,
+}
+
 /// The controller's metrics. Cloning shares them.
 #[derive(Clone)]
 pub struct Metrics {
@@ -84,6 +94,9 @@ pub struct Metrics {
     errors: Family<KindLabels, Counter>,
     durations: Family<KindLabels, Histogram>,
     aws_calls: Family<AwsCallLabels, Counter>,
+    rate_waits: Family<AwsOperationLabels, Counter>,
+    rate_wait_seconds: Family<AwsOperationLabels, Counter<f64, AtomicU64>>,
+    throttled: Family<AwsOperationLabels, Counter>,
     waiting: Gauge,
     waiting_objects: Arc<Mutex<BTreeSet<String>>>,
     leader: Gauge,
@@ -132,6 +145,24 @@ impl Metrics {
             "AWS API calls by service, operation and outcome (SDK retries inside one call are not counted)",
             aws_calls.clone(),
         );
+        let rate_waits = Family::<AwsOperationLabels, Counter>::default();
+        registry.register(
+            "aws_rate_limit_waits",
+            "AWS calls that waited for a client-side rate limit, by service and operation",
+            rate_waits.clone(),
+        );
+        let rate_wait_seconds = Family::<AwsOperationLabels, Counter<f64, AtomicU64>>::default();
+        registry.register(
+            "aws_rate_limit_wait_seconds",
+            "Time AWS calls spent waiting for a client-side rate limit",
+            rate_wait_seconds.clone(),
+        );
+        let throttled = Family::<AwsOperationLabels, Counter>::default();
+        registry.register(
+            "aws_throttled",
+            "AWS attempts answered with throttling (SDK retries included); each slows the rate limit down",
+            throttled.clone(),
+        );
         let waiting = Gauge::default();
         registry.register(
             "objects_waiting_for_edge_replicas",
@@ -150,6 +181,9 @@ impl Metrics {
             errors,
             durations,
             aws_calls,
+            rate_waits,
+            rate_wait_seconds,
+            throttled,
             waiting,
             waiting_objects: Arc::default(),
             leader,
@@ -172,6 +206,37 @@ impl Metrics {
                     outcome,
                 })
                 .inc();
+        })
+    }
+
+    /// The observer of the AWS rate limiter: waits and throttled attempts.
+    pub fn rate_observer(&self) -> RateObserver {
+        let (waits, seconds, throttled) = (
+            self.rate_waits.clone(),
+            self.rate_wait_seconds.clone(),
+            self.throttled.clone(),
+        );
+        Arc::new(move |event: &RateEvent| match event {
+            RateEvent::Waited {
+                service,
+                operation,
+                waited,
+            } => {
+                let labels = AwsOperationLabels {
+                    service,
+                    operation: operation.clone(),
+                };
+                waits.get_or_create(&labels).inc();
+                seconds.get_or_create(&labels).inc_by(waited.as_secs_f64());
+            }
+            RateEvent::Throttled { service, operation } => {
+                throttled
+                    .get_or_create(&AwsOperationLabels {
+                        service,
+                        operation: operation.clone(),
+                    })
+                    .inc();
+            }
         })
     }
 
@@ -334,5 +399,30 @@ mod tests {
             "a waiting teardown is no error"
         );
         assert!(text.contains("urlguard_objects_waiting_for_edge_replicas 1"));
+    }
+
+    #[test]
+    fn rate_limit_waits_and_throttles_show_per_operation() {
+        let metrics = Metrics::new();
+        let observe = metrics.rate_observer();
+        for _ in 0..2 {
+            observe(&RateEvent::Waited {
+                service: "lambda",
+                operation: "GetFunctionUrlConfig".into(),
+                waited: Duration::from_millis(250),
+            });
+        }
+        observe(&RateEvent::Throttled {
+            service: "cloudfront",
+            operation: "UpdateDistribution".into(),
+        });
+        let text = metrics.render().expect("renders");
+        for line in [
+            r#"urlguard_aws_rate_limit_waits_total{service="lambda",operation="GetFunctionUrlConfig"} 2"#,
+            r#"urlguard_aws_rate_limit_wait_seconds_total{service="lambda",operation="GetFunctionUrlConfig"} 0.5"#,
+            r#"urlguard_aws_throttled_total{service="cloudfront",operation="UpdateDistribution"} 1"#,
+        ] {
+            assert!(text.contains(line), "{line} in\n{text}");
+        }
     }
 }

@@ -187,7 +187,7 @@ async fn build_context(
     urls: Store<DynamicObject>,
 ) -> Context {
     let ledger = Ledger::observed(metrics.aws_observer());
-    let aws = Aws::from_env_with(&config.aws, ledger).await;
+    let aws = Aws::from_env_with(&config.aws, ledger, Some(metrics.rate_observer())).await;
     let wait = DeployWait {
         enabled: false,
         poll_interval: config.timing.deploying,

@@ -33,15 +33,15 @@ use aws_sdk_cloudfront::types::{
     OriginAccessControlSigningProtocols, Tag, Tags,
 };
 
+use super::call::Door;
 use super::call::call;
 use super::error::AwsError;
-use super::ledger::Ledger;
 use crate::model::OWNER_TAG_KEY;
 use crate::model::cloudfront::{
     DistributionObserved, DistributionShape, OacObserved, OacOriginType,
 };
 
-const SERVICE: &str = "cloudfront";
+pub(super) const SERVICE: &str = "cloudfront";
 /// Distributions per `ListDistributions` page (CloudFront's default is
 /// 100): about a megabyte of XML at most.
 const LIST_PAGE_SIZE: i32 = 10;
@@ -62,7 +62,7 @@ pub struct DistributionSummary {
 #[derive(Debug, Clone)]
 pub struct CloudFront {
     client: aws_sdk_cloudfront::Client,
-    ledger: Ledger,
+    door: Door,
     listing: Arc<tokio::sync::Mutex<()>>,
     /// Per distribution id, the unmanaged part of its config as last read
     /// (or written), to write back on the next update; shared by every
@@ -79,13 +79,13 @@ impl CloudFront {
     /// `unmanaged` is shared by every adapter of one `Aws`.
     pub(super) fn new(
         client: aws_sdk_cloudfront::Client,
-        ledger: Ledger,
+        door: Door,
         listing: Arc<tokio::sync::Mutex<()>>,
         unmanaged: UnmanagedById,
     ) -> CloudFront {
         CloudFront {
             client,
-            ledger,
+            door,
             listing,
             unmanaged,
         }
@@ -120,7 +120,7 @@ impl CloudFront {
                 .max_items(LIST_PAGE_SIZE)
                 .set_marker(marker.take())
                 .send();
-            let output = call(&self.ledger, SERVICE, "ListDistributions", request).await?;
+            let output = call(&self.door, SERVICE, "ListDistributions", request).await?;
             let Some(list) = output.distribution_list() else {
                 break;
             };
@@ -147,7 +147,7 @@ impl CloudFront {
     ) -> Result<Option<DistributionObserved>, AwsError> {
         const OPERATION: &str = "GetDistribution";
         let request = self.client.get_distribution().id(id).send();
-        let output = match call(&self.ledger, SERVICE, OPERATION, request).await {
+        let output = match call(&self.door, SERVICE, OPERATION, request).await {
             Ok(output) => output,
             Err(e) if e.is_not_found() => {
                 self.unmanaged_by_id().remove(id);
@@ -163,7 +163,7 @@ impl CloudFront {
     /// does not exist.
     pub async fn owner_of(&self, arn: &str) -> Result<Option<String>, AwsError> {
         let request = self.client.list_tags_for_resource().resource(arn).send();
-        match call(&self.ledger, SERVICE, "ListTagsForResource", request).await {
+        match call(&self.door, SERVICE, "ListTagsForResource", request).await {
             Ok(output) => Ok(output
                 .tags()
                 .map(Tags::items)
@@ -203,7 +203,7 @@ impl CloudFront {
                     .build(),
             )
             .send();
-        let output = call(&self.ledger, SERVICE, OPERATION, request).await?;
+        let output = call(&self.door, SERVICE, OPERATION, request).await?;
         self.remember(output.distribution());
         observed(OPERATION, output.distribution(), output.e_tag())
     }
@@ -229,7 +229,7 @@ impl CloudFront {
             .if_match(etag)
             .distribution_config(distribution_config)
             .send();
-        let output = call(&self.ledger, SERVICE, OPERATION, request).await?;
+        let output = call(&self.door, SERVICE, OPERATION, request).await?;
         self.remember(output.distribution());
         observed(OPERATION, output.distribution(), output.e_tag())
     }
@@ -244,7 +244,7 @@ impl CloudFront {
             .id(id)
             .if_match(etag)
             .send();
-        let deleted = call(&self.ledger, SERVICE, "DeleteDistribution", request).await;
+        let deleted = call(&self.door, SERVICE, "DeleteDistribution", request).await;
         if deleted.as_ref().is_ok() || deleted.as_ref().is_err_and(AwsError::is_not_found) {
             self.unmanaged_by_id().remove(id);
         }
@@ -265,7 +265,7 @@ impl CloudFront {
                 .list_origin_access_controls()
                 .set_marker(marker.take())
                 .send();
-            let output = call(&self.ledger, SERVICE, "ListOriginAccessControls", request).await?;
+            let output = call(&self.door, SERVICE, "ListOriginAccessControls", request).await?;
             let Some(list) = output.origin_access_control_list() else {
                 break;
             };
@@ -312,7 +312,7 @@ impl CloudFront {
             .create_origin_access_control()
             .origin_access_control_config(oac_config)
             .send();
-        let output = call(&self.ledger, SERVICE, OPERATION, request).await?;
+        let output = call(&self.door, SERVICE, OPERATION, request).await?;
         let oac = output.origin_access_control().ok_or_else(|| {
             AwsError::invalid_response(
                 SERVICE,
@@ -342,7 +342,7 @@ impl CloudFront {
     /// [`AwsError::InUse`].
     pub async fn delete_origin_access_control(&self, id: &str) -> Result<(), AwsError> {
         let request = self.client.get_origin_access_control().id(id).send();
-        let etag = match call(&self.ledger, SERVICE, "GetOriginAccessControl", request).await {
+        let etag = match call(&self.door, SERVICE, "GetOriginAccessControl", request).await {
             Ok(output) => output.e_tag().unwrap_or_default().to_owned(),
             Err(e) if e.is_not_found() => return Ok(()),
             Err(e) => return Err(e),
@@ -353,7 +353,7 @@ impl CloudFront {
             .id(id)
             .if_match(etag)
             .send();
-        match call(&self.ledger, SERVICE, "DeleteOriginAccessControl", request).await {
+        match call(&self.door, SERVICE, "DeleteOriginAccessControl", request).await {
             Ok(_) => Ok(()),
             Err(e) if e.is_not_found() => Ok(()),
             Err(e) => Err(e),

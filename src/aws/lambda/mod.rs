@@ -13,24 +13,24 @@ mod permissions;
 mod signer;
 mod url_config;
 
+use super::call::Door;
 use super::call::call;
 use super::error::AwsError;
-use super::ledger::Ledger;
 use crate::model::OPT_IN_TAG_KEY;
 use crate::model::lambda::{FunctionFound, adopted_marker_key};
 
-const SERVICE: &str = "lambda";
+pub(super) const SERVICE: &str = "lambda";
 
 /// Lambda in one region.
 #[derive(Debug, Clone)]
 pub struct Lambda {
     client: aws_sdk_lambda::Client,
-    ledger: Ledger,
+    door: Door,
 }
 
 impl Lambda {
-    pub(super) fn new(client: aws_sdk_lambda::Client, ledger: Ledger) -> Lambda {
-        Lambda { client, ledger }
+    pub(super) fn new(client: aws_sdk_lambda::Client, door: Door) -> Lambda {
+        Lambda { client, door }
     }
 
     /// The region this adapter calls.
@@ -51,7 +51,7 @@ impl Lambda {
             .function_name(name)
             .set_qualifier(qualifier.map(str::to_owned))
             .send();
-        let output = match call(&self.ledger, SERVICE, "GetFunction", request).await {
+        let output = match call(&self.door, SERVICE, "GetFunction", request).await {
             Ok(output) => output,
             Err(e) if e.is_not_found() => return Ok(None),
             Err(e) => return Err(e),

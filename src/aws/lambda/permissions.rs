@@ -24,7 +24,7 @@ impl Lambda {
             .function_name(name)
             .set_qualifier(qualifier.map(str::to_owned))
             .send();
-        let output = match call(&self.ledger, SERVICE, "GetPolicy", request).await {
+        let output = match call(&self.door, SERVICE, "GetPolicy", request).await {
             Ok(output) => output,
             Err(e) if e.is_not_found() => return Ok(Vec::new()),
             Err(e) => return Err(e),
@@ -62,7 +62,7 @@ impl Lambda {
         if statement.invoked_via_function_url {
             request = request.invoked_via_function_url(true);
         }
-        call(&self.ledger, SERVICE, "AddPermission", request.send()).await?;
+        call(&self.door, SERVICE, "AddPermission", request.send()).await?;
         Ok(())
     }
 
@@ -80,6 +80,6 @@ impl Lambda {
             .set_qualifier(qualifier.map(str::to_owned))
             .statement_id(sid)
             .send();
-        ok_if_absent(call(&self.ledger, SERVICE, "RemovePermission", request).await)
+        ok_if_absent(call(&self.door, SERVICE, "RemovePermission", request).await)
     }
 }

@@ -54,7 +54,7 @@ impl Lambda {
     /// by page); `None` when it does not exist.
     pub async fn get_signer(&self, name: &str) -> Result<Option<SignerObserved>, AwsError> {
         let request = self.client.get_function().function_name(name).send();
-        let output = match call(&self.ledger, SERVICE, "GetFunction", request).await {
+        let output = match call(&self.door, SERVICE, "GetFunction", request).await {
             Ok(output) => output,
             Err(e) if e.is_not_found() => return Ok(None),
             Err(e) => return Err(e),
@@ -85,7 +85,7 @@ impl Lambda {
                 .function_name(name)
                 .set_marker(marker.take())
                 .send();
-            let page = match call(&self.ledger, SERVICE, "ListVersionsByFunction", request).await {
+            let page = match call(&self.door, SERVICE, "ListVersionsByFunction", request).await {
                 Ok(page) => page,
                 // Deleted between the two calls.
                 Err(e) if e.is_not_found() => return Ok(None),
@@ -143,7 +143,7 @@ impl Lambda {
                 .code(FunctionCode::builder().zip_file(Blob::new(zip)).build())
                 .tags(OWNER_TAG_KEY, owner_tag)
                 .send();
-            call(&self.ledger, SERVICE, "CreateFunction", request)
+            call(&self.door, SERVICE, "CreateFunction", request)
         })
         .await?;
         let arn = output.function_arn().ok_or_else(|| {
@@ -165,7 +165,7 @@ impl Lambda {
             .zip_file(Blob::new(zip))
             .publish(false)
             .send();
-        call(&self.ledger, SERVICE, "UpdateFunctionCode", request).await?;
+        call(&self.door, SERVICE, "UpdateFunctionCode", request).await?;
         Ok(())
     }
 
@@ -187,12 +187,7 @@ impl Lambda {
                 .role(&config.role_arn)
                 .handler(&config.handler)
                 .send();
-            call(
-                &self.ledger,
-                SERVICE,
-                "UpdateFunctionConfiguration",
-                request,
-            )
+            call(&self.door, SERVICE, "UpdateFunctionConfiguration", request)
         })
         .await?;
         Ok(())
@@ -223,7 +218,7 @@ impl Lambda {
                 .function_name(name)
                 .set_qualifier(qualifier.map(str::to_owned))
                 .send();
-            let output = call(&self.ledger, SERVICE, OPERATION, request).await?;
+            let output = call(&self.door, SERVICE, OPERATION, request).await?;
             let state = output.state();
             let update = output.last_update_status();
             if state == Some(&State::Failed) {
@@ -293,7 +288,7 @@ impl Lambda {
             .function_name(name)
             .code_sha256(code_sha256)
             .send();
-        let output = call(&self.ledger, SERVICE, "PublishVersion", request).await?;
+        let output = call(&self.door, SERVICE, "PublishVersion", request).await?;
         let version = output.version().unwrap_or_default().to_owned();
         let arn = output.function_arn().unwrap_or_default();
         if version.is_empty() || arn.is_empty() {
@@ -329,7 +324,7 @@ impl Lambda {
             .function_name(name)
             .set_qualifier(qualifier.map(str::to_owned))
             .send();
-        ok_if_absent(call(&self.ledger, SERVICE, "DeleteFunction", request).await)
+        ok_if_absent(call(&self.door, SERVICE, "DeleteFunction", request).await)
     }
 }
 

@@ -49,7 +49,7 @@ impl Lambda {
             .function_name(name)
             .set_qualifier(qualifier.map(str::to_owned))
             .send();
-        match call(&self.ledger, SERVICE, "GetFunctionUrlConfig", request).await {
+        match call(&self.door, SERVICE, "GetFunctionUrlConfig", request).await {
             Ok(output) => Ok(Some(url_config!(output))),
             Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(e),
@@ -73,7 +73,7 @@ impl Lambda {
             .invoke_mode(invoke_mode_to_sdk(desired.invoke_mode))
             .set_cors(desired.cors.as_ref().map(cors_to_sdk))
             .send();
-        let output = call(&self.ledger, SERVICE, "CreateFunctionUrlConfig", request).await?;
+        let output = call(&self.door, SERVICE, "CreateFunctionUrlConfig", request).await?;
         Ok(url_config!(output))
     }
 
@@ -97,7 +97,7 @@ impl Lambda {
             .invoke_mode(invoke_mode_to_sdk(desired.invoke_mode))
             .cors(cors)
             .send();
-        let output = call(&self.ledger, SERVICE, "UpdateFunctionUrlConfig", request).await?;
+        let output = call(&self.door, SERVICE, "UpdateFunctionUrlConfig", request).await?;
         Ok(url_config!(output))
     }
 
@@ -113,7 +113,7 @@ impl Lambda {
             .function_name(name)
             .set_qualifier(qualifier.map(str::to_owned))
             .send();
-        ok_if_absent(call(&self.ledger, SERVICE, "DeleteFunctionUrlConfig", request).await)
+        ok_if_absent(call(&self.door, SERVICE, "DeleteFunctionUrlConfig", request).await)
     }
 }
 
@@ -133,7 +133,7 @@ impl Lambda {
             .resource(function_arn)
             .tags(adopted_marker_key(qualifier), adopter)
             .send();
-        call(&self.ledger, SERVICE, "TagResource", request).await?;
+        call(&self.door, SERVICE, "TagResource", request).await?;
         Ok(())
     }
 }
