@@ -30,7 +30,12 @@
 //!   quota);
 //! - `URLGUARD_BENCH_TIMEOUT` (30m): how long to wait for all Ready;
 //! - `URLGUARD_BENCH_POLL_INTERVAL` (2s): the controller's `--poll-interval`
-//!   (CloudFront "deploys" in 1 s here).
+//!   (CloudFront "deploys" in 1 s here);
+//! - `URLGUARD_BENCH_RATE_LIMITS` (`off`): `off` lifts the client-side rate
+//!   limits, to measure the controller's own time and memory; `default`
+//!   keeps them (Lambda's control plane at 7.5 requests/s: creating 5,000
+//!   URLs then takes over half an hour, as it would in an account); or a
+//!   comma-separated list of `--aws-rate-limit` settings.
 //!
 //! A quick run: `URLGUARD_BENCH_URLS=200 URLGUARD_BENCH_DISTRIBUTIONS=4
 //! cargo bench --bench controller_scale`.
@@ -75,6 +80,7 @@ struct Params {
     distributions: usize,
     timeout: Duration,
     poll_interval: String,
+    rate_limits: Vec<String>,
 }
 
 impl Params {
@@ -93,6 +99,22 @@ impl Params {
             timeout: humantime::parse_duration(&timeout)
                 .unwrap_or_else(|e| panic!("URLGUARD_BENCH_TIMEOUT={timeout:?}: {e}")),
             poll_interval: text("URLGUARD_BENCH_POLL_INTERVAL", "2s"),
+            rate_limits: match text("URLGUARD_BENCH_RATE_LIMITS", "off").as_str() {
+                "off" => [
+                    "cloudfront",
+                    "iam",
+                    "lambda",
+                    "lambda:GetFunction",
+                    "lambda:GetPolicy",
+                    "ssm",
+                    "sts",
+                ]
+                .iter()
+                .map(|quota| format!("{quota}=0"))
+                .collect(),
+                "default" => Vec::new(),
+                list => list.split(',').map(str::to_owned).collect(),
+            },
         };
         assert!(
             params.distributions > 0 && params.urls > 0,
@@ -491,12 +513,15 @@ fn run(params: &Params) -> bool {
     );
 
     // 3. The controller, leading before the first object exists.
-    let flags = [
+    let mut flags = vec![
         "--poll-interval",
         params.poll_interval.as_str(),
         "--error-retry-interval",
         "5s",
     ];
+    for setting in &params.rate_limits {
+        flags.extend(["--aws-rate-limit", setting.as_str()]);
+    }
     println!(
         "controller: {} controller --metrics-address <port> {} (and the tests' short intervals; leader election on)",
         env!("CARGO_BIN_EXE_urlguard"),
