@@ -54,7 +54,7 @@ pub enum ProbeError {
 }
 
 /// One request: the method, the full `https://` URL, and an optional body
-/// (sent with its SHA-256 in `x-amz-content-sha256`).
+/// (sent with its SHA-256 in `x-amz-content-sha256` when `content_sha256`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProbeRequest<'a> {
     /// `GET`, `POST`, ...
@@ -63,6 +63,8 @@ pub struct ProbeRequest<'a> {
     pub url: &'a str,
     /// The body, if any.
     pub body: Option<&'a [u8]>,
+    /// Whether a body goes with its `x-amz-content-sha256`.
+    pub content_sha256: bool,
 }
 
 /// Sends probes, to the real hosts or to one local address.
@@ -134,9 +136,10 @@ impl Prober {
             );
         let body = match probe.body {
             Some(body) => {
-                request = request
-                    .header(header::CONTENT_TYPE, "application/json")
-                    .header("x-amz-content-sha256", hex(&Sha256::digest(body)));
+                request = request.header(header::CONTENT_TYPE, "application/json");
+                if probe.content_sha256 {
+                    request = request.header("x-amz-content-sha256", hex(&Sha256::digest(body)));
+                }
                 Full::new(Bytes::copy_from_slice(body))
             }
             None => Full::new(Bytes::new()),

@@ -308,3 +308,20 @@ async fn urls_not_applied_yet_are_reported_and_not_probed() {
         "verify looked, found nothing, wrote nothing"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bodies_can_go_without_their_hash_as_some_clients_send_them() {
+    let bed = applied_books().await;
+    let (address, seen) = stand_in(Door::Shut).await;
+    let mut args = verify_args(address, "json");
+    args.push("--without-content-sha256".to_owned());
+    let output = urlguard_async(&bed, args).await;
+    assert!(output.status.success(), "{:?}", text(&output));
+    let seen = seen.lock().expect("seen").clone();
+    let with_body: Vec<&Seen> = seen.iter().filter(|s| !s.body.is_empty()).collect();
+    assert!(!with_body.is_empty());
+    assert!(
+        with_body.iter().all(|s| s.content_sha256.is_none()),
+        "{with_body:?}"
+    );
+}

@@ -31,6 +31,11 @@ pub struct VerifyArgs {
     /// serves the distribution and function URL hosts on one port.
     #[arg(long, value_name = "HOST:PORT")]
     pub connect_to: Option<String>,
+    /// Send bodies without `x-amz-content-sha256`, as a client that does
+    /// not compute it: behind an origin access control such requests fail
+    /// (AWS asks callers to send it), behind the edge signer they pass.
+    #[arg(long)]
+    pub without_content_sha256: bool,
     /// Region, endpoint and role to assume.
     #[command(flatten)]
     pub aws: AwsArgs,
@@ -54,7 +59,9 @@ pub async fn run(
     let prober = Prober::new(args.connect_to.clone())?;
     let aws = Aws::from_env_with(&args.aws.overrides(), Ledger::new(), None).await;
     let engine = Engine::new(aws.clone(), Mode::Plan, DeployWait::default());
-    let results = engine.verify(&model, &prober).await;
+    let results = engine
+        .verify(&model, &prober, !args.without_content_sha256)
+        .await;
     match args.output {
         Output::Json => {
             let output = JsonOutput {

@@ -10,8 +10,8 @@
 //! - `method-refused`: where the allowed set is not all seven methods, one
 //!   outside it must get CloudFront's `403`.
 //!
-//! The body methods send `x-amz-content-sha256`, as AWS asks of callers
-//! of a URL behind an origin access control ("Restricting access to an AWS
+//! The body methods send `x-amz-content-sha256` (unless told not to), as
+//! AWS asks of callers of a URL behind an origin access control ("Restricting access to an AWS
 //! Lambda function URL origin",
 //! <https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-restricting-access-to-lambda.html>):
 //! a correct client passes under both protections.
@@ -62,12 +62,13 @@ pub struct Check {
 impl Check {
     /// Whether an answer with this status passes: `direct` and
     /// `method-refused` want a refusal; `through-distribution` wants the
-    /// function's own answer (a `403` is a refusal on the way in, a `5xx`
-    /// a failure of the signer, the origin or the function).
+    /// function's own answer (a `403` is a refusal on the way in, a `413`
+    /// a body that could not reach the function whole, a `5xx` a failure
+    /// of the signer, the origin or the function).
     pub fn passes(&self, status: u16) -> bool {
         match self.name {
             CheckName::Direct | CheckName::MethodRefused => status == 403,
-            CheckName::ThroughDistribution => status != 403 && status < 500,
+            CheckName::ThroughDistribution => !matches!(status, 403 | 413) && status < 500,
         }
     }
 }
@@ -226,6 +227,10 @@ mod tests {
         assert!(through.passes(200));
         assert!(through.passes(404), "the function's own 404 is its answer");
         assert!(!through.passes(403));
+        assert!(
+            !through.passes(413),
+            "a body cut at the edge never reached the function"
+        );
         assert!(!through.passes(502));
     }
 }

@@ -59,7 +59,14 @@ pub struct UrlVerification {
 impl Engine {
     /// Verifies every URL of the model, rejected ones included (as not
     /// verifiable, with the rejection).
-    pub async fn verify(&self, model: &DesiredModel, prober: &Prober) -> Vec<UrlVerification> {
+    /// `content_sha256`: whether bodies go with their `x-amz-content-sha256`
+    /// (as AWS asks of callers behind an origin access control).
+    pub async fn verify(
+        &self,
+        model: &DesiredModel,
+        prober: &Prober,
+        content_sha256: bool,
+    ) -> Vec<UrlVerification> {
         let mut results = Vec::new();
         for distribution in &model.distributions {
             let found =
@@ -68,7 +75,9 @@ impl Engine {
                     .map_err(|problem| problem.to_string());
             for url in &distribution.urls {
                 let verification = match &found {
-                    Ok(Some(observed)) => self.verify_url(url, observed, prober).await,
+                    Ok(Some(observed)) => {
+                        self.verify_url(url, observed, prober, content_sha256).await
+                    }
                     Ok(None) => unverifiable(
                         url,
                         format!(
@@ -98,6 +107,7 @@ impl Engine {
         url: &DesiredUrl,
         distribution: &DistributionObserved,
         prober: &Prober,
+        content_sha256: bool,
     ) -> UrlVerification {
         let spec = &url.spec;
         let function = &spec.function;
@@ -148,7 +158,7 @@ impl Engine {
         );
         let mut results = Vec::with_capacity(checks.len());
         for check in &checks {
-            results.push(run(prober, check).await);
+            results.push(run(prober, check, content_sha256).await);
         }
         UrlVerification {
             namespace: url.owner.namespace.clone(),
@@ -162,11 +172,12 @@ impl Engine {
     }
 }
 
-async fn run(prober: &Prober, check: &Check) -> CheckResult {
+async fn run(prober: &Prober, check: &Check, content_sha256: bool) -> CheckResult {
     let request = ProbeRequest {
         method: check.method.as_str(),
         url: &check.url,
         body: check.with_body.then_some(PROBE_BODY),
+        content_sha256,
     };
     let answer = prober.status(&request).await;
     let (status, error) = match answer {
