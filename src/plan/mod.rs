@@ -13,7 +13,7 @@ pub mod change;
 pub mod desired;
 pub mod distribution;
 #[cfg(test)]
-mod fixtures;
+pub(crate) mod fixtures;
 pub mod opt_in;
 pub mod permissions;
 pub mod signer;

@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use super::admissions::Admissions;
 use super::replica_waits::ReplicaWaits;
 use crate::aws::Aws;
 use crate::plan::teardown::RetryPolicy;
@@ -42,8 +43,8 @@ impl Default for DeployWait {
     }
 }
 
-/// The reconcile engine. Cloning shares the adapters and the memory of
-/// replica waits.
+/// The reconcile engine. Cloning shares the adapters, the memory of
+/// replica waits and the answers of function checks not yet used.
 #[derive(Debug, Clone)]
 pub struct Engine {
     pub(super) aws: Aws,
@@ -51,6 +52,7 @@ pub struct Engine {
     pub(super) wait: DeployWait,
     pub(super) retry: RetryPolicy,
     pub(super) waits: ReplicaWaits,
+    pub(super) admissions: Admissions,
 }
 
 impl Engine {
@@ -62,6 +64,7 @@ impl Engine {
             wait,
             retry: RetryPolicy::default(),
             waits: ReplicaWaits::default(),
+            admissions: Admissions::default(),
         }
     }
 

@@ -3,7 +3,8 @@
 //! instance and namespace (`plan::opt_in`). Both the apply and the teardown
 //! of a URL start here, so neither writes to a function its owner did not
 //! hand over. Only reads happen on the way (`sts:GetCallerIdentity` once,
-//! for an ARN; `lambda:GetFunction`).
+//! for an ARN; `lambda:GetFunction`, unless a check moments before read it
+//! for the same URL: `admissions`).
 
 use super::engine::Engine;
 use super::problem::Problem;
@@ -30,8 +31,15 @@ pub(super) async fn manageable(
         }
     }
     let qualifier = function.qualifier.as_deref();
-    let lambda = engine.aws.lambda(&function.region);
-    let Some(found) = lambda.get_function(&function.name, qualifier).await? else {
+    let now = tokio::time::Instant::now().into_std();
+    let found = match engine.admissions.take(desired, now) {
+        Some(checked) => Some(checked),
+        None => {
+            let lambda = engine.aws.lambda(&function.region);
+            lambda.get_function(&function.name, qualifier).await?
+        }
+    };
+    let Some(found) = found else {
         let what = match qualifier {
             Some(alias) => format!("function {} (alias {alias})", function.name),
             None => format!("function {}", function.name),

@@ -25,6 +25,7 @@
 //! it say which object they were for. The design, in order, is in
 //! `docs/design.md`.
 
+mod admissions;
 mod distribution;
 mod engine;
 mod function;
@@ -87,7 +88,12 @@ impl Engine {
     pub async fn refusal(&self, url: &DesiredUrl) -> Option<ResourceReport> {
         let span = span::pass("check", Kind::ProtectedFunctionUrl, &url.owner);
         match function::manageable(self, url).instrument(span).await {
-            Ok(_) => None,
+            Ok(found) => {
+                // The pass the finalizer triggers may use this answer.
+                self.admissions
+                    .admitted(url, found, tokio::time::Instant::now().into_std());
+                None
+            }
             Err(problem) => Some(url::refused_report(&url.owner, &problem)),
         }
     }
