@@ -24,6 +24,7 @@ mod assumed_roles;
 mod authorize;
 mod cloudfront;
 mod control;
+mod dataplane;
 mod faults;
 mod ids;
 mod lambda;
