@@ -6,7 +6,8 @@
 //! everything else (SSM, IAM, STS, ...) relayed from moto verbatim. Every
 //! call and every injected fault is recorded in the ledger and logged with
 //! `tracing`. Paths under `/__emulator/` are the control endpoints, never
-//! forwarded.
+//! forwarded; requests whose `Host` names a function URL or a distribution
+//! are traffic, answered by `dataplane` and never counted as calls.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
