@@ -321,6 +321,33 @@ async fn edge_signer_is_the_only_door() {
         "a valid session of a role without the grant",
     );
 
+    // The function's owner withdraws the opt-in: the signer role's
+    // permissions boundary no longer lets it invoke that function, though
+    // its own policy still names it.
+    let lambda = support::aws::lambda_client(&applied.config, "eu-west-1");
+    let delete_arn = lambda
+        .get_function()
+        .function_name("books-delete-book")
+        .send()
+        .await
+        .expect("GetFunction")
+        .configuration()
+        .and_then(|c| c.function_arn())
+        .expect("ARN")
+        .to_owned();
+    lambda
+        .untag_resource()
+        .resource(&delete_arn)
+        .tag_keys(support::aws::OPT_IN_TAG)
+        .send()
+        .await
+        .expect("UntagResource");
+    assert_forbidden_by_lambda(
+        &applied.viewer("DELETE", "/deleteBook/7", &[], b""),
+        "a function no longer opted in",
+    );
+    assert_eq!(applied.viewer("GET", "/getBooks", &[], b"").status, 200);
+
     // Warm: what a request through the signer costs.
     const WARM_REQUESTS: u32 = 20;
     let warm = Instant::now();

@@ -88,11 +88,15 @@ pub(crate) async fn authorize(
     auth_type: &str,
 ) -> Result<(), Refused> {
     let resource = target.resource();
+    let mut boundary = None;
     let (principal, identity, mut context) = match caller {
         Caller::Anonymous => (anonymous(), None, BTreeMap::new()),
         Caller::Signed(Principal::RoleSession { role, .. }) => {
-            let path = lookup::role(&shared.upstream, role).await.path;
-            let role_arn = format!("arn:aws:iam::{ACCOUNT_ID}:role{path}{role}");
+            let facts = lookup::role(&shared.upstream, role).await;
+            let role_arn = format!("arn:aws:iam::{ACCOUNT_ID}:role{}{role}", facts.path);
+            if let Some(arn) = &facts.boundary {
+                boundary = Some(boundary_policy(shared, arn).await);
+            }
             let policy = role_identity_policy(shared, role).await;
             let mut context = BTreeMap::new();
             context.insert("aws:PrincipalArn".to_owned(), Value::from(role_arn.clone()));
@@ -117,6 +121,11 @@ pub(crate) async fn authorize(
         }
     };
     let resource_policy = resource_policy(shared, target).await;
+    for (key, value) in
+        lookup::function_tags(&shared.upstream, &target.region, &target.function_arn).await
+    {
+        context.insert(format!("aws:ResourceTag/{key}"), Value::from(value));
+    }
     let checks: [(&'static str, &str, Value); 2] = [
         (
             "lambda:InvokeFunctionUrl",
@@ -139,15 +148,21 @@ pub(crate) async fn authorize(
             .map_or(Decision::ImplicitDeny, |p| {
                 p.decide_as(principal.clone(), action, &resource, &context)
             });
+        // A boundary that does not compile allows nothing.
+        let by_boundary = boundary.as_ref().map(|b| {
+            b.as_ref().map_or(Decision::ImplicitDeny, |p| {
+                p.decide(action, &resource, &context)
+            })
+        });
         context.remove(key);
-        let decision = combine(by_identity, by_resource);
+        let decision = combine(by_identity, by_resource, by_boundary);
         if !decision.is_allowed() {
             return Err(Refused {
                 action,
                 resource,
                 decision,
                 detail: format!(
-                    "identity policy: {by_identity:?}, resource policy: {by_resource:?}"
+                    "identity policy: {by_identity:?}, resource policy: {by_resource:?}, permissions boundary: {by_boundary:?}"
                 ),
             });
         }
@@ -163,14 +178,27 @@ fn anonymous() -> IamPrincipal {
     ))
 }
 
-/// Same-account evaluation: an explicit deny anywhere wins, then an allow
-/// anywhere.
-fn combine(identity: Decision, resource: Decision) -> Decision {
-    match (identity, resource) {
-        (Decision::ExplicitDeny, _) | (_, Decision::ExplicitDeny) => Decision::ExplicitDeny,
-        (Decision::Allow, _) | (_, Decision::Allow) => Decision::Allow,
+/// Same-account evaluation: an explicit deny anywhere wins; a boundary
+/// that does not allow refuses; then an allow by either policy permits.
+fn combine(identity: Decision, resource: Decision, boundary: Option<Decision>) -> Decision {
+    match (identity, resource, boundary) {
+        (Decision::ExplicitDeny, _, _)
+        | (_, Decision::ExplicitDeny, _)
+        | (_, _, Some(Decision::ExplicitDeny)) => Decision::ExplicitDeny,
+        (_, _, Some(Decision::ImplicitDeny)) => Decision::ImplicitDeny,
+        (Decision::Allow, _, _) | (_, Decision::Allow, _) => Decision::Allow,
         _ => Decision::ImplicitDeny,
     }
+}
+
+/// A role's permissions boundary (none when it cannot be read or
+/// compiled: nothing is allowed then).
+async fn boundary_policy(shared: &Shared, arn: &str) -> Option<CompiledPolicy> {
+    let document = lookup::managed_policy_document(&shared.upstream, arn).await?;
+    let policy: Value = serde_json::from_str(&document).ok()?;
+    CompiledPolicy::new(&policy)
+        .inspect_err(|e| tracing::warn!(boundary = arn, error = %e, "the boundary does not compile: nothing allowed"))
+        .ok()
 }
 
 /// The role's inline policies as one policy (none when they do not
@@ -223,11 +251,28 @@ mod tests {
     #[test]
     fn a_deny_anywhere_wins_and_an_allow_anywhere_permits() {
         use Decision::*;
-        assert_eq!(combine(Allow, ImplicitDeny), Allow);
-        assert_eq!(combine(ImplicitDeny, Allow), Allow);
-        assert_eq!(combine(Allow, ExplicitDeny), ExplicitDeny);
-        assert_eq!(combine(ExplicitDeny, Allow), ExplicitDeny);
-        assert_eq!(combine(ImplicitDeny, ImplicitDeny), ImplicitDeny);
+        assert_eq!(combine(Allow, ImplicitDeny, None), Allow);
+        assert_eq!(combine(ImplicitDeny, Allow, None), Allow);
+        assert_eq!(combine(Allow, ExplicitDeny, None), ExplicitDeny);
+        assert_eq!(combine(ExplicitDeny, Allow, None), ExplicitDeny);
+        assert_eq!(combine(ImplicitDeny, ImplicitDeny, None), ImplicitDeny);
+        assert_eq!(combine(Allow, ImplicitDeny, Some(Allow)), Allow);
+        assert_eq!(
+            combine(Allow, ImplicitDeny, Some(ImplicitDeny)),
+            ImplicitDeny,
+            "the boundary limits the identity policy"
+        );
+        assert_eq!(
+            combine(ImplicitDeny, Allow, Some(ImplicitDeny)),
+            ImplicitDeny,
+            "and a grant naming the role"
+        );
+        assert_eq!(combine(Allow, Allow, Some(ExplicitDeny)), ExplicitDeny);
+        assert_eq!(
+            combine(ImplicitDeny, ImplicitDeny, Some(Allow)),
+            ImplicitDeny,
+            "a boundary grants nothing by itself"
+        );
     }
 
     fn decide_resource(
