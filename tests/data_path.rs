@@ -151,6 +151,20 @@ fn assert_echoed(
     );
 }
 
+/// Traffic is not an API call: the bed's call ledger has none of it.
+#[track_caller]
+fn assert_traffic_not_counted(applied: &Applied) {
+    let counted: Vec<String> = applied
+        .bed
+        .calls()
+        .calls
+        .keys()
+        .filter(|key| key.starts_with("unknown:"))
+        .cloned()
+        .collect();
+    assert!(counted.is_empty(), "traffic counted as calls: {counted:?}");
+}
+
 /// A direct, unsigned call to each URL is refused as Lambda refuses it.
 fn assert_every_url_refuses_direct_calls(applied: &Applied) {
     for function in BOOK_FUNCTIONS {
@@ -416,6 +430,7 @@ async fn edge_signer_is_the_only_door() {
         &applied.viewer("GET", "/getBooks", &[], b""),
         "through the signer without its policy",
     );
+    assert_traffic_not_counted(&applied);
     eprintln!(
         "data path (EdgeSigner): apply {applied_in:?}, first request through the signer (node cold start) {per_request:?}, warm request {warm_request:?}, whole test {:?}",
         started.elapsed()
@@ -599,6 +614,7 @@ async fn origin_access_control_lets_in_only_its_distribution() {
         get_book,
         "anonymous",
     );
+    assert_traffic_not_counted(&applied);
     eprintln!(
         "data path (OriginAccessControl): whole test {:?}",
         started.elapsed()

@@ -145,3 +145,30 @@ pub(crate) fn observe(shared: &Shared, call: &Call, request_body: &[u8], reply: 
         _ => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(host: &str) -> Parts {
+        http::Request::builder()
+            .uri("/x?y=1")
+            .header("host", host)
+            .body(())
+            .map(|r| r.into_parts().0)
+            .expect("request")
+    }
+
+    #[test]
+    fn the_host_is_read_without_its_port_and_lower_cased() {
+        assert_eq!(
+            host(&parts("D1.CloudFront.net:80")).as_deref(),
+            Some("d1.cloudfront.net")
+        );
+        assert_eq!(
+            host(&parts("abc.lambda-url.eu-west-1.on.aws")).as_deref(),
+            Some("abc.lambda-url.eu-west-1.on.aws")
+        );
+        assert_eq!(host(&parts("127.0.0.1:4566")).as_deref(), Some("127.0.0.1"));
+    }
+}
