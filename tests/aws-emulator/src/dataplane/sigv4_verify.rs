@@ -168,10 +168,10 @@ pub(crate) fn verify(
     }
     let amz_date = header("x-amz-date").ok_or(SignatureError::BadDate)?;
     let signed_at = parse_amz_date(amz_date).ok_or(SignatureError::BadDate)?;
-    let skew = now
-        .duration_since(signed_at)
-        .or_else(|e| Ok::<_, ()>(e.duration()))
-        .unwrap_or_default();
+    let skew = match now.duration_since(signed_at) {
+        Ok(late) => late,
+        Err(early) => early.duration(),
+    };
     if skew > MAX_CLOCK_SKEW {
         return Err(SignatureError::ClockSkew {
             amz_date: amz_date.to_owned(),
