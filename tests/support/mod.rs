@@ -14,6 +14,7 @@ pub mod inventory;
 pub mod kube;
 pub mod moto;
 pub mod process;
+pub mod traffic;
 
 use std::path::PathBuf;
 

@@ -170,6 +170,14 @@ pub(crate) struct LambdaFixes {
     cors_cleared: Mutex<HashSet<String>>,
 }
 
+impl LambdaFixes {
+    /// Whether an update cleared the CORS of the function (unqualified
+    /// ARN) while moto still holds the old one.
+    pub(crate) fn cors_cleared(&self, function_arn: &str) -> bool {
+        lock(&self.cors_cleared).contains(function_arn)
+    }
+}
+
 /// Handles one Lambda call: a correction where moto falls short, otherwise
 /// moto's answer as it is.
 pub(crate) async fn handle(
@@ -466,7 +474,7 @@ fn corrected_url_config(mut reply: Reply, mode: &str, cors_cleared: bool) -> Rep
 /// An `AddPermission` (`{"Statement": "<json>"}`) or `GetPolicy`
 /// (`{"Policy": "<json>", ...}`) answer with its statements as Lambda writes
 /// them.
-fn corrected_policy(mut reply: Reply, field: &str) -> Reply {
+pub(crate) fn corrected_policy(mut reply: Reply, field: &str) -> Reply {
     if !reply.is_success() {
         return reply;
     }

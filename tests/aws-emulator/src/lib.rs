@@ -16,7 +16,13 @@
 //! - IAM is enforced for the access keys given an identity policy (see
 //!   [`authorize`](crate::authorize)): each of their calls is evaluated
 //!   before it reaches CloudFront or moto and refused as AWS refuses it;
-//!   other keys are unrestricted.
+//!   other keys are unrestricted;
+//! - traffic, routed by `Host` (see [`dataplane`](crate::dataplane)): a
+//!   distribution's viewers go through its cache behaviors, the uploaded
+//!   origin-request Lambda@Edge code (run by Node) or origin access
+//!   control, to function URLs that verify SigV4 and evaluate IAM before a
+//!   stand-in function echoes the request. The crate README states the
+//!   contract clients rely on.
 //!
 //! Run in-process with [`Emulator::start`], or as the `aws-emulator` binary.
 
@@ -24,6 +30,7 @@ mod assumed_roles;
 mod authorize;
 mod cloudfront;
 mod control;
+mod dataplane;
 mod faults;
 mod ids;
 mod lambda;

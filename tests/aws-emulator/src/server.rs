@@ -6,7 +6,8 @@
 //! everything else (SSM, IAM, STS, ...) relayed from moto verbatim. Every
 //! call and every injected fault is recorded in the ledger and logged with
 //! `tracing`. Paths under `/__emulator/` are the control endpoints, never
-//! forwarded.
+//! forwarded; requests whose `Host` names a function URL or a distribution
+//! are traffic, answered by `dataplane` and never counted as calls.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -22,6 +23,7 @@ use tracing::{info, warn};
 use crate::authorize::{self, AuthorizationRecord, Authorizer, PolicyError, Verdict};
 use crate::cloudfront::CloudFront;
 use crate::control::{self, CONTROL_PREFIX};
+use crate::dataplane::{self, DataPlane};
 use crate::faults::{FaultBook, FaultKind, FaultRule, FaultRuleError, fault_reply};
 use crate::ids::{Ids, lock};
 use crate::lambda::{self, LambdaFixes};
@@ -42,6 +44,8 @@ pub(crate) struct Shared {
     pub faults: Mutex<FaultBook>,
     pub ledger: Mutex<Ledger>,
     pub authorizer: Authorizer,
+    /// What the data path (function URLs, distributions' viewers) knows.
+    pub dataplane: DataPlane,
     /// IAM answers carry their policies' lists reordered (`trust_order`).
     pub reorder_policy_lists: bool,
 }
@@ -89,6 +93,7 @@ impl Emulator {
             faults: Mutex::new(FaultBook::new(config.faults.clone())),
             ledger: Mutex::new(Ledger::default()),
             authorizer,
+            dataplane: DataPlane::default(),
             reorder_policy_lists: config.reorder_policy_lists,
         });
         let handler = {
@@ -200,6 +205,9 @@ async fn serve(
     if parts.uri.path().starts_with(CONTROL_PREFIX) {
         return Ok(control::handle(shared, &parts, &body).into_response());
     }
+    if let Some(reply) = dataplane::route(shared, &parts, &body).await {
+        return Ok(reply.into_response());
+    }
     let call = Call::identify(&parts, &body);
     let key = call.key();
     let record = |status: Option<u16>, fault: Option<FaultKind>| CallRecord {
@@ -228,10 +236,11 @@ async fn serve(
         lock(&shared.ledger).record(record(Some(reply.status.as_u16()), Some(kind)));
         return Ok(reply.into_response());
     }
-    let mut reply = dispatch(shared, &call, &parts, body).await;
+    let mut reply = dispatch(shared, &call, &parts, body.clone()).await;
     if strip_tags {
         reply = without_tags(reply);
     }
+    dataplane::observe(shared, &call, &body, &reply);
     if restricted && key == "sts:AssumeRole" {
         crate::assumed_roles::restrict_session(shared, &reply).await;
     }

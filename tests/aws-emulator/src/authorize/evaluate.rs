@@ -94,9 +94,26 @@ impl CompiledPolicy {
     }
 
     /// The decision for `action` on `resource` (an ARN, or `*`) with these
-    /// condition keys.
+    /// condition keys, as an identity policy decides (its statements name
+    /// no principal).
     pub(crate) fn decide(
         &self,
+        action: &str,
+        resource: &str,
+        context: &BTreeMap<String, Value>,
+    ) -> Decision {
+        let account_root = Principal::Aws(PrincipalId::String(format!(
+            "arn:aws:iam::{}:root",
+            crate::ACCOUNT_ID
+        )));
+        self.decide_as(account_root, action, resource, context)
+    }
+
+    /// The decision for `principal` as a resource-based policy decides:
+    /// a statement applies only when its `Principal` names the caller.
+    pub(crate) fn decide_as(
+        &self,
+        principal: Principal,
         action: &str,
         resource: &str,
         context: &BTreeMap<String, Value>,
@@ -111,15 +128,7 @@ impl CompiledPolicy {
             tracing::warn!(resource, "not an ARN: nothing allows it");
             return Decision::ImplicitDeny;
         };
-        let request = IAMRequest::new_with_context(
-            Principal::Aws(PrincipalId::String(format!(
-                "arn:aws:iam::{}:root",
-                crate::ACCOUNT_ID
-            ))),
-            action,
-            arn,
-            to_context(context),
-        );
+        let request = IAMRequest::new_with_context(principal, action, arn, to_context(context));
         let evaluator =
             PolicyEvaluator::with_policies(vec![policy.clone()]).with_options(EvaluationOptions {
                 stop_on_explicit_deny: true,

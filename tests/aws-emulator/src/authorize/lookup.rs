@@ -146,3 +146,36 @@ pub(crate) async fn parameter_tags(
         })
         .collect()
 }
+
+/// The default version's document of a managed policy (`GetPolicy`, then
+/// `GetPolicyVersion`), decoded from the URL encoding IAM answers it in;
+/// `None` when the policy does not exist.
+pub(crate) async fn managed_policy_document(upstream: &Upstream, arn: &str) -> Option<String> {
+    let text = upstream
+        .iam_query("GetPolicy", &[("PolicyArn", arn)])
+        .await?;
+    let doc = Document::parse(&text).ok()?;
+    let version = doc
+        .descendants()
+        .find(|n| n.tag_name().name() == "Policy")
+        .and_then(|p| child_text(p, "DefaultVersionId"))?
+        .to_owned();
+    let text = upstream
+        .iam_query(
+            "GetPolicyVersion",
+            &[("PolicyArn", arn), ("VersionId", &version)],
+        )
+        .await?;
+    let doc = Document::parse(&text).ok()?;
+    let document = doc
+        .descendants()
+        .find(|n| n.tag_name().name() == "PolicyVersion")
+        .and_then(|v| child_text(v, "Document"))?;
+    Some(if document.trim_start().starts_with('{') {
+        document.to_owned()
+    } else {
+        percent_encoding::percent_decode_str(document)
+            .decode_utf8_lossy()
+            .into_owned()
+    })
+}

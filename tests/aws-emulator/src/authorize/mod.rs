@@ -26,8 +26,8 @@
 //! that reach the service.
 
 mod deny;
-mod evaluate;
-mod lookup;
+pub(crate) mod evaluate;
+pub(crate) mod lookup;
 mod request;
 mod table;
 

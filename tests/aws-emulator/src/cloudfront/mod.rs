@@ -289,6 +289,17 @@ impl State {
     }
 }
 
+/// A stored distribution, for the data path.
+#[derive(Debug, Clone)]
+pub(crate) struct Served {
+    pub id: String,
+    pub arn: String,
+    pub domain_name: String,
+    pub enabled: bool,
+    /// The inside of its `<DistributionConfig>`.
+    pub config: String,
+}
+
 /// What IAM needs of a stored distribution.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct DistributionFacts {
@@ -473,6 +484,26 @@ impl CloudFront {
             tags: d.tags.clone(),
             edge_versions: edge_versions(&d.config),
         })
+    }
+
+    /// Every stored distribution as the data path serves it.
+    pub(crate) fn served(&self) -> Vec<Served> {
+        lock(&self.state)
+            .distributions
+            .values()
+            .map(|d| Served {
+                id: d.id.clone(),
+                arn: d.arn.clone(),
+                domain_name: d.domain_name.clone(),
+                enabled: d.config.enabled,
+                config: d.config.inner.clone(),
+            })
+            .collect()
+    }
+
+    /// A stored origin access control's config.
+    pub(crate) fn oac_config(&self, id: &str) -> Option<OacConfig> {
+        lock(&self.state).oacs.get(id).map(|o| o.config.clone())
     }
 
     /// Whether the Lambda@Edge replicator's service-linked role exists (a
