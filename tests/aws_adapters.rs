@@ -561,6 +561,7 @@ async fn permissions_are_added_read_back_equal_and_removed() {
             .get_policy("books-get-books", None)
             .await
             .expect("GetPolicy")
+            .statements
             .is_empty()
     );
     for statement in [&url_grant, &invoke_grant, &cross_account] {
@@ -572,7 +573,8 @@ async fn permissions_are_added_read_back_equal_and_removed() {
     let statements = lambda
         .get_policy("books-get-books", None)
         .await
-        .expect("GetPolicy");
+        .expect("GetPolicy")
+        .statements;
     assert_eq!(
         statements,
         vec![
@@ -593,7 +595,8 @@ async fn permissions_are_added_read_back_equal_and_removed() {
     let statements = lambda
         .get_policy("books-get-books", None)
         .await
-        .expect("GetPolicy");
+        .expect("GetPolicy")
+        .statements;
     assert_eq!(statements, vec![url_grant, cross_account]);
     assert_calls(
         &aws,

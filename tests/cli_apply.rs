@@ -99,12 +99,12 @@ async fn apply_with_json_output_reports_every_resource_and_the_ledger() {
     let sum: u64 = by_operation.values().filter_map(Value::as_u64).sum();
     assert_eq!(calls["total"].as_u64(), Some(sum));
     assert_eq!(by_operation["cloudfront:CreateDistributionWithTags"], 1);
-    assert_eq!(calls["mutating"], 21, "{calls}");
+    assert_eq!(calls["mutating"], 26, "{calls}");
     // The ledger counts what reached the wire.
     assert_eq!(bed.count("cloudfront:CreateDistributionWithTags"), 1);
     assert_eq!(bed.count("lambda:CreateFunctionUrlConfig"), 5);
-    // Configs urlguard creates carry no marker: no tagging.
-    assert_eq!(bed.count("lambda:TagResource"), 0);
+    // Each config urlguard creates: its created marker first.
+    assert_eq!(bed.count("lambda:TagResource"), 5);
 }
 
 #[tokio::test]
@@ -355,5 +355,64 @@ async fn log_lines_of_a_pass_name_their_resource_and_pipes_get_no_colour() {
     assert!(
         !stderr.contains('\u{1b}'),
         "colour codes in a pipe: {stderr:?}"
+    );
+}
+
+#[tokio::test]
+async fn plan_and_apply_show_statements_that_let_others_in() {
+    let (bed, config) = books_bed(TestBedOptions::default()).await;
+    support::aws::lambda_client(&config, "eu-west-1")
+        .add_permission()
+        .function_name("books-get-books")
+        .statement_id("public")
+        .action("lambda:InvokeFunctionUrl")
+        .principal("*")
+        .function_url_auth_type(aws_sdk_lambda::types::FunctionUrlAuthType::AwsIam)
+        .send()
+        .await
+        .expect("a public grant");
+    let output = apply_books(&bed, &["--output", "json"]);
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    let json: Value = serde_json::from_str(&stdout).expect("JSON on stdout");
+    let get_books = json["resources"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .find(|r| r["name"] == "get-books")
+        .expect("get-books")
+        .clone();
+    assert_eq!(
+        get_books["status"]["exposedStatements"],
+        serde_json::json!([{
+            "statementId": "public",
+            "grants": "anyone (*) may call lambda:InvokeFunctionUrl"
+        }]),
+        "{get_books}"
+    );
+    let conditions = get_books["status"]["conditions"]
+        .as_array()
+        .expect("conditions");
+    assert!(
+        conditions.iter().any(|c| c["type"] == "Exposed"
+            && c["status"] == "True"
+            && c["reason"] == "ForeignStatements"),
+        "{get_books}"
+    );
+    assert!(
+        conditions
+            .iter()
+            .any(|c| c["type"] == "Ready" && c["reason"] == "ReachableOutsideDistribution"),
+        "{get_books}"
+    );
+    assert_eq!(bed.count("lambda:RemovePermission"), 0);
+
+    // `plan` says the same, as a warning line.
+    let output = urlguard(&bed, &["plan", "-f", "examples/books.yaml"]);
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("  warning: the function's resource policy lets others invoke it besides the distribution: public: anyone (*) may call lambda:InvokeFunctionUrl"),
+        "{stdout}"
     );
 }

@@ -153,6 +153,16 @@ async fn books_apply_becomes_ready_and_delete_waits_for_a_clean_aws() {
         .send()
         .await
         .expect("an open function URL");
+    // And one lets another account invoke it, past any distribution.
+    support::aws::lambda_client(&bed.sdk_config().await, "eu-west-1")
+        .add_permission()
+        .function_name("books-create-book")
+        .statement_id("partner")
+        .action("lambda:InvokeFunction")
+        .principal("210987654321")
+        .send()
+        .await
+        .expect("a cross-account grant");
 
     cluster.ok("kubectl", &["apply", "-f", "examples/books.yaml"]);
     wait_for_books(&cluster, "kubectl wait", &controller);
@@ -203,9 +213,30 @@ async fn books_apply_becomes_ready_and_delete_waits_for_a_clean_aws() {
         "Updated",
         "AuthSwitchedToIam",
         "UrlConfigAdopted",
+        "ForeignStatements",
     ] {
         assert!(events.contains(reason), "no {reason} event: {events}");
     }
+    // The exposed URL says so in its status; the others do not.
+    let exposed = |name: &str| {
+        cluster.ok(
+            "kubectl",
+            &[
+                "get",
+                "pfu",
+                name,
+                "-n",
+                "books",
+                "-o",
+                r#"jsonpath={.status.conditions[?(@.type=="Exposed")].status} {.status.conditions[?(@.type=="Ready")].reason} {.status.exposedStatements[*].statementId}"#,
+            ],
+        )
+    };
+    assert_eq!(
+        exposed("create-book"),
+        "True ReachableOutsideDistribution partner"
+    );
+    assert_eq!(exposed("get-book"), "False Protected ");
     assert!(controller.sum("urlguard_aws_calls_total") > 0.0);
     assert!(controller.sum("urlguard_reconciles_total") > 0.0);
     assert!(

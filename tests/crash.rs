@@ -88,6 +88,12 @@ async fn apply_fully(config: &SdkConfig, books: &Books, context: &str) -> u64 {
         after.adopted_markers.values().all(Option::is_none),
         "{context}: {after:#?}"
     );
+    // ... and each carries urlguard's created marker, whichever write the
+    // crash interrupted (the tag goes on before the create).
+    assert!(
+        after.created_markers.values().all(Option::is_some),
+        "{context}: {after:#?}"
+    );
     mutating(&engine)
 }
 
@@ -132,8 +138,10 @@ async fn a_crash_after_any_write_of_apply_or_destroy_resumes_without_duplicates_
         "write points: apply {apply_writes}, destroy {destroy_writes} (measured in {:.1} s)",
         started.elapsed().as_secs_f64()
     );
-    assert_eq!(apply_writes, 21, "books.yaml's apply");
-    assert_eq!(destroy_writes, 21, "books.yaml's destroy");
+    // Each URL config: its created marker before the create, and removed
+    // after the delete.
+    assert_eq!(apply_writes, 26, "books.yaml's apply");
+    assert_eq!(destroy_writes, 26, "books.yaml's destroy");
 
     for k in 1..=apply_writes.max(destroy_writes) {
         // Apply, stopped after write k (when k is within the apply), then

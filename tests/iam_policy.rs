@@ -122,6 +122,19 @@ async fn exercise(protection: Protection) -> Exercised {
         .await
         .expect("open the URL");
     urls[0].spec.path_pattern = "/listBooks".to_owned();
+    // A public grant the function's owner added, removed on request
+    // (`RemovePermission` under either protection).
+    lambda_client(&config, "eu-west-1")
+        .add_permission()
+        .function_name("books-get-books")
+        .statement_id("public")
+        .action("lambda:InvokeFunctionUrl")
+        .principal("*")
+        .function_url_auth_type(aws_sdk_lambda::types::FunctionUrlAuthType::AwsIam)
+        .send()
+        .await
+        .expect("a public grant");
+    urls[0].spec.remove_foreign_statements = true;
     if protection == Protection::EdgeSigner {
         distributions[0].spec.signer.memory_size = 256;
         let lambda_only = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;

@@ -11,6 +11,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use aws_config::SdkConfig;
+use aws_emulator::{FaultKind, FaultRule};
 use serde_json::Value;
 use support::aws::{TestBedOptions, as_product, lambda_client};
 use support::books::{BOOK_FUNCTIONS, books, books_bed};
@@ -323,8 +324,8 @@ async fn a_url_leaving_alone_takes_its_behavior_grant_and_parameters_and_the_res
     assert_eq!(count(&destroyer, "iam:PutRolePolicy"), 1);
     assert_eq!(
         mutating(&destroyer),
-        5,
-        "update, role policy, 2 parameters, URL config"
+        6,
+        "update, role policy, 2 parameters, URL config and its created marker"
     );
 
     let after = inventory(&config, &BOOK_FUNCTIONS).await;
@@ -674,14 +675,19 @@ async fn a_url_config_that_existed_before_urlguard_is_adopted_and_left_in_place(
         "{notices:?}"
     );
     // Adopted: marked (before the switch to AWS_IAM); the four urlguard
-    // created are not.
-    assert_eq!(count(&applier, "lambda:TagResource"), 1);
+    // created carry its created marker instead.
+    assert_eq!(count(&applier, "lambda:TagResource"), 5);
     let calls: Vec<String> = bed
         .log()
         .into_iter()
         .filter(|r| r.path.contains("books-get-books"))
         .map(|r| r.call)
         .collect();
+    assert_eq!(
+        calls.iter().filter(|c| *c == "lambda:TagResource").count(),
+        1,
+        "the adopted marker only: {calls:?}"
+    );
     let tagged = calls.iter().rposition(|c| c == "lambda:TagResource");
     let switched = calls
         .iter()
@@ -722,9 +728,10 @@ async fn a_url_config_that_existed_before_urlguard_is_adopted_and_left_in_place(
         ]
     );
     assert_eq!(count(&destroyer, "lambda:DeleteFunctionUrlConfig"), 4);
-    // Nothing is untagged: the adopted marker stays, so that a later pass
-    // (or a second destroy) still knows the config is not urlguard's.
-    assert_eq!(count(&destroyer, "lambda:UntagResource"), 0);
+    // The adopted marker stays, so that a later pass (or a second destroy)
+    // still knows the config is not urlguard's; the four deleted configs'
+    // created markers go with them.
+    assert_eq!(count(&destroyer, "lambda:UntagResource"), 4);
 
     let after = inventory(&config, &BOOK_FUNCTIONS).await;
     for function in BOOK_FUNCTIONS {
@@ -790,8 +797,10 @@ async fn a_function_shared_by_two_urls_keeps_its_config_until_the_last_one_leave
         after.url_configs["books-get-books"].as_deref(),
         Some("AWS_IAM")
     );
-    // urlguard created it: no marker, nothing to hand over.
+    // urlguard created it: its created marker (written by get-books, the
+    // first), no adopted marker, nothing to hand over.
     assert_eq!(adopted_marker(&config, "books-get-books").await, None);
+    assert!(after.created_markers["books-get-books"].is_some());
     assert_eq!(count(&destroyer, "lambda:TagResource"), 0);
     // The distribution still routes /v2/getBooks to it.
     assert!(
@@ -812,9 +821,14 @@ async fn a_function_shared_by_two_urls_keeps_its_config_until_the_last_one_leave
     assert!(!reports[0].failed(), "{reports:#?}");
     assert!(reports[0].notices.is_empty(), "{reports:#?}");
     assert_eq!(count(&destroyer, "lambda:DeleteFunctionUrlConfig"), 1);
-    assert_eq!(count(&destroyer, "lambda:UntagResource"), 0);
+    assert_eq!(
+        count(&destroyer, "lambda:UntagResource"),
+        1,
+        "its created marker"
+    );
     let after = inventory(&config, &BOOK_FUNCTIONS).await;
     assert_eq!(after.url_configs["books-get-books"], None);
+    assert_eq!(after.created_markers["books-get-books"], None);
     assert_eq!(adopted_marker(&config, "books-get-books").await, None);
 }
 
@@ -848,5 +862,132 @@ async fn deleting_a_distribution_leaves_the_configs_of_urls_that_stay() {
             None,
             "{function}: urlguard's, deleted when its URL leaves"
         );
+    }
+}
+
+#[tokio::test]
+async fn a_url_config_already_on_aws_iam_before_urlguard_is_left_in_place() {
+    let (bed, config) = books_bed(TestBedOptions::default()).await;
+    // The application's deployment made books-get-books' URL itself,
+    // already on AWS_IAM: nothing tells it from urlguard's but the marker.
+    lambda_client(&config, "eu-west-1")
+        .create_function_url_config()
+        .function_name("books-get-books")
+        .auth_type(aws_sdk_lambda::types::FunctionUrlAuthType::AwsIam)
+        .send()
+        .await
+        .expect("CreateFunctionUrlConfig");
+    let (distributions, urls) = books();
+    let (reports, applier) = apply(&config, &distributions, &urls).await;
+    assert_all_ready(&reports);
+    // A created marker before each of the four creates, none on the
+    // config found (nothing to switch, nothing to adopt).
+    assert_eq!(count(&applier, "lambda:TagResource"), 4);
+    let calls: Vec<String> = bed
+        .log()
+        .into_iter()
+        .filter(|r| r.path.contains("books-get-book") && !r.path.contains("books-get-books"))
+        .map(|r| r.call)
+        .collect();
+    let tagged = calls.iter().position(|c| c == "lambda:TagResource");
+    let created = calls
+        .iter()
+        .position(|c| c == "lambda:CreateFunctionUrlConfig");
+    assert!(
+        tagged.is_some() && created.is_some() && tagged < created,
+        "the marker first, then the create: {calls:?}"
+    );
+    let before = inventory(&config, &BOOK_FUNCTIONS).await;
+    assert_eq!(before.created_markers["books-get-books"], None);
+    assert_eq!(
+        before.created_markers["books-get-book"].as_deref(),
+        Some("urlguard/books/ProtectedFunctionUrl/get-book")
+    );
+
+    let destroyer = engine(config.clone(), Mode::Apply);
+    let model = teardown::build("urlguard", &distributions, &urls);
+    let reports = destroyer.destroy_until_gone(&model).await;
+    assert!(
+        reports.iter().all(|r| !r.failed() && !r.waiting()),
+        "{reports:#?}"
+    );
+    let get_books = reports
+        .iter()
+        .find(|r| r.name == "get-books")
+        .expect("get-books");
+    assert_eq!(deleting_reason(get_books), "Deleted");
+    let left = "not created by urlguard (the function has no urlguard.io/created-url-config tag)";
+    assert!(
+        get_books.verdict.message.contains(&format!(
+            "the function URL config is left in place ({left}), on AWS_IAM"
+        )),
+        "{get_books:#?}"
+    );
+    let notices: Vec<String> = get_books.notices.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        notices,
+        [format!(
+            "function URL config of books-get-books left in place on AWS_IAM: {left}"
+        )]
+    );
+    assert_eq!(count(&destroyer, "lambda:DeleteFunctionUrlConfig"), 4);
+    let after = inventory(&config, &BOOK_FUNCTIONS).await;
+    after.assert_nothing_from_urlguard("after the destroy");
+    for function in BOOK_FUNCTIONS {
+        let expected = (function == "books-get-books").then(|| "AWS_IAM".to_owned());
+        assert_eq!(after.url_configs[function], expected, "{function}");
+        assert_eq!(after.created_markers[function], None, "{function}");
+    }
+}
+
+#[tokio::test]
+async fn a_crash_between_the_created_marker_and_the_create_leaves_the_config_urlguards() {
+    let (bed, config) = books_bed(TestBedOptions::default()).await;
+    // Every create fails for good after its marker went on: as if the
+    // process died between the two.
+    bed.set_faults(&[FaultRule::next(
+        "lambda",
+        "CreateFunctionUrlConfig",
+        FaultKind::Http500,
+        1_000,
+    )]);
+    let (distributions, urls) = books();
+    let (reports, crashed) = apply(&config, &distributions, &urls).await;
+    assert!(
+        reports
+            .iter()
+            .filter(|r| r.kind == urlguard::reconcile::Kind::ProtectedFunctionUrl)
+            .all(ResourceReport::failed),
+        "{reports:#?}"
+    );
+    assert_eq!(count(&crashed, "lambda:TagResource"), 5);
+    let between = inventory(&config, &BOOK_FUNCTIONS).await;
+    for function in BOOK_FUNCTIONS {
+        assert_eq!(between.url_configs[function], None, "{function}");
+        assert!(between.created_markers[function].is_some(), "{function}");
+    }
+
+    // The next run creates the configs under the markers already there.
+    bed.clear_faults();
+    let (reports, resumed) = apply(&config, &distributions, &urls).await;
+    assert_all_ready(&reports);
+    assert_eq!(count(&resumed, "lambda:TagResource"), 0);
+    assert_eq!(count(&resumed, "lambda:CreateFunctionUrlConfig"), 5);
+
+    // urlguard's: deleted with Delete, markers with them.
+    let destroyer = engine(config.clone(), Mode::Apply);
+    let model = teardown::build("urlguard", &distributions, &urls);
+    let reports = destroyer.destroy_until_gone(&model).await;
+    assert!(
+        reports.iter().all(|r| !r.failed() && !r.waiting()),
+        "{reports:#?}"
+    );
+    assert!(reports.iter().all(|r| r.notices.is_empty()), "{reports:#?}");
+    assert_eq!(count(&destroyer, "lambda:DeleteFunctionUrlConfig"), 5);
+    let after = inventory(&config, &BOOK_FUNCTIONS).await;
+    after.assert_nothing_from_urlguard("after the destroy");
+    for function in BOOK_FUNCTIONS {
+        assert_eq!(after.url_configs[function], None, "{function}");
+        assert_eq!(after.created_markers[function], None, "{function}");
     }
 }

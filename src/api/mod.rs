@@ -24,8 +24,8 @@ pub use edge_distribution::{
     RetiredSignerVersion, S3Origin, SignerSettings,
 };
 pub use protected_function_url::{
-    Cors, DistributionRef, FunctionRef, HttpMethod, InvokeMode, ProtectedFunctionUrl,
-    ProtectedFunctionUrlSpec, ProtectedFunctionUrlStatus, UrlSsmExport,
+    Cors, DistributionRef, ExposedStatement, FunctionRef, HttpMethod, InvokeMode,
+    ProtectedFunctionUrl, ProtectedFunctionUrlSpec, ProtectedFunctionUrlStatus, UrlSsmExport,
 };
 
 /// The API group of both kinds.

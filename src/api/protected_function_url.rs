@@ -137,10 +137,19 @@ pub struct ProtectedFunctionUrlSpec {
     pub ssm_export: UrlSsmExport,
 
     /// `Delete` (default) removes the function URL config when this resource
-    /// is deleted; `Retain` keeps it, still on `AWS_IAM` auth. Permissions
-    /// and parameters urlguard wrote always go.
+    /// is deleted, if urlguard created it (one that existed before urlguard
+    /// always stays); `Retain` keeps it, still on `AWS_IAM` auth.
+    /// Permissions and parameters urlguard wrote always go.
     #[serde(default)]
     pub deletion_policy: DeletionPolicy,
+
+    /// Remove the function's resource-policy statements that let anyone
+    /// other than the distribution invoke it (the `Exposed` condition lists
+    /// them): a public or cross-account grant, CloudFront for another
+    /// distribution, `lambda:InvokeFunction` for another principal. Default
+    /// false: urlguard only reports them, and writes nothing to them.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub remove_foreign_statements: bool,
 }
 
 fn read_only_methods() -> Vec<HttpMethod> {
@@ -380,6 +389,23 @@ pub struct ProtectedFunctionUrlStatus {
     /// The SSM parameter holding the function ARN.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub arn_parameter: Option<String>,
+    /// The statements of the function's resource policy that let someone
+    /// other than the distribution invoke it, as of the last reconcile
+    /// (empty: none; absent: not checked, the URL is not attached yet).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exposed_statements: Option<Vec<ExposedStatement>>,
+}
+
+/// A resource-policy statement that lets someone other than the
+/// distribution invoke the function.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ExposedStatement {
+    /// The statement id (`Sid`).
+    pub statement_id: String,
+    /// Whom it lets in, and which action: `anyone (*) may call
+    /// lambda:InvokeFunctionUrl`.
+    pub grants: String,
 }
 
 #[cfg(test)]

@@ -40,8 +40,11 @@
 //! `UpdateFunctionUrlConfig` carry), and grants only to CloudFront
 //! (`lambda:Principal`): stolen credentials cannot open a function to the
 //! internet or reach one nobody handed over. `lambda:TagResource` on
-//! application functions only for the adopted marker (`aws:TagKeys`):
-//! urlguard cannot opt a function in itself.
+//! application functions only for the created and adopted markers, and
+//! `lambda:UntagResource` only for the created marker (`aws:TagKeys`):
+//! urlguard cannot opt a function in itself. `lambda:RemovePermission`
+//! there under both protections: under `OriginAccessControl` for its own
+//! grants, under both for `spec.removeForeignStatements`.
 //!
 //! CloudFront's standard logging (`spec.logging`) makes CloudFront check
 //! that the caller creating or updating the distribution may read and
@@ -83,7 +86,7 @@ use serde_json::{Value, json};
 
 use crate::api::{EdgeDistribution, Protection};
 use crate::model::iam::signer_boundary_arn;
-use crate::model::lambda::ADOPTED_MARKER_KEY;
+use crate::model::lambda::{ADOPTED_MARKER_KEY, CREATED_MARKER_KEY};
 use crate::model::names::{INSTANCE_DELIMITER, ROLE_PATH};
 use crate::model::{EDGE_REGION, OPT_IN_TAG_KEY, OWNER_TAG_KEY};
 
@@ -270,20 +273,44 @@ pub fn controller_policy(instance: &str, options: &PolicyOptions) -> Value {
             application_functions.clone(),
             Some(json!({"StringLike": {opted_in_key.clone(): opted_in.clone()}})),
         ),
-        // The adopted marker only (a config that existed before urlguard,
-        // tagged before it is switched to `AWS_IAM`), only where opted in:
-        // never the opt-in tag itself.
+        // The created marker (tagged before a create) and the adopted
+        // marker (a config that existed before urlguard, tagged before it
+        // is switched to `AWS_IAM`), only where opted in: never the opt-in
+        // tag itself.
         statement(
-            "MarkAdoptedFunctionUrls",
+            "MarkFunctionUrlConfigs",
             &["lambda:TagResource"],
             application_functions.clone(),
             Some(json!({
                 "StringLike": {opted_in_key.clone(): opted_in.clone()},
                 "ForAllValues:StringLike": {"aws:TagKeys": [
+                    CREATED_MARKER_KEY,
+                    format!("{CREATED_MARKER_KEY}:*"),
                     ADOPTED_MARKER_KEY,
                     format!("{ADOPTED_MARKER_KEY}:*"),
                 ]},
             })),
+        ),
+        // The created marker goes with the config urlguard deleted.
+        statement(
+            "UnmarkDeletedFunctionUrlConfigs",
+            &["lambda:UntagResource"],
+            application_functions.clone(),
+            Some(json!({
+                "StringLike": {opted_in_key.clone(): opted_in.clone()},
+                "ForAllValues:StringLike": {"aws:TagKeys": [
+                    CREATED_MARKER_KEY,
+                    format!("{CREATED_MARKER_KEY}:*"),
+                ]},
+            })),
+        ),
+        // Its own grants (`OriginAccessControl`, or left from it), and
+        // statements `spec.removeForeignStatements` removes.
+        statement(
+            "RemoveStatementsOnOptedInFunctions",
+            &["lambda:RemovePermission"],
+            application_functions.clone(),
+            Some(json!({"StringLike": {opted_in_key.clone(): opted_in.clone()}})),
         ),
         statement(
             "ReadParameters",
@@ -406,12 +433,6 @@ pub fn controller_policy(instance: &str, options: &PolicyOptions) -> Value {
                     "StringLike": {opted_in_key.clone(): opted_in.clone()},
                     "StringEquals": {"lambda:Principal": "cloudfront.amazonaws.com"},
                 })),
-            ),
-            statement(
-                "RemoveGrantsOnOptedInFunctions",
-                &["lambda:RemovePermission"],
-                application_functions,
-                Some(json!({"StringLike": {opted_in_key: opted_in}})),
             ),
         ]);
     }
@@ -699,7 +720,7 @@ mod tests {
         );
         // Tagging: on the signer functions, or on opted-in functions
         // without ever the opt-in key itself (urlguard cannot opt a
-        // function in, nor widen an opt-in): only the adopted marker.
+        // function in, nor widen an opt-in): only the markers.
         for statement in ["lambda:TagResource", "lambda:UntagResource"]
             .into_iter()
             .flat_map(|action| statements_granting(&policy, action))
@@ -717,8 +738,10 @@ mod tests {
                     .as_array()
                     .is_some_and(|keys| {
                         keys.iter().all(|k| {
-                            k.as_str()
-                                .is_some_and(|k| k.starts_with("urlguard.io/adopted-url-config"))
+                            k.as_str().is_some_and(|k| {
+                                k.starts_with("urlguard.io/adopted-url-config")
+                                    || k.starts_with("urlguard.io/created-url-config")
+                            })
                         })
                     });
             assert!(signers_only || opted_in_only, "{statement:#}");

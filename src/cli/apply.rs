@@ -12,7 +12,7 @@ use super::output::{self, CommandError, JsonResource, Output};
 use crate::aws::{Aws, Ledger, LedgerSummary};
 use crate::plan::desired;
 use crate::plan::ssm_prefix::SsmPrefix;
-use crate::reconcile::{DeployWait, Engine, Mode, ResourceReport, Status};
+use crate::reconcile::{DeployWait, Engine, Mode, Notice, ResourceReport, Status};
 
 /// Options shared by `plan` and `apply`.
 #[derive(Debug, clap::Args)]
@@ -102,7 +102,12 @@ fn print_text(mode: Mode, reports: &[ResourceReport], calls: &LedgerSummary) {
             println!("  {verb}: nothing (in sync)");
         }
         for notice in &report.notices {
-            println!("  {verb}: {notice}");
+            // A finding, not something done or to do.
+            let prefix = match notice {
+                Notice::Exposed { .. } => "warning",
+                _ => verb,
+            };
+            println!("  {prefix}: {notice}");
         }
         for action in &report.actions {
             println!("  {verb}: {action}");

@@ -1,7 +1,7 @@
 //! Lambda shapes: the user's function and its URL config and resource
-//! policy, and the signer function's versions; and the marker tag that
-//! records, on the function, that urlguard adopted a URL config that
-//! existed before it.
+//! policy, and the signer function's versions; and the marker tags that
+//! record, on the function, that urlguard created a URL config (written
+//! before the create) or adopted one that existed before it.
 
 use sha2::{Digest, Sha256};
 
@@ -30,12 +30,31 @@ pub struct FunctionFound {
     /// The value of the function's adopted marker for this qualifier
     /// ([`adopted_marker_key`]): the owner of the `ProtectedFunctionUrl`
     /// that adopted a URL config which existed before urlguard. `None`:
-    /// no marker, the config (if any) is urlguard's.
+    /// no marker.
     pub adopted_url_config: Option<String>,
+    /// The value of the function's created marker for this qualifier
+    /// ([`created_marker_key`]): the owner of the `ProtectedFunctionUrl`
+    /// that created the URL config (written before the create). `None`:
+    /// urlguard did not create it (or a version before the marker did).
+    pub created_url_config: Option<String>,
+}
+
+impl FunctionFound {
+    /// Whether a `ProtectedFunctionUrl` of `instance` created the URL
+    /// config: any URL of the instance, since URLs sharing a function share
+    /// its config and the one that created it may have left first.
+    pub fn created_by_instance(&self, instance: &str) -> bool {
+        self.created_url_config
+            .as_deref()
+            .is_some_and(|owner| owner.starts_with(&format!("{instance}/")))
+    }
 }
 
 /// The tag key prefix of adopted markers.
 pub const ADOPTED_MARKER_KEY: &str = "urlguard.io/adopted-url-config";
+
+/// The tag key prefix of created markers.
+pub const CREATED_MARKER_KEY: &str = "urlguard.io/created-url-config";
 
 /// Lambda's limit on a tag key.
 const TAG_KEY_MAX: usize = 128;
@@ -49,16 +68,27 @@ const TAG_VALUE_MAX: usize = 256;
 /// or `urlguard.io/adopted-url-config:<alias>` (a long alias ends in a hash
 /// to stay within the 128 characters of a key).
 pub fn adopted_marker_key(qualifier: Option<&str>) -> String {
+    marker_key(ADOPTED_MARKER_KEY, qualifier)
+}
+
+/// The key of the tag that marks, on a function, that urlguard created the
+/// URL config of `qualifier`: `urlguard.io/created-url-config[:<alias>]`,
+/// bounded like [`adopted_marker_key`].
+pub fn created_marker_key(qualifier: Option<&str>) -> String {
+    marker_key(CREATED_MARKER_KEY, qualifier)
+}
+
+fn marker_key(prefix: &str, qualifier: Option<&str>) -> String {
     match qualifier {
-        None => ADOPTED_MARKER_KEY.to_owned(),
-        Some(alias) => bounded(&format!("{ADOPTED_MARKER_KEY}:{alias}"), TAG_KEY_MAX),
+        None => prefix.to_owned(),
+        Some(alias) => bounded(&format!("{prefix}:{alias}"), TAG_KEY_MAX),
     }
 }
 
-/// The adopted marker's value for the `ProtectedFunctionUrl` `owner` that
-/// adopted the config: its owner tag value, bounded to a tag value's 256
-/// characters.
-pub fn adopted_marker_value(owner: &Owner) -> String {
+/// A marker's value for the `ProtectedFunctionUrl` `owner` that adopted or
+/// created the config: its owner tag value, bounded to a tag value's 256
+/// characters (the instance at its start stays).
+pub fn marker_value(owner: &Owner) -> String {
     bounded(
         &owner.tag_value(OwnerKind::ProtectedFunctionUrl),
         TAG_VALUE_MAX,
@@ -130,6 +160,60 @@ pub struct PolicyStatement {
     pub function_url_auth_type: Option<String>,
     /// Whether the statement requires `lambda:InvokedViaFunctionUrl`.
     pub invoked_via_function_url: bool,
+}
+
+/// A function's resource policy as read: the statements urlguard manages
+/// (by id) and every statement as written, to judge who it lets in.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ResourcePolicy {
+    /// `Allow` statements reduced to what urlguard writes and checks.
+    pub statements: Vec<PolicyStatement>,
+    /// Every statement, `Deny` included, with its principals, actions and
+    /// conditions as written.
+    pub grants: Vec<GrantStatement>,
+}
+
+/// One resource-policy statement as written.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GrantStatement {
+    /// The statement id (Lambda always writes one).
+    pub sid: String,
+    /// `Effect` is `Allow`.
+    pub allow: bool,
+    /// Every principal: `*` (also for `{"AWS": "*"}` and a `NotPrincipal`),
+    /// a service, an account id, or an ARN.
+    pub principals: Vec<String>,
+    /// The actions it covers.
+    pub actions: StatementActions,
+    /// Every condition, one entry per operator and key.
+    pub conditions: Vec<ConditionEntry>,
+}
+
+/// The actions of a statement: `Action` lists those it covers, `NotAction`
+/// those it does not (it covers every other).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StatementActions {
+    /// `Action`: these patterns (`*` and `?` wildcards).
+    Listed(Vec<String>),
+    /// `NotAction`: everything but these patterns.
+    AllBut(Vec<String>),
+}
+
+impl Default for StatementActions {
+    fn default() -> StatementActions {
+        StatementActions::Listed(Vec::new())
+    }
+}
+
+/// One condition: `{operator: {key: values}}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConditionEntry {
+    /// `StringEquals`, `ArnLike`, `Bool`, ...
+    pub operator: String,
+    /// The condition key as written (`AWS:SourceArn`).
+    pub key: String,
+    /// Its values (booleans as `true`/`false`).
+    pub values: Vec<String>,
 }
 
 /// The settings that make a signer version what it is: a new numbered
@@ -209,19 +293,40 @@ mod tests {
         let key = adopted_marker_key(Some(&long));
         assert_eq!(key.len(), 128);
         assert_ne!(key, adopted_marker_key(Some(&"a".repeat(127))));
+        assert_eq!(
+            created_marker_key(Some("live")),
+            "urlguard.io/created-url-config:live"
+        );
+        assert_eq!(created_marker_key(Some(&long)).len(), 128);
         let owner = Owner {
             instance: "urlguard".into(),
             namespace: "books".into(),
             name: "get-books".into(),
         };
         assert_eq!(
-            adopted_marker_value(&owner),
+            marker_value(&owner),
             "urlguard/books/ProtectedFunctionUrl/get-books"
         );
+        let found = |created: Option<&str>| FunctionFound {
+            function_arn: "arn:aws:lambda:eu-west-1:123456789012:function:f".into(),
+            target_arn: "arn:aws:lambda:eu-west-1:123456789012:function:f".into(),
+            opt_in: None,
+            adopted_url_config: None,
+            created_url_config: created.map(str::to_owned),
+        };
+        assert!(
+            found(Some("urlguard/books/ProtectedFunctionUrl/other"))
+                .created_by_instance("urlguard")
+        );
+        assert!(
+            !found(Some("urlguard-staging/books/ProtectedFunctionUrl/x"))
+                .created_by_instance("urlguard")
+        );
+        assert!(!found(None).created_by_instance("urlguard"));
         let long_owner = Owner {
             name: "n".repeat(253),
             ..owner
         };
-        assert_eq!(adopted_marker_value(&long_owner).len(), 256);
+        assert_eq!(marker_value(&long_owner).len(), 256);
     }
 }

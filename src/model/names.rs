@@ -152,6 +152,12 @@ impl Owner {
     }
 }
 
+/// The start of every statement id of `instance`'s URLs
+/// ([`Owner::statement_id`]): `urlguard-<instance>_`.
+pub fn statement_id_prefix(instance: &str) -> String {
+    lambda_safe(&format!("urlguard-{instance}{INSTANCE_DELIMITER}"))
+}
+
 /// What ends the instance in every AWS name (`<instance>_…`): a character
 /// an instance name cannot hold, so the patterns `<instance>_*` of the
 /// controller's policy match no other instance's names.
@@ -274,6 +280,25 @@ mod tests {
         assert_eq!(
             books.oac_description(),
             "urlguard.io/owner=urlguard/books/EdgeDistribution/books"
+        );
+    }
+
+    #[test]
+    fn statement_ids_start_with_their_instances_prefix_only() {
+        let books = owner("books");
+        assert!(
+            books
+                .statement_id("url")
+                .starts_with(&statement_id_prefix("urlguard"))
+        );
+        let staging = Owner {
+            instance: "urlguard-staging".into(),
+            ..owner("books")
+        };
+        assert!(
+            !staging
+                .statement_id("url")
+                .starts_with(&statement_id_prefix("urlguard"))
         );
     }
 

@@ -20,6 +20,12 @@
 //!   `InvokedViaFunctionUrl` at the statement's top level instead of as
 //!   conditions (and keeps an account principal bare); both are read too —
 //!   no real policy has such keys, so nothing else can be misread.
+//! - For judging who a statement lets in ([`parse_grants`], used by
+//!   `plan::exposure`), every statement is kept as written: each
+//!   principal (`"*"`, `{"AWS": "*"}` and a `NotPrincipal` read as `*`),
+//!   `Action` or `NotAction`, and each condition with its operator. moto's
+//!   top-level keys read as the `StringEquals`/`Bool` conditions Lambda
+//!   writes for them.
 //! - The signer role's invoke policy is urlguard's own document, read as
 //!   `plan::signer::invoke_policy` writes it: `Statement` a list, the
 //!   [`INVOKE_FUNCTION_URLS_SID`] statement's `Resource` a string or a list
@@ -27,7 +33,7 @@
 
 use serde_json::Value;
 
-use crate::model::lambda::PolicyStatement;
+use crate::model::lambda::{ConditionEntry, GrantStatement, PolicyStatement, StatementActions};
 
 /// The id of the signer role's statement that lists the functions it may
 /// invoke through their URLs: written by `plan::signer::invoke_policy`, read
@@ -48,6 +54,80 @@ pub fn parse_resource_policy(document: &str) -> Result<Vec<PolicyStatement>, Str
         .filter(|s| s.get("Effect").and_then(Value::as_str) != Some("Deny"))
         .map(parse_statement)
         .collect())
+}
+
+/// Every statement of a Lambda resource policy document, as written.
+pub fn parse_grants(document: &str) -> Result<Vec<GrantStatement>, String> {
+    let policy: Value = serde_json::from_str(document)
+        .map_err(|e| format!("the resource policy is not JSON: {e}"))?;
+    let statements = match policy.get("Statement") {
+        Some(Value::Array(items)) => items.iter().collect(),
+        Some(item @ Value::Object(_)) => vec![item],
+        _ => Vec::new(),
+    };
+    Ok(statements.into_iter().map(parse_grant).collect())
+}
+
+fn parse_grant(statement: &Value) -> GrantStatement {
+    let principals = match (statement.get("Principal"), statement.get("NotPrincipal")) {
+        (_, Some(_)) => vec!["*".to_owned()],
+        (Some(Value::String(any)), None) => vec![any.clone()],
+        (Some(Value::Object(by_kind)), None) => by_kind
+            .values()
+            .flat_map(|v| strings(Some(v)))
+            .map(|p| account_of_root_arn(&p).map_or(p.clone(), str::to_owned))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let actions = match statement.get("NotAction") {
+        Some(not) => StatementActions::AllBut(strings(Some(not))),
+        None => StatementActions::Listed(strings(statement.get("Action"))),
+    };
+    let mut conditions: Vec<ConditionEntry> = statement
+        .get("Condition")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .filter_map(|(operator, keys)| Some((operator, keys.as_object()?)))
+        .flat_map(|(operator, keys)| {
+            keys.iter().map(|(key, values)| ConditionEntry {
+                operator: operator.clone(),
+                key: key.clone(),
+                values: strings(Some(values)),
+            })
+        })
+        .collect();
+    for (operator, key, field) in [
+        (
+            "StringEquals",
+            "lambda:FunctionUrlAuthType",
+            "FunctionUrlAuthType",
+        ),
+        (
+            "Bool",
+            "lambda:InvokedViaFunctionUrl",
+            "InvokedViaFunctionUrl",
+        ),
+    ] {
+        if let Some(value) = statement.get(field) {
+            conditions.push(ConditionEntry {
+                operator: operator.to_owned(),
+                key: key.to_owned(),
+                values: strings(Some(value)),
+            });
+        }
+    }
+    GrantStatement {
+        sid: statement
+            .get("Sid")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned(),
+        allow: statement.get("Effect").and_then(Value::as_str) != Some("Deny"),
+        principals,
+        actions,
+        conditions,
+    }
 }
 
 fn parse_statement(statement: &Value) -> PolicyStatement {
@@ -281,6 +361,33 @@ mod tests {
                 },
             ]
         );
+        let grants = parse_grants(document).expect("parses");
+        assert_eq!(grants.len(), 5, "Deny statements are kept");
+        assert!(!grants[4].allow);
+        assert_eq!(grants[2].principals, ["210987654321"]);
+        assert_eq!(
+            grants[1].actions,
+            StatementActions::Listed(vec!["lambda:InvokeFunction".into()])
+        );
+        assert!(grants[1].conditions.contains(&ConditionEntry {
+            operator: "Bool".into(),
+            key: "lambda:InvokedViaFunctionUrl".into(),
+            values: vec!["true".into()],
+        }));
+        let odd = r#"{"Statement": [
+          {"Sid": "not", "Effect": "Allow", "NotPrincipal": {"AWS": "arn:aws:iam::123456789012:root"}, "NotAction": ["lambda:GetFunction"]},
+          {"Sid": "many", "Effect": "Allow", "Principal": {"AWS": ["*", "arn:aws:iam::210987654321:role/r"], "Service": "s3.amazonaws.com"}, "Action": "lambda:*"}
+        ]}"#;
+        let grants = parse_grants(odd).expect("parses");
+        assert_eq!(grants[0].principals, ["*"]);
+        assert_eq!(
+            grants[0].actions,
+            StatementActions::AllBut(vec!["lambda:GetFunction".into()])
+        );
+        assert_eq!(
+            grants[1].principals,
+            ["*", "arn:aws:iam::210987654321:role/r", "s3.amazonaws.com"]
+        );
         let single = r#"{"Statement": {"Sid": "one", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:role/x"}, "Action": "lambda:InvokeFunction"}}"#;
         let statements = parse_resource_policy(single).expect("parses");
         assert_eq!(statements[0].principal, "arn:aws:iam::123456789012:role/x");
@@ -309,6 +416,13 @@ mod tests {
         );
         assert!(statements[1].invoked_via_function_url);
         assert_eq!(statements[2].principal, "210987654321");
+        let grants = parse_grants(document).expect("parses");
+        assert!(grants[0].conditions.contains(&ConditionEntry {
+            operator: "StringEquals".into(),
+            key: "lambda:FunctionUrlAuthType".into(),
+            values: vec!["AWS_IAM".into()],
+        }));
+        assert_eq!(grants[2].principals, ["210987654321"]);
         assert_eq!(
             statements[2].function_url_auth_type.as_deref(),
             Some("AWS_IAM")

@@ -12,6 +12,7 @@ pub mod boundary;
 pub mod change;
 pub mod desired;
 pub mod distribution;
+pub mod exposure;
 #[cfg(test)]
 pub(crate) mod fixtures;
 pub mod opt_in;

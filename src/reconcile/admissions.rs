@@ -71,6 +71,7 @@ mod tests {
             target_arn: arn.to_owned(),
             opt_in: Some("urlguard/books".to_owned()),
             adopted_url_config: None,
+            created_url_config: None,
         }
     }
 

@@ -25,7 +25,9 @@ use super::report::{Kind, Pass, ResourceReport, Status};
 use super::signer::{self, SignerState};
 use super::span;
 use super::url::{self, UrlState};
-use crate::api::{EdgeDistributionStatus, ProtectedFunctionUrlStatus, Protection};
+use crate::api::{
+    EdgeDistributionStatus, ExposedStatement, ProtectedFunctionUrlStatus, Protection,
+};
 use crate::aws::AwsError;
 use crate::model::OWNER_TAG_KEY;
 use crate::model::cloudfront::{DistributionObserved, OacObserved, OacOriginType};
@@ -34,6 +36,7 @@ use crate::model::ssm::DesiredParameter;
 use crate::plan::FieldChange;
 use crate::plan::desired::DesiredDistribution;
 use crate::plan::distribution::{RenderInputs, creation, diff, render};
+use crate::plan::exposure::Exposure;
 
 /// What the distribution phases found and did.
 #[derive(Debug, Default)]
@@ -43,9 +46,6 @@ struct DistributionState {
     actions: Vec<String>,
     changes: Vec<FieldChange>,
     problem: Option<Problem>,
-    /// The distribution as found had an origin access control on a URL
-    /// origin: grants from that configuration may need removing.
-    had_origin_access: bool,
     /// The signer versions the distribution associated as found.
     associated_before: Vec<String>,
 }
@@ -75,14 +75,7 @@ pub(super) async fn reconcile(
             if attached.contains(&url_origin_id(&url.desired.owner.name)) {
                 if !url.granted {
                     let protection = desired.spec.protection;
-                    url::ensure_grants(
-                        engine,
-                        url,
-                        protection,
-                        &observed.arn,
-                        state.had_origin_access,
-                    )
-                    .await;
+                    url::ensure_grants(engine, url, protection, &observed.arn).await;
                 }
                 parameters.extend(url::parameters(url));
             }
@@ -243,7 +236,6 @@ async fn grant_before_routing(
             url,
             Protection::OriginAccessControl,
             distribution_arn,
-            false,
         )
         .await;
         if url.problem.is_some() {
@@ -339,12 +331,6 @@ async fn ensure_distribution(
             .into_iter()
             .map(str::to_owned)
             .collect()
-    });
-    let default_origin_id = desired.owner.default_origin_id();
-    state.had_origin_access = observed.as_ref().is_some_and(|o| {
-        o.config.origins.iter().any(|origin| {
-            origin.id != default_origin_id && origin.origin_access_control_id.is_some()
-        })
     });
     for _ in 0..UPDATE_ATTEMPTS {
         let Some(current) = observed.take() else {
@@ -492,7 +478,7 @@ fn reports(
     for url in urls {
         let url_verdict = match &url.problem {
             Some(problem) => problem.verdict(""),
-            None => url_verdict(&verdict),
+            None => exposed_verdict(url_verdict(&verdict), url.exposed.as_deref()),
         };
         let domain = observed.map(|o| o.domain_name.as_str());
         out.push(ResourceReport {
@@ -510,6 +496,15 @@ fn reports(
                 distribution_id: observed.map(|o| o.id.clone()),
                 url_parameter: Some(url.desired.parameter_names.0.clone()),
                 arn_parameter: Some(url.desired.parameter_names.1.clone()),
+                exposed_statements: url.exposed.as_ref().map(|exposed| {
+                    exposed
+                        .iter()
+                        .map(|e| ExposedStatement {
+                            statement_id: e.sid.clone(),
+                            grants: e.grants.clone(),
+                        })
+                        .collect()
+                }),
                 ..ProtectedFunctionUrlStatus::default()
             }),
             notices: url.notices,
@@ -573,10 +568,54 @@ fn url_verdict(distribution: &Verdict) -> Verdict {
     }
 }
 
+/// A protected URL whose function's policy lets others in is not claimed
+/// reachable only through the distribution: `Ready` stays `True` (the spec
+/// is applied, the distribution serves it) with its own reason, and the
+/// message names the statements.
+fn exposed_verdict(verdict: Verdict, exposed: Option<&[Exposure]>) -> Verdict {
+    match exposed {
+        Some(exposed) if verdict.reason == Reason::Protected && !exposed.is_empty() => {
+            let sids: Vec<&str> = exposed.iter().map(|e| e.sid.as_str()).collect();
+            Verdict::new(
+                Reason::ReachableOutsideDistribution,
+                format!(
+                    "served through the distribution, but the function's resource policy also lets others invoke it (statements {}; see the Exposed condition)",
+                    sids.join(", ")
+                ),
+            )
+        }
+        _ => verdict,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::aws::AwsError;
+
+    #[test]
+    fn an_exposed_url_is_not_claimed_reachable_only_through_the_distribution() {
+        let protected = url_verdict(&Verdict::new(Reason::Deployed, "deployed"));
+        let exposure = Exposure {
+            sid: "public".into(),
+            grants: "anyone (*) may call lambda:InvokeFunctionUrl".into(),
+        };
+        let exposed = exposed_verdict(protected.clone(), Some(std::slice::from_ref(&exposure)));
+        assert_eq!(exposed.reason, Reason::ReachableOutsideDistribution);
+        assert!(
+            exposed.message.contains("statements public;"),
+            "{exposed:?}"
+        );
+        assert!(!exposed.message.contains("only through"));
+        assert_eq!(exposed_verdict(protected.clone(), Some(&[])), protected);
+        assert_eq!(exposed_verdict(protected.clone(), None), protected);
+        let deploying = Verdict::new(Reason::Deploying, "CloudFront is deploying E1");
+        assert_eq!(
+            exposed_verdict(deploying.clone(), Some(std::slice::from_ref(&exposure))),
+            deploying,
+            "only a protected verdict changes"
+        );
+    }
 
     #[test]
     fn urls_follow_their_distribution_unless_they_have_a_problem_of_their_own() {

@@ -22,6 +22,9 @@ pub enum ConditionType {
     Deleting,
     /// Whether CloudFront is deploying the distribution's last change.
     Deploying,
+    /// Whether the function's resource policy lets someone other than the
+    /// distribution invoke it (a `ProtectedFunctionUrl`, once checked).
+    Exposed,
 }
 
 impl ConditionType {
@@ -31,6 +34,7 @@ impl ConditionType {
             ConditionType::Ready => "Ready",
             ConditionType::Deleting => "Deleting",
             ConditionType::Deploying => "Deploying",
+            ConditionType::Exposed => "Exposed",
         }
     }
 }
@@ -59,6 +63,15 @@ pub enum Reason {
     Deployed,
     /// The URL is reachable only through its distribution (`Ready=True`).
     Protected,
+    /// The URL is served through its distribution, but statements of the
+    /// function's resource policy let others invoke it too (`Ready=True`:
+    /// the spec is applied; the `Exposed` condition names them).
+    ReachableOutsideDistribution,
+    /// `Exposed=True`: statements let someone other than the distribution
+    /// invoke the function.
+    ForeignStatements,
+    /// `Exposed=False`: no statement lets anyone but the distribution in.
+    NoForeignStatements,
     /// The distribution does not exist yet (a plan, or a first apply that
     /// did not get that far).
     Pending,
@@ -112,6 +125,9 @@ impl Reason {
         match self {
             Reason::Deployed => "Deployed",
             Reason::Protected => "Protected",
+            Reason::ReachableOutsideDistribution => "ReachableOutsideDistribution",
+            Reason::ForeignStatements => "ForeignStatements",
+            Reason::NoForeignStatements => "NoForeignStatements",
             Reason::Pending => "Pending",
             Reason::Deploying => "Deploying",
             Reason::InProgress => "InProgress",
@@ -139,7 +155,10 @@ impl Reason {
     /// What the reason means.
     pub const fn class(self) -> Class {
         match self {
-            Reason::Deployed | Reason::Protected => Class::Ready,
+            Reason::Deployed
+            | Reason::Protected
+            | Reason::ReachableOutsideDistribution
+            | Reason::NoForeignStatements => Class::Ready,
             Reason::Pending
             | Reason::Deploying
             | Reason::InProgress
@@ -158,7 +177,8 @@ impl Reason {
             | Reason::AwsError
             | Reason::ConcurrentUpdates
             | Reason::SignerPackage
-            | Reason::SignerPolicyTooLarge => Class::Failure,
+            | Reason::SignerPolicyTooLarge
+            | Reason::ForeignStatements => Class::Failure,
         }
     }
 }
@@ -208,6 +228,18 @@ pub enum Notice {
         /// The function's name.
         function: String,
     },
+    /// Statements of the function's resource policy let someone other than
+    /// the distribution invoke it.
+    Exposed {
+        /// Each statement: `<sid>: <whom it lets in>`.
+        statements: Vec<String>,
+    },
+    /// `spec.removeForeignStatements` removed a statement that let someone
+    /// other than the distribution in.
+    ForeignStatementRemoved {
+        /// The statement: `<sid>: <whom it let in>`.
+        statement: String,
+    },
     /// A teardown left the function's URL config in place, on `AWS_IAM`.
     UrlConfigLeftInPlace {
         /// The function's name.
@@ -223,6 +255,8 @@ impl Notice {
         match self {
             Notice::SwitchedToIam => EventReason::AuthSwitchedToIam,
             Notice::UrlConfigAdopted { .. } => EventReason::UrlConfigAdopted,
+            Notice::Exposed { .. } => EventReason::Condition(Reason::ForeignStatements),
+            Notice::ForeignStatementRemoved { .. } => EventReason::ForeignStatementRemoved,
             Notice::UrlConfigLeftInPlace { .. } => EventReason::UrlConfigLeftInPlace,
         }
     }
@@ -237,6 +271,15 @@ impl fmt::Display for Notice {
             Notice::UrlConfigAdopted { function } => write!(
                 f,
                 "adopted the function URL config of {function}: it existed before urlguard, which keeps it on AWS_IAM and never deletes it"
+            ),
+            Notice::Exposed { statements } => write!(
+                f,
+                "the function's resource policy lets others invoke it besides the distribution: {} (remove them, or set spec.removeForeignStatements: true)",
+                statements.join("; ")
+            ),
+            Notice::ForeignStatementRemoved { statement } => write!(
+                f,
+                "removed resource-policy statement {statement} (spec.removeForeignStatements)"
             ),
             Notice::UrlConfigLeftInPlace { function, why } => write!(
                 f,
@@ -256,6 +299,8 @@ pub enum EventReason {
     UrlConfigAdopted,
     /// A teardown left a URL config in place.
     UrlConfigLeftInPlace,
+    /// A statement that let others invoke the function was removed.
+    ForeignStatementRemoved,
     /// AWS drifted from a spec already applied, and was put back.
     DriftRepaired,
     /// AWS was changed for a new spec.
@@ -274,6 +319,7 @@ impl EventReason {
             EventReason::AuthSwitchedToIam => "AuthSwitchedToIam",
             EventReason::UrlConfigAdopted => "UrlConfigAdopted",
             EventReason::UrlConfigLeftInPlace => "UrlConfigLeftInPlace",
+            EventReason::ForeignStatementRemoved => "ForeignStatementRemoved",
             EventReason::DriftRepaired => "DriftRepaired",
             EventReason::Updated => "Updated",
             EventReason::TeardownFailed => "TeardownFailed",
@@ -292,9 +338,12 @@ impl fmt::Display for EventReason {
 mod tests {
     use super::*;
 
-    const ALL: [Reason; 23] = [
+    const ALL: [Reason; 26] = [
         Reason::Deployed,
         Reason::Protected,
+        Reason::ReachableOutsideDistribution,
+        Reason::ForeignStatements,
+        Reason::NoForeignStatements,
         Reason::Pending,
         Reason::Deploying,
         Reason::InProgress,

@@ -14,7 +14,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use serde::Serialize;
 
 use super::outcome::{Class, ConditionType, Notice, Reason, Verdict};
-use crate::api::{EdgeDistributionStatus, ProtectedFunctionUrlStatus};
+use crate::api::{EdgeDistributionStatus, ExposedStatement, ProtectedFunctionUrlStatus};
 use crate::model::cloudfront::is_deployed;
 use crate::plan::FieldChange;
 
@@ -142,9 +142,40 @@ impl ResourceReport {
                 &format!("CloudFront status {deployment}"),
             ));
         }
+        if let (Pass::Reconcile, Status::Url(found)) = (self.pass, &self.found)
+            && let Some(exposed) = &found.exposed_statements
+        {
+            conditions.push(exposed_condition(exposed));
+        }
         *status.conditions_mut() = conditions;
         status
     }
+}
+
+/// `Exposed`: `True` naming each statement that lets someone other than
+/// the distribution in, `False` when none does.
+fn exposed_condition(exposed: &[ExposedStatement]) -> Condition {
+    if exposed.is_empty() {
+        return condition(
+            ConditionType::Exposed,
+            false,
+            Reason::NoForeignStatements,
+            "no resource-policy statement lets anyone but the distribution invoke the function",
+        );
+    }
+    let statements: Vec<String> = exposed
+        .iter()
+        .map(|e| format!("{}: {}", e.statement_id, e.grants))
+        .collect();
+    condition(
+        ConditionType::Exposed,
+        true,
+        Reason::ForeignStatements,
+        &format!(
+            "resource-policy statements let others invoke the function besides the distribution: {} (remove them, or set spec.removeForeignStatements: true)",
+            statements.join("; ")
+        ),
+    )
 }
 
 /// A condition of `type_`, as of now.
@@ -223,6 +254,51 @@ mod tests {
             Reason::AwsError,
         );
         assert!(failed.failed() && !failed.ready());
+    }
+
+    #[test]
+    fn a_checked_url_shows_exposed_naming_the_statements() {
+        let with = |exposed: Option<Vec<ExposedStatement>>| {
+            let mut url = report(
+                Kind::ProtectedFunctionUrl,
+                Pass::Reconcile,
+                Reason::ReachableOutsideDistribution,
+            );
+            url.found = Status::Url(ProtectedFunctionUrlStatus {
+                exposed_statements: exposed,
+                ..ProtectedFunctionUrlStatus::default()
+            });
+            url
+        };
+        let unchecked = with(None);
+        assert!(unchecked.ready());
+        assert_eq!(
+            shown(&unchecked.status()),
+            [row(
+                ConditionType::Ready,
+                true,
+                Reason::ReachableOutsideDistribution
+            )]
+        );
+        let exposed = with(Some(vec![ExposedStatement {
+            statement_id: "public".into(),
+            grants: "anyone (*) may call lambda:InvokeFunctionUrl".into(),
+        }]))
+        .status();
+        assert_eq!(
+            shown(&exposed)[1],
+            row(ConditionType::Exposed, true, Reason::ForeignStatements)
+        );
+        assert!(
+            exposed.conditions()[1]
+                .message
+                .contains("public: anyone (*) may call lambda:InvokeFunctionUrl"),
+            "{exposed:?}"
+        );
+        assert_eq!(
+            shown(&with(Some(Vec::new())).status())[1],
+            row(ConditionType::Exposed, false, Reason::NoForeignStatements)
+        );
     }
 
     #[test]

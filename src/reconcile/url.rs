@@ -4,18 +4,21 @@
 //! known: under `OriginAccessControl` the grants come before the write that
 //! routes to the URL (`distribution` decides when), otherwise after it.
 //!
-//! What urlguard created is what it deletes, marked the cheap way round:
-//! a config urlguard creates gets no tag (the common path costs no call);
-//! one that existed before urlguard is adopted, and the function is tagged
-//! with the adopted marker ([`crate::model::lambda::adopted_marker_key`])
-//! BEFORE the config is switched to `AWS_IAM`. A crash in between leaves
-//! the marker on a config still open: the next pass switches it. A config
-//! found on `NONE` without the marker is one urlguard did not create
-//! (urlguard only ever writes `AWS_IAM`); so is one that appears between
-//! the read and the create (`Conflict`): both are adopted, tag first, and
-//! said ([`Notice::UrlConfigAdopted`]). A teardown leaves an adopted config
-//! in place ([`crate::plan::teardown::plan_url_config`]). Configs created
-//! by urlguard before the marker existed carry no tag and stay urlguard's.
+//! What urlguard created is what it deletes. Before it creates a URL
+//! config, urlguard tags the function with the created marker
+//! ([`crate::model::lambda::created_marker_key`]): a crash between the tag
+//! and the create leaves a marker without a config, and the next pass
+//! creates the config under it. A config without the marker (one that
+//! existed before urlguard, on `AWS_IAM` or `NONE`) is never deleted
+//! ([`crate::plan::teardown::plan_url_config`]). A config urlguard did not
+//! create and found on `NONE`, or created by someone between urlguard's
+//! read and its create (`Conflict`, after urlguard's created marker went
+//! on), is also adopted: the function is tagged with the adopted marker
+//! ([`crate::model::lambda::adopted_marker_key`]) BEFORE the config is
+//! switched to `AWS_IAM`, which a teardown honours over the created marker,
+//! and the adoption is said ([`Notice::UrlConfigAdopted`]). A crash between
+//! that tag and the switch leaves the marker on a config still open: the
+//! next pass switches it.
 
 use super::engine::Engine;
 use super::outcome::{Notice, Reason, Verdict};
@@ -23,11 +26,12 @@ use super::problem::Problem;
 use super::report::{Kind, Pass, ResourceReport, Status};
 use crate::api::{Cors, ProtectedFunctionUrlStatus, Protection};
 use crate::model::lambda::{
-    AuthType, DesiredUrlConfig, FunctionFound, PolicyStatement, adopted_marker_value,
+    AuthType, DesiredUrlConfig, FunctionFound, PolicyStatement, marker_value,
 };
-use crate::model::names::{Owner, OwnerKind};
+use crate::model::names::{Owner, OwnerKind, statement_id_prefix};
 use crate::model::ssm::DesiredParameter;
 use crate::plan::desired::{DesiredUrl, Rejection};
+use crate::plan::exposure::{self, Exposure};
 use crate::plan::permissions::{self, StatementAction};
 use crate::plan::ssm::ParameterAction;
 use crate::plan::url::{UrlConfigAction, plan};
@@ -44,6 +48,10 @@ pub(super) struct UrlState<'a> {
     /// Its grants were made right in this pass, before the distribution
     /// write that routes to it (`OriginAccessControl`).
     pub granted: bool,
+    /// The statements of the function's resource policy that still let
+    /// someone other than the distribution in; `None` until the policy was
+    /// read (the URL is not attached, or the read failed).
+    pub exposed: Option<Vec<Exposure>>,
 }
 
 impl UrlState<'_> {
@@ -70,6 +78,7 @@ pub(super) async fn ensure_config<'a>(engine: &Engine, desired: &'a DesiredUrl) 
         actions: Vec::new(),
         problem: None,
         granted: false,
+        exposed: None,
     };
     let found = match super::function::manageable(engine, desired).await {
         Ok(found) => found,
@@ -83,11 +92,12 @@ pub(super) async fn ensure_config<'a>(engine: &Engine, desired: &'a DesiredUrl) 
     let qualifier = function.qualifier.as_deref();
     let function_arn = found.function_arn.clone();
     let adopted = found.adopted_url_config.is_some();
+    let created = found.created_by_instance(&desired.owner.instance);
     state.function = Some(found);
     // A config urlguard did not create is marked before it is switched, so
     // that a teardown leaves it in place even after a crash in between.
-    let adopter = adopted_marker_value(&desired.owner);
-    let mark_adopted = || lambda.mark_adopted(&function_arn, qualifier, &adopter);
+    let marker = marker_value(&desired.owner);
+    let mark_adopted = || lambda.mark_adopted(&function_arn, qualifier, &marker);
 
     // `cors: {}` configures nothing, and Lambda reads it back as no CORS.
     let wanted = DesiredUrlConfig {
@@ -115,6 +125,14 @@ pub(super) async fn ensure_config<'a>(engine: &Engine, desired: &'a DesiredUrl) 
                     "https://(new URL of {}).lambda-url.{}.on.aws/",
                     function.name, function.region
                 ));
+                return state;
+            }
+            // The created marker first: a crash before the create leaves
+            // it for the config the next pass creates.
+            if !created
+                && let Err(error) = lambda.mark_created(&function_arn, qualifier, &marker).await
+            {
+                state.problem = Some(Problem::from(error));
                 return state;
             }
             match lambda
@@ -179,20 +197,20 @@ pub(super) async fn ensure_config<'a>(engine: &Engine, desired: &'a DesiredUrl) 
     state
 }
 
-/// The resource-policy grants, once the distribution's ARN is known. Under
-/// `EdgeSigner` the signer role's identity policy is the grant, and the
-/// function's policy is read only when `had_origin_access` says an earlier
-/// `OriginAccessControl` configuration may have left grants to remove.
+/// The resource-policy grants, once the distribution's ARN is known, and
+/// the check that nobody else is let in ([`crate::plan::exposure`]). The
+/// function's policy is read under both protections, once: under
+/// `OriginAccessControl` it holds CloudFront's grants; under `EdgeSigner`
+/// the signer role's identity policy is the grant, and the read finds
+/// grants left from an earlier `OriginAccessControl` configuration (which
+/// go) and statements that let others in. Those are reported, and removed
+/// only under `spec.removeForeignStatements`.
 pub(super) async fn ensure_grants(
     engine: &Engine,
     state: &mut UrlState<'_>,
     protection: Protection,
     distribution_arn: &str,
-    had_origin_access: bool,
 ) {
-    if protection == Protection::EdgeSigner && !had_origin_access {
-        return;
-    }
     let desired = state.desired;
     let spec_function = &desired.spec.function;
     let owner = &desired.owner;
@@ -216,7 +234,7 @@ pub(super) async fn ensure_grants(
             return;
         }
     };
-    for action in permissions::plan(&wanted, &observed, &managed) {
+    for action in permissions::plan(&wanted, &observed.statements, &managed) {
         let result = match &action {
             StatementAction::Add(statement) => {
                 state.actions.push(format!(
@@ -269,6 +287,74 @@ pub(super) async fn ensure_grants(
             return;
         }
     }
+    let account = state
+        .function
+        .as_ref()
+        .and_then(|f| f.function_arn.split(':').nth(4))
+        .unwrap_or_default();
+    let foreign = exposure::foreign_statements(
+        &observed.grants,
+        exposure::Scope {
+            account,
+            distribution_arn,
+            own_sids: &managed,
+            instance_sid_prefix: &statement_id_prefix(&owner.instance),
+        },
+    );
+    remove_foreign(engine, state, foreign).await;
+}
+
+/// Reports the foreign statements, or (`spec.removeForeignStatements`)
+/// removes them; what stays is the URL's exposure.
+async fn remove_foreign(engine: &Engine, state: &mut UrlState<'_>, foreign: Vec<Exposure>) {
+    let spec = &state.desired.spec;
+    let described = |e: &Exposure| format!("{}: {}", e.sid, e.grants);
+    if !spec.remove_foreign_statements {
+        if !foreign.is_empty() {
+            tracing::warn!(
+                namespace = %state.desired.owner.namespace,
+                name = %state.desired.owner.name,
+                statements = ?foreign.iter().map(|e| e.sid.as_str()).collect::<Vec<_>>(),
+                "function URL exposed besides the distribution"
+            );
+            state.notices.push(Notice::Exposed {
+                statements: foreign.iter().map(described).collect(),
+            });
+        }
+        state.exposed = Some(foreign);
+        return;
+    }
+    let lambda = engine.aws.lambda(&spec.function.region);
+    let qualifier = spec.function.qualifier.as_deref();
+    let mut left = Vec::new();
+    for statement in foreign {
+        state.actions.push(format!(
+            "remove foreign statement {} (spec.removeForeignStatements)",
+            described(&statement)
+        ));
+        if !engine.applies() {
+            left.push(statement);
+            continue;
+        }
+        match lambda
+            .remove_permission(&spec.function.name, qualifier, &statement.sid)
+            .await
+        {
+            Ok(()) => state.notices.push(Notice::ForeignStatementRemoved {
+                statement: described(&statement),
+            }),
+            Err(error) => {
+                state.problem.get_or_insert(Problem::from(error));
+                left.push(statement);
+            }
+        }
+    }
+    if !left.is_empty() {
+        state.notices.push(Notice::Exposed {
+            statements: left.iter().map(described).collect(),
+        });
+    }
+    state.exposed = Some(left);
 }
 
 /// The URL's two SSM parameters (function URL and ARN), once it has both.

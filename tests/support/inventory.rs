@@ -42,6 +42,9 @@ pub struct Inventory {
     /// config, which existed before it (tag
     /// `urlguard.io/adopted-url-config`), if any.
     pub adopted_markers: BTreeMap<String, Option<String>>,
+    /// The marker saying urlguard created each application function's URL
+    /// config (tag `urlguard.io/created-url-config`), if any.
+    pub created_markers: BTreeMap<String, Option<String>>,
     /// Statement ids in each application function's resource policy.
     pub statements: BTreeMap<String, Vec<String>>,
 }
@@ -65,6 +68,13 @@ impl Inventory {
                 .all(|sid| !sid.starts_with("urlguard-")),
             "{context}: {self:#?}"
         );
+        // A created marker goes with its config: none without one.
+        for (function, marker) in &self.created_markers {
+            assert!(
+                marker.is_none() || self.url_configs[function].is_some(),
+                "{context}: {function} keeps a created marker without a config: {self:#?}"
+            );
+        }
     }
 
     /// books.yaml applied once: one of everything, ten parameters, five
@@ -218,20 +228,23 @@ pub async fn inventory(config: &SdkConfig, functions: &[&str]) -> Inventory {
             .ok()
             .map(|u| u.auth_type().as_str().to_owned());
         inventory.url_configs.insert((*function).to_owned(), auth);
-        let marker = lambda
+        let tags = lambda
             .get_function()
             .function_name(*function)
             .send()
             .await
             .ok()
-            .and_then(|f| {
-                f.tags()
-                    .and_then(|t| t.get("urlguard.io/adopted-url-config"))
-                    .cloned()
-            });
-        inventory
-            .adopted_markers
-            .insert((*function).to_owned(), marker);
+            .and_then(|f| f.tags().cloned())
+            .unwrap_or_default();
+        let marker = |key: &str| tags.get(key).cloned();
+        inventory.adopted_markers.insert(
+            (*function).to_owned(),
+            marker("urlguard.io/adopted-url-config"),
+        );
+        inventory.created_markers.insert(
+            (*function).to_owned(),
+            marker("urlguard.io/created-url-config"),
+        );
         let sids = match lambda.get_policy().function_name(*function).send().await {
             Ok(policy) => {
                 let document: serde_json::Value =

@@ -17,7 +17,7 @@ use super::call::Door;
 use super::call::call;
 use super::error::AwsError;
 use crate::model::OPT_IN_TAG_KEY;
-use crate::model::lambda::{FunctionFound, adopted_marker_key};
+use crate::model::lambda::{FunctionFound, adopted_marker_key, created_marker_key};
 
 pub(super) const SERVICE: &str = "lambda";
 
@@ -72,18 +72,21 @@ impl Lambda {
             None => function_arn.clone(),
         };
         // The tags are the unqualified function's (an alias has none); the
-        // adopted marker's key names the qualifier whose URL config it is
-        // about.
+        // markers' keys name the qualifier whose URL config they are about.
         let tags = output.tags();
         let opt_in = tags.and_then(|tags| tags.get(OPT_IN_TAG_KEY)).cloned();
         let adopted_url_config = tags
             .and_then(|tags| tags.get(&adopted_marker_key(qualifier)))
+            .cloned();
+        let created_url_config = tags
+            .and_then(|tags| tags.get(&created_marker_key(qualifier)))
             .cloned();
         Ok(Some(FunctionFound {
             function_arn,
             target_arn,
             opt_in,
             adopted_url_config,
+            created_url_config,
         }))
     }
 }

@@ -1,15 +1,16 @@
 //! A function's resource-policy statements, read as a whole and written one
 //! statement (by id) at a time. The document Lambda returns is parsed by
 //! [`crate::model::policy::parse_resource_policy`], leniently (its module
-//! doc says how).
+//! doc says how), and kept as written ([`crate::model::policy::parse_grants`])
+//! for judging who it lets in.
 
 use aws_sdk_lambda::types::FunctionUrlAuthType;
 
 use super::{Lambda, SERVICE, ok_if_absent};
 use crate::aws::call::call;
 use crate::aws::error::AwsError;
-use crate::model::lambda::PolicyStatement;
-use crate::model::policy::parse_resource_policy;
+use crate::model::lambda::{PolicyStatement, ResourcePolicy};
+use crate::model::policy::{parse_grants, parse_resource_policy};
 
 impl Lambda {
     /// The resource policy's statements; no policy is no statements.
@@ -17,7 +18,7 @@ impl Lambda {
         &self,
         name: &str,
         qualifier: Option<&str>,
-    ) -> Result<Vec<PolicyStatement>, AwsError> {
+    ) -> Result<ResourcePolicy, AwsError> {
         let request = self
             .client
             .get_policy()
@@ -26,13 +27,18 @@ impl Lambda {
             .send();
         let output = match call(&self.door, SERVICE, "GetPolicy", request).await {
             Ok(output) => output,
-            Err(e) if e.is_not_found() => return Ok(Vec::new()),
+            Err(e) if e.is_not_found() => return Ok(ResourcePolicy::default()),
             Err(e) => return Err(e),
         };
         match output.policy() {
-            Some(policy) if !policy.trim().is_empty() => parse_resource_policy(policy)
-                .map_err(|e| AwsError::invalid_response(SERVICE, "GetPolicy", e)),
-            _ => Ok(Vec::new()),
+            Some(policy) if !policy.trim().is_empty() => {
+                let invalid = |e| AwsError::invalid_response(SERVICE, "GetPolicy", e);
+                Ok(ResourcePolicy {
+                    statements: parse_resource_policy(policy).map_err(invalid)?,
+                    grants: parse_grants(policy).map_err(invalid)?,
+                })
+            }
+            _ => Ok(ResourcePolicy::default()),
         }
     }
 

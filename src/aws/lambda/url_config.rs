@@ -10,8 +10,9 @@
 //!   Lambda's default.
 //! - A function URL always reads with its trailing `/`, as Lambda returns it
 //!   (moto omits it).
-//! - The adopted marker recording that urlguard adopted a URL config which
-//!   existed before it ([`crate::model::lambda::adopted_marker_key`]) is
+//! - The markers recording that urlguard created a URL config
+//!   ([`crate::model::lambda::created_marker_key`]) or adopted one which
+//!   existed before it ([`crate::model::lambda::adopted_marker_key`]) are
 //!   written on the unqualified function ARN: Lambda tags
 //!   functions, never aliases or versions.
 
@@ -21,7 +22,9 @@ use super::{Lambda, SERVICE, ok_if_absent};
 use crate::api::{Cors, InvokeMode};
 use crate::aws::call::call;
 use crate::aws::error::AwsError;
-use crate::model::lambda::{AuthType, DesiredUrlConfig, UrlConfig, adopted_marker_key};
+use crate::model::lambda::{
+    AuthType, DesiredUrlConfig, UrlConfig, adopted_marker_key, created_marker_key,
+};
 
 /// A URL config from any of the URL-config outputs (same accessors, no
 /// shared type).
@@ -127,11 +130,52 @@ impl Lambda {
         qualifier: Option<&str>,
         adopter: &str,
     ) -> Result<(), AwsError> {
+        self.tag_marker(function_arn, adopted_marker_key(qualifier), adopter)
+            .await
+    }
+
+    /// Tags the function (`function_arn`, unqualified) with the marker
+    /// saying `creator` creates the URL config of `qualifier`: written
+    /// before `CreateFunctionUrlConfig`, so that a crash in between still
+    /// leaves the config urlguard's.
+    pub async fn mark_created(
+        &self,
+        function_arn: &str,
+        qualifier: Option<&str>,
+        creator: &str,
+    ) -> Result<(), AwsError> {
+        self.tag_marker(function_arn, created_marker_key(qualifier), creator)
+            .await
+    }
+
+    /// Removes the created marker of `qualifier` once urlguard deleted the
+    /// config: a config someone creates later is not urlguard's. Absent is
+    /// fine.
+    pub async fn unmark_created(
+        &self,
+        function_arn: &str,
+        qualifier: Option<&str>,
+    ) -> Result<(), AwsError> {
+        let request = self
+            .client
+            .untag_resource()
+            .resource(function_arn)
+            .tag_keys(created_marker_key(qualifier))
+            .send();
+        ok_if_absent(call(&self.door, SERVICE, "UntagResource", request).await)
+    }
+
+    async fn tag_marker(
+        &self,
+        function_arn: &str,
+        key: String,
+        value: &str,
+    ) -> Result<(), AwsError> {
         let request = self
             .client
             .tag_resource()
             .resource(function_arn)
-            .tags(adopted_marker_key(qualifier), adopter)
+            .tags(key, value)
             .send();
         call(&self.door, SERVICE, "TagResource", request).await?;
         Ok(())

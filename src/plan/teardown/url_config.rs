@@ -1,26 +1,33 @@
 //! What urlguard created is what it deletes: the decision on a leaving
 //! URL's function URL config.
 //!
-//! urlguard marks only what it did not create: when it adopts a config
-//! that existed before it, it first tags the function with the adopted
-//! marker ([`crate::model::lambda::adopted_marker_key`]), then switches the
-//! config to `AWS_IAM`. A config urlguard creates carries no tag, so the
-//! common path costs no call. A leaving URL's config is deleted only when
-//! all of these hold:
-//! - it carries no adopted marker;
+//! Before urlguard creates a URL config it tags the function with the
+//! created marker ([`crate::model::lambda::created_marker_key`]); when it
+//! adopts a config that existed before it and was open (`NONE`), or that
+//! appeared between its read and its create, it tags the adopted marker
+//! ([`crate::model::lambda::adopted_marker_key`]) before switching it to
+//! `AWS_IAM`. A leaving URL's config is deleted only when all of these
+//! hold:
+//! - it carries a created marker of the instance (any URL of the instance:
+//!   URLs naming one function share its config, and the one that created
+//!   it may have left first) and no adopted marker;
 //! - its `deletionPolicy` is `Delete`;
 //! - no other live `ProtectedFunctionUrl` names the same function (region,
 //!   name and qualifier): its origin still uses the config;
 //! - the URL itself is being deleted, not only its distribution.
 //!
 //! Otherwise the config stays as it is, on `AWS_IAM`, and the report says
-//! why ([`Kept`]). An adopted config keeps its marker when its last
-//! urlguard URL leaves: without it, any later teardown pass of the same URL
-//! (the next pass while CloudFront deploys or edge replicas go, a crash
-//! before the finalizer is removed, a second `urlguard destroy`) would find
-//! an unmarked config and delete what it has just left in place. Configs
-//! created by urlguard versions before the adopted marker carry no tag
-//! either, and are treated as urlguard's, as before.
+//! why ([`Kept`]). A config urlguard deleted loses its created marker with
+//! it (one `UntagResource`): a config someone creates by hand later is not
+//! urlguard's. A crash between the delete and the untag leaves a marker
+//! without a config: the next pass removes it ([`UrlConfigStep::Unmark`]).
+//! An adopted config keeps its marker when its last urlguard URL leaves:
+//! without it, any later teardown pass of the same URL (the next pass
+//! while CloudFront deploys or edge replicas go, a crash before the
+//! finalizer is removed, a second `urlguard destroy`) would find an
+//! unmarked config and, were the created marker there, delete what it has
+//! just left in place. Configs created by urlguard versions before the
+//! created marker carry none: they are left in place, the safe side.
 use crate::api::{DeletionPolicy, FunctionRef};
 use crate::model::lambda::UrlConfig;
 use crate::model::names::Owner;
@@ -44,6 +51,10 @@ pub enum Kept {
     UrlStays,
     /// It existed before urlguard (the adopted marker is on the function).
     CreatedBeforeUrlguard,
+    /// urlguard did not create it: the function carries no created marker
+    /// of the instance (the config existed before urlguard, already on
+    /// `AWS_IAM`, or a urlguard version before the marker created it).
+    NotCreatedByUrlguard,
     /// Another live URL names the function.
     StillUsedBy(Owner),
 }
@@ -54,6 +65,9 @@ impl std::fmt::Display for Kept {
             Kept::Retained => f.write_str("deletionPolicy Retain"),
             Kept::UrlStays => f.write_str("its ProtectedFunctionUrl is not being deleted"),
             Kept::CreatedBeforeUrlguard => f.write_str("created before urlguard"),
+            Kept::NotCreatedByUrlguard => f.write_str(
+                "not created by urlguard (the function has no urlguard.io/created-url-config tag)",
+            ),
             Kept::StillUsedBy(user) => {
                 write!(f, "still used by {}/{}", user.namespace, user.name)
             }
@@ -66,7 +80,10 @@ impl std::fmt::Display for Kept {
 pub enum UrlConfigStep {
     /// There is none.
     Absent,
-    /// Delete it.
+    /// There is none, but the created marker still says urlguard's: remove
+    /// the marker (a crash after the delete, before the untag).
+    Unmark,
+    /// Delete it, then remove the created marker.
     Delete,
     /// Leave it in place.
     Keep(Kept),
@@ -85,27 +102,36 @@ pub struct LeavingConfig<'a> {
     pub observed: Option<&'a UrlConfig>,
     /// Whether the function carries the adopted marker for its qualifier.
     pub adopted: bool,
+    /// Whether the function carries a created marker of the instance for
+    /// its qualifier.
+    pub created: bool,
 }
 
 /// Plans a leaving URL's config, given the URLs that stay (`staying`: every
 /// live `ProtectedFunctionUrl` the caller knows, the leaving one included
 /// when only its distribution leaves).
 pub fn plan_url_config(url: LeavingConfig<'_>, staying: &[FunctionUser]) -> UrlConfigStep {
-    if url.observed.is_none() {
-        return UrlConfigStep::Absent;
-    }
     let url_stays = staying.iter().any(|s| &s.owner == url.owner);
     let user = staying
         .iter()
         .filter(|s| &s.owner != url.owner && same_function(&s.function, url.function))
         .map(|s| &s.owner)
         .min();
+    if url.observed.is_none() {
+        return if url.created && !url_stays && user.is_none() {
+            UrlConfigStep::Unmark
+        } else {
+            UrlConfigStep::Absent
+        };
+    }
     let why = if url_stays {
         Kept::UrlStays
     } else if let Some(user) = user {
         Kept::StillUsedBy(user.clone())
     } else if url.adopted {
         Kept::CreatedBeforeUrlguard
+    } else if !url.created {
+        Kept::NotCreatedByUrlguard
     } else if url.policy == DeletionPolicy::Retain {
         Kept::Retained
     } else {
@@ -175,11 +201,21 @@ mod tests {
     }
 
     /// Plans `a` leaving (function `f`) with `policy`, a config or none,
-    /// and the adopted marker or not.
+    /// the adopted marker or not, and the created marker.
     fn plan(
         policy: DeletionPolicy,
         present: bool,
         adopted: bool,
+        staying: &[FunctionUser],
+    ) -> UrlConfigStep {
+        plan_marked(policy, present, adopted, true, staying)
+    }
+
+    fn plan_marked(
+        policy: DeletionPolicy,
+        present: bool,
+        adopted: bool,
+        created: bool,
         staying: &[FunctionUser],
     ) -> UrlConfigStep {
         let (a, f, observed) = (owner("a"), function("f", None), config());
@@ -190,6 +226,7 @@ mod tests {
                 policy,
                 observed: present.then_some(&observed),
                 adopted,
+                created,
             },
             staying,
         )
@@ -200,7 +237,56 @@ mod tests {
     }
 
     #[test]
-    fn an_unmarked_config_is_deleted_with_policy_delete() {
+    fn a_config_without_the_created_marker_stays_whatever_the_policy() {
+        for policy in [DeletionPolicy::Delete, DeletionPolicy::Retain] {
+            assert_eq!(
+                plan_marked(policy, true, false, false, &[]),
+                keep(Kept::NotCreatedByUrlguard)
+            );
+        }
+        // Adopted (the conflict on create, after the created marker went
+        // on): the adopted marker wins.
+        assert_eq!(
+            plan_marked(DeletionPolicy::Delete, true, true, true, &[]),
+            keep(Kept::CreatedBeforeUrlguard)
+        );
+    }
+
+    #[test]
+    fn a_created_marker_without_a_config_is_removed_unless_the_function_is_still_used() {
+        assert_eq!(
+            plan_marked(DeletionPolicy::Delete, false, false, true, &[]),
+            UrlConfigStep::Unmark
+        );
+        assert_eq!(
+            plan_marked(DeletionPolicy::Delete, false, false, false, &[]),
+            UrlConfigStep::Absent
+        );
+        assert_eq!(
+            plan_marked(
+                DeletionPolicy::Delete,
+                false,
+                false,
+                true,
+                &[user("b", "f")]
+            ),
+            UrlConfigStep::Absent,
+            "b may create the config under that marker"
+        );
+        assert_eq!(
+            plan_marked(
+                DeletionPolicy::Delete,
+                false,
+                false,
+                true,
+                &[user("a", "f")]
+            ),
+            UrlConfigStep::Absent
+        );
+    }
+
+    #[test]
+    fn a_created_config_is_deleted_with_policy_delete() {
         assert_eq!(
             plan(DeletionPolicy::Delete, true, false, &[]),
             UrlConfigStep::Delete
@@ -261,10 +347,10 @@ mod tests {
     }
 
     #[test]
-    fn without_a_config_there_is_nothing_to_do() {
+    fn without_a_config_or_marker_there_is_nothing_to_do() {
         for adopted in [false, true] {
             assert_eq!(
-                plan(DeletionPolicy::Delete, false, adopted, &[]),
+                plan_marked(DeletionPolicy::Delete, false, adopted, false, &[]),
                 UrlConfigStep::Absent
             );
         }

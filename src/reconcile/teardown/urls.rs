@@ -224,7 +224,7 @@ async fn remove_grants(engine: &Engine, url: &mut LeavingUrl<'_>) {
     let qualifier = function.qualifier.as_deref();
     let lambda = engine.aws.lambda(&function.region);
     let observed = match lambda.get_policy(&function.name, qualifier).await {
-        Ok(observed) => observed,
+        Ok(observed) => observed.statements,
         Err(error) => {
             url.progress.fail(Problem::from(error));
             return;
@@ -264,29 +264,49 @@ async fn settle_url_config(engine: &Engine, url: &mut LeavingUrl<'_>, staying: &
             policy: url.desired.spec.deletion_policy,
             observed: url.config.as_ref(),
             adopted: found.adopted_url_config.is_some(),
+            created: found.created_by_instance(&url.desired.owner.instance),
         },
         staying,
     );
+    let lambda = engine.aws.lambda(&function.region);
+    let qualifier = function.qualifier.as_deref();
     match step {
         UrlConfigStep::Absent => {}
+        UrlConfigStep::Unmark => {
+            url.progress.actions.push(format!(
+                "remove the created marker of {}'s deleted URL config",
+                function.name
+            ));
+            if engine.applies()
+                && let Err(error) = lambda.unmark_created(&found.function_arn, qualifier).await
+            {
+                url.progress.fail(Problem::from(error));
+            }
+        }
         UrlConfigStep::Delete => {
             url.progress.actions.push(format!(
                 "delete the function URL config of {}",
                 function.name
             ));
             if engine.applies() {
-                let lambda = engine.aws.lambda(&function.region);
-                match lambda
-                    .delete_url_config(&function.name, function.qualifier.as_deref())
-                    .await
-                {
-                    Ok(()) => url.config = None,
-                    Err(error) => url.progress.fail(Problem::from(error)),
+                let deleted = lambda.delete_url_config(&function.name, qualifier).await;
+                let unmarked = match deleted {
+                    Ok(()) => {
+                        url.config = None;
+                        lambda.unmark_created(&found.function_arn, qualifier).await
+                    }
+                    Err(error) => Err(error),
+                };
+                if let Err(error) = unmarked {
+                    url.progress.fail(Problem::from(error));
                 }
             }
         }
         UrlConfigStep::Keep(why) => {
-            if matches!(why, Kept::CreatedBeforeUrlguard | Kept::StillUsedBy(_)) {
+            if matches!(
+                why,
+                Kept::CreatedBeforeUrlguard | Kept::NotCreatedByUrlguard | Kept::StillUsedBy(_)
+            ) {
                 url.notices.push(Notice::UrlConfigLeftInPlace {
                     function: function.name.clone(),
                     why: why.to_string(),
