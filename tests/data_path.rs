@@ -17,6 +17,7 @@ use serde_json::Value;
 use support::aws::{TestBed, TestBedOptions, as_product};
 use support::books::{BOOK_FUNCTIONS, books, books_bed, books_signer};
 use support::engine::assert_all_ready;
+use support::out_of_band;
 use support::traffic::{Answer, host_of, send, sha256_hex, signed_headers};
 use urlguard::api::Protection;
 use urlguard::aws::Aws;
@@ -372,60 +373,13 @@ async fn edge_signer_is_the_only_door() {
 
     // The signer's role loses lambda:InvokeFunction (only the URL action
     // left, as sufficed before October 2025), then its whole policy.
-    let role = iam
-        .get_role()
-        .role_name(&signer)
-        .send()
-        .await
-        .expect("GetRole");
-    let role_name = role.role().map(|r| r.role_name().to_owned()).expect("role");
-    let policies = iam
-        .list_role_policies()
-        .role_name(&role_name)
-        .send()
-        .await
-        .expect("ListRolePolicies");
-    assert!(
-        !policies.policy_names().is_empty(),
-        "the signer role has its invoke policy"
-    );
-    for name in policies.policy_names() {
-        let document = iam
-            .get_role_policy()
-            .role_name(&role_name)
-            .policy_name(name)
-            .send()
-            .await
-            .expect("GetRolePolicy");
-        let document = percent_encoding::percent_decode_str(document.policy_document())
-            .decode_utf8_lossy()
-            .into_owned();
-        let mut document: Value = serde_json::from_str(&document).expect("JSON");
-        for statement in document["Statement"].as_array_mut().expect("statements") {
-            if let Some(actions) = statement["Action"].as_array_mut() {
-                actions.retain(|a| a != "lambda:InvokeFunction");
-            }
-        }
-        iam.put_role_policy()
-            .role_name(&role_name)
-            .policy_name(name)
-            .policy_document(document.to_string())
-            .send()
-            .await
-            .expect("PutRolePolicy");
-    }
+    let policies =
+        out_of_band::strip_signer_action(&applied.config, &signer, "lambda:InvokeFunction").await;
     assert_forbidden_by_lambda(
         &applied.viewer("GET", "/getBooks", &[], b""),
         "a signer role without lambda:InvokeFunction",
     );
-    for name in policies.policy_names() {
-        iam.delete_role_policy()
-            .role_name(&role_name)
-            .policy_name(name)
-            .send()
-            .await
-            .expect("DeleteRolePolicy");
-    }
+    out_of_band::drop_signer_policies(&applied.config, &signer, &policies).await;
     assert_forbidden_by_lambda(
         &applied.viewer("GET", "/getBooks", &[], b""),
         "through the signer without its policy",
@@ -518,41 +472,10 @@ async fn origin_access_control_lets_in_only_its_distribution() {
     );
 
     // The grant names another distribution: CloudFront is refused.
-    let lambda = support::aws::lambda_client(&applied.config, "eu-west-1");
-    let policy = lambda
-        .get_policy()
-        .function_name("books-get-books")
-        .send()
-        .await
-        .expect("GetPolicy");
-    let policy: Value = serde_json::from_str(policy.policy().expect("policy")).expect("JSON");
     let other = applied
         .distribution_arn
         .replace("distribution/", "distribution/EOTHER");
-    for statement in policy["Statement"].as_array().expect("statements") {
-        let sid = statement["Sid"].as_str().expect("Sid");
-        let action = statement["Action"].as_str().expect("Action");
-        lambda
-            .remove_permission()
-            .function_name("books-get-books")
-            .statement_id(sid)
-            .send()
-            .await
-            .expect("RemovePermission");
-        let mut add = lambda
-            .add_permission()
-            .function_name("books-get-books")
-            .statement_id(sid)
-            .action(action)
-            .principal(cloudfront)
-            .source_arn(&other);
-        add = if action == "lambda:InvokeFunction" {
-            add.invoked_via_function_url(true)
-        } else {
-            add.function_url_auth_type(aws_sdk_lambda::types::FunctionUrlAuthType::AwsIam)
-        };
-        add.send().await.expect("AddPermission");
-    }
+    out_of_band::regrant_for(&applied.config, "eu-west-1", "books-get-books", &other).await;
     assert_forbidden_by_lambda(
         &applied.viewer("GET", "/getBooks", &[], b""),
         "an OAC grant for another distribution",
@@ -569,34 +492,12 @@ async fn origin_access_control_lets_in_only_its_distribution() {
 
     // Switched to NONE out of band: refused while the resource policy is
     // not public (it always applies), then the door is open.
-    lambda
-        .update_function_url_config()
-        .function_name("books-get-book")
-        .auth_type(aws_sdk_lambda::types::FunctionUrlAuthType::None)
-        .send()
-        .await
-        .expect("UpdateFunctionUrlConfig");
+    out_of_band::switch_to_none(&applied.config, "eu-west-1", "books-get-book").await;
     assert_forbidden_by_lambda(
         &send(applied.bed.addr, "GET", get_book, "/", &[], b""),
         "NONE without a public grant",
     );
-    for (sid, action) in [
-        ("public-url", "lambda:InvokeFunctionUrl"),
-        ("public-invoke", "lambda:InvokeFunction"),
-    ] {
-        let add = lambda
-            .add_permission()
-            .function_name("books-get-book")
-            .statement_id(sid)
-            .action(action)
-            .principal("*");
-        let add = if action == "lambda:InvokeFunction" {
-            add.invoked_via_function_url(true)
-        } else {
-            add.function_url_auth_type(aws_sdk_lambda::types::FunctionUrlAuthType::None)
-        };
-        add.send().await.expect("AddPermission");
-    }
+    out_of_band::grant_public(&applied.config, "eu-west-1", "books-get-book").await;
     let open = send(
         applied.bed.addr,
         "GET",

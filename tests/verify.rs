@@ -264,7 +264,11 @@ async fn a_function_url_that_answers_directly_fails_the_run() {
         5,
         "{stdout}"
     );
-    assert!(stdout.contains("  direct GET https://"), "{stdout}");
+    assert!(
+        stdout.contains("  FAILED direct GET https://")
+            && stdout.contains(": answered 200, wanted 403"),
+        "{stdout}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -98,12 +98,17 @@ fn print_text(results: &[UrlVerification]) {
             result.namespace, result.name
         );
         for check in result.checks.iter().filter(|c| !c.ok) {
-            let why = check.error.as_deref().unwrap_or("unexpected answer");
+            let answered = match (check.status, &check.error) {
+                (Some(status), _) => format!("answered {status}"),
+                (None, Some(error)) => format!("no answer: {error}"),
+                (None, None) => "no answer".to_owned(),
+            };
             println!(
-                "  {} {} {}: {why}",
+                "  FAILED {} {} {}: {answered}, wanted {}",
                 check.name.as_str(),
                 check.method,
-                check.url
+                check.url,
+                check.name.wanted()
             );
         }
     }

@@ -36,6 +36,17 @@ pub enum CheckName {
 }
 
 impl CheckName {
+    /// What the check wants, as printed after a failure.
+    pub const fn wanted(self) -> &'static str {
+        match self {
+            CheckName::Direct => "403: the function URL refuses unsigned callers",
+            CheckName::ThroughDistribution => {
+                "the function's answer (not 403, 413 or 5xx): the distribution lets it through"
+            }
+            CheckName::MethodRefused => "CloudFront's 403 for a method the behavior does not allow",
+        }
+    }
+
     /// The kebab-case name, as printed.
     pub const fn as_str(self) -> &'static str {
         match self {

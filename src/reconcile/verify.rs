@@ -143,7 +143,7 @@ impl Engine {
             let mut verification = unverifiable(
                 url,
                 format!(
-                    "spec.pathPattern: distribution {} does not route {} yet: apply it first",
+                    "spec.pathPattern: distribution {} has no behavior for {} (not applied yet, or changed out of band: run apply)",
                     distribution.id, spec.path_pattern
                 ),
             );

@@ -13,6 +13,7 @@ pub mod engine;
 pub mod inventory;
 pub mod kube;
 pub mod moto;
+pub mod out_of_band;
 pub mod process;
 pub mod traffic;
 
