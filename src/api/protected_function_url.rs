@@ -73,7 +73,11 @@ const POLICY_ID_PATTERN: &str = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
 pub struct ProtectedFunctionUrlSpec {
     /// The Lambda function whose URL is protected. urlguard owns the URL
     /// config, the permissions it grants and the parameters it writes; the
-    /// function itself belongs to whoever deploys it.
+    /// function itself belongs to whoever deploys it. Immutable: what
+    /// urlguard made on the old function (its URL config, its grants)
+    /// would be left behind, so a URL moves to another function (name,
+    /// region or alias) as a new resource.
+    #[x_kube(validation = Rule::new("self == oldSelf").message("spec.function is immutable: create a new ProtectedFunctionUrl for the other function and delete this one"))]
     pub function: FunctionRef,
 
     /// The `EdgeDistribution`, in this namespace, that fronts the URL.
