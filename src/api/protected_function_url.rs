@@ -6,8 +6,8 @@ use kube::{CustomResource, KubeSchema};
 use serde::{Deserialize, Serialize};
 
 use super::common::{
-    DeletionPolicy, REGION_PATTERN, SSM_PARAMETER_MAX, SSM_PARAMETER_PATTERN, SSM_RESERVED_RULE,
-    default_ssm_region,
+    DeletionPolicy, ExportedParameter, REGION_PATTERN, SSM_PARAMETER_MAX, SSM_PARAMETER_PATTERN,
+    SSM_RESERVED_RULE, default_ssm_region,
 };
 
 /// CloudFront's managed cache policy `CachingDisabled`.
@@ -384,6 +384,12 @@ pub struct ProtectedFunctionUrlStatus {
     /// The SSM parameter holding the function ARN.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub arn_parameter: Option<String>,
+    /// The SSM parameters urlguard last wrote for this object, by region
+    /// and name. One that is no longer declared (renamed, moved to another
+    /// region, no longer exported) is deleted if it carries this object's
+    /// owner tag.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exported_parameters: Option<Vec<ExportedParameter>>,
 }
 
 #[cfg(test)]

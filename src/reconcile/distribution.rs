@@ -18,6 +18,7 @@
 use std::collections::BTreeMap;
 
 use super::engine::Engine;
+use super::exports;
 use super::observe::{find_distribution, wait_deployed};
 use super::outcome::{Reason, Verdict};
 use super::problem::{Problem, UPDATE_ATTEMPTS};
@@ -25,7 +26,9 @@ use super::report::{Kind, Pass, ResourceReport, Status};
 use super::signer::{self, SignerState};
 use super::span;
 use super::url::{self, UrlState};
-use crate::api::{EdgeDistributionStatus, ProtectedFunctionUrlStatus, Protection};
+use crate::api::{
+    EdgeDistributionStatus, ExportedParameter, ProtectedFunctionUrlStatus, Protection,
+};
 use crate::aws::AwsError;
 use crate::model::OWNER_TAG_KEY;
 use crate::model::cloudfront::{DistributionObserved, OacObserved, OacOriginType};
@@ -62,6 +65,18 @@ pub(super) async fn reconcile(
     if let Err(problem) = edge_phases(engine, desired, &mut urls, &mut state).await {
         state.problem = Some(problem);
     }
+    // What each object has exported to SSM, as far as this pass knows:
+    // unchanged (plus the newly declared names) unless the parameters
+    // were written and the stale ones retired below.
+    let mut records = Records {
+        distribution: exports::unchanged(&desired.declared_parameters(), &desired.exported_before),
+        urls: urls
+            .iter()
+            .map(|u| {
+                exports::unchanged(&u.desired.declared_parameters(), &u.desired.exported_before)
+            })
+            .collect(),
+    };
 
     if let Some(observed) = state.observed.clone() {
         let attached: Vec<String> = observed
@@ -108,6 +123,7 @@ pub(super) async fn reconcile(
                 None => {}
             }
         }
+        records = retire_stale_parameters(engine, desired, &mut urls, &mut state).await;
         if engine.applies() && state.problem.is_none() {
             state.observed = Some(wait_deployed(engine, observed).await);
         }
@@ -127,7 +143,56 @@ pub(super) async fn reconcile(
         )
         .await;
     }
-    reports(desired, state, urls)
+    reports(desired, state, urls, records)
+}
+
+/// The SSM parameters each object has exported (`status.exportedParameters`):
+/// the distribution's, and its URLs' in the order of the pass.
+struct Records {
+    distribution: Vec<ExportedParameter>,
+    urls: Vec<Vec<ExportedParameter>>,
+}
+
+/// After the declared parameters are written: deletes those the objects'
+/// records hold but their specs no longer declare (`exports`), and says
+/// so on each object.
+async fn retire_stale_parameters(
+    engine: &Engine,
+    desired: &DesiredDistribution,
+    urls: &mut [UrlState<'_>],
+    state: &mut DistributionState,
+) -> Records {
+    let mut exporters = vec![exports::of_distribution(desired, state.problem.is_none())];
+    exporters.extend(urls.iter().map(|url| exports::Exporter {
+        owner: &url.desired.owner,
+        kind: OwnerKind::ProtectedFunctionUrl,
+        declared: url.desired.declared_parameters(),
+        before: &url.desired.exported_before,
+        written: url.problem.is_none(),
+    }));
+    let mut retired = exports::retire(engine, &exporters).await.into_iter();
+    let Some(own) = retired.next() else {
+        return Records {
+            distribution: Vec::new(),
+            urls: Vec::new(),
+        };
+    };
+    state.actions.extend(own.actions);
+    if let Some(problem) = own.problem {
+        state.problem.get_or_insert(problem);
+    }
+    let mut records = Records {
+        distribution: own.record,
+        urls: Vec::with_capacity(urls.len()),
+    };
+    for (url, retired) in urls.iter_mut().zip(retired) {
+        url.actions.extend(retired.actions);
+        if let Some(problem) = retired.problem {
+            url.problem.get_or_insert(problem);
+        }
+        records.urls.push(retired.record);
+    }
+    records
 }
 
 async fn edge_phases(
@@ -476,6 +541,7 @@ fn reports(
     desired: &DesiredDistribution,
     state: DistributionState,
     urls: Vec<UrlState<'_>>,
+    records: Records,
 ) -> Vec<ResourceReport> {
     let verdict = distribution_verdict(state.problem.as_ref(), state.observed.as_ref());
     let observed = state.observed.as_ref();
@@ -489,7 +555,7 @@ fn reports(
         })
         .unwrap_or_default();
     let mut out = Vec::with_capacity(urls.len() + 1);
-    for url in urls {
+    for (url, exported) in urls.into_iter().zip(records.urls) {
         let url_verdict = match &url.problem {
             Some(problem) => problem.verdict(""),
             None => url_verdict(&verdict),
@@ -510,6 +576,7 @@ fn reports(
                 distribution_id: observed.map(|o| o.id.clone()),
                 url_parameter: Some(url.desired.parameter_names.0.clone()),
                 arn_parameter: Some(url.desired.parameter_names.1.clone()),
+                exported_parameters: Some(exported),
                 ..ProtectedFunctionUrlStatus::default()
             }),
             notices: url.notices,
@@ -532,6 +599,7 @@ fn reports(
             signer_version_arn: state.signer.version_arn,
             retired_signer_versions: state.signer.retired,
             behaviors,
+            exported_parameters: Some(records.distribution),
             ..EdgeDistributionStatus::default()
         }),
         notices: Vec::new(),

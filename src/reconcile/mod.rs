@@ -27,6 +27,7 @@
 
 mod distribution;
 mod engine;
+mod exports;
 mod function;
 mod observe;
 pub mod outcome;
