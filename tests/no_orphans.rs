@@ -3,7 +3,10 @@
 //!
 //! - `spec.function` is immutable in the cluster: the API server (the kube
 //!   emulator, evaluating the CRD's transition rule) refuses a change with
-//!   a message naming the field.
+//!   a message naming the field. The CLI, which has no old object, reads
+//!   the URL's ARN parameter: a manifest naming another function than the
+//!   one it publishes is refused (`FunctionChanged`, `spec.function`
+//!   named) before anything is written, and the old function stays routed.
 //! - SSM parameters: the status records what urlguard wrote
 //!   (`status.exportedParameters`, as the controller passes it back); a
 //!   parameter renamed, moved to another region or no longer exported is
@@ -17,8 +20,9 @@ mod support;
 use std::time::Duration;
 
 use aws_config::SdkConfig;
-use support::aws::{TestBed, TestBedOptions, as_product};
-use support::books::{books, books_bed};
+use support::aws::{TestBed, TestBedOptions, as_product, create_functions_opted_in};
+use support::books::{books, books_bed, books_yaml};
+use support::cli::{text, urlguard};
 use support::controller::Controller;
 use support::engine::{assert_all_ready, assert_writes, count};
 use support::kube::Cluster;
@@ -481,5 +485,129 @@ async fn the_controller_deletes_a_parameter_renamed_with_kubectl() {
         parameter(&config, "us-east-1", "/books/GetBookUrl")
             .await
             .is_some()
+    );
+}
+
+/// The calls that reached the bed and change AWS state.
+fn wire_mutations(bed: &TestBed) -> Vec<String> {
+    const VERBS: [&str; 9] = [
+        "Create", "Put", "Update", "Delete", "Add", "Remove", "Publish", "Tag", "Untag",
+    ];
+    bed.calls()
+        .calls
+        .keys()
+        .filter(|key| {
+            let operation = key.split(':').nth(1).unwrap_or_default();
+            VERBS.iter().any(|verb| operation.starts_with(verb))
+        })
+        .cloned()
+        .collect()
+}
+
+#[tokio::test]
+async fn the_cli_refuses_a_manifest_whose_function_changed_and_writes_nothing() {
+    let (bed, config) = books_bed(TestBedOptions::default()).await;
+    create_functions_opted_in(
+        &config,
+        "eu-west-1",
+        &["books-get-books-v2"],
+        Some("urlguard/books"),
+    )
+    .await;
+    let applied = urlguard(
+        &bed,
+        &[
+            "apply",
+            "-f",
+            "examples/books.yaml",
+            "--poll-interval",
+            "200ms",
+        ],
+    );
+    assert!(applied.status.success(), "{:?}", text(&applied));
+    let old_arn = parameter(&config, "us-east-1", "/books/GetBooksArn")
+        .await
+        .expect("published");
+    let old_url = parameter(&config, "us-east-1", "/books/GetBooksUrl")
+        .await
+        .expect("published");
+
+    let changed = books_yaml().replace(
+        "    name: books-get-books\n",
+        "    name: books-get-books-v2\n",
+    );
+    assert_ne!(changed, books_yaml());
+    let file = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("moved-function-{}.yaml", std::process::id()));
+    std::fs::write(&file, changed).expect("manifest");
+    bed.reset_counts();
+    let refused = urlguard(
+        &bed,
+        &[
+            "apply",
+            "-f",
+            &file.to_string_lossy(),
+            "--poll-interval",
+            "200ms",
+            "--output",
+            "json",
+        ],
+    );
+    let (stdout, stderr) = text(&refused);
+    assert_eq!(refused.status.code(), Some(1), "{stdout}\n{stderr}");
+    let output: serde_json::Value = serde_json::from_str(&stdout).expect("JSON output");
+    let get_books = output["resources"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .find(|r| r["name"] == "get-books")
+        .expect("get-books");
+    let ready = &get_books["status"]["conditions"][0];
+    assert_eq!(ready["reason"], "FunctionChanged", "{get_books:#}");
+    let message = ready["message"].as_str().expect("message");
+    assert!(
+        message.starts_with("spec.function:")
+            && message.contains(&old_arn)
+            && message.contains("books-get-books-v2")
+            && message.contains("urlguard destroy"),
+        "{message}"
+    );
+    assert_eq!(
+        wire_mutations(&bed),
+        Vec::<String>::new(),
+        "nothing is written"
+    );
+    // The new function got no URL config; the old one is still published
+    // and routed.
+    let lambda = support::aws::lambda_client(&config, "eu-west-1");
+    assert!(
+        lambda
+            .get_function_url_config()
+            .function_name("books-get-books-v2")
+            .send()
+            .await
+            .is_err(),
+        "a URL config was created on the new function"
+    );
+    assert_eq!(
+        parameter(&config, "us-east-1", "/books/GetBooksArn").await,
+        Some(old_arn)
+    );
+    assert_eq!(
+        parameter(&config, "us-east-1", "/books/GetBooksUrl").await,
+        Some(old_url.clone())
+    );
+    let host = old_url.trim_start_matches("https://").trim_end_matches('/');
+    let cloudfront = aws_sdk_cloudfront::Client::new(&config);
+    let listed = cloudfront.list_distributions().send().await.expect("list");
+    let summary = &listed.distribution_list().expect("list").items()[0];
+    assert!(
+        summary
+            .origins()
+            .expect("origins")
+            .items()
+            .iter()
+            .any(|o| o.id() == "pfu-get-books" && o.domain_name() == host),
+        "the old function is no longer routed: {summary:#?}"
     );
 }

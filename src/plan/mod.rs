@@ -14,6 +14,7 @@ pub mod desired;
 pub mod distribution;
 #[cfg(test)]
 mod fixtures;
+pub mod function_change;
 pub mod opt_in;
 pub mod permissions;
 pub mod signer;

@@ -22,6 +22,7 @@ use super::exports;
 use super::observe::{find_distribution, wait_deployed};
 use super::outcome::{Reason, Verdict};
 use super::problem::{Problem, UPDATE_ATTEMPTS};
+use super::published;
 use super::report::{Kind, Pass, ResourceReport, Status};
 use super::signer::{self, SignerState};
 use super::span;
@@ -57,9 +58,14 @@ pub(super) async fn reconcile(
     engine: &Engine,
     desired: &DesiredDistribution,
 ) -> Vec<ResourceReport> {
+    let published = published::read(engine, desired).await;
     let mut urls = Vec::with_capacity(desired.urls.len());
     for url in &desired.urls {
-        urls.push(url::ensure_config(engine, url).await);
+        let state = match published::function_changed(engine, url, &published).await {
+            Some(problem) => UrlState::refused(url, problem),
+            None => url::ensure_config(engine, url).await,
+        };
+        urls.push(state);
     }
     let mut state = DistributionState::default();
     if let Err(problem) = edge_phases(engine, desired, &mut urls, &mut state).await {
@@ -103,7 +109,7 @@ pub(super) async fn reconcile(
             }
         }
         parameters.extend(distribution_parameters(desired, &observed));
-        let outcome = url::ensure_parameters(engine, &parameters).await;
+        let outcome = url::ensure_parameters(engine, &parameters, &published).await;
         let distribution_tag = desired.owner.tag_value(OwnerKind::EdgeDistribution);
         let url_of = |urls: &[UrlState<'_>], owner: &str| -> Option<usize> {
             urls.iter()
@@ -263,9 +269,13 @@ async fn edge_phases(
 }
 
 /// Whether AWS did not answer for the URL (reading its config, or writing
-/// its grant): the distribution keeps its origin and behavior as found.
+/// its grant), or its function changed and it was refused: the
+/// distribution keeps its origin and behavior as found.
 fn held_as_found(url: &UrlState<'_>) -> bool {
-    matches!(url.problem, Some(Problem::Aws(_)))
+    matches!(
+        url.problem,
+        Some(Problem::Aws(_) | Problem::FunctionChanged { .. })
+    )
 }
 
 /// `inputs` with the hosts the distribution already routes to for the

@@ -32,6 +32,7 @@ mod function;
 mod observe;
 pub mod outcome;
 mod problem;
+mod published;
 mod replica_waits;
 pub mod report;
 mod signer;

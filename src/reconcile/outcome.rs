@@ -86,6 +86,9 @@ pub enum Reason {
     FunctionNotOptedIn,
     /// `spec.function` is an ARN in another account than urlguard's.
     FunctionInOtherAccount,
+    /// `spec.function` names another function than the one urlguard
+    /// protected for the URL (a manifest edited between two applies).
+    FunctionChanged,
     /// Something with urlguard's name is not urlguard's: left alone.
     NotOwned,
     /// An AWS call failed.
@@ -124,6 +127,7 @@ impl Reason {
             Reason::FunctionNotFound => "FunctionNotFound",
             Reason::FunctionNotOptedIn => "FunctionNotOptedIn",
             Reason::FunctionInOtherAccount => "FunctionInOtherAccount",
+            Reason::FunctionChanged => "FunctionChanged",
             Reason::NotOwned => "NotOwned",
             Reason::AwsError => "AwsError",
             Reason::ConcurrentUpdates => "ConcurrentUpdates",
@@ -154,6 +158,7 @@ impl Reason {
             | Reason::FunctionNotFound
             | Reason::FunctionNotOptedIn
             | Reason::FunctionInOtherAccount
+            | Reason::FunctionChanged
             | Reason::NotOwned
             | Reason::AwsError
             | Reason::ConcurrentUpdates
@@ -292,7 +297,7 @@ impl fmt::Display for EventReason {
 mod tests {
     use super::*;
 
-    const ALL: [Reason; 23] = [
+    const ALL: [Reason; 24] = [
         Reason::Deployed,
         Reason::Protected,
         Reason::Pending,
@@ -307,6 +312,7 @@ mod tests {
         Reason::FunctionNotFound,
         Reason::FunctionNotOptedIn,
         Reason::FunctionInOtherAccount,
+        Reason::FunctionChanged,
         Reason::NotOwned,
         Reason::AwsError,
         Reason::ConcurrentUpdates,

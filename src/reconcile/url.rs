@@ -20,6 +20,7 @@
 use super::engine::Engine;
 use super::outcome::{Notice, Reason, Verdict};
 use super::problem::Problem;
+use super::published::Published;
 use super::report::{Kind, Pass, ResourceReport, Status};
 use crate::api::{Cors, ProtectedFunctionUrlStatus, Protection};
 use crate::model::lambda::{
@@ -46,7 +47,21 @@ pub(super) struct UrlState<'a> {
     pub granted: bool,
 }
 
-impl UrlState<'_> {
+impl<'a> UrlState<'a> {
+    /// A URL refused before its first phase: nothing is read or written
+    /// for it.
+    pub fn refused(desired: &'a DesiredUrl, problem: Problem) -> UrlState<'a> {
+        UrlState {
+            desired,
+            function: None,
+            function_url: None,
+            notices: Vec::new(),
+            actions: Vec::new(),
+            problem: Some(problem),
+            granted: false,
+        }
+    }
+
     /// The host CloudFront connects to, once the URL config exists.
     pub fn host(&self) -> Option<String> {
         self.function_url.as_ref().map(|u| {
@@ -303,12 +318,13 @@ pub(super) struct ParameterOutcome {
     pub problems: Vec<(String, Problem)>,
 }
 
-/// Writes the parameters that are missing or hold another value, one
-/// batched read per region; a parameter with another owner is never
-/// overwritten.
+/// Writes the parameters that are missing or hold another value, planned
+/// from the pass's read (`published`; a region it lacks is read here); a
+/// parameter with another owner is never overwritten.
 pub(super) async fn ensure_parameters(
     engine: &Engine,
     parameters: &[DesiredParameter],
+    published: &Published,
 ) -> ParameterOutcome {
     let mut outcome = ParameterOutcome::default();
     let mut regions: Vec<&str> = parameters.iter().map(|p| p.region.as_str()).collect();
@@ -322,7 +338,11 @@ pub(super) async fn ensure_parameters(
             .collect();
         let ssm = engine.aws.ssm(region);
         let names: Vec<String> = in_region.iter().map(|p| p.name.clone()).collect();
-        let observed = match ssm.get_parameters(&names).await {
+        let read = match published.get(region) {
+            Some(read) => read.clone(),
+            None => ssm.get_parameters(&names).await,
+        };
+        let observed = match read {
             Ok(observed) => observed,
             Err(error) => {
                 outcome.problems.extend(
