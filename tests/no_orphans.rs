@@ -212,10 +212,14 @@ async fn a_renamed_url_parameter_replaces_the_old_one_and_an_unchanged_record_co
         .expect("written");
 
     // Nothing changed: the record makes no call of its own.
+    let (_, without_record) = apply(&bed, &distributions, &urls).await;
     with_record(&mut urls, "get-books", record.clone());
     let (reports, engine) = apply(&bed, &distributions, &urls).await;
     assert_all_ready(&reports);
     assert_writes(&engine, 0);
+    let calls = engine.aws().ledger().summary().total;
+    eprintln!("a steady pass: {calls} calls with a record");
+    assert_eq!(calls, without_record.aws().ledger().summary().total);
     assert_eq!(
         count(&engine, "ssm:GetParameters"),
         1,
