@@ -375,6 +375,24 @@ fn mutations() -> Vec<Case> {
         .on_update_of(url()),
         case("pfu rule: distributionRef kept on update", url(), &[]).on_update_of(url()),
         case(
+            "pfu rule: function changed on update",
+            with(url(), "/spec/function/name", Some(json!("books-other"))),
+            &["spec.function"],
+        )
+        .on_update_of(url()),
+        case(
+            "pfu rule: function region changed on update",
+            with(url(), "/spec/function/region", Some(json!("us-west-2"))),
+            &["spec.function"],
+        )
+        .on_update_of(url()),
+        case(
+            "pfu rule: function alias added on update",
+            with(url(), "/spec/function/qualifier", Some(json!("live"))),
+            &["spec.function"],
+        )
+        .on_update_of(url()),
+        case(
             "pfu: an unchanged invalid field on update",
             with(with(url(), "/spec/invokeMode", Some(json!("STREAMING"))), "/spec/pathPattern", Some(json!("/books"))),
             &[],

@@ -1,5 +1,6 @@
 //! Schema pieces both kinds share: the deletion policy, AWS region and SSM
-//! parameter-name constraints, and the status condition list.
+//! parameter-name constraints, the status condition list, and the record
+//! of the SSM parameters urlguard wrote.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -39,4 +40,18 @@ pub enum DeletionPolicy {
 /// CloudFront and Lambda@Edge stacks usually look them up.
 pub(crate) fn default_ssm_region() -> String {
     "us-east-1".to_owned()
+}
+
+/// An SSM parameter urlguard wrote for an object, and where. The status
+/// keeps them so that a parameter renamed, moved to another region or no
+/// longer exported is deleted (when it carries the object's owner tag)
+/// instead of left behind.
+#[derive(
+    Serialize, Deserialize, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema,
+)]
+pub struct ExportedParameter {
+    /// The parameter's region.
+    pub region: String,
+    /// The parameter's name.
+    pub name: String,
 }

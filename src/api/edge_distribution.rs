@@ -9,8 +9,8 @@ use kube::{CustomResource, KubeSchema};
 use serde::{Deserialize, Serialize};
 
 use super::common::{
-    DeletionPolicy, REGION_PATTERN, SSM_PARAMETER_MAX, SSM_PARAMETER_PATTERN, SSM_RESERVED_RULE,
-    default_ssm_region,
+    DeletionPolicy, ExportedParameter, REGION_PATTERN, SSM_PARAMETER_MAX, SSM_PARAMETER_PATTERN,
+    SSM_RESERVED_RULE, default_ssm_region,
 };
 
 /// A CloudFront distribution that fronts static assets and the
@@ -409,6 +409,12 @@ pub struct EdgeDistributionStatus {
     /// The path patterns in force, one per attached `ProtectedFunctionUrl`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub behaviors: Vec<String>,
+    /// The SSM parameters urlguard last wrote for this object, by region
+    /// and name. One that is no longer declared (renamed, moved to another
+    /// region, no longer exported) is deleted if it carries this object's
+    /// owner tag.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exported_parameters: Option<Vec<ExportedParameter>>,
 }
 
 /// A signer version waiting for its edge replicas to go.

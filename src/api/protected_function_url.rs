@@ -6,8 +6,8 @@ use kube::{CustomResource, KubeSchema};
 use serde::{Deserialize, Serialize};
 
 use super::common::{
-    DeletionPolicy, REGION_PATTERN, SSM_PARAMETER_MAX, SSM_PARAMETER_PATTERN, SSM_RESERVED_RULE,
-    default_ssm_region,
+    DeletionPolicy, ExportedParameter, REGION_PATTERN, SSM_PARAMETER_MAX, SSM_PARAMETER_PATTERN,
+    SSM_RESERVED_RULE, default_ssm_region,
 };
 
 /// CloudFront's managed cache policy `CachingDisabled`.
@@ -73,7 +73,11 @@ const POLICY_ID_PATTERN: &str = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
 pub struct ProtectedFunctionUrlSpec {
     /// The Lambda function whose URL is protected. urlguard owns the URL
     /// config, the permissions it grants and the parameters it writes; the
-    /// function itself belongs to whoever deploys it.
+    /// function itself belongs to whoever deploys it. Immutable: what
+    /// urlguard made on the old function (its URL config, its grants)
+    /// would be left behind, so a URL moves to another function (name,
+    /// region or alias) as a new resource.
+    #[x_kube(validation = Rule::new("self == oldSelf").message("spec.function is immutable: create a new ProtectedFunctionUrl for the other function and delete this one"))]
     pub function: FunctionRef,
 
     /// The `EdgeDistribution`, in this namespace, that fronts the URL.
@@ -389,6 +393,12 @@ pub struct ProtectedFunctionUrlStatus {
     /// The SSM parameter holding the function ARN.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub arn_parameter: Option<String>,
+    /// The SSM parameters urlguard last wrote for this object, by region
+    /// and name. One that is no longer declared (renamed, moved to another
+    /// region, no longer exported) is deleted if it carries this object's
+    /// owner tag.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exported_parameters: Option<Vec<ExportedParameter>>,
     /// The statements of the function's resource policy that let someone
     /// other than the distribution invoke it, as of the last reconcile
     /// (empty: none; absent: not checked, the URL is not attached yet).

@@ -680,6 +680,37 @@ mod tests {
     }
 
     #[test]
+    fn the_function_cannot_change_on_update() {
+        let [_, crd] = crds::all();
+        let old = pfu(valid_spec());
+        for (pointer, value) in [
+            ("/function/name", json!("books-other")),
+            ("/function/region", json!("us-west-2")),
+            ("/function/qualifier", json!("live")),
+        ] {
+            let (parent, leaf) = pointer.rsplit_once('/').expect("a pointer");
+            let mut spec = valid_spec();
+            spec.pointer_mut(parent).expect("parent exists")[leaf] = value;
+            let moved = pfu(spec);
+            let Err(ValidationError::Invalid(errors)) =
+                validate(&crd, "v1alpha1", &moved, Some(&old))
+            else {
+                panic!("a changed {pointer} must be refused");
+            };
+            assert_eq!(errors.len(), 1, "{errors:?}");
+            assert_eq!(errors[0].field, "spec.function");
+            assert!(
+                errors[0].detail.contains("spec.function is immutable"),
+                "{errors:?}"
+            );
+            assert!(
+                validate(&crd, "v1alpha1", &moved, None).is_ok(),
+                "transition rules do not run on create"
+            );
+        }
+    }
+
+    #[test]
     fn forwarding_a_body_needs_methods_that_carry_one() {
         let mut spec = valid_spec();
         spec["forwardBody"] = json!(true);

@@ -84,6 +84,11 @@ pub fn slim_status(status: &serde_json::Value, kind: &str) -> serde_json::Value 
     if let Some(id) = status.get("distributionId") {
         slimmed["distributionId"] = id.clone();
     }
+    // What urlguard wrote to SSM: the next reconcile deletes what is no
+    // longer declared (`plan::ssm::stale`).
+    if let Some(exported) = status.get("exportedParameters") {
+        slimmed["exportedParameters"] = exported.clone();
+    }
     if let Some(whole) = whole {
         slimmed[DIGEST] = json!(digest(&whole));
     }

@@ -7,11 +7,11 @@
 
 use kube::ResourceExt;
 use kube::api::{ApiResource, DynamicObject, TypeMeta};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::cache::content;
 use crate::api::decode::{self, Resource};
-use crate::api::{EdgeDistribution, ProtectedFunctionUrl};
+use crate::api::{EdgeDistribution, ExportedParameter, ProtectedFunctionUrl};
 
 /// The finalizer on both kinds.
 pub const FINALIZER: &str = "urlguard.io/cleanup";
@@ -86,12 +86,24 @@ fn decode(object: &DynamicObject, resource: &ApiResource) -> Result<Resource, In
     // The status is the controller's output, not the user's input: one
     // written by another version must not make the spec look invalid. Only
     // the distribution id it reports is kept, as a hint of where to look
-    // (`plan::desired::known_distribution_id`).
+    // (`plan::desired::known_distribution_id`), and the parameters urlguard
+    // wrote, so that those no longer declared are deleted
+    // (`plan::ssm::stale`); a record that does not decode is dropped.
     if let Some(fields) = typed.data.as_object_mut()
         && let Some(status) = fields.remove("status")
-        && let Some(id) = status.get("distributionId").filter(|id| id.is_string())
     {
-        fields.insert("status".to_owned(), json!({"distributionId": id}));
+        let mut kept = serde_json::Map::new();
+        if let Some(id) = status.get("distributionId").filter(|id| id.is_string()) {
+            kept.insert("distributionId".to_owned(), id.clone());
+        }
+        if let Some(exported) = status.get("exportedParameters").filter(|exported| {
+            serde_json::from_value::<Vec<ExportedParameter>>((*exported).clone()).is_ok()
+        }) {
+            kept.insert("exportedParameters".to_owned(), exported.clone());
+        }
+        if !kept.is_empty() {
+            fields.insert("status".to_owned(), serde_json::Value::Object(kept));
+        }
     }
     let value = serde_json::to_value(&typed).map_err(|e| InvalidObject(e.to_string()))?;
     match decode::accept(&value) {
@@ -199,5 +211,34 @@ mod tests {
             .expect("a status");
         assert_eq!(status.distribution_id.as_deref(), Some("E2QWRUHEXAMPLE"));
         assert_eq!(status.protected_url, None, "only the id is kept");
+    }
+
+    #[test]
+    fn the_exported_parameters_survive_slimming_and_decoding() {
+        let mut object = url(json!({
+            "function": {"name": "get-books", "region": "eu-west-1"},
+            "distributionRef": {"name": "books"},
+            "pathPattern": "/getBooks",
+        }));
+        let record = json!([{"region": "us-east-1", "name": "/books/GetBooksUrl"}]);
+        object.data["status"] = json!({"exportedParameters": record.clone()});
+        slim(&mut object, &url_resource());
+        let status = decode_url(&object)
+            .expect("valid")
+            .status
+            .expect("a status");
+        assert_eq!(
+            serde_json::to_value(status.exported_parameters).expect("json"),
+            record
+        );
+
+        let mut garbled = url(json!({
+            "function": {"name": "get-books", "region": "eu-west-1"},
+            "distributionRef": {"name": "books"},
+            "pathPattern": "/getBooks",
+        }));
+        garbled.data["status"] = json!({"exportedParameters": "garbled"});
+        let decoded = decode_url(&garbled).expect("a bad record never makes a spec invalid");
+        assert_eq!(decoded.status, None, "and it is dropped");
     }
 }

@@ -14,7 +14,7 @@ use serde_json::json;
 
 use super::cache::{DIGEST, content, digest};
 use super::objects::namespace_of;
-use crate::api::{EdgeDistributionStatus, ProtectedFunctionUrlStatus};
+use crate::api::{EdgeDistributionStatus, ExportedParameter, ProtectedFunctionUrlStatus};
 use crate::reconcile::report::condition;
 use crate::reconcile::{ConditionType, Kind, Reason, Status};
 
@@ -49,6 +49,7 @@ pub fn settled(status: &Status, object: &DynamicObject) -> Status {
             Status::Distribution(EdgeDistributionStatus {
                 observed_generation: generation,
                 conditions: settle(&new.conditions, &old.conditions, generation),
+                exported_parameters: exported(&new.exported_parameters, old.exported_parameters),
                 ..new.clone()
             })
         }
@@ -57,10 +58,22 @@ pub fn settled(status: &Status, object: &DynamicObject) -> Status {
             Status::Url(ProtectedFunctionUrlStatus {
                 observed_generation: generation,
                 conditions: settle(&new.conditions, &old.conditions, generation),
+                exported_parameters: exported(&new.exported_parameters, old.exported_parameters),
                 ..new.clone()
             })
         }
     }
+}
+
+/// The record of the SSM parameters urlguard wrote: the new one when the
+/// pass made it, otherwise the one kept. A pass that did not get as far
+/// (a rejected spec, a function not opted in, an invalid object) must not
+/// forget what an earlier pass wrote, or a later rename would orphan it.
+fn exported(
+    new: &Option<Vec<ExportedParameter>>,
+    old: Option<Vec<ExportedParameter>>,
+) -> Option<Vec<ExportedParameter>> {
+    new.clone().or(old)
 }
 
 /// The status an object has now, if it decodes.
@@ -186,6 +199,42 @@ mod tests {
         );
         assert_eq!(settled[1].last_transition_time, at(500), "flipped");
         assert!(settled.iter().all(|c| c.observed_generation == Some(3)));
+    }
+
+    #[test]
+    fn a_pass_without_a_record_keeps_the_one_written_before() {
+        let record = vec![ExportedParameter {
+            region: "us-east-1".into(),
+            name: "/books/GetBooksUrl".into(),
+        }];
+        let mut object: DynamicObject = serde_json::from_value(json!({
+            "metadata": {"name": "get-books", "namespace": "books", "generation": 2},
+            "status": {"exportedParameters": record},
+        }))
+        .expect("object");
+        // A rejected spec or a function not opted in: the report has none.
+        let rejected = Status::Url(ProtectedFunctionUrlStatus {
+            conditions: vec![ready(false, Reason::ParameterOutsidePrefix, "no")],
+            ..ProtectedFunctionUrlStatus::default()
+        });
+        let Status::Url(kept) = settled(&rejected, &object) else {
+            unreachable!()
+        };
+        assert_eq!(kept.exported_parameters, Some(record.clone()));
+        // A pass that wrote says what it wrote, an empty record included.
+        let retired = Status::Url(ProtectedFunctionUrlStatus {
+            exported_parameters: Some(Vec::new()),
+            ..ProtectedFunctionUrlStatus::default()
+        });
+        let Status::Url(replaced) = settled(&retired, &object) else {
+            unreachable!()
+        };
+        assert_eq!(replaced.exported_parameters, Some(Vec::new()));
+        object.data["status"] = json!({});
+        let Status::Url(none) = settled(&rejected, &object) else {
+            unreachable!()
+        };
+        assert_eq!(none.exported_parameters, None);
     }
 
     #[test]

@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 
 use crate::api::{
-    EdgeDistribution, EdgeDistributionSpec, HttpMethod, ProtectedFunctionUrl,
+    EdgeDistribution, EdgeDistributionSpec, ExportedParameter, HttpMethod, ProtectedFunctionUrl,
     ProtectedFunctionUrlSpec,
 };
 use crate::model::names::Owner;
@@ -31,6 +31,29 @@ pub struct DesiredDistribution {
     pub urls: Vec<DesiredUrl>,
     /// Where the distribution was last seen: [`known_distribution_id`].
     pub known_id: Option<String>,
+    /// The SSM parameters its status says urlguard wrote
+    /// (`status.exportedParameters`; none for a manifest file).
+    pub exported_before: Vec<ExportedParameter>,
+}
+
+impl DesiredDistribution {
+    /// The SSM parameters its spec declares, where.
+    pub fn declared_parameters(&self) -> Vec<ExportedParameter> {
+        let Some(export) = &self.spec.ssm_export else {
+            return Vec::new();
+        };
+        [
+            &export.distribution_id_parameter,
+            &export.domain_name_parameter,
+        ]
+        .into_iter()
+        .flatten()
+        .map(|name| ExportedParameter {
+            region: export.region.clone(),
+            name: name.clone(),
+        })
+        .collect()
+    }
 }
 
 /// One URL attached to a distribution.
@@ -42,9 +65,24 @@ pub struct DesiredUrl {
     pub spec: ProtectedFunctionUrlSpec,
     /// The URL and ARN parameter names in force.
     pub parameter_names: (String, String),
+    /// The SSM parameters its status says urlguard wrote
+    /// (`status.exportedParameters`; none for a manifest file).
+    pub exported_before: Vec<ExportedParameter>,
 }
 
 impl DesiredUrl {
+    /// The SSM parameters its spec declares (function URL, then ARN), where.
+    pub fn declared_parameters(&self) -> Vec<ExportedParameter> {
+        let region = &self.spec.ssm_export.region;
+        [&self.parameter_names.0, &self.parameter_names.1]
+            .into_iter()
+            .map(|name| ExportedParameter {
+                region: region.clone(),
+                name: name.clone(),
+            })
+            .collect()
+    }
+
     /// Allowed methods, sorted as CloudFront's shape keeps them.
     pub fn sorted_methods(&self) -> Vec<HttpMethod> {
         let mut methods = self.spec.allowed_methods.clone();
@@ -191,6 +229,11 @@ pub(super) fn distributions_by_key(
                 known_id: known_distribution_id(
                     d.status.as_ref().and_then(|s| s.distribution_id.as_ref()),
                 ),
+                exported_before: d
+                    .status
+                    .as_ref()
+                    .and_then(|s| s.exported_parameters.clone())
+                    .unwrap_or_default(),
             };
             (key, desired)
         })
@@ -208,7 +251,7 @@ pub fn url(instance: &str, url: &ProtectedFunctionUrl) -> DesiredUrl {
     desired_url(owner, url)
 }
 
-fn desired_url(owner: Owner, url: &ProtectedFunctionUrl) -> DesiredUrl {
+pub(super) fn desired_url(owner: Owner, url: &ProtectedFunctionUrl) -> DesiredUrl {
     let parameter_names = url
         .spec
         .ssm_export
@@ -217,6 +260,11 @@ fn desired_url(owner: Owner, url: &ProtectedFunctionUrl) -> DesiredUrl {
         owner,
         spec: url.spec.clone(),
         parameter_names,
+        exported_before: url
+            .status
+            .as_ref()
+            .and_then(|s| s.exported_parameters.clone())
+            .unwrap_or_default(),
     }
 }
 
@@ -343,11 +391,7 @@ pub fn build_with(
             });
             continue;
         }
-        distribution.urls.push(DesiredUrl {
-            owner,
-            spec: url.spec.clone(),
-            parameter_names,
-        });
+        distribution.urls.push(desired_url(owner, url));
     }
     DesiredModel {
         distributions: by_key.into_values().collect(),

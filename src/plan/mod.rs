@@ -15,6 +15,7 @@ pub mod distribution;
 pub mod exposure;
 #[cfg(test)]
 pub(crate) mod fixtures;
+pub mod function_change;
 pub mod opt_in;
 pub mod permissions;
 pub mod signer;

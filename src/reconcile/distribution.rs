@@ -18,15 +18,18 @@
 use std::collections::BTreeMap;
 
 use super::engine::Engine;
+use super::exports;
 use super::observe::{find_distribution, wait_deployed};
 use super::outcome::{Reason, Verdict};
 use super::problem::{Problem, UPDATE_ATTEMPTS};
+use super::published;
 use super::report::{Kind, Pass, ResourceReport, Status};
 use super::signer::{self, SignerState};
 use super::span;
 use super::url::{self, UrlState};
 use crate::api::{
-    EdgeDistributionStatus, ExposedStatement, ProtectedFunctionUrlStatus, Protection,
+    EdgeDistributionStatus, ExportedParameter, ExposedStatement, ProtectedFunctionUrlStatus,
+    Protection,
 };
 use crate::aws::AwsError;
 use crate::model::OWNER_TAG_KEY;
@@ -54,14 +57,31 @@ pub(super) async fn reconcile(
     engine: &Engine,
     desired: &DesiredDistribution,
 ) -> Vec<ResourceReport> {
+    let published = published::read(engine, desired).await;
     let mut urls = Vec::with_capacity(desired.urls.len());
     for url in &desired.urls {
-        urls.push(url::ensure_config(engine, url).await);
+        let state = match published::function_changed(engine, url, &published).await {
+            Some(problem) => UrlState::refused(url, problem),
+            None => url::ensure_config(engine, url).await,
+        };
+        urls.push(state);
     }
     let mut state = DistributionState::default();
     if let Err(problem) = edge_phases(engine, desired, &mut urls, &mut state).await {
         state.problem = Some(problem);
     }
+    // What each object has exported to SSM, as far as this pass knows:
+    // unchanged (plus the newly declared names) unless the parameters
+    // were written and the stale ones retired below.
+    let mut records = Records {
+        distribution: exports::unchanged(&desired.declared_parameters(), &desired.exported_before),
+        urls: urls
+            .iter()
+            .map(|u| {
+                exports::unchanged(&u.desired.declared_parameters(), &u.desired.exported_before)
+            })
+            .collect(),
+    };
 
     if let Some(observed) = state.observed.clone() {
         let attached: Vec<String> = observed
@@ -81,7 +101,7 @@ pub(super) async fn reconcile(
             }
         }
         parameters.extend(distribution_parameters(desired, &observed));
-        let outcome = url::ensure_parameters(engine, &parameters).await;
+        let outcome = url::ensure_parameters(engine, &parameters, &published).await;
         let distribution_tag = desired.owner.tag_value(OwnerKind::EdgeDistribution);
         let url_of = |urls: &[UrlState<'_>], owner: &str| -> Option<usize> {
             urls.iter()
@@ -101,6 +121,7 @@ pub(super) async fn reconcile(
                 None => {}
             }
         }
+        records = retire_stale_parameters(engine, desired, &mut urls, &mut state).await;
         if engine.applies() && state.problem.is_none() {
             state.observed = Some(wait_deployed(engine, observed).await);
         }
@@ -120,7 +141,56 @@ pub(super) async fn reconcile(
         )
         .await;
     }
-    reports(desired, state, urls)
+    reports(desired, state, urls, records)
+}
+
+/// The SSM parameters each object has exported (`status.exportedParameters`):
+/// the distribution's, and its URLs' in the order of the pass.
+struct Records {
+    distribution: Vec<ExportedParameter>,
+    urls: Vec<Vec<ExportedParameter>>,
+}
+
+/// After the declared parameters are written: deletes those the objects'
+/// records hold but their specs no longer declare (`exports`), and says
+/// so on each object.
+async fn retire_stale_parameters(
+    engine: &Engine,
+    desired: &DesiredDistribution,
+    urls: &mut [UrlState<'_>],
+    state: &mut DistributionState,
+) -> Records {
+    let mut exporters = vec![exports::of_distribution(desired, state.problem.is_none())];
+    exporters.extend(urls.iter().map(|url| exports::Exporter {
+        owner: &url.desired.owner,
+        kind: OwnerKind::ProtectedFunctionUrl,
+        declared: url.desired.declared_parameters(),
+        before: &url.desired.exported_before,
+        written: url.problem.is_none(),
+    }));
+    let mut retired = exports::retire(engine, &exporters).await.into_iter();
+    let Some(own) = retired.next() else {
+        return Records {
+            distribution: Vec::new(),
+            urls: Vec::new(),
+        };
+    };
+    state.actions.extend(own.actions);
+    if let Some(problem) = own.problem {
+        state.problem.get_or_insert(problem);
+    }
+    let mut records = Records {
+        distribution: own.record,
+        urls: Vec::with_capacity(urls.len()),
+    };
+    for (url, retired) in urls.iter_mut().zip(retired) {
+        url.actions.extend(retired.actions);
+        if let Some(problem) = retired.problem {
+            url.problem.get_or_insert(problem);
+        }
+        records.urls.push(retired.record);
+    }
+    records
 }
 
 async fn edge_phases(
@@ -191,9 +261,13 @@ async fn edge_phases(
 }
 
 /// Whether AWS did not answer for the URL (reading its config, or writing
-/// its grant): the distribution keeps its origin and behavior as found.
+/// its grant), or its function changed and it was refused: the
+/// distribution keeps its origin and behavior as found.
 fn held_as_found(url: &UrlState<'_>) -> bool {
-    matches!(url.problem, Some(Problem::Aws(_)))
+    matches!(
+        url.problem,
+        Some(Problem::Aws(_) | Problem::FunctionChanged { .. })
+    )
 }
 
 /// `inputs` with the hosts the distribution already routes to for the
@@ -462,6 +536,7 @@ fn reports(
     desired: &DesiredDistribution,
     state: DistributionState,
     urls: Vec<UrlState<'_>>,
+    records: Records,
 ) -> Vec<ResourceReport> {
     let verdict = distribution_verdict(state.problem.as_ref(), state.observed.as_ref());
     let observed = state.observed.as_ref();
@@ -475,7 +550,7 @@ fn reports(
         })
         .unwrap_or_default();
     let mut out = Vec::with_capacity(urls.len() + 1);
-    for url in urls {
+    for (url, exported) in urls.into_iter().zip(records.urls) {
         let url_verdict = match &url.problem {
             Some(problem) => problem.verdict(""),
             None => exposed_verdict(url_verdict(&verdict), url.exposed.as_deref()),
@@ -505,6 +580,7 @@ fn reports(
                         })
                         .collect()
                 }),
+                exported_parameters: Some(exported),
                 ..ProtectedFunctionUrlStatus::default()
             }),
             notices: url.notices,
@@ -527,6 +603,7 @@ fn reports(
             signer_version_arn: state.signer.version_arn,
             retired_signer_versions: state.signer.retired,
             behaviors,
+            exported_parameters: Some(records.distribution),
             ..EdgeDistributionStatus::default()
         }),
         notices: Vec::new(),

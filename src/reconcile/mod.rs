@@ -28,10 +28,12 @@
 mod admissions;
 mod distribution;
 mod engine;
+mod exports;
 mod function;
 mod observe;
 pub mod outcome;
 mod problem;
+mod published;
 mod replica_waits;
 pub mod report;
 mod signer;

@@ -99,6 +99,9 @@ pub enum Reason {
     FunctionNotOptedIn,
     /// `spec.function` is an ARN in another account than urlguard's.
     FunctionInOtherAccount,
+    /// `spec.function` names another function than the one urlguard
+    /// protected for the URL (a manifest edited between two applies).
+    FunctionChanged,
     /// Something with urlguard's name is not urlguard's: left alone.
     NotOwned,
     /// An AWS call failed.
@@ -140,6 +143,7 @@ impl Reason {
             Reason::FunctionNotFound => "FunctionNotFound",
             Reason::FunctionNotOptedIn => "FunctionNotOptedIn",
             Reason::FunctionInOtherAccount => "FunctionInOtherAccount",
+            Reason::FunctionChanged => "FunctionChanged",
             Reason::NotOwned => "NotOwned",
             Reason::AwsError => "AwsError",
             Reason::ConcurrentUpdates => "ConcurrentUpdates",
@@ -173,6 +177,7 @@ impl Reason {
             | Reason::FunctionNotFound
             | Reason::FunctionNotOptedIn
             | Reason::FunctionInOtherAccount
+            | Reason::FunctionChanged
             | Reason::NotOwned
             | Reason::AwsError
             | Reason::ConcurrentUpdates
@@ -338,7 +343,7 @@ impl fmt::Display for EventReason {
 mod tests {
     use super::*;
 
-    const ALL: [Reason; 26] = [
+    const ALL: [Reason; 27] = [
         Reason::Deployed,
         Reason::Protected,
         Reason::ReachableOutsideDistribution,
@@ -356,6 +361,7 @@ mod tests {
         Reason::FunctionNotFound,
         Reason::FunctionNotOptedIn,
         Reason::FunctionInOtherAccount,
+        Reason::FunctionChanged,
         Reason::NotOwned,
         Reason::AwsError,
         Reason::ConcurrentUpdates,

@@ -57,6 +57,19 @@ pub(super) enum Problem {
         /// urlguard's account.
         ours: String,
     },
+    /// `spec.function` names another function than the one urlguard
+    /// protected for this URL (see `plan::function_change`).
+    #[error(
+        "spec.function: this ProtectedFunctionUrl was applied for {published} (its SSM parameter {parameter} says so) and now names {wanted}; urlguard does not move a URL to another function, which would leave the old function's URL config and grants behind: run `urlguard destroy` with the manifest as it was applied, then apply this one (or give the URL a new name); nothing was changed"
+    )]
+    FunctionChanged {
+        /// The function ARN the parameter publishes.
+        published: String,
+        /// The parameter.
+        parameter: String,
+        /// What `spec.function` names now (name, region, alias).
+        wanted: String,
+    },
     /// Something with urlguard's name belongs to someone else.
     #[error("{0}")]
     NotOwned(String),
@@ -101,6 +114,7 @@ impl Problem {
             Problem::FunctionNotFound { .. } => Reason::FunctionNotFound,
             Problem::FunctionNotOptedIn { .. } => Reason::FunctionNotOptedIn,
             Problem::FunctionInOtherAccount { .. } => Reason::FunctionInOtherAccount,
+            Problem::FunctionChanged { .. } => Reason::FunctionChanged,
             Problem::NotOwned(_) => Reason::NotOwned,
             Problem::ConcurrentUpdates { .. } => Reason::ConcurrentUpdates,
             Problem::SignerPackage(_) => Reason::SignerPackage,

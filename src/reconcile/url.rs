@@ -23,6 +23,7 @@
 use super::engine::Engine;
 use super::outcome::{Notice, Reason, Verdict};
 use super::problem::Problem;
+use super::published::Published;
 use super::report::{Kind, Pass, ResourceReport, Status};
 use crate::api::{Cors, ProtectedFunctionUrlStatus, Protection};
 use crate::model::lambda::{
@@ -54,7 +55,30 @@ pub(super) struct UrlState<'a> {
     pub exposed: Option<Vec<Exposure>>,
 }
 
-impl UrlState<'_> {
+impl<'a> UrlState<'a> {
+    /// A URL refused before its first phase: nothing is read or written
+    /// for it.
+    pub fn refused(desired: &'a DesiredUrl, problem: Problem) -> UrlState<'a> {
+        UrlState {
+            problem: Some(problem),
+            ..UrlState::new(desired)
+        }
+    }
+
+    /// A URL before its first phase.
+    fn new(desired: &'a DesiredUrl) -> UrlState<'a> {
+        UrlState {
+            desired,
+            function: None,
+            function_url: None,
+            notices: Vec::new(),
+            actions: Vec::new(),
+            problem: None,
+            granted: false,
+            exposed: None,
+        }
+    }
+
     /// The host CloudFront connects to, once the URL config exists.
     pub fn host(&self) -> Option<String> {
         self.function_url.as_ref().map(|u| {
@@ -70,16 +94,7 @@ impl UrlState<'_> {
 /// manage gets a problem and no write: it stays out of the distribution,
 /// the signer's policy and SSM.
 pub(super) async fn ensure_config<'a>(engine: &Engine, desired: &'a DesiredUrl) -> UrlState<'a> {
-    let mut state = UrlState {
-        desired,
-        function: None,
-        function_url: None,
-        notices: Vec::new(),
-        actions: Vec::new(),
-        problem: None,
-        granted: false,
-        exposed: None,
-    };
+    let mut state = UrlState::new(desired);
     let found = match super::function::manageable(engine, desired).await {
         Ok(found) => found,
         Err(problem) => {
@@ -389,12 +404,13 @@ pub(super) struct ParameterOutcome {
     pub problems: Vec<(String, Problem)>,
 }
 
-/// Writes the parameters that are missing or hold another value, one
-/// batched read per region; a parameter with another owner is never
-/// overwritten.
+/// Writes the parameters that are missing or hold another value, planned
+/// from the pass's read (`published`; a region it lacks is read here); a
+/// parameter with another owner is never overwritten.
 pub(super) async fn ensure_parameters(
     engine: &Engine,
     parameters: &[DesiredParameter],
+    published: &Published,
 ) -> ParameterOutcome {
     let mut outcome = ParameterOutcome::default();
     let mut regions: Vec<&str> = parameters.iter().map(|p| p.region.as_str()).collect();
@@ -408,7 +424,11 @@ pub(super) async fn ensure_parameters(
             .collect();
         let ssm = engine.aws.ssm(region);
         let names: Vec<String> = in_region.iter().map(|p| p.name.clone()).collect();
-        let observed = match ssm.get_parameters(&names).await {
+        let read = match published.get(region) {
+            Some(read) => read.clone(),
+            None => ssm.get_parameters(&names).await,
+        };
+        let observed = match read {
             Ok(observed) => observed,
             Err(error) => {
                 outcome.problems.extend(

@@ -10,7 +10,8 @@ use super::url_config::FunctionUser;
 use crate::api::{EdgeDistribution, ProtectedFunctionUrl};
 use crate::model::names::Owner;
 use crate::plan::desired::{
-    DesiredDistribution, DesiredUrl, distributions_by_key, known_distribution_id, owner_of,
+    DesiredDistribution, DesiredUrl, desired_url, distributions_by_key, known_distribution_id,
+    owner_of,
 };
 
 /// What leaves AWS: distributions with every URL attached to them in the
@@ -89,19 +90,11 @@ pub fn build(
             url.metadata.namespace.as_ref(),
             url.metadata.name.as_ref(),
         );
-        let parameter_names = url
-            .spec
-            .ssm_export
-            .parameter_names(&owner.namespace, &owner.name);
         let key = (
             owner.namespace.clone(),
             url.spec.distribution_ref.name.clone(),
         );
-        let desired = DesiredUrl {
-            owner,
-            spec: url.spec.clone(),
-            parameter_names,
-        };
+        let desired = desired_url(owner, url);
         match leaving.get_mut(&key) {
             Some(distribution) => distribution.urls.push(desired),
             None => {

@@ -43,7 +43,7 @@
 //!   would do, as far as the first write it depends on.
 
 mod edge;
-mod parameters;
+pub(super) mod parameters;
 mod progress;
 mod report;
 mod tracker;

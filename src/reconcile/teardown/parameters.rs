@@ -5,24 +5,25 @@
 use super::progress::Progress;
 use crate::model::names::OwnerKind;
 use crate::plan::desired::DesiredDistribution;
+use crate::plan::ssm::record;
 use crate::plan::teardown::{NotOwned, plan_parameter};
 use crate::reconcile::engine::Engine;
 use crate::reconcile::problem::Problem;
 
 /// A parameter that leaves, and whose it is.
 #[derive(Debug, Clone)]
-pub(super) struct ParameterRef {
+pub(crate) struct ParameterRef {
     /// The resource it belongs to (an index the caller understands).
-    pub(super) index: usize,
-    pub(super) region: String,
-    pub(super) name: String,
+    pub(crate) index: usize,
+    pub(crate) region: String,
+    pub(crate) name: String,
     /// The owner tag it must carry.
-    pub(super) owner: String,
+    pub(crate) owner: String,
 }
 
 /// What happened to one parameter.
 #[derive(Debug)]
-pub(super) enum ParameterOutcome {
+pub(crate) enum ParameterOutcome {
     Deleted(String),
     LeftAlone(NotOwned),
     Failed(Problem),
@@ -40,7 +41,7 @@ impl ParameterOutcome {
 
 /// Deletes the parameters that exist and carry the expected owner tag:
 /// one batched read per region, one tag read per parameter found.
-pub(super) async fn delete_parameters(
+pub(crate) async fn delete_parameters(
     engine: &Engine,
     parameters: &[ParameterRef],
 ) -> Vec<(usize, ParameterOutcome)> {
@@ -98,23 +99,17 @@ pub(super) async fn delete_parameters(
     outcomes
 }
 
-/// The distribution's own parameters, when `spec.ssmExport` names them.
+/// The distribution's own parameters: those `spec.ssmExport` names, and
+/// those an earlier change could not delete yet (`status.exportedParameters`).
 pub(super) fn distribution_parameters(desired: &DesiredDistribution) -> Vec<ParameterRef> {
-    let Some(export) = &desired.spec.ssm_export else {
-        return Vec::new();
-    };
     let owner = desired.owner.tag_value(OwnerKind::EdgeDistribution);
-    [
-        &export.distribution_id_parameter,
-        &export.domain_name_parameter,
-    ]
-    .into_iter()
-    .flatten()
-    .map(|name| ParameterRef {
-        index: 0,
-        region: export.region.clone(),
-        name: name.clone(),
-        owner: owner.clone(),
-    })
-    .collect()
+    record(&desired.declared_parameters(), &desired.exported_before)
+        .into_iter()
+        .map(|parameter| ParameterRef {
+            index: 0,
+            region: parameter.region,
+            name: parameter.name,
+            owner: owner.clone(),
+        })
+        .collect()
 }

@@ -15,6 +15,7 @@ use crate::model::lambda::{FunctionFound, UrlConfig};
 use crate::model::names::{Owner, OwnerKind, SIGNER_POLICY_NAME};
 use crate::plan::desired::DesiredUrl;
 use crate::plan::permissions::{self, StatementAction};
+use crate::plan::ssm::record;
 use crate::plan::teardown::{
     FunctionUser, Kept, LeavingConfig, UrlConfigStep, invoke_policy_resources,
     invoke_policy_without, names_function, plan_url_config,
@@ -131,15 +132,16 @@ pub(super) async fn clean_urls(
         .flat_map(|(index, url)| {
             let desired = url.desired;
             let tag = desired.owner.tag_value(OwnerKind::ProtectedFunctionUrl);
-            let region = desired.spec.ssm_export.region.clone();
-            [&desired.parameter_names.0, &desired.parameter_names.1]
-                .into_iter()
-                .map(move |name| ParameterRef {
-                    index,
-                    region: region.clone(),
-                    name: name.clone(),
-                    owner: tag.clone(),
-                })
+            // The declared ones, and those an earlier rename could not
+            // delete yet (`status.exportedParameters`).
+            let declared = desired.declared_parameters();
+            let all = record(&declared, &desired.exported_before);
+            all.into_iter().map(move |parameter| ParameterRef {
+                index,
+                region: parameter.region,
+                name: parameter.name,
+                owner: tag.clone(),
+            })
         })
         .collect();
     for (index, outcome) in delete_parameters(engine, &parameters).await {
