@@ -2,7 +2,10 @@
 # `make demo`: the books application on a local AWS test bed, no AWS account.
 # Starts moto and aws-emulator on free loopback ports, creates the five book
 # functions, runs `urlguard apply -f examples/books.yaml`, prints the
-# protected URLs and SSM parameters, and stops the test bed (also on error).
+# protected URLs and SSM parameters, calls a function URL directly (403) and
+# through the distribution (200), runs `urlguard verify`, and stops the test
+# bed (also on error). The test bed serves CloudFront's and the function
+# URLs' hosts on its one port: requests go there with the real `Host`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -47,6 +50,18 @@ unset AWS_PROFILE AWS_SESSION_TOKEN
 echo "==> the application's own functions (deployed by its team, not by urlguard)"
 .venv/bin/python scripts/create-book-functions.py
 
+echo "==> the signer roles' permissions boundary (once per account, from urlguard iam-policy --boundary)"
+"$target_dir/debug/urlguard" iam-policy --boundary >"$work/boundary.json"
+.venv/bin/python - "$work/boundary.json" <<'PY'
+import sys
+import boto3
+with open(sys.argv[1]) as document:
+    policy = boto3.client("iam", region_name="us-east-1").create_policy(
+        PolicyName="urlguard-signer-boundary", Path="/urlguard/", PolicyDocument=document.read()
+    )
+print(f"  {policy['Policy']['Arn']}")
+PY
+
 echo "==> urlguard apply -f examples/books.yaml"
 "$target_dir/debug/urlguard" apply -f examples/books.yaml --poll-interval 1s
 
@@ -58,3 +73,27 @@ for page in ssm.get_paginator("get_parameters_by_path").paginate(Path="/books", 
     for p in page["Parameters"]:
         print(f"  {p['Name']} = {p['Value']}")
 PY
+
+echo "==> the function URL called directly, then the protected URL through CloudFront"
+.venv/bin/python - "$emulator_port" <<'PY'
+import http.client, json, sys
+import boto3
+port = int(sys.argv[1])
+distributions = boto3.client("cloudfront", region_name="us-east-1").list_distributions()["DistributionList"]["Items"]
+protected = f"https://{distributions[0]['DomainName']}/getBooks"
+function_url = boto3.client("lambda", region_name="eu-west-1").get_function_url_config(FunctionName="books-get-books")["FunctionUrl"]
+for url in (function_url, protected):
+    host, _, path = url.removeprefix("https://").partition("/")
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    connection.request("GET", "/" + path, headers={"Host": host})
+    answer = connection.getresponse()
+    body = answer.read().decode()
+    try:
+        shown = json.dumps({k: v for k, v in json.loads(body).items() if k in ("Message", "method", "path")})
+    except ValueError:
+        shown = body[:80]
+    print(f"  GET {url} -> {answer.status} {shown}")
+PY
+
+echo "==> urlguard verify -f examples/books.yaml (requests to the test bed's port)"
+"$target_dir/debug/urlguard" verify -f examples/books.yaml --connect-to "127.0.0.1:$emulator_port"

@@ -3021,6 +3021,67 @@ async fn iam_answers_trust_principals_and_policy_lists_in_another_order() {
     );
 }
 
+/// IAM refuses a permissions boundary that does not exist, on create and
+/// on change (CreateRole, PutRolePermissionsBoundary: NoSuchEntity); one
+/// that exists is taken.
+#[tokio::test]
+async fn a_permissions_boundary_must_exist() {
+    let bed = TestBed::start();
+    let config = bed.sdk_config().await;
+    let iam = aws_sdk_iam::Client::new(&config);
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+    let missing = "arn:aws:iam::123456789012:policy/urlguard/nobody-signer-boundary";
+    let e = iam
+        .create_role()
+        .role_name("bounded")
+        .assume_role_policy_document(trust)
+        .permissions_boundary(missing)
+        .send()
+        .await
+        .expect_err("no such boundary");
+    assert_eq!(
+        (
+            e.raw_response().map(|r| r.status().as_u16()),
+            e.code(),
+            e.message()
+        ),
+        (
+            Some(404),
+            Some("NoSuchEntity"),
+            Some(format!("Scope ARN: {missing} does not exist or is not attachable.").as_str())
+        )
+    );
+    let get = iam.get_role().role_name("bounded").send().await;
+    assert!(get.is_err(), "nothing was created");
+
+    let boundary = iam
+        .create_policy()
+        .policy_name("real-boundary")
+        .path("/urlguard/")
+        .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"logs:*","Resource":"*"}]}"#)
+        .send()
+        .await
+        .expect("CreatePolicy")
+        .policy()
+        .and_then(|p| p.arn().map(str::to_owned))
+        .expect("ARN");
+    iam.create_role()
+        .role_name("bounded")
+        .assume_role_policy_document(trust)
+        .permissions_boundary(&boundary)
+        .send()
+        .await
+        .expect("an existing boundary");
+    let e = iam
+        .put_role_permissions_boundary()
+        .role_name("bounded")
+        .permissions_boundary(missing)
+        .send()
+        .await
+        .expect_err("no such boundary");
+    assert_eq!(e.code(), Some("NoSuchEntity"));
+}
+
 /// IAM's quota: all inline policies of one role together hold at most
 /// 10,240 characters, white space not counted (IAM and AWS STS quotas). The
 /// signer's invoke policy for CloudFront's 75 behaviors, each a function

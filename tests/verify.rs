@@ -260,7 +260,9 @@ async fn a_function_url_that_answers_directly_fails_the_run() {
     let (stdout, stderr) = text(&output);
     assert_eq!(output.status.code(), Some(1), "{stdout}\n{stderr}");
     assert_eq!(
-        stdout.matches(": FAILED: direct GET 200 FAILED").count(),
+        stdout
+            .matches(": FAILED: direct 200 (FAILED); through the distribution")
+            .count(),
         5,
         "{stdout}"
     );

@@ -14,8 +14,9 @@ use super::output::{self, CommandError, Output};
 use crate::aws::{Aws, Ledger, LedgerSummary};
 use crate::plan::desired;
 use crate::plan::ssm_prefix::SsmPrefix;
+use crate::plan::verify::CheckName;
 use crate::probe::Prober;
-use crate::reconcile::{DeployWait, Engine, Mode, UrlVerification};
+use crate::reconcile::{CheckResult, DeployWait, Engine, Mode, UrlVerification};
 
 /// `verify`'s options.
 #[derive(Debug, clap::Args)]
@@ -81,18 +82,10 @@ fn print_text(results: &[UrlVerification]) {
     }
     for result in results {
         let verdict = if result.ok { "ok" } else { "FAILED" };
-        let checks: Vec<String> = result
-            .checks
-            .iter()
-            .map(|c| {
-                let answer = c
-                    .status
-                    .map_or_else(|| "no answer".to_owned(), |s| s.to_string());
-                let mark = if c.ok { "ok" } else { "FAILED" };
-                format!("{} {} {answer} {mark}", c.name.as_str(), c.method)
-            })
-            .collect();
-        let detail = result.problem.clone().unwrap_or_else(|| checks.join(", "));
+        let detail = result
+            .problem
+            .clone()
+            .unwrap_or_else(|| summary(&result.checks));
         println!(
             "ProtectedFunctionUrl {}/{}: {verdict}: {detail}",
             result.namespace, result.name
@@ -112,4 +105,45 @@ fn print_text(results: &[UrlVerification]) {
             );
         }
     }
+}
+
+/// The three results in a line: `direct 403; through the distribution GET
+/// 200, HEAD 200; outside the allowed methods POST 403`, a failed answer
+/// marked `(FAILED)`.
+fn summary(checks: &[CheckResult]) -> String {
+    let part = |name: CheckName, label: &str, with_method: bool| {
+        let answers: Vec<String> = checks
+            .iter()
+            .filter(|c| c.name == name)
+            .map(|c| {
+                let status = c
+                    .status
+                    .map_or_else(|| "no answer".to_owned(), |s| s.to_string());
+                let mark = if c.ok { "" } else { " (FAILED)" };
+                if with_method {
+                    format!("{} {status}{mark}", c.method)
+                } else {
+                    format!("{status}{mark}")
+                }
+            })
+            .collect();
+        (!answers.is_empty()).then(|| format!("{label} {}", answers.join(", ")))
+    };
+    [
+        part(CheckName::Direct, "direct", false),
+        part(
+            CheckName::ThroughDistribution,
+            "through the distribution",
+            true,
+        ),
+        part(
+            CheckName::MethodRefused,
+            "outside the allowed methods",
+            true,
+        ),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join("; ")
 }

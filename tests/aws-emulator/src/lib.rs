@@ -9,7 +9,9 @@
 //!   gaps corrected in front of it and Lambda@Edge replica semantics added
 //!   (deleting a version CloudFront replicates is refused until a linger
 //!   after its last association left), and IAM's quota on a role's inline
-//!   policies enforced ([`role_policy_size`](crate::role_policy_size));
+//!   policies enforced ([`role_policy_size`](crate::role_policy_size)), and
+//!   a role's permissions boundary required to exist
+//!   ([`boundary_exists`](crate::boundary_exists));
 //! - fault rules fail chosen calls with throttling, 500/503, or a lost
 //!   answer after the write; every call is counted per `service:Operation`
 //!   and the counts are served at `GET /__emulator/calls`;
@@ -28,6 +30,7 @@
 
 mod assumed_roles;
 mod authorize;
+mod boundary_exists;
 mod cloudfront;
 mod control;
 mod dataplane;

@@ -274,6 +274,16 @@ async fn dispatch(shared: &Shared, call: &Call, parts: &Parts, body: Bytes) -> R
     {
         return refused;
     }
+    if call.service == "iam"
+        && matches!(
+            call.operation.as_str(),
+            "CreateRole" | "PutRolePermissionsBoundary"
+        )
+        && let Some(refused) =
+            crate::boundary_exists::refusal(&shared.upstream, &body, &shared.ids).await
+    {
+        return refused;
+    }
     let relayed: Result<Reply, UpstreamError> = match call.service.as_str() {
         "cloudfront" => {
             return shared
