@@ -92,6 +92,17 @@ pub enum AwsError {
         /// AWS's message.
         message: String,
     },
+    /// The write was not sent: this process may no longer write (it lost
+    /// the leader lease; see [`super::WriteGate`]).
+    #[error("{service}:{operation}: not sent: {reason}")]
+    Refused {
+        /// The service.
+        service: &'static str,
+        /// The API operation.
+        operation: &'static str,
+        /// Why writes are refused.
+        reason: String,
+    },
     /// No usable answer arrived (timeout, refused or dropped connection,
     /// unreadable response) after the SDK's retries. A write may or may not
     /// have happened: re-observe before acting again.
@@ -313,6 +324,7 @@ impl AwsError {
             | AwsError::InUse { message, .. }
             | AwsError::Service { message, .. }
             | AwsError::Transport { message, .. } => message,
+            AwsError::Refused { reason, .. } => reason,
         }
     }
 }

@@ -53,10 +53,17 @@ async fn reconcile_object(
         &namespace,
         &context.distribution_resource,
     );
+    // The helper adds the finalizer before the apply, removes it after the
+    // cleanup: both writes, after the gate's say.
+    context.writable()?;
     finalizer(&api, FINALIZER, object, |event| async {
         match event {
             Finalizer::Apply(object) => apply(context, &object, distribution).await,
-            Finalizer::Cleanup(object) => cleanup(context, &object, distribution).await,
+            Finalizer::Cleanup(object) => {
+                let action = cleanup(context, &object, distribution).await?;
+                context.writable()?;
+                Ok(action)
+            }
         }
     })
     .await
@@ -127,8 +134,10 @@ async fn publish(
         {
             Ok(_) => {}
             // An object deleted meanwhile has no status to write.
-            Err(kube::Error::Api(response)) if response.code == 404 => continue,
-            Err(error) => return Err(error.into()),
+            Err(ReconcileError::Kube(kube::Error::Api(response))) if response.code == 404 => {
+                continue;
+            }
+            Err(error) => return Err(error),
         }
         for (type_, reason, note) in events(report, before) {
             context.event(resource, &object, type_, reason, note).await;

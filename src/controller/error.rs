@@ -12,6 +12,10 @@ pub enum ReconcileError {
     /// event).
     #[error("Kubernetes API: {0}")]
     Kube(#[from] kube::Error),
+    /// This process may no longer write (it lost the leader lease): the
+    /// write was not sent.
+    #[error(transparent)]
+    WritesRefused(#[from] crate::aws::GateClosed),
     /// Adding or removing the finalizer failed.
     #[error("finalizer urlguard.io/cleanup: {0}")]
     Finalizer(#[source] Box<finalizer::Error<ReconcileError>>),

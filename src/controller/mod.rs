@@ -53,7 +53,7 @@ pub use leader::LeaseSettings;
 pub use metrics::Metrics;
 pub use objects::FINALIZER;
 
-use crate::aws::{Aws, Ledger, Overrides};
+use crate::aws::{Aws, Ledger, Overrides, WriteGate};
 use crate::plan::ssm_prefix::SsmPrefix;
 use crate::reconcile::{DeployWait, Engine, Mode, RetryPolicy};
 use context::{Context, DistributionLocks};
@@ -114,11 +114,14 @@ pub async fn run_until(
     check_crds(&client, config.namespace.as_deref()).await?;
     metrics.set_ready();
 
+    // Without leader election the gate stays open; with it, it is open
+    // only while the lease is held.
+    let gate = WriteGate::open();
     let mut leadership = None;
     if let Some(settings) = &config.lease {
         let mut waiting = stopping.clone();
         tokio::select! {
-            acquired = leader::acquire(client.clone(), settings) => leadership = Some(acquired?),
+            acquired = leader::acquire(client.clone(), settings, gate.clone()) => leadership = Some(acquired?),
             _ = waiting.wait_for(|stop| *stop) => {
                 tracing::info!("stopping before becoming leader");
                 let _ = server.await;
@@ -149,6 +152,7 @@ pub async fn run_until(
         build_context(
             &config,
             client,
+            gate,
             metrics.clone(),
             distribution_writer.as_reader(),
             url_writer.as_reader(),
@@ -182,11 +186,12 @@ pub async fn run_until(
 async fn build_context(
     config: &Config,
     client: Client,
+    gate: WriteGate,
     metrics: Metrics,
     distributions: Store<DynamicObject>,
     urls: Store<DynamicObject>,
 ) -> Context {
-    let ledger = Ledger::observed(metrics.aws_observer());
+    let ledger = Ledger::observed(metrics.aws_observer()).with_gate(gate.clone());
     let aws = Aws::from_env_with(&config.aws, ledger).await;
     let wait = DeployWait {
         enabled: false,
@@ -201,6 +206,7 @@ async fn build_context(
     Context {
         recorder: Recorder::new(client.clone(), reporter),
         client,
+        gate,
         engine,
         instance: config.instance.clone(),
         ssm_prefix: config.ssm_prefix.clone(),

@@ -50,10 +50,17 @@ async fn reconcile_object(
     }
     let api: Api<DynamicObject> =
         Api::namespaced_with(context.client.clone(), &namespace, &context.url_resource);
+    // The helper adds the finalizer before the apply, removes it after the
+    // cleanup: both writes, after the gate's say.
+    context.writable()?;
     finalizer(&api, FINALIZER, object, |event| async {
         match event {
             Finalizer::Apply(object) => apply(context, &object, url).await,
-            Finalizer::Cleanup(object) => cleanup(context, &object, url).await,
+            Finalizer::Cleanup(object) => {
+                let action = cleanup(context, &object, url).await?;
+                context.writable()?;
+                Ok(action)
+            }
         }
     })
     .await
