@@ -30,6 +30,8 @@ pub struct Timing {
     pub after_error: Duration,
     /// After success, to find and repair drift.
     pub resync: Duration,
+    /// Stuck teardown passes before the teardown is given up (`give_up`).
+    pub teardown_attempts: u32,
 }
 
 /// The shared state of both controllers.

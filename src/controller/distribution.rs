@@ -20,7 +20,7 @@ use super::cache::content;
 use super::context::Context;
 use super::error::ReconcileError;
 use super::objects::{self, FINALIZER, is_deleting, namespace_of};
-use super::outcome;
+use super::{give_up, outcome};
 use crate::api::EdgeDistribution;
 use crate::plan::{desired, teardown};
 use crate::reconcile::{ConditionType, EventReason, Kind, Pass, Reason, ResourceReport};
@@ -103,6 +103,10 @@ async fn cleanup(
         .with_staying(&context.instance, &context.live_urls());
     let reports = context.engine.destroy(&model).await;
     publish(context, object, &reports).await?;
+    let resource = &context.distribution_resource;
+    if let Some(given_up) = give_up::after_stuck_pass(context, resource, object, &reports).await? {
+        return Ok(given_up);
+    }
     let key = format!("{namespace}/{name}");
     outcome::after_teardown(context, &key, &reports)
 }

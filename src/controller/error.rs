@@ -34,6 +34,19 @@ pub enum ReconcileError {
     /// which and why.
     #[error("reconcile failed: {0}")]
     Failed(String),
+    /// A teardown pass failed in a way retrying cannot fix: counted, and
+    /// tried again after `retry_after` until the limit.
+    #[error("teardown cannot succeed (attempt {attempt} of {limit}; next in {}s): {message}", retry_after.as_secs())]
+    Stuck {
+        /// The first failure, as the `Deleting` condition says it.
+        message: String,
+        /// This pass's number.
+        attempt: u32,
+        /// Passes allowed.
+        limit: u32,
+        /// When to try again.
+        retry_after: Duration,
+    },
     /// A teardown step failed; the message says which and why (also in
     /// the object's `Deleting` condition).
     #[error("teardown failed: {0}")]

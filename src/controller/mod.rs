@@ -25,6 +25,7 @@ mod cache;
 mod context;
 mod distribution;
 mod error;
+mod give_up;
 mod leader;
 mod metrics;
 mod objects;

@@ -17,7 +17,7 @@ use kube::runtime::finalizer::{Event as Finalizer, finalizer};
 use super::context::Context;
 use super::error::ReconcileError;
 use super::objects::{self, FINALIZER, has_finalizer, is_deleting, namespace_of};
-use super::outcome;
+use super::{give_up, outcome};
 use crate::api::ProtectedFunctionUrl;
 use crate::plan::{desired, teardown};
 use crate::reconcile::Kind;
@@ -159,6 +159,11 @@ async fn cleanup(
                 .write_status(&context.url_resource, object, &report.status())
                 .await?;
         }
+    }
+    if let Some(given_up) =
+        give_up::after_stuck_pass(context, &context.url_resource, object, &reports).await?
+    {
+        return Ok(given_up);
     }
     outcome::after_teardown(context, &format!("{namespace}/{name}"), &reports)
 }

@@ -20,12 +20,20 @@ pub(super) struct ParameterRef {
     pub(super) owner: String,
 }
 
+impl ParameterRef {
+    /// `name in region`, for what a teardown left behind.
+    fn located(&self) -> String {
+        format!("{} in {}", self.name, self.region)
+    }
+}
+
 /// What happened to one parameter.
 #[derive(Debug)]
 pub(super) enum ParameterOutcome {
     Deleted(String),
     LeftAlone(NotOwned),
-    Failed(Problem),
+    /// The problem, and the parameter it leaves in AWS (`name in region`).
+    Failed(Problem, String),
 }
 
 impl ParameterOutcome {
@@ -33,7 +41,10 @@ impl ParameterOutcome {
         match self {
             ParameterOutcome::Deleted(action) => progress.actions.push(action),
             ParameterOutcome::LeftAlone(note) => progress.leave(&note),
-            ParameterOutcome::Failed(problem) => progress.fail(problem),
+            ParameterOutcome::Failed(problem, left) => {
+                progress.left_in_aws.push(format!("SSM parameter {left}"));
+                progress.fail(problem);
+            }
         }
     }
 }
@@ -59,7 +70,7 @@ pub(super) async fn delete_parameters(
                 outcomes.extend(in_region.iter().map(|p| {
                     (
                         p.index,
-                        ParameterOutcome::Failed(Problem::from(error.clone())),
+                        ParameterOutcome::Failed(Problem::from(error.clone()), p.located()),
                     )
                 }));
                 continue;
@@ -74,7 +85,7 @@ pub(super) async fn delete_parameters(
                 Err(error) => {
                     outcomes.push((
                         parameter.index,
-                        ParameterOutcome::Failed(Problem::from(error.clone())),
+                        ParameterOutcome::Failed(Problem::from(error), parameter.located()),
                     ));
                     continue;
                 }
@@ -89,7 +100,9 @@ pub(super) async fn delete_parameters(
             } else {
                 match ssm.delete_parameter(&parameter.name).await {
                     Ok(()) => ParameterOutcome::Deleted(action),
-                    Err(error) => ParameterOutcome::Failed(Problem::from(error.clone())),
+                    Err(error) => {
+                        ParameterOutcome::Failed(Problem::from(error), parameter.located())
+                    }
                 }
             };
             outcomes.push((parameter.index, outcome));

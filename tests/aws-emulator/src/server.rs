@@ -210,6 +210,12 @@ async fn serve(
         status,
         fault: fault.map(|k| k.as_str().to_owned()),
     };
+    if call.access_key.is_some() && !crate::regions::exists(&call.region) {
+        let reply = crate::regions::no_such_region(&call.service, &call.region, &shared.ids);
+        info!(call = %key, region = %call.region, status = reply.status.as_u16(), "no such region");
+        lock(&shared.ledger).record(record(Some(reply.status.as_u16()), None));
+        return Ok(reply.into_response());
+    }
     let verdict = authorize::authorize(shared, &call, &parts, &body).await;
     let restricted = !matches!(verdict, Verdict::Unrestricted);
     let strip_tags = match verdict {
