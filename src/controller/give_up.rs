@@ -60,8 +60,10 @@ pub async fn after_stuck_pass(
             } else {
                 left.join("; ")
             };
+            // Events hold 1 kB: the failure first, then as much of the
+            // list as fits (the log has all of it).
             let note = format!(
-                "teardown given up after {attempts} attempts that cannot succeed; left in AWS: {left}; the finalizer is removed, delete them by hand if they exist. Last failure: {first}"
+                "teardown given up after {attempts} attempts that cannot succeed ({first}); the finalizer is removed; delete by hand what is left in AWS: {left}"
             );
             tracing::warn!(
                 namespace = %namespace_of(object),

@@ -209,8 +209,11 @@ fn whole_distribution_left(
     seen: Option<&DistributionObserved>,
 ) -> Vec<String> {
     let owner = &desired.owner;
-    let distribution = match seen {
-        Some(observed) => format!("CloudFront distribution {}", observed.id),
+    let id = seen
+        .map(|observed| observed.id.as_str())
+        .or(desired.known_id.as_deref());
+    let distribution = match id {
+        Some(id) => format!("CloudFront distribution {id}"),
         None => format!(
             "CloudFront distribution of {}/{} (if it exists)",
             owner.namespace, owner.name
