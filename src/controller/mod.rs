@@ -9,7 +9,9 @@
 //! - `ProtectedFunctionUrl`s on their own (`url`) only get their finalizer,
 //!   their teardown, and a status when their distribution is missing.
 //! - Both kinds carry the finalizer `urlguard.io/cleanup` (kube-runtime's
-//!   `finalizer()` helper); it is removed only when AWS is clean.
+//!   `finalizer()` helper); it is removed only when AWS is clean, or when a
+//!   teardown that cannot succeed is given up after its attempts
+//!   (`give_up`).
 //! - Status goes to the status subresource by server-side apply
 //!   (`status`); objects are read untyped and decoded through the CRD
 //!   schema, so one the Rust types refuse is reported, not fatal
@@ -18,7 +20,8 @@
 //!   the controller's own status writes do not make it reconcile again.
 //! - Waiting for CloudFront never blocks a worker: the engine does not wait
 //!   and the object is requeued.
-//! - Leader election by Lease (`leader`), `/metrics`, `/healthz`, `/readyz`
+//! - Leader election by Lease (`leader`), whose loss closes the write gate
+//!   every AWS and Kubernetes write asks; `/metrics`, `/healthz`, `/readyz`
 //!   (`metrics`), graceful shutdown on SIGTERM.
 
 mod cache;
