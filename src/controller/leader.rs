@@ -177,9 +177,18 @@ impl Leadership {
     }
 
     /// Gives the lease up, so that another replica takes over at once
-    /// instead of after the lease duration.
+    /// instead of after the lease duration; a lease already lost is left
+    /// alone.
     pub async fn release(self) {
         self.guard.abort();
+        if let Some(why) = self.gate.closed() {
+            // Lost: the Lease is another replica's now (or may be). The
+            // manager's release acts on what it last read and would clear
+            // the new holder's Lease: stop it without a word to the API.
+            self.task.abort();
+            tracing::info!(lease = %self.name, reason = %why, "not releasing a lease this replica no longer holds");
+            return;
+        }
         drop(self.state);
         match self.task.await {
             Ok(Ok(_)) => tracing::info!(lease = %self.name, "released the leader lease"),
