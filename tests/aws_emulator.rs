@@ -3244,3 +3244,47 @@ async fn an_assumed_roles_session_holds_the_roles_inline_policies() {
     let unrestricted = session(assume(setup.clone(), "empty").await);
     origin_access_control(&unrestricted, "set-up-sessions-are-unrestricted").await;
 }
+
+/// A region AWS does not have has no endpoint: through an endpoint that
+/// exists, AWS answers that the credential must be scoped to a valid
+/// region, and nothing happens
+/// (<https://docs.aws.amazon.com/global-infrastructure/latest/regions/aws-regions.html>).
+#[tokio::test]
+async fn a_request_signed_for_a_region_aws_does_not_have_is_refused_and_does_nothing() {
+    let bed = TestBed::start();
+    let config = bed.sdk_config_without_retries().await;
+    let fake = in_region(&config, "xx-fake-1");
+    let refused = lambda(&fake)
+        .get_function()
+        .function_name("anything")
+        .send()
+        .await
+        .expect_err("no such region");
+    let refused = refused.into_service_error();
+    assert_eq!(refused.code(), Some("InvalidSignatureException"));
+    assert_eq!(
+        refused.message(),
+        Some("Credential should be scoped to a valid region, not 'xx-fake-1'.")
+    );
+    let ssm = aws_sdk_ssm::Client::new(&fake);
+    let put = ssm
+        .put_parameter()
+        .name("/fake/region")
+        .value("v")
+        .r#type(aws_sdk_ssm::types::ParameterType::String)
+        .send()
+        .await
+        .expect_err("no such region")
+        .into_service_error();
+    assert_eq!(put.code(), Some("InvalidSignatureException"));
+    // Nothing was written anywhere: the same name in a real region is free.
+    let real = aws_sdk_ssm::Client::new(&in_region(&config, "eu-west-1"));
+    let read = real.get_parameter().name("/fake/region").send().await;
+    assert!(read.is_err_and(|e| e.into_service_error().is_parameter_not_found()));
+    // A real region answers as before.
+    let listed = lambda(&in_region(&config, "eu-west-1"))
+        .list_functions()
+        .send()
+        .await;
+    assert!(listed.is_ok(), "{listed:?}");
+}

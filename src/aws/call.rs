@@ -3,6 +3,9 @@
 //! records it in the [`Ledger`] (service, operation, read or write, outcome),
 //! logs it with `tracing`, and turns an SDK error into an [`AwsError`].
 //!
+//! A write is not sent at all once the process's [`super::WriteGate`]
+//! closed (the controller lost its leader lease); reads still are.
+//!
 //! Retry attempts are the SDK's (standard mode, exponential backoff with
 //! jitter; see [`super::retry_config`]): one `call` is one logical call
 //! however many attempts it took.
@@ -51,6 +54,14 @@ where
 {
     let ledger = &door.ledger;
     let mutating = is_mutating(operation);
+    if mutating && let Err(closed) = ledger.gate().check() {
+        tracing::warn!(service, operation, reason = %closed.0, "aws write refused: this process may no longer write");
+        return Err(AwsError::Refused {
+            service,
+            operation,
+            reason: closed.0,
+        });
+    }
     // A test hook may hold the call back or refuse it; the request future is
     // lazy, so a refused call never reaches AWS.
     if let Some(hook) = ledger.hook() {
@@ -285,6 +296,36 @@ mod tests {
         .await;
         assert_eq!(write, Ok(3));
         assert_eq!(ledger.summary().mutating, 1);
+    }
+
+    #[tokio::test]
+    async fn a_closed_gate_refuses_writes_before_they_are_sent_and_lets_reads_through() {
+        use super::super::WriteGate;
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, Ordering};
+
+        let gate = WriteGate::open();
+        let ledger = Ledger::new().with_gate(gate.clone());
+        let door = unlimited(&ledger);
+        gate.close("lost the leader lease");
+        let sent = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&sent);
+        let refused = call(&door, "ssm", "PutParameter", async move {
+            flag.store(true, Ordering::SeqCst);
+            Ok::<u8, SdkError<GetParametersError, HttpResponse>>(1)
+        })
+        .await;
+        assert!(
+            matches!(&refused, Err(AwsError::Refused { operation: "PutParameter", reason, .. }) if reason == "lost the leader lease"),
+            "{refused:?}"
+        );
+        assert!(!sent.load(Ordering::SeqCst), "the write never ran");
+        let read = call(&door, "ssm", "GetParameters", async {
+            Ok::<u8, SdkError<GetParametersError, HttpResponse>>(2)
+        })
+        .await;
+        assert_eq!(read, Ok(2));
+        assert_eq!(ledger.summary().mutating, 0);
     }
 
     #[test]

@@ -92,6 +92,17 @@ pub enum AwsError {
         /// AWS's message.
         message: String,
     },
+    /// The write was not sent: this process may no longer write (it lost
+    /// the leader lease; see [`super::WriteGate`]).
+    #[error("{service}:{operation}: not sent: {reason}")]
+    Refused {
+        /// The service.
+        service: &'static str,
+        /// The API operation.
+        operation: &'static str,
+        /// Why writes are refused.
+        reason: String,
+    },
     /// No usable answer arrived (timeout, refused or dropped connection,
     /// unreadable response) after the SDK's retries. A write may or may not
     /// have happened: re-observe before acting again.
@@ -154,6 +165,24 @@ const SERVER_ERROR_CODES: &[&str] = &[
     "ServiceUnavailable",
     "ServiceUnavailableException",
 ];
+
+/// Codes of requests AWS refuses for good: retrying the same request
+/// cannot succeed until someone changes the policy or the input.
+const REFUSED_FOR_GOOD_CODES: &[&str] = &[
+    "AccessDenied",
+    "AccessDeniedException",
+    "UnauthorizedOperation",
+    "AuthorizationError",
+    "ValidationException",
+    "ValidationError",
+    "InvalidParameterValueException",
+    "InvalidArgument",
+];
+
+/// Codes AWS answers a request signed for a region it does not have with
+/// ("Credential should be scoped to a valid region"), reached through an
+/// endpoint that exists (an endpoint override, a proxy).
+const BAD_SIGNATURE_CODES: &[&str] = &["InvalidSignatureException", "SignatureDoesNotMatch"];
 
 /// The code given to a request the SDK could not even build (a bug in the
 /// adapter: a required field missing).
@@ -291,6 +320,31 @@ impl AwsError {
         }
     }
 
+    /// Whether retrying can never make this call succeed: the region does
+    /// not exist (its endpoint does not resolve, or AWS says the credential
+    /// must be scoped to a valid region), access is denied, or AWS refuses
+    /// the request as invalid. Throttling, 5xx, timeouts, conflicts and
+    /// "in use" are not: they pass.
+    pub fn cannot_succeed(&self) -> bool {
+        match self {
+            AwsError::Service { code, message, .. } => {
+                REFUSED_FOR_GOOD_CODES.contains(&code.as_str())
+                    || (BAD_SIGNATURE_CODES.contains(&code.as_str())
+                        && message.contains("valid region"))
+            }
+            // No answer because the endpoint's name does not resolve: an
+            // AWS Region that does not exist has no endpoint
+            // (https://docs.aws.amazon.com/general/latest/gr/rande.html).
+            // A connection refused or timed out is a network problem, and
+            // passes.
+            AwsError::Transport { message, .. } => {
+                let message = message.to_ascii_lowercase();
+                message.contains("dns error") || message.contains("failed to lookup address")
+            }
+            _ => false,
+        }
+    }
+
     /// The AWS error code for the cases that keep it verbatim.
     pub fn code(&self) -> Option<&str> {
         match self {
@@ -313,6 +367,7 @@ impl AwsError {
             | AwsError::InUse { message, .. }
             | AwsError::Service { message, .. }
             | AwsError::Transport { message, .. } => message,
+            AwsError::Refused { reason, .. } => reason,
         }
     }
 }
@@ -334,6 +389,51 @@ fn distribution_id_in(message: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_refusals_for_good_cannot_succeed() {
+        let c = |code: &str, message: &str| AwsError::classify("svc", "Op", code, message.into());
+        let transport = |message: &str| AwsError::Transport {
+            service: "lambda",
+            operation: "GetFunction",
+            message: message.into(),
+        };
+        for never in [
+            c(
+                "AccessDeniedException",
+                "not authorized to perform lambda:GetFunction",
+            ),
+            c("AccessDenied", "User is not authorized"),
+            c("ValidationException", "1 validation error detected"),
+            c("InvalidParameterValueException", "Invalid function name"),
+            c(
+                "InvalidSignatureException",
+                "Credential should be scoped to a valid region, not 'xx-fake-1'.",
+            ),
+            c(
+                "SignatureDoesNotMatch",
+                "Credential should be scoped to a valid region, not 'xx-fake-1'.",
+            ),
+            transport(
+                "dispatch failure: io error: client error (Connect): dns error: failed to lookup address information: Name or service not known",
+            ),
+        ] {
+            assert!(never.cannot_succeed(), "{never}");
+        }
+        for passes in [
+            c("TooManyRequestsException", "Rate exceeded"),
+            c("ServiceException", "internal"),
+            c("HTTP 503", "unavailable"),
+            c("ResourceConflictException", "Pending"),
+            c("InvalidSignatureException", "Signature expired"),
+            c("PreconditionFailed", "stale"),
+            c("ResourceNotFoundException", "gone"),
+            transport("dispatch failure: io error: Connection refused (os error 111)"),
+            transport("timeout: operation timed out"),
+        ] {
+            assert!(!passes.cannot_succeed(), "{passes}");
+        }
+    }
 
     #[test]
     fn codes_map_to_the_cases_the_reconciler_acts_on() {

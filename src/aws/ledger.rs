@@ -23,6 +23,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde::Serialize;
 
+use super::gate::WriteGate;
+
 /// How one call ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
@@ -102,6 +104,7 @@ pub struct Ledger {
     records: Arc<Mutex<Vec<CallRecord>>>,
     hook: Arc<Mutex<Option<CallHook>>>,
     observer: Option<CallObserver>,
+    gate: WriteGate,
 }
 
 impl std::fmt::Debug for Ledger {
@@ -129,6 +132,18 @@ impl Ledger {
             observer: Some(observer),
             ..Ledger::default()
         }
+    }
+
+    /// The same ledger, its writes asking `gate` first (the controller's
+    /// leader lease; see [`WriteGate`]).
+    pub fn with_gate(mut self, gate: WriteGate) -> Ledger {
+        self.gate = gate;
+        self
+    }
+
+    /// The gate every write asks before it is sent.
+    pub(crate) fn gate(&self) -> &WriteGate {
+        &self.gate
     }
 
     /// Appends one call (or, for an observed ledger, hands it on).

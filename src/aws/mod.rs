@@ -23,6 +23,7 @@
 mod call;
 mod cloudfront;
 mod error;
+mod gate;
 mod iam;
 mod lambda;
 mod ledger;
@@ -45,6 +46,7 @@ use aws_credential_types::provider::SharedCredentialsProvider;
 use call::Door;
 pub use cloudfront::{CloudFront, DistributionSummary};
 pub use error::AwsError;
+pub use gate::{GateClosed, WriteGate};
 pub use iam::Iam;
 pub use lambda::Lambda;
 pub use ledger::{CallHook, CallObserver, CallRecord, Ledger, LedgerSummary, Outcome, PendingCall};

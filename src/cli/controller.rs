@@ -56,6 +56,13 @@ pub struct ControllerArgs {
     /// The longest interval between such attempts.
     #[arg(long, default_value = "1h", value_parser = humantime::parse_duration)]
     pub retry_max_interval: Duration,
+    /// A teardown that cannot succeed (the function's region does not
+    /// exist, access is denied, AWS refuses the request as invalid) is
+    /// given up after this many attempts, spread from
+    /// --error-retry-interval doubling; a Warning event says what stays in
+    /// AWS. Throttling, 5xx and waits for AWS never count.
+    #[arg(long, default_value_t = crate::plan::teardown::DEFAULT_ATTEMPTS, value_parser = clap::value_parser!(u32).range(1..))]
+    pub teardown_attempts: u32,
     /// Changes arriving within this window are reconciled together.
     #[arg(long, default_value = "1s", value_parser = humantime::parse_duration)]
     pub debounce: Duration,
@@ -96,6 +103,7 @@ pub async fn run(
             deploying: args.poll_interval,
             after_error: args.error_retry_interval,
             resync: args.resync_interval,
+            teardown_attempts: args.teardown_attempts,
         },
         replica_retry: RetryPolicy {
             first: args.retry_interval,

@@ -10,6 +10,13 @@
 //! (`--retry-interval`, doubling up to `--retry-max-interval`) until all is
 //! gone.
 //!
+//! A teardown that cannot succeed (a function in a region AWS does not
+//! have, access denied, a request AWS refuses as invalid) is tried
+//! `--teardown-attempts` times in the run, 1 s apart doubling, then given
+//! up: the output says what stays in AWS (`given up:` lines, `givenUp` in
+//! JSON) and the exit code is 1. Throttling and 5xx are the SDK's to
+//! retry; they never count.
+//!
 //! Exit codes: 0 when everything urlguard owns for these resources is gone
 //! (or kept on purpose, `deletionPolicy: Retain`; what it does not own is
 //! listed and left alone); 1 when a resource could not be read or a call
@@ -57,10 +64,18 @@ pub struct DestroyArgs {
     /// (it then counts as waiting).
     #[arg(long, value_name = "DURATION", default_value = "45m", value_parser = humantime::parse_duration)]
     pub deploy_timeout: Duration,
+    /// Passes tried, within this run, while the teardown cannot succeed
+    /// (unknown region, access denied, invalid request) before it is given
+    /// up and what stays in AWS is listed.
+    #[arg(long, value_name = "N", default_value_t = teardown::DEFAULT_ATTEMPTS, value_parser = clap::value_parser!(u32).range(1..))]
+    pub teardown_attempts: u32,
     /// Region, endpoint and role to assume.
     #[command(flatten)]
     pub aws: AwsArgs,
 }
+
+/// The wait before the second pass of a stuck teardown; it doubles.
+const STUCK_FIRST_WAIT: Duration = Duration::from_secs(1);
 
 /// How a `destroy` ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,11 +98,21 @@ struct Waiting<'a> {
     message: &'a str,
 }
 
+/// A teardown given up after its attempts, and what it leaves.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct GivenUp {
+    attempts: u32,
+    left_in_aws: Vec<String>,
+}
+
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct JsonOutput<'a> {
     resources: Vec<JsonResource<'a>>,
     waiting: Vec<Waiting<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    given_up: Option<GivenUp>,
     aws_calls: LedgerSummary,
 }
 
@@ -106,10 +131,37 @@ pub async fn run(instance: &str, args: &DestroyArgs) -> Result<DestroyOutcome, C
         cap: args.retry_max_interval.max(args.retry_interval),
     };
     let engine = Engine::new(aws.clone(), Mode::Apply, wait).with_retry_policy(retry);
-    let reports = if args.wait {
-        engine.destroy_until_gone(&model).await
-    } else {
-        engine.destroy(&model).await
+    let mut attempts = 0;
+    let (reports, given_up) = loop {
+        let reports = if args.wait {
+            engine.destroy_until_gone(&model).await
+        } else {
+            engine.destroy(&model).await
+        };
+        if !ResourceReport::stuck_pass(&reports) {
+            break (reports, None);
+        }
+        match teardown::after_stuck(attempts, args.teardown_attempts, STUCK_FIRST_WAIT) {
+            teardown::AfterStuck::TryAgain { attempt, after } => {
+                attempts = attempt;
+                eprintln!(
+                    "teardown cannot succeed (attempt {attempt} of {}); trying again in {}s",
+                    args.teardown_attempts,
+                    after.as_secs()
+                );
+                tokio::time::sleep(after).await;
+            }
+            teardown::AfterStuck::GiveUp { attempts } => {
+                let left_in_aws = ResourceReport::left_in_aws(&reports);
+                break (
+                    reports,
+                    Some(GivenUp {
+                        attempts,
+                        left_in_aws,
+                    }),
+                );
+            }
+        }
     };
 
     let waiting: Vec<Waiting<'_>> = reports
@@ -129,11 +181,12 @@ pub async fn run(instance: &str, args: &DestroyArgs) -> Result<DestroyOutcome, C
             let output = JsonOutput {
                 resources: output::json_resources(&reports),
                 waiting,
+                given_up,
                 aws_calls: summary,
             };
             println!("{}", serde_json::to_string_pretty(&output)?);
         }
-        Output::Text => print_text(&reports, &waiting, &summary),
+        Output::Text => print_text(&reports, &waiting, given_up.as_ref(), &summary),
     }
     Ok(outcome(&reports, !files.rejected.is_empty()))
 }
@@ -149,7 +202,12 @@ fn outcome(reports: &[ResourceReport], had_rejected: bool) -> DestroyOutcome {
     }
 }
 
-fn print_text(reports: &[ResourceReport], waiting: &[Waiting<'_>], calls: &LedgerSummary) {
+fn print_text(
+    reports: &[ResourceReport],
+    waiting: &[Waiting<'_>],
+    given_up: Option<&GivenUp>,
+    calls: &LedgerSummary,
+) {
     for report in reports {
         let verdict = &report.verdict;
         let state = match verdict.reason {
@@ -188,6 +246,15 @@ fn print_text(reports: &[ResourceReport], waiting: &[Waiting<'_>], calls: &Ledge
         println!(
             "not finished: run `urlguard destroy` again later, or with --wait to keep going until all is gone"
         );
+    }
+    if let Some(given_up) = given_up {
+        println!(
+            "given up after {} attempts that cannot succeed; left in AWS (delete by hand if they exist):",
+            given_up.attempts
+        );
+        for what in &given_up.left_in_aws {
+            println!("  left: {what}");
+        }
     }
     println!("AWS calls: {} ({} mutating)", calls.total, calls.mutating);
 }

@@ -13,10 +13,12 @@ use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Resource, ResourceExt};
 use tokio::sync::OwnedMutexGuard;
 
+use super::error::ReconcileError;
 use super::metrics::Metrics;
 use super::objects::{self, FINALIZER, distribution_ref, has_finalizer, is_deleting, namespace_of};
 use super::status;
 use crate::api::{EdgeDistribution, ProtectedFunctionUrl};
+use crate::aws::WriteGate;
 use crate::reconcile::{Engine, EventReason, Status};
 
 /// When objects are looked at again.
@@ -28,12 +30,17 @@ pub struct Timing {
     pub after_error: Duration,
     /// After success, to find and repair drift.
     pub resync: Duration,
+    /// Stuck teardown passes before the teardown is given up (`give_up`).
+    pub teardown_attempts: u32,
 }
 
 /// The shared state of both controllers.
 pub struct Context {
     /// The Kubernetes client.
     pub client: Client,
+    /// Asked before every Kubernetes write (status, finalizer, event);
+    /// the engine's AWS writes ask the same gate.
+    pub gate: WriteGate,
     /// The reconcile engine (its replica-wait memory is shared).
     pub engine: Engine,
     /// The urlguard instance.
@@ -125,8 +132,14 @@ impl Context {
         resource: &ApiResource,
         object: &DynamicObject,
         status: &Status,
-    ) -> Result<bool, kube::Error> {
-        status::write(&self.client, resource, object, status).await
+    ) -> Result<bool, ReconcileError> {
+        self.writable()?;
+        Ok(status::write(&self.client, resource, object, status).await?)
+    }
+
+    /// `Ok` while this process may write (it holds the leader lease).
+    pub fn writable(&self) -> Result<(), ReconcileError> {
+        self.gate.check().map_err(ReconcileError::from)
     }
 
     /// Publishes an event about `object`. An event that cannot be written
@@ -139,6 +152,10 @@ impl Context {
         reason: EventReason,
         note: String,
     ) {
+        if let Err(closed) = self.gate.check() {
+            tracing::warn!(object = %object.name_any(), %reason, %closed, "event not published");
+            return;
+        }
         let reference = object.object_ref(resource);
         let event = Event {
             type_,

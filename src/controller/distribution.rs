@@ -20,7 +20,7 @@ use super::cache::content;
 use super::context::Context;
 use super::error::ReconcileError;
 use super::objects::{self, FINALIZER, is_deleting, namespace_of};
-use super::outcome;
+use super::{give_up, outcome};
 use crate::api::EdgeDistribution;
 use crate::plan::{desired, teardown};
 use crate::reconcile::{ConditionType, EventReason, Kind, Pass, Reason, ResourceReport};
@@ -53,10 +53,17 @@ async fn reconcile_object(
         &namespace,
         &context.distribution_resource,
     );
+    // The helper adds the finalizer before the apply, removes it after the
+    // cleanup: both writes, after the gate's say.
+    context.writable()?;
     finalizer(&api, FINALIZER, object, |event| async {
         match event {
             Finalizer::Apply(object) => apply(context, &object, distribution).await,
-            Finalizer::Cleanup(object) => cleanup(context, &object, distribution).await,
+            Finalizer::Cleanup(object) => {
+                let action = cleanup(context, &object, distribution).await?;
+                context.writable()?;
+                Ok(action)
+            }
         }
     })
     .await
@@ -96,6 +103,10 @@ async fn cleanup(
         .with_staying(&context.instance, &context.live_urls());
     let reports = context.engine.destroy(&model).await;
     publish(context, object, &reports).await?;
+    let resource = &context.distribution_resource;
+    if let Some(given_up) = give_up::after_stuck_pass(context, resource, object, &reports).await? {
+        return Ok(given_up);
+    }
     let key = format!("{namespace}/{name}");
     outcome::after_teardown(context, &key, &reports)
 }
@@ -127,8 +138,10 @@ async fn publish(
         {
             Ok(_) => {}
             // An object deleted meanwhile has no status to write.
-            Err(kube::Error::Api(response)) if response.code == 404 => continue,
-            Err(error) => return Err(error.into()),
+            Err(ReconcileError::Kube(kube::Error::Api(response))) if response.code == 404 => {
+                continue;
+            }
+            Err(error) => return Err(error),
         }
         for (type_, reason, note) in events(report, before) {
             context.event(resource, &object, type_, reason, note).await;

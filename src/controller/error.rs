@@ -12,6 +12,10 @@ pub enum ReconcileError {
     /// event).
     #[error("Kubernetes API: {0}")]
     Kube(#[from] kube::Error),
+    /// This process may no longer write (it lost the leader lease): the
+    /// write was not sent.
+    #[error(transparent)]
+    WritesRefused(#[from] crate::aws::GateClosed),
     /// Adding or removing the finalizer failed.
     #[error("finalizer urlguard.io/cleanup: {0}")]
     Finalizer(#[source] Box<finalizer::Error<ReconcileError>>),
@@ -30,6 +34,19 @@ pub enum ReconcileError {
     /// which and why.
     #[error("reconcile failed: {0}")]
     Failed(String),
+    /// A teardown pass failed in a way retrying cannot fix: counted, and
+    /// tried again after `retry_after` until the limit.
+    #[error("teardown cannot succeed (attempt {attempt} of {limit}; next in {}s): {message}", retry_after.as_secs())]
+    Stuck {
+        /// The first failure, as the `Deleting` condition says it.
+        message: String,
+        /// This pass's number.
+        attempt: u32,
+        /// Passes allowed.
+        limit: u32,
+        /// When to try again.
+        retry_after: Duration,
+    },
     /// A teardown step failed; the message says which and why (also in
     /// the object's `Deleting` condition).
     #[error("teardown failed: {0}")]

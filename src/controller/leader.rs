@@ -1,19 +1,29 @@
 //! Leader election with a `coordination.k8s.io` Lease, through the
 //! kube-lease-manager crate: of several replicas only the lease holder
 //! reconciles; the others wait and take over when the holder stops
-//! renewing (within the lease duration). A replica that loses the lease
-//! takes no new work and exits once its in-flight reconciles finish; until
-//! then the new leader may already be reconciling (issue 16 asks to cut
-//! that window).
+//! renewing (within the lease duration).
+//!
+//! The held lease guards the process's [`WriteGate`]: a guard reads the
+//! Lease every [`LeaseSettings::check_interval`] and moves the gate's
+//! expiry to the lease's renew time plus its duration. The gate closes
+//! the moment the guard (or the lease manager) sees another holder, or
+//! when that expiry passes by this process's clock without a confirmed
+//! renewal (the API server unreachable: another replica may lead by now).
+//! From then on no AWS write and no Kubernetes write of this process is
+//! sent; in-flight reconciles fail at their next write, and the process
+//! exits. kube-lease-manager alone would notice a takeover only at its
+//! next renewal, and keeps saying "leader" while its renewals fail.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
-use kube::Client;
+use k8s_openapi::api::coordination::v1::Lease;
+use kube::{Api, Client};
 use kube_lease_manager::{LeaseManager, LeaseManagerBuilder};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::error::ControllerError;
+use crate::aws::WriteGate;
 
 /// Where the lease lives and who competes for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +38,15 @@ pub struct LeaseSettings {
     pub duration: Duration,
     /// How long before expiry the holder renews it.
     pub grace: Duration,
+}
+
+impl LeaseSettings {
+    /// How often the guard reads the Lease: twice per grace period, at
+    /// most once a second, so a renewal is seen well before the old expiry
+    /// and a takeover within a second.
+    pub fn check_interval(&self) -> Duration {
+        (self.grace / 2).min(Duration::from_secs(1))
+    }
 }
 
 impl LeaseSettings {
@@ -49,16 +68,21 @@ impl LeaseSettings {
 pub struct Leadership {
     state: watch::Receiver<bool>,
     task: JoinHandle<Result<LeaseManager, kube_lease_manager::LeaseManagerError>>,
+    guard: JoinHandle<()>,
+    guard_saw_loss: watch::Receiver<bool>,
+    gate: WriteGate,
     name: String,
 }
 
-/// Waits until this replica holds the lease.
+/// Waits until this replica holds the lease; from then on `gate` lets
+/// writes through only while it is held.
 pub async fn acquire(
     client: Client,
     settings: &LeaseSettings,
+    gate: WriteGate,
 ) -> Result<Leadership, ControllerError> {
     settings.check()?;
-    let manager = LeaseManagerBuilder::new(client, settings.name.clone())
+    let manager = LeaseManagerBuilder::new(client.clone(), settings.name.clone())
         .with_namespace(settings.namespace.clone())
         .with_identity(settings.identity.clone())
         .with_duration(settings.duration.as_secs())
@@ -73,26 +97,98 @@ pub async fn acquire(
         }
     }
     tracing::info!(lease = %settings.name, identity = %settings.identity, "holding the leader lease");
+    // Until the guard's first read, the lease is known held for one
+    // duration from now at most.
+    gate.held_until(SystemTime::now() + settings.duration);
+    let (saw_loss, guard_saw_loss) = watch::channel(false);
+    let guard = tokio::spawn(guard(
+        Api::namespaced(client, &settings.namespace),
+        settings.clone(),
+        gate.clone(),
+        saw_loss,
+    ));
     Ok(Leadership {
         state,
         task,
+        guard,
+        guard_saw_loss,
+        gate,
         name: settings.name.clone(),
     })
 }
 
+/// Reads the Lease every check interval until the gate closes: moves the
+/// gate's expiry with each renewal, closes it when another identity holds
+/// the lease, and says so on `saw_loss` once the gate is closed (by it, by
+/// the expiry, or by [`Leadership::lost`]).
+async fn guard(
+    leases: Api<Lease>,
+    settings: LeaseSettings,
+    gate: WriteGate,
+    saw_loss: watch::Sender<bool>,
+) {
+    let mut ticks = tokio::time::interval(settings.check_interval());
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match leases.get(&settings.name).await {
+            Ok(lease) => {
+                let spec = lease.spec.unwrap_or_default();
+                let holder = spec.holder_identity.unwrap_or_default();
+                if holder != settings.identity {
+                    gate.close(format!(
+                        "lost the leader lease {} (held by {:?} now)",
+                        settings.name, holder
+                    ));
+                } else if let (Some(renewed), Some(seconds)) =
+                    (spec.renew_time, spec.lease_duration_seconds)
+                {
+                    let seconds = u64::try_from(seconds).unwrap_or(0);
+                    gate.held_until(SystemTime::from(renewed.0) + Duration::from_secs(seconds));
+                }
+            }
+            // The expiry already set stays: without a confirmed renewal
+            // the gate closes by itself when it passes.
+            Err(error) => {
+                tracing::warn!(lease = %settings.name, %error, "cannot read the leader lease")
+            }
+        }
+        if gate.closed().is_some() {
+            let _ = saw_loss.send(true);
+            return;
+        }
+    }
+}
+
 impl Leadership {
-    /// Completes when the lease is lost.
+    /// Completes when the lease is lost (the write gate is closed by then).
     pub async fn lost(&mut self) -> String {
         loop {
-            if self.state.changed().await.is_err() || !*self.state.borrow_and_update() {
-                return self.name.clone();
+            tokio::select! {
+                changed = self.state.changed() => {
+                    if changed.is_err() || !*self.state.borrow_and_update() {
+                        self.gate.close(format!("lost the leader lease {}", self.name));
+                        return self.name.clone();
+                    }
+                }
+                _ = self.guard_saw_loss.wait_for(|lost| *lost) => return self.name.clone(),
             }
         }
     }
 
     /// Gives the lease up, so that another replica takes over at once
-    /// instead of after the lease duration.
+    /// instead of after the lease duration; a lease already lost is left
+    /// alone.
     pub async fn release(self) {
+        self.guard.abort();
+        if let Some(why) = self.gate.closed() {
+            // Lost: the Lease is another replica's now (or may be). The
+            // manager's release acts on what it last read and would clear
+            // the new holder's Lease: stop it without a word to the API.
+            self.task.abort();
+            tracing::info!(lease = %self.name, reason = %why, "not releasing a lease this replica no longer holds");
+            return;
+        }
         drop(self.state);
         match self.task.await {
             Ok(Ok(_)) => tracing::info!(lease = %self.name, "released the leader lease"),

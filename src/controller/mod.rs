@@ -9,7 +9,9 @@
 //! - `ProtectedFunctionUrl`s on their own (`url`) only get their finalizer,
 //!   their teardown, and a status when their distribution is missing.
 //! - Both kinds carry the finalizer `urlguard.io/cleanup` (kube-runtime's
-//!   `finalizer()` helper); it is removed only when AWS is clean.
+//!   `finalizer()` helper); it is removed only when AWS is clean, or when a
+//!   teardown that cannot succeed is given up after its attempts
+//!   (`give_up`).
 //! - Status goes to the status subresource by server-side apply
 //!   (`status`); objects are read untyped and decoded through the CRD
 //!   schema, so one the Rust types refuse is reported, not fatal
@@ -18,13 +20,15 @@
 //!   the controller's own status writes do not make it reconcile again.
 //! - Waiting for CloudFront never blocks a worker: the engine does not wait
 //!   and the object is requeued.
-//! - Leader election by Lease (`leader`), `/metrics`, `/healthz`, `/readyz`
+//! - Leader election by Lease (`leader`), whose loss closes the write gate
+//!   every AWS and Kubernetes write asks; `/metrics`, `/healthz`, `/readyz`
 //!   (`metrics`), graceful shutdown on SIGTERM.
 
 mod cache;
 mod context;
 mod distribution;
 mod error;
+mod give_up;
 mod leader;
 mod metrics;
 mod objects;
@@ -53,7 +57,7 @@ pub use leader::LeaseSettings;
 pub use metrics::Metrics;
 pub use objects::FINALIZER;
 
-use crate::aws::{Aws, Ledger, Overrides};
+use crate::aws::{Aws, Ledger, Overrides, WriteGate};
 use crate::plan::ssm_prefix::SsmPrefix;
 use crate::reconcile::{DeployWait, Engine, Mode, RetryPolicy};
 use context::{Context, DistributionLocks};
@@ -114,11 +118,14 @@ pub async fn run_until(
     check_crds(&client, config.namespace.as_deref()).await?;
     metrics.set_ready();
 
+    // Without leader election the gate stays open; with it, it is open
+    // only while the lease is held.
+    let gate = WriteGate::open();
     let mut leadership = None;
     if let Some(settings) = &config.lease {
         let mut waiting = stopping.clone();
         tokio::select! {
-            acquired = leader::acquire(client.clone(), settings) => leadership = Some(acquired?),
+            acquired = leader::acquire(client.clone(), settings, gate.clone()) => leadership = Some(acquired?),
             _ = waiting.wait_for(|stop| *stop) => {
                 tracing::info!("stopping before becoming leader");
                 let _ = server.await;
@@ -149,6 +156,7 @@ pub async fn run_until(
         build_context(
             &config,
             client,
+            gate,
             metrics.clone(),
             distribution_writer.as_reader(),
             url_writer.as_reader(),
@@ -182,11 +190,12 @@ pub async fn run_until(
 async fn build_context(
     config: &Config,
     client: Client,
+    gate: WriteGate,
     metrics: Metrics,
     distributions: Store<DynamicObject>,
     urls: Store<DynamicObject>,
 ) -> Context {
-    let ledger = Ledger::observed(metrics.aws_observer());
+    let ledger = Ledger::observed(metrics.aws_observer()).with_gate(gate.clone());
     let aws = Aws::from_env_with(&config.aws, ledger, Some(metrics.rate_observer())).await;
     let wait = DeployWait {
         enabled: false,
@@ -201,6 +210,7 @@ async fn build_context(
     Context {
         recorder: Recorder::new(client.clone(), reporter),
         client,
+        gate,
         engine,
         instance: config.instance.clone(),
         ssm_prefix: config.ssm_prefix.clone(),

@@ -138,6 +138,15 @@ pub fn error_policy(
 ) -> Action {
     match error {
         ReconcileError::Waiting { retry_after, .. } => Action::requeue(*retry_after),
+        ReconcileError::Stuck { retry_after, .. } => {
+            tracing::warn!(
+                namespace = %namespace_of(&object),
+                name = %object.name_any(),
+                %error,
+                "teardown cannot succeed; counted"
+            );
+            Action::requeue(*retry_after)
+        }
         _ => {
             tracing::warn!(
                 namespace = %namespace_of(&object),

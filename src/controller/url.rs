@@ -17,7 +17,7 @@ use kube::runtime::finalizer::{Event as Finalizer, finalizer};
 use super::context::Context;
 use super::error::ReconcileError;
 use super::objects::{self, FINALIZER, has_finalizer, is_deleting, namespace_of};
-use super::outcome;
+use super::{give_up, outcome};
 use crate::api::ProtectedFunctionUrl;
 use crate::plan::{desired, teardown};
 use crate::reconcile::Kind;
@@ -50,10 +50,17 @@ async fn reconcile_object(
     }
     let api: Api<DynamicObject> =
         Api::namespaced_with(context.client.clone(), &namespace, &context.url_resource);
+    // The helper adds the finalizer before the apply, removes it after the
+    // cleanup: both writes, after the gate's say.
+    context.writable()?;
     finalizer(&api, FINALIZER, object, |event| async {
         match event {
             Finalizer::Apply(object) => apply(context, &object, url).await,
-            Finalizer::Cleanup(object) => cleanup(context, &object, url).await,
+            Finalizer::Cleanup(object) => {
+                let action = cleanup(context, &object, url).await?;
+                context.writable()?;
+                Ok(action)
+            }
         }
     })
     .await
@@ -152,6 +159,11 @@ async fn cleanup(
                 .write_status(&context.url_resource, object, &report.status())
                 .await?;
         }
+    }
+    if let Some(given_up) =
+        give_up::after_stuck_pass(context, &context.url_resource, object, &reports).await?
+    {
+        return Ok(given_up);
     }
     outcome::after_teardown(context, &format!("{namespace}/{name}"), &reports)
 }

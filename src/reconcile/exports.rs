@@ -98,7 +98,7 @@ pub(super) async fn retire(engine: &Engine, exporters: &[Exporter<'_>]) -> Vec<R
                     Some(ParameterOutcome::LeftAlone(note)) => {
                         retired.actions.push(format!("left alone: {note}"));
                     }
-                    Some(ParameterOutcome::Failed(problem)) => {
+                    Some(ParameterOutcome::Failed(problem, _)) => {
                         retired.problem.get_or_insert(problem);
                         remaining.push(parameter);
                     }

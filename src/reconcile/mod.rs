@@ -49,7 +49,7 @@ use tracing::Instrument;
 use crate::plan::desired::{DesiredModel, DesiredUrl};
 pub use crate::plan::teardown::{RetryPolicy, TeardownModel};
 pub use engine::{DeployWait, Engine, Mode};
-pub use outcome::{Class, ConditionType, EventReason, Notice, Reason, Verdict};
+pub use outcome::{Class, ConditionType, EventReason, Notice, Reason, Stuck, Verdict};
 pub use report::{Kind, Pass, ResourceReport, Status};
 pub use verify::{CheckResult, UrlVerification};
 

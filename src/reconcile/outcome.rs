@@ -208,6 +208,20 @@ pub struct Verdict {
     pub reason: Reason,
     /// For people.
     pub message: String,
+    /// A teardown failure no retry can fix, with what it leaves in AWS.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stuck: Option<Stuck>,
+}
+
+/// A teardown step failed in a way retrying cannot fix: the region does not
+/// exist, access is denied, AWS refuses the request as invalid
+/// (`AwsError::cannot_succeed`). Drivers try a bounded number of times,
+/// then give up and say what stays.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Stuck {
+    /// What stays in AWS, one resource (with its region) per line.
+    pub left_in_aws: Vec<String>,
 }
 
 impl Verdict {
@@ -216,7 +230,14 @@ impl Verdict {
         Verdict {
             reason,
             message: message.into(),
+            stuck: None,
         }
+    }
+
+    /// The same verdict, stuck, leaving `left_in_aws`.
+    pub fn stuck(mut self, left_in_aws: Vec<String>) -> Verdict {
+        self.stuck = Some(Stuck { left_in_aws });
+        self
     }
 }
 
@@ -312,6 +333,9 @@ pub enum EventReason {
     Updated,
     /// A teardown failed; the message says which call.
     TeardownFailed,
+    /// A teardown that could never succeed was given up after its
+    /// attempts; the message says what stays in AWS.
+    TeardownGivenUp,
     /// The event repeats a condition reason (`Deployed`, `Deleted`,
     /// `WaitingForEdgeReplicas`, a failure).
     Condition(Reason),
@@ -328,6 +352,7 @@ impl EventReason {
             EventReason::DriftRepaired => "DriftRepaired",
             EventReason::Updated => "Updated",
             EventReason::TeardownFailed => "TeardownFailed",
+            EventReason::TeardownGivenUp => "TeardownGivenUp",
             EventReason::Condition(reason) => reason.as_str(),
         }
     }

@@ -124,6 +124,15 @@ impl Problem {
     }
 
     /// The verdict, its message followed by `suffix`.
+    /// Whether retrying can never fix it (see `AwsError::cannot_succeed`).
+    pub(super) fn cannot_succeed(&self) -> bool {
+        match self {
+            Problem::Aws(error) => error.cannot_succeed(),
+            Problem::Blocked(cause) => cause.cannot_succeed(),
+            _ => false,
+        }
+    }
+
     pub(super) fn verdict(&self, suffix: &str) -> Verdict {
         Verdict::new(self.reason(), format!("{self}{suffix}"))
     }

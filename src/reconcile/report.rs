@@ -94,6 +94,34 @@ impl ResourceReport {
         self.verdict.reason.class() == Class::Failure
     }
 
+    /// Whether a teardown of the resource failed in a way retrying cannot
+    /// fix ([`super::Stuck`]).
+    pub fn stuck(&self) -> bool {
+        self.failed() && self.verdict.stuck.is_some()
+    }
+
+    /// Whether a teardown pass is stuck as a whole: something failed, every
+    /// failure is stuck, and nothing waits for AWS. Only such passes count
+    /// towards giving a teardown up (`plan::teardown::after_stuck`).
+    pub fn stuck_pass(reports: &[ResourceReport]) -> bool {
+        reports.iter().any(ResourceReport::failed)
+            && reports.iter().all(|r| !r.failed() || r.stuck())
+            && !reports.iter().any(ResourceReport::waiting)
+    }
+
+    /// What the stuck reports leave in AWS, each once, in order.
+    pub fn left_in_aws(reports: &[ResourceReport]) -> Vec<String> {
+        let mut left: Vec<String> = Vec::new();
+        for stuck in reports.iter().filter_map(|r| r.verdict.stuck.as_ref()) {
+            for what in &stuck.left_in_aws {
+                if !left.contains(what) {
+                    left.push(what.clone());
+                }
+            }
+        }
+        left
+    }
+
     /// Whether a teardown of the resource waits for AWS (run it again
     /// later, or keep waiting).
     pub fn waiting(&self) -> bool {

@@ -144,6 +144,11 @@ impl Controller {
         self.child.has_exited()
     }
 
+    /// The exit status, once the process has exited.
+    pub fn exit_status(&mut self) -> Option<ExitStatus> {
+        self.child.exit_status()
+    }
+
     /// Sends SIGTERM and waits up to `timeout` for the exit status.
     pub fn terminate(&mut self, timeout: Duration) -> Option<ExitStatus> {
         self.child.terminate(timeout)

@@ -50,6 +50,11 @@ impl OwnedChild {
         matches!(self.child.try_wait(), Ok(Some(_)))
     }
 
+    /// The exit status, once the process has exited.
+    pub fn exit_status(&mut self) -> Option<ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+
     /// The process id.
     pub fn id(&self) -> u32 {
         self.child.id()

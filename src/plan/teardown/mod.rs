@@ -23,6 +23,8 @@
 //!   `Retain`, only its URLs leave; the distribution, signer, role, origin
 //!   access controls and its parameters stay.
 //!
+//! `attempts` says when a teardown that cannot succeed is given up.
+//!
 //! One file per part, in the order a teardown meets them: `model` (what
 //! leaves), `ownership` (what urlguard may delete at all), `distribution`,
 //! `invoke_policy` (the signer role's policy losing the leaving functions),
@@ -34,6 +36,7 @@
 //! document is the model's ([`crate::model::policy`]); its
 //! [`invoke_policy_resources`] is re-exported here for those callers.
 
+mod attempts;
 mod distribution;
 #[cfg(test)]
 mod fixtures;
@@ -47,6 +50,7 @@ mod url;
 mod url_config;
 
 pub use crate::model::policy::invoke_policy_resources;
+pub use attempts::{ATTEMPTS_ANNOTATION, AfterStuck, DEFAULT_ATTEMPTS, after_stuck, counted};
 pub use distribution::{DistributionStep, Leaving, plan_distribution};
 pub use invoke_policy::{invoke_policy_without, names_function};
 pub use model::{DetachedUrls, TeardownModel, build};

@@ -29,6 +29,11 @@ pub(super) async fn delete_origin_access_controls(
     let controls = match cloudfront.list_origin_access_controls().await {
         Ok(controls) => controls,
         Err(error) => {
+            for name in names {
+                progress
+                    .left_in_aws
+                    .push(format!("origin access control {name} (if it exists)"));
+            }
             progress.fail(Problem::from(error));
             return;
         }
@@ -65,7 +70,10 @@ pub(super) async fn delete_origin_access_controls(
                     ),
                 );
             }
-            Err(error) => progress.fail(Problem::from(error)),
+            Err(error) => progress.fail_leaving(
+                Problem::from(error),
+                format!("origin access control {} ({})", control.name, control.id),
+            ),
         }
     }
 }
@@ -183,10 +191,11 @@ pub(super) async fn delete_signer(
 pub(super) async fn delete_role(engine: &Engine, owner: &Owner, progress: &mut Progress) {
     let iam = engine.aws.iam();
     let role_name = owner.signer_role_name();
+    let left = format!("IAM role {role_name} (if it exists)");
     let observed = match iam.get_role(&role_name).await {
         Ok(observed) => observed,
         Err(error) => {
-            progress.fail(Problem::from(error));
+            progress.fail_leaving(Problem::from(error), left);
             return;
         }
     };
@@ -222,7 +231,7 @@ pub(super) async fn delete_role(engine: &Engine, owner: &Owner, progress: &mut P
         };
         progress.actions.push(action);
         if let Err(error) = result {
-            progress.fail(Problem::from(error));
+            progress.fail_leaving(Problem::from(error), format!("IAM role {role_name}"));
             return;
         }
     }

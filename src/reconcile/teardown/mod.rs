@@ -52,10 +52,10 @@ mod urls;
 use tracing::Instrument;
 
 use super::engine::Engine;
-use super::problem::Problem;
 use super::report::{Kind, ResourceReport};
 use super::span;
 use crate::api::DeletionPolicy;
+use crate::model::EDGE_REGION;
 use crate::model::cloudfront::DistributionObserved;
 use crate::model::names::Owner;
 use crate::plan::desired::DesiredDistribution;
@@ -123,9 +123,11 @@ async fn destroy_distribution(
         Ok(_) => false,
         Err(problem) => {
             for url in &mut urls {
-                url.progress
-                    .fail(Problem::Blocked(Box::new(problem.clone())));
+                url.block(problem);
             }
+            progress
+                .left_in_aws
+                .extend(whole_distribution_left(desired, tracker.latest.as_ref()));
             return distribution_reports(
                 desired,
                 progress,
@@ -166,6 +168,9 @@ async fn destroy_distribution(
             );
         }
         Err(problem) => {
+            progress
+                .left_in_aws
+                .extend(whole_distribution_left(desired, tracker.latest.as_ref()));
             return distribution_reports(
                 desired,
                 progress,
@@ -186,6 +191,8 @@ async fn destroy_distribution(
     if matches!(signer, SignerStanding::Gone) {
         // The role goes after the function: the replicas run with it.
         delete_role(engine, owner, &mut progress).await;
+    } else {
+        progress.left_in_aws.extend(signer_left(owner));
     }
     let standing = match (signer, progress.problem.clone()) {
         (_, Some(problem)) | (SignerStanding::Failed(problem), None) => Standing::Failed(problem),
@@ -193,6 +200,49 @@ async fn destroy_distribution(
         (SignerStanding::Gone, None) => Standing::Gone,
     };
     distribution_reports(desired, progress, standing, teardown, urls)
+}
+
+/// What stays in AWS of a distribution whose own teardown could not
+/// start or finish: the distribution and everything that goes after it.
+fn whole_distribution_left(
+    desired: &DesiredDistribution,
+    seen: Option<&DistributionObserved>,
+) -> Vec<String> {
+    let owner = &desired.owner;
+    let id = seen
+        .map(|observed| observed.id.as_str())
+        .or(desired.known_id.as_deref());
+    let distribution = match id {
+        Some(id) => format!("CloudFront distribution {id}"),
+        None => format!(
+            "CloudFront distribution of {}/{} (if it exists)",
+            owner.namespace, owner.name
+        ),
+    };
+    let mut left = vec![distribution];
+    left.extend(
+        [owner.lambda_oac_name(), owner.s3_oac_name()]
+            .into_iter()
+            .map(|name| format!("origin access control {name} (if it exists)")),
+    );
+    left.extend(
+        distribution_parameters(desired)
+            .iter()
+            .map(|p| format!("SSM parameter {} in {} (if it exists)", p.name, p.region)),
+    );
+    left.extend(signer_left(owner));
+    left
+}
+
+/// The signer and its role, when the signer could not be deleted.
+fn signer_left(owner: &Owner) -> Vec<String> {
+    vec![
+        format!(
+            "Lambda@Edge function {} in {EDGE_REGION} (if it exists)",
+            owner.signer_function_name()
+        ),
+        format!("IAM role {} (if it exists)", owner.signer_role_name()),
+    ]
 }
 
 /// The hosts of the URL origins that stay in the distribution.
@@ -246,8 +296,7 @@ async fn detach_urls(
         }
         Err(problem) => {
             for url in &mut urls {
-                url.progress
-                    .fail(Problem::Blocked(Box::new(problem.clone())));
+                url.block(&problem);
             }
         }
     }

@@ -21,12 +21,20 @@ pub(crate) struct ParameterRef {
     pub(crate) owner: String,
 }
 
+impl ParameterRef {
+    /// `name in region`, for what a teardown left behind.
+    fn located(&self) -> String {
+        format!("{} in {}", self.name, self.region)
+    }
+}
+
 /// What happened to one parameter.
 #[derive(Debug)]
 pub(crate) enum ParameterOutcome {
     Deleted(String),
     LeftAlone(NotOwned),
-    Failed(Problem),
+    /// The problem, and the parameter it leaves in AWS (`name in region`).
+    Failed(Problem, String),
 }
 
 impl ParameterOutcome {
@@ -34,7 +42,10 @@ impl ParameterOutcome {
         match self {
             ParameterOutcome::Deleted(action) => progress.actions.push(action),
             ParameterOutcome::LeftAlone(note) => progress.leave(&note),
-            ParameterOutcome::Failed(problem) => progress.fail(problem),
+            ParameterOutcome::Failed(problem, left) => {
+                progress.left_in_aws.push(format!("SSM parameter {left}"));
+                progress.fail(problem);
+            }
         }
     }
 }
@@ -60,7 +71,7 @@ pub(crate) async fn delete_parameters(
                 outcomes.extend(in_region.iter().map(|p| {
                     (
                         p.index,
-                        ParameterOutcome::Failed(Problem::from(error.clone())),
+                        ParameterOutcome::Failed(Problem::from(error.clone()), p.located()),
                     )
                 }));
                 continue;
@@ -75,7 +86,7 @@ pub(crate) async fn delete_parameters(
                 Err(error) => {
                     outcomes.push((
                         parameter.index,
-                        ParameterOutcome::Failed(Problem::from(error.clone())),
+                        ParameterOutcome::Failed(Problem::from(error), parameter.located()),
                     ));
                     continue;
                 }
@@ -90,7 +101,9 @@ pub(crate) async fn delete_parameters(
             } else {
                 match ssm.delete_parameter(&parameter.name).await {
                     Ok(()) => ParameterOutcome::Deleted(action),
-                    Err(error) => ParameterOutcome::Failed(Problem::from(error.clone())),
+                    Err(error) => {
+                        ParameterOutcome::Failed(Problem::from(error), parameter.located())
+                    }
                 }
             };
             outcomes.push((parameter.index, outcome));

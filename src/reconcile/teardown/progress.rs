@@ -10,12 +10,23 @@ use crate::reconcile::problem::Problem;
 pub(super) struct Progress {
     pub(super) actions: Vec<String>,
     pub(super) left_alone: Vec<String>,
+    /// What a failed step leaves in AWS, where (said if the teardown is
+    /// given up: see `plan::teardown::attempts`).
+    pub(super) left_in_aws: Vec<String>,
     pub(super) problem: Option<Problem>,
 }
 
 impl Progress {
     pub(super) fn fail(&mut self, problem: Problem) {
         self.problem.get_or_insert(problem);
+    }
+
+    /// Fails with `problem`, leaving `what` in AWS.
+    pub(super) fn fail_leaving(&mut self, problem: Problem, what: String) {
+        if !self.left_in_aws.contains(&what) {
+            self.left_in_aws.push(what);
+        }
+        self.fail(problem);
     }
 
     pub(super) fn leave(&mut self, note: &NotOwned) {

@@ -10,6 +10,7 @@ use crate::model::lambda::{AuthType, UrlConfig};
 use crate::plan::desired::DesiredDistribution;
 use crate::plan::teardown::Kept;
 use crate::reconcile::outcome::{Reason, Verdict};
+use crate::reconcile::problem::Problem;
 use crate::reconcile::report::{Kind, Pass, ResourceReport, Status};
 
 /// The reports of a distribution's teardown: its own, then its URLs'.
@@ -21,12 +22,14 @@ pub(super) fn distribution_reports(
     urls: Vec<LeavingUrl<'_>>,
 ) -> Vec<ResourceReport> {
     let seen = teardown.last_seen.as_ref();
+    let suffix = progress.left_alone_suffix();
+    let verdict = distribution_verdict(standing, &suffix, progress.left_in_aws);
     let mut out = vec![ResourceReport {
         kind: Kind::EdgeDistribution,
         namespace: desired.owner.namespace.clone(),
         name: desired.owner.name.clone(),
         pass: Pass::Teardown,
-        verdict: distribution_verdict(standing, &progress.left_alone_suffix()),
+        verdict,
         found: Status::Distribution(EdgeDistributionStatus {
             distribution_id: seen.map(|o| o.id.clone()),
             distribution_arn: seen.map(|o| o.arn.clone()),
@@ -44,8 +47,9 @@ pub(super) fn distribution_reports(
     out
 }
 
-/// Where a leaving distribution stands, `suffix` naming what was left alone.
-fn distribution_verdict(standing: Standing, suffix: &str) -> Verdict {
+/// Where a leaving distribution stands, `suffix` naming what was left alone;
+/// a failure that cannot succeed is stuck, leaving `left_in_aws`.
+fn distribution_verdict(standing: Standing, suffix: &str, left_in_aws: Vec<String>) -> Verdict {
     match standing {
         Standing::Gone => Verdict::new(
             Reason::Deleted,
@@ -63,7 +67,17 @@ fn distribution_verdict(standing: Standing, suffix: &str) -> Verdict {
         Standing::WaitingForReplicas(message) => {
             Verdict::new(Reason::WaitingForEdgeReplicas, format!("{message}{suffix}"))
         }
-        Standing::Failed(problem) => problem.verdict(suffix),
+        Standing::Failed(problem) => stuck_if_hopeless(&problem, suffix, left_in_aws),
+    }
+}
+
+/// The verdict of a failed teardown; stuck when retrying cannot fix it.
+fn stuck_if_hopeless(problem: &Problem, suffix: &str, left_in_aws: Vec<String>) -> Verdict {
+    let verdict = problem.verdict(suffix);
+    if problem.cannot_succeed() {
+        verdict.stuck(left_in_aws)
+    } else {
+        verdict
     }
 }
 
@@ -72,7 +86,7 @@ pub(super) fn url_report(url: LeavingUrl<'_>) -> ResourceReport {
     let desired = url.desired;
     let suffix = url.progress.left_alone_suffix();
     let verdict = match &url.progress.problem {
-        Some(problem) => problem.verdict(&suffix),
+        Some(problem) => stuck_if_hopeless(problem, &suffix, url.progress.left_in_aws.clone()),
         None => url_verdict(
             desired.spec.deletion_policy,
             url.config.as_ref(),
@@ -139,7 +153,6 @@ fn url_verdict(
 mod tests {
     use super::*;
     use crate::api::InvokeMode;
-    use crate::reconcile::problem::Problem;
 
     fn config(auth_type: AuthType) -> UrlConfig {
         UrlConfig {
@@ -221,7 +234,7 @@ mod tests {
             ),
         ];
         for (standing, reason) in cases {
-            let verdict = distribution_verdict(standing, suffix);
+            let verdict = distribution_verdict(standing, suffix, Vec::new());
             assert_eq!(verdict.reason, reason);
             assert!(verdict.message.ends_with(suffix), "{}", verdict.message);
         }

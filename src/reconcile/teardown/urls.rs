@@ -67,6 +67,50 @@ impl<'a> LeavingUrl<'a> {
     fn host(&self) -> Option<&str> {
         self.config.as_ref().map(UrlConfig::host)
     }
+
+    /// The function, with its alias, and its region, as people say it.
+    fn located(&self) -> String {
+        let function = self.function();
+        match &function.qualifier {
+            Some(alias) => format!("{} (alias {alias}) in {}", function.name, function.region),
+            None => format!("{} in {}", function.name, function.region),
+        }
+    }
+
+    /// What stays of the URL config when a step before its deletion fails.
+    fn config_left(&self) -> String {
+        format!(
+            "the function URL config of {} (if urlguard created it)",
+            self.located()
+        )
+    }
+
+    /// What stays of the grants when they could not be read or removed.
+    fn grants_left(&self) -> String {
+        let owner = &self.desired.owner;
+        format!(
+            "resource-policy statements {} and {} of {} (if present)",
+            owner.statement_id("url"),
+            owner.statement_id("invoke"),
+            self.located()
+        )
+    }
+
+    /// Its behavior could not leave the distribution: everything of it
+    /// stays for now.
+    pub(super) fn block(&mut self, problem: &Problem) {
+        let left = [self.grants_left(), self.config_left()];
+        self.progress.left_in_aws.extend(left);
+        let desired = self.desired;
+        let region = &desired.spec.ssm_export.region;
+        for name in [&desired.parameter_names.0, &desired.parameter_names.1] {
+            self.progress
+                .left_in_aws
+                .push(format!("SSM parameter {name} in {region} (if it exists)"));
+        }
+        self.progress
+            .fail(Problem::Blocked(Box::new(problem.clone())));
+    }
 }
 
 /// The URLs' own resources, after their behaviors left: the signer role's
@@ -105,6 +149,8 @@ pub(super) async fn clean_urls(
                 continue;
             }
             Err(problem) => {
+                let left = [url.grants_left(), url.config_left()];
+                url.progress.left_in_aws.extend(left);
                 url.progress.fail(problem);
                 continue;
             }
@@ -117,7 +163,11 @@ pub(super) async fn clean_urls(
                 url.config = config;
                 url.config_read = true;
             }
-            Err(error) => url.progress.fail(Problem::from(error)),
+            Err(error) => {
+                let left = [url.grants_left(), url.config_left()];
+                url.progress.left_in_aws.extend(left);
+                url.progress.fail(Problem::from(error));
+            }
         }
     }
     if let Some(remaining) = remaining_hosts {
@@ -169,7 +219,12 @@ async fn shrink_role_policy(
         Ok(None) => return,
         Err(error) => {
             for url in urls.iter_mut() {
-                url.progress.fail(Problem::from(error.clone()));
+                let left = format!(
+                    "function {} in signer role {role_name}'s policy (if listed)",
+                    url.function().name
+                );
+                url.progress
+                    .fail_leaving(Problem::from(error.clone()), left);
             }
             return;
         }
@@ -212,7 +267,13 @@ async fn shrink_role_policy(
                 "remove function {} from signer role {role_name}'s policy",
                 url.function().name
             )),
-            Err(error) => url.progress.fail(Problem::from(error.clone())),
+            Err(error) => url.progress.fail_leaving(
+                Problem::from(error.clone()),
+                format!(
+                    "function {} in signer role {role_name}'s policy",
+                    url.function().name
+                ),
+            ),
         }
     }
 }
@@ -228,7 +289,8 @@ async fn remove_grants(engine: &Engine, url: &mut LeavingUrl<'_>) {
     let observed = match lambda.get_policy(&function.name, qualifier).await {
         Ok(observed) => observed.statements,
         Err(error) => {
-            url.progress.fail(Problem::from(error));
+            let left = url.grants_left();
+            url.progress.fail_leaving(Problem::from(error), left);
             return;
         }
     };
@@ -244,7 +306,8 @@ async fn remove_grants(engine: &Engine, url: &mut LeavingUrl<'_>) {
                 .remove_permission(&function.name, qualifier, &sid)
                 .await
         {
-            url.progress.fail(Problem::from(error));
+            let left = format!("resource-policy statement {sid} of {}", url.located());
+            url.progress.fail_leaving(Problem::from(error), left);
         }
     }
 }
@@ -291,16 +354,21 @@ async fn settle_url_config(engine: &Engine, url: &mut LeavingUrl<'_>, staying: &
                 function.name
             ));
             if engine.applies() {
-                let deleted = lambda.delete_url_config(&function.name, qualifier).await;
-                let unmarked = match deleted {
+                match lambda.delete_url_config(&function.name, qualifier).await {
                     Ok(()) => {
                         url.config = None;
-                        lambda.unmark_created(&found.function_arn, qualifier).await
+                        if let Err(error) =
+                            lambda.unmark_created(&found.function_arn, qualifier).await
+                        {
+                            let left =
+                                format!("urlguard's created-config tag on {}", found.function_arn);
+                            url.progress.fail_leaving(Problem::from(error), left);
+                        }
                     }
-                    Err(error) => Err(error),
-                };
-                if let Err(error) = unmarked {
-                    url.progress.fail(Problem::from(error));
+                    Err(error) => {
+                        let left = format!("the function URL config of {}", url.located());
+                        url.progress.fail_leaving(Problem::from(error), left);
+                    }
                 }
             }
         }

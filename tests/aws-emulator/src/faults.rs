@@ -3,7 +3,10 @@
 //! A rule matches by service and operation (`*` matches any) and injects one
 //! kind of fault: throttling in the service's own error shape, an HTTP 500 or
 //! 503, or `drop_after_write` — the real operation runs, then the connection
-//! closes without an answer (the write happened, the client never learns).
+//! closes without an answer (the write happened, the client never learns),
+//! or `slow_answer` — the real operation runs, and its answer comes
+//! [`SLOW_ANSWER`] later (AWS busy: the caller waits in the middle of its
+//! work).
 //! A rule fires on the next `count` matching calls, or on a `fraction` of
 //! them (optionally capped by `count`). Fractions are deterministic: without
 //! a `seed`, exactly ⌊n·fraction⌋ of the first n matching calls fail, evenly
@@ -13,6 +16,7 @@
 //! rule fails is not seen by the rules after it.
 
 use std::str::FromStr;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::StatusCode;
@@ -35,7 +39,13 @@ pub enum FaultKind {
     Http503,
     /// Do the real work, then close the connection without answering.
     DropAfterWrite,
+    /// Do the real work, then answer after [`SLOW_ANSWER`].
+    SlowAnswer,
 }
+
+/// How long a `slow_answer` call's answer is held back (well inside the
+/// SDK's 60 s attempt timeout, so the answer arrives).
+pub const SLOW_ANSWER: Duration = Duration::from_secs(4);
 
 impl FaultKind {
     pub fn as_str(self) -> &'static str {
@@ -44,6 +54,7 @@ impl FaultKind {
             FaultKind::Http500 => "http500",
             FaultKind::Http503 => "http503",
             FaultKind::DropAfterWrite => "drop_after_write",
+            FaultKind::SlowAnswer => "slow_answer",
         }
     }
 }
@@ -57,6 +68,7 @@ impl FromStr for FaultKind {
             "http500" => Ok(FaultKind::Http500),
             "http503" => Ok(FaultKind::Http503),
             "drop_after_write" => Ok(FaultKind::DropAfterWrite),
+            "slow_answer" => Ok(FaultKind::SlowAnswer),
             other => Err(FaultRuleError::Kind(other.to_owned())),
         }
     }
@@ -92,7 +104,7 @@ fn any() -> String {
 /// A rule that cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum FaultRuleError {
-    #[error("unknown fault kind `{0}` (throttle, http500, http503, drop_after_write)")]
+    #[error("unknown fault kind `{0}` (throttle, http500, http503, drop_after_write, slow_answer)")]
     Kind(String),
     #[error("a fault rule needs `count`, `fraction` or both")]
     NoLimit,
@@ -343,7 +355,7 @@ pub(crate) fn fault_reply(service: &str, kind: FaultKind, ids: &Ids) -> Reply {
             "InternalServerError",
             "Internal failure (injected by aws-emulator)",
         ),
-        (_, FaultKind::Http500 | FaultKind::DropAfterWrite) => (
+        (_, FaultKind::Http500 | FaultKind::DropAfterWrite | FaultKind::SlowAnswer) => (
             StatusCode::INTERNAL_SERVER_ERROR,
             "InternalFailure",
             "Internal failure (injected by aws-emulator)",

@@ -38,6 +38,7 @@ mod faults;
 mod ids;
 mod lambda;
 mod ledger;
+mod regions;
 mod replicas;
 mod reply;
 mod role_policies;

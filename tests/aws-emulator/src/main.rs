@@ -36,7 +36,7 @@ struct Cli {
     version_pending_seconds: f64,
     /// A fault rule, SERVICE:OPERATION:KIND:count=N or
     /// SERVICE:OPERATION:KIND:fraction=F[:seed=S][:count=N]; KIND is
-    /// throttle, http500, http503 or drop_after_write. Repeatable.
+    /// throttle, http500, http503, drop_after_write or slow_answer. Repeatable.
     #[arg(long = "fault", value_name = "RULE")]
     faults: Vec<String>,
     /// A JSON file of fault rules (an array, or {"rules": [...]}).

@@ -218,6 +218,12 @@ async fn serve(
         status,
         fault: fault.map(|k| k.as_str().to_owned()),
     };
+    if call.access_key.is_some() && !crate::regions::exists(&call.region) {
+        let reply = crate::regions::no_such_region(&call.service, &call.region, &shared.ids);
+        info!(call = %key, region = %call.region, status = reply.status.as_u16(), "no such region");
+        lock(&shared.ledger).record(record(Some(reply.status.as_u16()), None));
+        return Ok(reply.into_response());
+    }
     let verdict = authorize::authorize(shared, &call, &parts, &body).await;
     let restricted = !matches!(verdict, Verdict::Unrestricted);
     let strip_tags = match verdict {
@@ -230,7 +236,9 @@ async fn serve(
         Verdict::Unrestricted => false,
     };
     let fault = lock(&shared.faults).decide(&call.service, &call.operation);
-    if let Some((rule, kind)) = fault.filter(|(_, kind)| *kind != FaultKind::DropAfterWrite) {
+    let after_work =
+        |kind: &FaultKind| matches!(kind, FaultKind::DropAfterWrite | FaultKind::SlowAnswer);
+    if let Some((rule, kind)) = fault.filter(|(_, kind)| !after_work(kind)) {
         let reply = fault_reply(&call.service, kind, &shared.ids);
         warn!(call = %key, rule, fault = kind.as_str(), status = reply.status.as_u16(), "injected fault");
         lock(&shared.ledger).record(record(Some(reply.status.as_u16()), Some(kind)));
@@ -243,6 +251,17 @@ async fn serve(
     dataplane::observe(shared, &call, &body, &reply);
     if restricted && key == "sts:AssumeRole" {
         crate::assumed_roles::restrict_session(shared, &reply).await;
+    }
+    if let Some((rule, FaultKind::SlowAnswer)) = fault {
+        // Recorded when the work is done, not when the answer leaves: the
+        // call reached AWS at this instant.
+        warn!(call = %key, rule, fault = "slow_answer", status = reply.status.as_u16(), "injected fault: did the work, answering late");
+        lock(&shared.ledger).record(record(
+            Some(reply.status.as_u16()),
+            Some(FaultKind::SlowAnswer),
+        ));
+        tokio::time::sleep(crate::faults::SLOW_ANSWER).await;
+        return Ok(reply.into_response());
     }
     if let Some((rule, kind)) = fault {
         warn!(call = %key, rule, fault = kind.as_str(), status = reply.status.as_u16(), "injected fault: did the work, dropping the answer");
