@@ -2582,6 +2582,16 @@ async fn iam_ssm_and_lambda_condition_keys_and_denial_shapes() {
     let key = "AKIDCONDITIONS";
     let as_key = bed.sdk_config_as(key).await;
     let boundary = "arn:aws:iam::123456789012:policy/boundary";
+    // IAM refuses a boundary that does not exist: create it first.
+    aws_sdk_iam::Client::new(&setup)
+        .create_policy()
+        .policy_name("boundary")
+        .policy_document(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"logs:*","Resource":"*"}]}"#,
+        )
+        .send()
+        .await
+        .expect("CreatePolicy");
     bed.restrict(
         key,
         &policy(serde_json::json!([

@@ -1,8 +1,11 @@
 //! Finalizers that end, in the controller (issue 16): a deleted
-//! `ProtectedFunctionUrl` whose function is now in a region AWS does not
-//! have is tried `--teardown-attempts` times (counted on the object's
-//! annotation `urlguard.io/teardown-attempts`), then a Warning event
-//! `TeardownGivenUp` names what stays in AWS and the finalizer goes.
+//! `ProtectedFunctionUrl` whose function the controller may no longer
+//! touch (its permissions were taken away: AWS denies every call on it) is
+//! tried `--teardown-attempts` times (counted on the object's annotation
+//! `urlguard.io/teardown-attempts`), then a Warning event `TeardownGivenUp`
+//! names what stays in AWS and the finalizer goes. (A function moved to a
+//! region AWS does not have cannot happen here: `spec.function` is
+//! immutable; `tests/finalizers.rs` shows that case through the CLI.)
 
 mod support;
 
@@ -33,10 +36,8 @@ fn wait_until(
 
 // kubectl blocks a worker while the kube emulator serves on the others.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_url_whose_region_does_not_exist_loses_its_finalizer_after_its_attempts_naming_what_stays()
- {
-    let (_bed, _) = books_bed(TestBedOptions::default()).await;
-    let bed = _bed;
+async fn a_url_whose_function_is_denied_loses_its_finalizer_after_its_attempts_naming_what_stays() {
+    let (bed, _) = books_bed(TestBedOptions::default()).await;
     let cluster = Cluster::start("controller-finalizers").await;
     cluster.ok("kubectl", &["apply", "-f", "crds/"]);
     let controller = Controller::start_with(
@@ -61,21 +62,18 @@ async fn a_url_whose_region_does_not_exist_loses_its_finalizer_after_its_attempt
     );
     assert!(ready.ok, "{}\n{}", ready.stderr, controller.log());
 
-    // The function "moves" to a region AWS does not have, then the URL is
-    // deleted: its teardown cannot reach the function, ever.
-    cluster.ok(
-        "kubectl",
-        &[
-            "patch",
-            "pfu",
-            "get-books",
-            "-n",
-            "books",
-            "--type",
-            "merge",
-            "-p",
-            r#"{"spec":{"function":{"region":"xx-fake-1"}}}"#,
-        ],
+    // The controller's permissions on the function are taken away, then
+    // the URL is deleted: its teardown cannot touch the function, ever.
+    bed.restrict(
+        support::aws::PRODUCT_KEY,
+        &serde_json::json!({
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Action": "*", "Resource": "*"},
+                {"Effect": "Deny", "Action": "lambda:*",
+                 "Resource": "arn:aws:lambda:eu-west-1:123456789012:function:books-get-books*"}
+            ]
+        }),
     );
     let deleted = Instant::now();
     cluster.ok(
@@ -135,18 +133,11 @@ async fn a_url_whose_region_does_not_exist_loses_its_finalizer_after_its_attempt
     assert!(note.contains("after 3 attempts"), "{note}");
     assert!(
         note.contains(
-            "the function URL config of books-get-books in xx-fake-1 (if urlguard created it)"
+            "the function URL config of books-get-books in eu-west-1 (if urlguard created it)"
         ),
         "{note}"
     );
-    assert!(
-        note.contains("of books-get-books in xx-fake-1 (if present)"),
-        "{note}"
-    );
-    assert!(
-        note.contains("Credential should be scoped to a valid region"),
-        "{note}"
-    );
+    assert!(note.contains("AccessDenied"), "{note}");
     // The other URLs and the distribution are untouched by this.
     let others = cluster.ok("kubectl", &["get", "pfu", "-n", "books", "-o", "name"]);
     assert_eq!(others.lines().count(), 4, "{others}");
