@@ -710,3 +710,110 @@ async fn the_policy_writes_only_parameters_the_instance_owns() {
         "{untouched:?}"
     );
 }
+
+/// With the controller's key, on distributions it did not make: one of
+/// another owner and an untagged one can be neither changed, disabled nor
+/// deleted, nor claimed by tagging; the instance's own can.
+#[tokio::test]
+async fn the_policy_changes_only_distributions_the_instance_owns() {
+    use std::collections::BTreeMap;
+    use urlguard::api::HttpMethod;
+    use urlguard::model::cloudfront::{BehaviorShape, DistributionShape, OriginKind, OriginShape};
+
+    let bed = support::aws::TestBed::start();
+    let admin = Aws::from_sdk_config(bed.sdk_config().await).cloudfront();
+    let product = Aws::from_sdk_config(as_product(bed.sdk_config().await)).cloudfront();
+    let shape = |reference: &str| DistributionShape {
+        caller_reference: reference.to_owned(),
+        comment: format!("made by {reference}"),
+        enabled: true,
+        origins: vec![OriginShape {
+            id: "default".into(),
+            domain_name: "example.com".into(),
+            origin_path: String::new(),
+            kind: OriginKind::Https { port: 443 },
+            origin_access_control_id: None,
+        }],
+        default_behavior: BehaviorShape {
+            target_origin_id: "default".into(),
+            allowed_methods: vec![HttpMethod::Get, HttpMethod::Head],
+            cache_policy_id: "658327ea-f89d-4fab-a63d-7e88639e58f6".into(),
+            ..BehaviorShape::default()
+        },
+        ..DistributionShape::default()
+    };
+    let owned_by = |owner: Option<&str>| {
+        owner
+            .map(|o| BTreeMap::from([("urlguard.io/owner".to_owned(), o.to_owned())]))
+            .unwrap_or_default()
+    };
+    let mut made = Vec::new();
+    for (reference, owner) in [
+        (
+            "payments-team",
+            Some("other/payments/EdgeDistribution/shop"),
+        ),
+        ("by-hand", None),
+        (
+            "urlguard/urlguard/books/books",
+            Some("urlguard/books/EdgeDistribution/books"),
+        ),
+    ] {
+        made.push(
+            admin
+                .create_distribution(&shape(reference), &owned_by(owner))
+                .await
+                .expect("set-up: a distribution"),
+        );
+    }
+    for foreign in &made[..2] {
+        let mut disabled = foreign.config.clone();
+        disabled.enabled = false;
+        assert!(
+            denied(
+                product
+                    .update_distribution(&foreign.id, &foreign.etag, &disabled)
+                    .await
+            ),
+            "disabling {}",
+            foreign.config.caller_reference
+        );
+        assert!(
+            denied(
+                product
+                    .delete_distribution(&foreign.id, &foreign.etag)
+                    .await
+            ),
+            "deleting {}",
+            foreign.config.caller_reference
+        );
+    }
+    let cloudfront = aws_sdk_cloudfront::Client::new(&as_product(bed.sdk_config().await));
+    let claim = cloudfront
+        .tag_resource()
+        .resource(&made[0].arn)
+        .tags(
+            aws_sdk_cloudfront::types::Tags::builder()
+                .items(
+                    aws_sdk_cloudfront::types::Tag::builder()
+                        .key("urlguard.io/owner")
+                        .value("urlguard/books/EdgeDistribution/books")
+                        .build()
+                        .expect("tag"),
+                )
+                .build(),
+        )
+        .send()
+        .await;
+    assert!(
+        denied(claim),
+        "claiming another owner's distribution by tagging it"
+    );
+    let own = &made[2];
+    let mut disabled = own.config.clone();
+    disabled.enabled = false;
+    product
+        .update_distribution(&own.id, &own.etag, &disabled)
+        .await
+        .expect("its own distribution");
+}

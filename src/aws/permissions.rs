@@ -81,6 +81,12 @@
 //!   parameter being created has no tags either — IAM cannot tell the two
 //!   apart — so a stolen credential could claim an untagged parameter, not
 //!   anyone else's.
+//! - Distributions: the same for their owner tag. `UpdateDistribution` and
+//!   `DeleteDistribution` need the instance's owner tag on the
+//!   distribution; `TagResource` (which `CreateDistributionWithTags` needs)
+//!   needs it in the request and, if the distribution already carries one,
+//!   there too, so another owner's distribution cannot be re-tagged and
+//!   then changed; an untagged one could be claimed.
 
 use serde_json::{Value, json};
 
@@ -214,8 +220,6 @@ pub fn controller_policy(instance: &str, options: &PolicyOptions) -> Value {
     let edge = protection != Some(Protection::OriginAccessControl);
     let oac = protection != Some(Protection::EdgeSigner);
     let owned_by_instance = json!({"StringLike": {format!("aws:ResourceTag/{OWNER_TAG_KEY}"): format!("{instance}/*")}});
-    let tagged_for_instance =
-        json!({"StringLike": {format!("aws:RequestTag/{OWNER_TAG_KEY}"): format!("{instance}/*")}});
     // Names start `<instance>_` (model::names): the delimiter keeps an
     // instance `<instance>-staging` out of these patterns.
     let signer_functions =
@@ -376,11 +380,20 @@ pub fn controller_policy(instance: &str, options: &PolicyOptions) -> Value {
             json!("*"),
             None,
         ),
+        // The owner tag goes on at creation (`CreateDistributionWithTags`,
+        // when the distribution has no tags yet). A distribution that
+        // carries another owner's tag cannot be claimed by re-tagging it
+        // (then changed or deleted): `IfExists` because at creation there
+        // is no tag to compare. An untagged distribution cannot be told
+        // from one being created: see the module docs.
         statement(
             "TagOwnedDistributions",
             &["cloudfront:TagResource"],
             json!("arn:aws:cloudfront::*:distribution/*"),
-            Some(tagged_for_instance.clone()),
+            Some(json!({
+                "StringLike": {format!("aws:RequestTag/{OWNER_TAG_KEY}"): format!("{instance}/*")},
+                "StringLikeIfExists": {format!("aws:ResourceTag/{OWNER_TAG_KEY}"): format!("{instance}/*")}
+            })),
         ),
         statement(
             "ReadDistributions",
