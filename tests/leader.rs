@@ -148,5 +148,10 @@ async fn a_leader_losing_its_lease_mid_reconcile_writes_nothing_more_and_exits()
             "jsonpath={.spec.holderIdentity}",
         ],
     );
-    assert_eq!(holder, "urlguard-b", "the old leader wrote the Lease back");
+    assert_eq!(
+        holder,
+        "urlguard-b",
+        "the old leader wrote the Lease back:\n{}",
+        leader.log()
+    );
 }

@@ -162,18 +162,24 @@ async fn guard(
 
 impl Leadership {
     /// Completes when the lease is lost (the write gate is closed by then).
+    /// The lease manager is stopped at once: it would go on renewing what
+    /// it still believes is its lease (its renewal patches the Lease's
+    /// `renewTime` and duration without a precondition, over the new
+    /// holder's), and once that looked expired it would clear the Lease.
     pub async fn lost(&mut self) -> String {
         loop {
             tokio::select! {
                 changed = self.state.changed() => {
                     if changed.is_err() || !*self.state.borrow_and_update() {
                         self.gate.close(format!("lost the leader lease {}", self.name));
-                        return self.name.clone();
+                        break;
                     }
                 }
-                _ = self.guard_saw_loss.wait_for(|lost| *lost) => return self.name.clone(),
+                _ = self.guard_saw_loss.wait_for(|lost| *lost) => break,
             }
         }
+        self.task.abort();
+        self.name.clone()
     }
 
     /// Gives the lease up, so that another replica takes over at once
