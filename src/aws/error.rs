@@ -28,7 +28,8 @@ pub enum AwsError {
     },
     /// Something with that name or id exists already, or a concurrent change
     /// is in progress (`ResourceConflictException`, `EntityAlreadyExists`,
-    /// `OriginAccessControlAlreadyExists`, `ParameterAlreadyExists`).
+    /// `OriginAccessControlAlreadyExists`, `ParameterAlreadyExists`,
+    /// `InvalidationBatchAlreadyExists`).
     #[error("{service}:{operation}: conflict: {message}")]
     Conflict {
         /// The service.
@@ -115,6 +116,7 @@ const NOT_FOUND_CODES: &[&str] = &[
     "NoSuchDistribution",
     "NoSuchOriginAccessControl",
     "NoSuchResource",
+    "NoSuchInvalidation",
 ];
 
 /// Codes meaning "exists already" or "changing concurrently".
@@ -123,6 +125,7 @@ const CONFLICT_CODES: &[&str] = &[
     "EntityAlreadyExists",
     "OriginAccessControlAlreadyExists",
     "ParameterAlreadyExists",
+    "InvalidationBatchAlreadyExists",
 ];
 
 /// Codes meaning "cannot delete while something uses it".

@@ -400,6 +400,19 @@ pub fn controller_policy(instance: &str, options: &PolicyOptions) -> Value {
             json!("arn:aws:cloudfront::*:distribution/*"),
             Some(owned_by_instance.clone()),
         ),
+        // `spec.invalidation` and `urlguard invalidate`: on the instance's
+        // distributions only, reads included (nothing else's are looked
+        // up).
+        statement(
+            "InvalidateOwnedDistributions",
+            &[
+                "cloudfront:CreateInvalidation",
+                "cloudfront:GetInvalidation",
+                "cloudfront:ListInvalidations",
+            ],
+            json!("arn:aws:cloudfront::*:distribution/*"),
+            Some(owned_by_instance.clone()),
+        ),
         statement(
             "ManageOriginAccessControls",
             &[
@@ -745,6 +758,24 @@ mod tests {
                         })
                     });
             assert!(signers_only || opted_in_only, "{statement:#}");
+        }
+    }
+
+    #[test]
+    fn invalidations_are_granted_on_the_instances_distributions_only() {
+        let policy = controller_policy("team-a", &PolicyOptions::default());
+        for action in [
+            "cloudfront:CreateInvalidation",
+            "cloudfront:GetInvalidation",
+            "cloudfront:ListInvalidations",
+        ] {
+            let statements = statements_granting(&policy, action);
+            assert_eq!(statements.len(), 1, "{action}");
+            assert_eq!(
+                statements[0]["Condition"]["StringLike"]["aws:ResourceTag/urlguard.io/owner"],
+                "team-a/*",
+                "{action}"
+            );
         }
     }
 

@@ -59,7 +59,7 @@ pub struct InvalidObject(pub String);
 /// Checks and decodes an `EdgeDistribution`.
 pub fn decode_distribution(object: &DynamicObject) -> Result<EdgeDistribution, InvalidObject> {
     match decode(object, &distribution_resource())? {
-        Resource::EdgeDistribution(distribution) => Ok(distribution),
+        Resource::EdgeDistribution(distribution) => Ok(*distribution),
         Resource::ProtectedFunctionUrl(_) => Err(wrong_kind(object)),
     }
 }
@@ -67,7 +67,7 @@ pub fn decode_distribution(object: &DynamicObject) -> Result<EdgeDistribution, I
 /// Checks and decodes a `ProtectedFunctionUrl`.
 pub fn decode_url(object: &DynamicObject) -> Result<ProtectedFunctionUrl, InvalidObject> {
     match decode(object, &url_resource())? {
-        Resource::ProtectedFunctionUrl(url) => Ok(url),
+        Resource::ProtectedFunctionUrl(url) => Ok(*url),
         Resource::EdgeDistribution(_) => Err(wrong_kind(object)),
     }
 }
