@@ -16,7 +16,10 @@
 //! As the Service Authorization Reference lists them: actions without a
 //! resource type (`cloudfront:CreateDistribution`,
 //! `cloudfront:CreateOriginAccessControl`, the `List*` calls) match only
-//! `"Resource": "*"`, so they get statements of their own; creation stays
+//! `"Resource": "*"`, so they get statements of their own
+//! (`cloudfront:ListInvalidations` is not one: it names its distribution,
+//! and is granted with `CreateInvalidation` and `GetInvalidation` on the
+//! instance's distributions only); creation stays
 //! scoped to the instance through `cloudfront:TagResource`, which
 //! `CreateDistributionWithTags` also needs and which is conditioned on the
 //! owner tag in the request. `lambda:GetFunction` returns a function's
