@@ -329,3 +329,64 @@ async fn urlguard_invalidate_creates_once_per_revision_and_prints_the_id() {
     assert!(stderr.contains("--paths[1]"), "{stderr}");
     assert_eq!(invalidations_in_aws(&plain, &id).await.len(), 3);
 }
+
+#[tokio::test]
+async fn what_the_look_misses_cloudfront_catches_by_the_caller_reference() {
+    let bed = bed();
+    let plain = bed.sdk_config().await;
+    let reports = apply(&engine(&plain), &manifest("build-1")).await;
+    assert_all_ready(&reports);
+    let id = distribution_id(&reports);
+    // Others invalidate more than urlguard reads back (10): build-1's
+    // invalidation is no longer among the newest.
+    let cloudfront = aws_sdk_cloudfront::Client::new(&plain);
+    for n in 0..10 {
+        let batch = aws_sdk_cloudfront::types::InvalidationBatch::builder()
+            .caller_reference(format!("someone-else-{n}"))
+            .paths(
+                aws_sdk_cloudfront::types::Paths::builder()
+                    .quantity(1)
+                    .items("/other")
+                    .build()
+                    .expect("paths"),
+            )
+            .build()
+            .expect("batch");
+        cloudfront
+            .create_invalidation()
+            .distribution_id(&id)
+            .invalidation_batch(batch)
+            .send()
+            .await
+            .expect("another tool's invalidation");
+    }
+
+    // The same revision and paths: the create answers the existing one.
+    let again = engine(&plain);
+    let reports = apply(&again, &manifest("build-1")).await;
+    assert_all_ready(&reports);
+    assert_eq!(count(&again, CREATE), 1, "not found by the look");
+    assert_eq!(invalidations_in_aws(&plain, &id).await.len(), 11);
+
+    // The same revision with other paths: refused, naming the revision;
+    // the distribution alone reports it.
+    let other_paths = resources("site.yaml", &site("build-1", &["/changed"])).0;
+    let reports = apply(&engine(&plain), &other_paths).await;
+    let distribution = reports
+        .iter()
+        .find(|r| r.kind == Kind::EdgeDistribution)
+        .expect("the distribution's report");
+    assert_eq!(
+        distribution.verdict.reason,
+        urlguard::reconcile::Reason::InvalidationRevisionReused
+    );
+    assert!(
+        distribution
+            .verdict
+            .message
+            .starts_with("spec.invalidation.revision: revision build-1"),
+        "{}",
+        distribution.verdict.message
+    );
+    assert_eq!(invalidations_in_aws(&plain, &id).await.len(), 11);
+}

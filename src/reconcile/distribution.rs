@@ -55,6 +55,9 @@ struct DistributionState {
     associated_before: Vec<String>,
     /// `status.invalidation`.
     invalidation: Option<InvalidationStatus>,
+    /// Why the invalidation failed: the distribution's alone, its URLs
+    /// are served all the same.
+    invalidation_problem: Option<Problem>,
     notices: Vec<Notice>,
 }
 
@@ -141,7 +144,7 @@ pub(super) async fn reconcile(
                 state.actions.extend(found.actions);
                 state.notices.extend(found.notices);
             }
-            Err(problem) => state.problem = Some(problem),
+            Err(problem) => state.invalidation_problem = Some(problem),
         }
     }
     if state.problem.is_none()
@@ -557,6 +560,10 @@ fn reports(
     records: Records,
 ) -> Vec<ResourceReport> {
     let verdict = distribution_verdict(state.problem.as_ref(), state.observed.as_ref());
+    let own_verdict = match &state.invalidation_problem {
+        Some(problem) => problem.verdict(""),
+        None => verdict.clone(),
+    };
     let observed = state.observed.as_ref();
     let behaviors = observed
         .map(|o| {
@@ -611,7 +618,7 @@ fn reports(
         namespace: desired.owner.namespace.clone(),
         name: desired.owner.name.clone(),
         pass: Pass::Reconcile,
-        verdict,
+        verdict: own_verdict,
         found: Status::Distribution(EdgeDistributionStatus {
             distribution_id: observed.map(|o| o.id.clone()),
             distribution_arn: observed.map(|o| o.arn.clone()),
