@@ -1269,6 +1269,205 @@ async fn tags_are_set_at_creation_listed_added_and_removed() {
     assert!(missing.into_service_error().is_no_such_resource());
 }
 
+// ----------------------------------------------------- CloudFront invalidations
+
+/// An `InvalidationBatch` of these paths under `reference`.
+fn batch(reference: &str, paths: &[&str]) -> aws_sdk_cloudfront::types::InvalidationBatch {
+    use aws_sdk_cloudfront::types::{InvalidationBatch, Paths};
+    InvalidationBatch::builder()
+        .caller_reference(reference)
+        .paths(
+            Paths::builder()
+                .quantity(paths.len() as i32)
+                .set_items(Some(paths.iter().map(|p| (*p).to_owned()).collect()))
+                .build()
+                .expect("paths"),
+        )
+        .build()
+        .expect("batch")
+}
+
+/// `CreateInvalidation`: the invalidation's id and status, or the error
+/// code.
+async fn invalidate(
+    config: &SdkConfig,
+    distribution: &str,
+    reference: &str,
+    paths: &[&str],
+) -> Result<(String, String), String> {
+    cloudfront(config)
+        .create_invalidation()
+        .distribution_id(distribution)
+        .invalidation_batch(batch(reference, paths))
+        .send()
+        .await
+        .map(|out| {
+            let i = out.invalidation().expect("invalidation");
+            (i.id().to_owned(), i.status().to_owned())
+        })
+        .map_err(|e| e.code().unwrap_or_default().to_owned())
+}
+
+#[tokio::test]
+async fn an_invalidation_is_in_progress_then_completed_and_its_caller_reference_is_idempotent() {
+    let bed = TestBed::start_with(TestBedOptions {
+        invalidation_time: Duration::from_millis(400),
+        ..TestBedOptions::default()
+    });
+    let config = bed.sdk_config().await;
+    let (id, _) = create(&config, simple_config("invalidations", true, None)).await;
+    let (first, status) = invalidate(&config, &id, "r1", &["/index.html", "/assets/*"])
+        .await
+        .expect("CreateInvalidation");
+    assert_eq!(status, "InProgress");
+    assert!(first.starts_with('I') && first.len() == 14, "{first}");
+    let in_progress = cloudfront(&config)
+        .get_distribution()
+        .id(&id)
+        .send()
+        .await
+        .expect("GetDistribution");
+    assert_eq!(
+        in_progress
+            .distribution()
+            .map(|d| d.in_progress_invalidation_batches()),
+        Some(1)
+    );
+
+    // The same reference and paths: the same invalidation, no new one.
+    let (again, _) = invalidate(&config, &id, "r1", &["/index.html", "/assets/*"])
+        .await
+        .expect("same batch");
+    assert_eq!(again, first);
+    // The same reference with other paths is refused.
+    assert_eq!(
+        invalidate(&config, &id, "r1", &["/other"]).await,
+        Err("InvalidationBatchAlreadyExists".to_owned())
+    );
+    let (second, _) = invalidate(&config, &id, "r2", &["/index.html"])
+        .await
+        .expect("another reference");
+
+    let listed = cloudfront(&config)
+        .list_invalidations()
+        .distribution_id(&id)
+        .send()
+        .await
+        .expect("ListInvalidations");
+    let ids: Vec<&str> = listed
+        .invalidation_list()
+        .map(|l| l.items().iter().map(|s| s.id()).collect())
+        .unwrap_or_default();
+    assert_eq!(ids, [second.as_str(), first.as_str()], "newest first");
+
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let got = cloudfront(&config)
+        .get_invalidation()
+        .distribution_id(&id)
+        .id(&first)
+        .send()
+        .await
+        .expect("GetInvalidation");
+    let invalidation = got.invalidation().expect("invalidation");
+    assert_eq!(invalidation.status(), "Completed");
+    let batch = invalidation.invalidation_batch().expect("batch");
+    assert_eq!(batch.caller_reference(), "r1");
+    assert_eq!(
+        batch.paths().map(|p| p.items().to_vec()),
+        Some(vec!["/index.html".to_owned(), "/assets/*".to_owned()])
+    );
+    let missing = cloudfront(&config)
+        .get_invalidation()
+        .distribution_id(&id)
+        .id("INOSUCHTHING00")
+        .send()
+        .await
+        .expect_err("no such invalidation");
+    assert_eq!(missing.code(), Some("NoSuchInvalidation"));
+}
+
+#[tokio::test]
+async fn invalidation_paths_must_be_valid_and_the_distribution_must_exist() {
+    let bed = TestBed::start();
+    let config = bed.sdk_config().await;
+    let (id, _) = create(&config, simple_config("invalidation-paths", true, None)).await;
+    for bad in ["index.html", "/a*/b", "/*.js"] {
+        assert_eq!(
+            invalidate(&config, &id, bad, &[bad]).await,
+            Err("InvalidArgument".to_owned()),
+            "{bad}"
+        );
+    }
+    assert_eq!(
+        invalidate(&config, "ENOSUCHDIST000", "r", &["/"]).await,
+        Err("NoSuchDistribution".to_owned())
+    );
+}
+
+#[tokio::test]
+async fn paths_in_progress_are_limited_to_3000_files_and_15_wildcards() {
+    let bed = TestBed::start_with(TestBedOptions {
+        invalidation_time: Duration::from_secs(60),
+        ..TestBedOptions::default()
+    });
+    let config = bed.sdk_config().await;
+    let (id, _) = create(&config, simple_config("invalidation-quota", true, None)).await;
+    let wildcards: Vec<String> = (0..15).map(|i| format!("/w{i}/*")).collect();
+    let wildcards: Vec<&str> = wildcards.iter().map(String::as_str).collect();
+    invalidate(&config, &id, "w", &wildcards)
+        .await
+        .expect("15 wildcards");
+    assert_eq!(
+        invalidate(&config, &id, "w16", &["/w16/*"]).await,
+        Err("TooManyInvalidationsInProgress".to_owned())
+    );
+    // Files are counted apart from wildcards.
+    let files: Vec<String> = (0..3000).map(|i| format!("/f{i}")).collect();
+    let files: Vec<&str> = files.iter().map(String::as_str).collect();
+    invalidate(&config, &id, "f", &files)
+        .await
+        .expect("3000 files beside 15 wildcards");
+    assert_eq!(
+        invalidate(&config, &id, "f3001", &["/f3001"]).await,
+        Err("TooManyInvalidationsInProgress".to_owned())
+    );
+}
+
+#[tokio::test]
+async fn invalidations_are_authorized_on_the_distribution() {
+    let bed = TestBed::start();
+    let setup = bed.sdk_config().await;
+    let (id, _) = create(&setup, simple_config("invalidation-iam", true, None)).await;
+    bed.restrict(
+        "AKIDREADINVALIDATIONS",
+        &policy(serde_json::json!([{
+            "Effect": "Allow",
+            "Action": ["cloudfront:GetInvalidation", "cloudfront:ListInvalidations"],
+            "Resource": format!("arn:aws:cloudfront::123456789012:distribution/{id}")
+        }])),
+    );
+    let reader = bed.sdk_config_as("AKIDREADINVALIDATIONS").await;
+    cloudfront(&reader)
+        .list_invalidations()
+        .distribution_id(&id)
+        .send()
+        .await
+        .expect("ListInvalidations on the distribution");
+    assert_eq!(
+        invalidate(&reader, &id, "r", &["/"]).await,
+        Err("AccessDenied".to_owned())
+    );
+    let checks = bed.authorizations();
+    let denied = checks.last().expect("the denied check");
+    assert_eq!(
+        (denied.action.as_str(), denied.resource.as_str()),
+        (
+            "cloudfront:CreateInvalidation",
+            format!("arn:aws:cloudfront::123456789012:distribution/{id}").as_str()
+        )
+    );
+}
+
 // ------------------------------------------------------- Lambda@Edge replicas
 
 #[tokio::test]

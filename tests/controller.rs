@@ -13,7 +13,11 @@
 //!   a deployment the other takes over and converges without duplicates; one
 //!   stopped by SIGTERM exits 0 and releases the lease;
 //! - a controller scoped to one namespace leaves the others alone;
-//! - twenty URLs applied at once cost one distribution update.
+//! - twenty URLs applied at once cost one distribution update;
+//! - `spec.invalidation`: a bad path refused naming
+//!   `spec.invalidation.paths[i]`; each revision one `CreateInvalidation`,
+//!   an `InvalidationCreated` event, polled until `status.invalidation`
+//!   says `Completed`, never made again.
 
 mod support;
 
@@ -784,4 +788,92 @@ fn is_write(call: &str) -> bool {
     ];
     let operation = call.split(':').nth(1).unwrap_or_default();
     VERBS.iter().any(|verb| operation.starts_with(verb))
+}
+
+/// A distribution with nothing attached and `spec.invalidation` of
+/// `revision` (paths `paths`).
+fn invalidated_site(revision: &str, paths: &str) -> String {
+    format!(
+        "apiVersion: urlguard.io/v1alpha1\nkind: EdgeDistribution\nmetadata: {{name: site, namespace: web}}\nspec:\n  protection: OriginAccessControl\n  defaultOrigin: {{custom: {{domainName: app.example.com}}}}\n  invalidation: {{revision: \"{revision}\", paths: {paths}}}\n"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_invalidation_is_made_once_per_revision_and_polled_until_completed() {
+    let options = TestBedOptions {
+        invalidation_time: Duration::from_secs(2),
+        ..TestBedOptions::default()
+    };
+    let (bed, cluster) = start(options, "controller-invalidation").await;
+    let controller = Controller::start(&bed, &cluster, "urlguard-0");
+    cluster.ok("kubectl", &["create", "namespace", "web"]);
+    let apply = |revision: &str, paths: &str| -> Run {
+        let path = cluster.dir.join(format!("site-{revision}.yaml"));
+        std::fs::write(&path, invalidated_site(revision, paths)).expect("manifest");
+        cluster.run("kubectl", &["apply", "-f", &path.to_string_lossy()])
+    };
+    let invalidation = || {
+        cluster.ok(
+            "kubectl",
+            &[
+                "get",
+                "ed",
+                "site",
+                "-n",
+                "web",
+                "-o",
+                "jsonpath={.status.invalidation.revision} {.status.invalidation.status}",
+            ],
+        )
+    };
+    const CREATE: &str = "cloudfront:CreateInvalidation";
+
+    // The schema names a bad path; nothing is stored.
+    let refused = apply("bad", "[/ok, index.html]");
+    assert!(!refused.ok, "accepted a path without /");
+    assert!(
+        refused.stderr.contains("spec.invalidation.paths[1]"),
+        "{}",
+        refused.stderr
+    );
+
+    assert_ok(
+        &apply("build-1", "[/index.html, /assets/*]"),
+        "apply build-1",
+        &controller,
+    );
+    eventually(
+        Duration::from_secs(60),
+        "build-1 invalidated and completed",
+        &[&controller],
+        || invalidation() == "build-1 Completed",
+    );
+    assert_eq!(bed.count(CREATE), 1);
+    let events = cluster.ok(
+        "kubectl",
+        &[
+            "get",
+            "events.events.k8s.io",
+            "-n",
+            "web",
+            "-o",
+            "jsonpath={.items[*].reason}",
+        ],
+    );
+    assert!(events.contains("InvalidationCreated"), "{events}");
+
+    assert_ok(
+        &apply("build-2", "[/index.html]"),
+        "apply build-2",
+        &controller,
+    );
+    eventually(
+        Duration::from_secs(60),
+        "build-2 invalidated and completed",
+        &[&controller],
+        || invalidation() == "build-2 Completed",
+    );
+    // Polled while in progress, made once; later passes make none.
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(bed.count(CREATE), 2, "{}", controller.log());
 }

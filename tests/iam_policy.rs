@@ -54,7 +54,8 @@ struct Exercised {
 
 /// books.yaml's distribution with `protection`, and what a production
 /// distribution adds that needs (or might need) permissions of its own:
-/// standard logging, aliases with an ACM certificate, a WAF web ACL.
+/// standard logging, aliases with an ACM certificate, a WAF web ACL, an
+/// invalidation after each deployment.
 fn books_in_production(
     protection: Protection,
 ) -> (Vec<EdgeDistribution>, Vec<ProtectedFunctionUrl>) {
@@ -67,6 +68,8 @@ fn books_in_production(
     spec["certificateArn"] = serde_json::json!(
         "arn:aws:acm:us-east-1:123456789012:certificate/0d0c0f2a-1111-2222-3333-444455556666"
     );
+    spec["invalidation"] =
+        serde_json::json!({"paths": ["/index.html", "/assets/*"], "revision": "release-1"});
     spec["webAclArn"] = serde_json::json!(
         "arn:aws:wafv2:us-east-1:123456789012:global/webacl/books/0d0c0f2a-1111-2222-3333-444455556666"
     );
@@ -135,6 +138,10 @@ async fn exercise(protection: Protection) -> Exercised {
         .await
         .expect("a public grant");
     urls[0].spec.remove_foreign_statements = true;
+    // A new release of the single-page app: one more invalidation.
+    if let Some(invalidation) = distributions[0].spec.invalidation.as_mut() {
+        invalidation.revision = "release-2".to_owned();
+    }
     if protection == Protection::EdgeSigner {
         distributions[0].spec.signer.memory_size = 256;
         let lambda_only = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;

@@ -21,10 +21,11 @@ static CRDS: LazyLock<[CustomResourceDefinition; 2]> = LazyLock::new(crds::all);
 /// A urlguard resource, checked and decoded.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Resource {
-    /// An `EdgeDistribution`.
-    EdgeDistribution(EdgeDistribution),
+    /// An `EdgeDistribution` (boxed, as the other: each is about a
+    /// kilobyte, and their sizes differ).
+    EdgeDistribution(Box<EdgeDistribution>),
     /// A `ProtectedFunctionUrl`.
-    ProtectedFunctionUrl(ProtectedFunctionUrl),
+    ProtectedFunctionUrl(Box<ProtectedFunctionUrl>),
 }
 
 /// Why one object was not accepted.
@@ -86,14 +87,14 @@ pub fn accept(document: &Value) -> Result<Option<Resource>, DocumentError> {
     }
     match (group, kind) {
         ("", "Namespace") => Ok(None),
-        (GROUP, "EdgeDistribution") => Ok(Some(Resource::EdgeDistribution(checked(
+        (GROUP, "EdgeDistribution") => Ok(Some(Resource::EdgeDistribution(Box::new(checked(
             distribution_crd,
             version,
             document,
-        )?))),
-        (GROUP, "ProtectedFunctionUrl") => Ok(Some(Resource::ProtectedFunctionUrl(checked(
-            url_crd, version, document,
-        )?))),
+        )?)))),
+        (GROUP, "ProtectedFunctionUrl") => Ok(Some(Resource::ProtectedFunctionUrl(Box::new(
+            checked(url_crd, version, document)?,
+        )))),
         _ => Err(DocumentError::UnknownKind {
             api_version: api_version.to_owned(),
             kind: kind.to_owned(),

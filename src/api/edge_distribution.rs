@@ -151,6 +151,12 @@ pub struct EdgeDistributionSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ssm_export: Option<DistributionSsmExport>,
 
+    /// Paths to remove from CloudFront's caches after a deployment of the
+    /// default origin's content: one invalidation each time `revision`
+    /// changes, made once the distribution is deployed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invalidation: Option<Invalidation>,
+
     /// `Delete` (default) removes the distribution, its origin access
     /// controls and the signer when this resource is deleted; `Retain` leaves
     /// the distribution and signer in AWS.
@@ -373,6 +379,41 @@ pub struct DistributionSsmExport {
     pub domain_name_parameter: Option<String>,
 }
 
+/// Paths to invalidate, once per revision.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Invalidation {
+    /// The paths CloudFront removes from its edge caches, such as
+    /// `/index.html` or `/assets/*`: each starts with `/`, and `*` may only
+    /// be its last character. At most 3,000 (CloudFront's quota of paths in
+    /// progress per distribution; 15 for paths ending in `*`).
+    #[schemars(
+        length(min = 1, max = 3000),
+        inner(length(min = 1, max = 4096), regex(pattern = r"^/[^*]*\*?$"))
+    )]
+    pub paths: Vec<String>,
+    /// Any string that changes when the content changes, such as a build
+    /// number or a commit. Each new value makes one invalidation; the same
+    /// value never makes a second one (its `CallerReference` derives from
+    /// this object and the revision). Changing only `paths` makes none.
+    #[schemars(length(min = 1, max = 128))]
+    pub revision: String,
+}
+
+/// The invalidation of the current revision, as CloudFront reports it.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct InvalidationStatus {
+    /// The `spec.invalidation.revision` it was made for.
+    pub revision: String,
+    /// CloudFront's invalidation id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// `InProgress` or `Completed`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+}
+
 /// What urlguard observed and did, as of `observedGeneration`.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -415,6 +456,9 @@ pub struct EdgeDistributionStatus {
     /// owner tag.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exported_parameters: Option<Vec<ExportedParameter>>,
+    /// The invalidation of `spec.invalidation.revision`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invalidation: Option<InvalidationStatus>,
 }
 
 /// A signer version waiting for its edge replicas to go.

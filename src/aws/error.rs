@@ -28,7 +28,8 @@ pub enum AwsError {
     },
     /// Something with that name or id exists already, or a concurrent change
     /// is in progress (`ResourceConflictException`, `EntityAlreadyExists`,
-    /// `OriginAccessControlAlreadyExists`, `ParameterAlreadyExists`).
+    /// `OriginAccessControlAlreadyExists`, `ParameterAlreadyExists`,
+    /// `InvalidationBatchAlreadyExists`).
     #[error("{service}:{operation}: conflict: {message}")]
     Conflict {
         /// The service.
@@ -126,6 +127,7 @@ const NOT_FOUND_CODES: &[&str] = &[
     "NoSuchDistribution",
     "NoSuchOriginAccessControl",
     "NoSuchResource",
+    "NoSuchInvalidation",
 ];
 
 /// Codes meaning "exists already" or "changing concurrently".
@@ -134,6 +136,7 @@ const CONFLICT_CODES: &[&str] = &[
     "EntityAlreadyExists",
     "OriginAccessControlAlreadyExists",
     "ParameterAlreadyExists",
+    "InvalidationBatchAlreadyExists",
 ];
 
 /// Codes meaning "cannot delete while something uses it".

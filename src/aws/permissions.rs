@@ -16,7 +16,10 @@
 //! As the Service Authorization Reference lists them: actions without a
 //! resource type (`cloudfront:CreateDistribution`,
 //! `cloudfront:CreateOriginAccessControl`, the `List*` calls) match only
-//! `"Resource": "*"`, so they get statements of their own; creation stays
+//! `"Resource": "*"`, so they get statements of their own
+//! (`cloudfront:ListInvalidations` is not one: it names its distribution,
+//! and is granted with `CreateInvalidation` and `GetInvalidation` on the
+//! instance's distributions only); creation stays
 //! scoped to the instance through `cloudfront:TagResource`, which
 //! `CreateDistributionWithTags` also needs and which is conditioned on the
 //! owner tag in the request. `lambda:GetFunction` returns a function's
@@ -413,6 +416,19 @@ pub fn controller_policy(instance: &str, options: &PolicyOptions) -> Value {
             json!("arn:aws:cloudfront::*:distribution/*"),
             Some(owned_by_instance.clone()),
         ),
+        // `spec.invalidation` and `urlguard invalidate`: on the instance's
+        // distributions only, reads included (nothing else's are looked
+        // up).
+        statement(
+            "InvalidateOwnedDistributions",
+            &[
+                "cloudfront:CreateInvalidation",
+                "cloudfront:GetInvalidation",
+                "cloudfront:ListInvalidations",
+            ],
+            json!("arn:aws:cloudfront::*:distribution/*"),
+            Some(owned_by_instance.clone()),
+        ),
         statement(
             "ManageOriginAccessControls",
             &[
@@ -758,6 +774,24 @@ mod tests {
                         })
                     });
             assert!(signers_only || opted_in_only, "{statement:#}");
+        }
+    }
+
+    #[test]
+    fn invalidations_are_granted_on_the_instances_distributions_only() {
+        let policy = controller_policy("team-a", &PolicyOptions::default());
+        for action in [
+            "cloudfront:CreateInvalidation",
+            "cloudfront:GetInvalidation",
+            "cloudfront:ListInvalidations",
+        ] {
+            let statements = statements_granting(&policy, action);
+            assert_eq!(statements.len(), 1, "{action}");
+            assert_eq!(
+                statements[0]["Condition"]["StringLike"]["aws:ResourceTag/urlguard.io/owner"],
+                "team-a/*",
+                "{action}"
+            );
         }
     }
 

@@ -7,6 +7,7 @@ mod controller;
 mod crds;
 mod destroy;
 mod iam_policy;
+mod invalidate;
 mod output;
 mod signer;
 mod verify;
@@ -79,6 +80,10 @@ enum Command {
     /// 0 all gone, 1 failed, 3 waiting for AWS (Lambda@Edge replicas, a
     /// deploying distribution): run again later, or pass --wait.
     Destroy(destroy::DestroyArgs),
+    /// Invalidate paths of an applied EdgeDistribution in CloudFront's
+    /// caches, print the invalidation's id, and wait until it completes
+    /// (unless --no-wait). The same --revision never invalidates twice.
+    Invalidate(invalidate::InvalidateArgs),
     /// Prove with real requests that each ProtectedFunctionUrl answers
     /// through its distribution and refuses everything else: the function
     /// URL called directly, each allowed method through CloudFront, one
@@ -116,6 +121,9 @@ pub fn run() -> ExitCode {
             Mode::Apply,
             args,
         )),
+        Command::Invalidate(args) => {
+            block_on(invalidate::run(&cli.instance, &cli.ssm_prefix, args))
+        }
         Command::Verify(args) => block_on(verify::run(&cli.instance, &cli.ssm_prefix, args)),
         Command::Controller(args) => {
             tune_malloc();

@@ -57,8 +57,8 @@ pub fn load(files: &[PathBuf], refused_note: &str) -> Result<Files, CommandError
     };
     for resource in resources {
         match resource {
-            Resource::EdgeDistribution(d) => loaded.distributions.push(d),
-            Resource::ProtectedFunctionUrl(u) => loaded.urls.push(u),
+            Resource::EdgeDistribution(d) => loaded.distributions.push(*d),
+            Resource::ProtectedFunctionUrl(u) => loaded.urls.push(*u),
         }
     }
     for refused in &loaded.rejected {

@@ -185,7 +185,7 @@ impl Before {
 }
 
 /// The events a report is worth: the URL switched from `NONE` to
-/// `AWS_IAM` (a warning: it was open), drift repaired (changes made while
+/// `AWS_IAM` (a warning: it was open), an invalidation created, drift repaired (changes made while
 /// the spec stayed as last seen), changes made to a distribution for a new
 /// spec or deleting it, the distribution deployed, a teardown waiting for
 /// replicas or failing.
@@ -193,7 +193,14 @@ fn events(report: &ResourceReport, before: Before) -> Vec<(EventType, EventReaso
     let mut events: Vec<(EventType, EventReason, String)> = report
         .notices
         .iter()
-        .map(|notice| (EventType::Warning, notice.event(), notice.to_string()))
+        .map(|notice| {
+            let kind = if notice.is_warning() {
+                EventType::Warning
+            } else {
+                EventType::Normal
+            };
+            (kind, notice.event(), notice.to_string())
+        })
         .collect();
     // A URL's own changes are in its status; an event for each of
     // thousands of URLs would only crowd the recorder's cache and etcd.

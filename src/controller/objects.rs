@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::cache::content;
 use crate::api::decode::{self, Resource};
-use crate::api::{EdgeDistribution, ExportedParameter, ProtectedFunctionUrl};
+use crate::api::{EdgeDistribution, ExportedParameter, InvalidationStatus, ProtectedFunctionUrl};
 
 /// The finalizer on both kinds.
 pub const FINALIZER: &str = "urlguard.io/cleanup";
@@ -59,7 +59,7 @@ pub struct InvalidObject(pub String);
 /// Checks and decodes an `EdgeDistribution`.
 pub fn decode_distribution(object: &DynamicObject) -> Result<EdgeDistribution, InvalidObject> {
     match decode(object, &distribution_resource())? {
-        Resource::EdgeDistribution(distribution) => Ok(distribution),
+        Resource::EdgeDistribution(distribution) => Ok(*distribution),
         Resource::ProtectedFunctionUrl(_) => Err(wrong_kind(object)),
     }
 }
@@ -67,7 +67,7 @@ pub fn decode_distribution(object: &DynamicObject) -> Result<EdgeDistribution, I
 /// Checks and decodes a `ProtectedFunctionUrl`.
 pub fn decode_url(object: &DynamicObject) -> Result<ProtectedFunctionUrl, InvalidObject> {
     match decode(object, &url_resource())? {
-        Resource::ProtectedFunctionUrl(url) => Ok(url),
+        Resource::ProtectedFunctionUrl(url) => Ok(*url),
         Resource::EdgeDistribution(_) => Err(wrong_kind(object)),
     }
 }
@@ -88,7 +88,9 @@ fn decode(object: &DynamicObject, resource: &ApiResource) -> Result<Resource, In
     // the distribution id it reports is kept, as a hint of where to look
     // (`plan::desired::known_distribution_id`), and the parameters urlguard
     // wrote, so that those no longer declared are deleted
-    // (`plan::ssm::stale`); a record that does not decode is dropped.
+    // (`plan::ssm::stale`), and the invalidation of the revision, so that
+    // it is read by id or not at all (`plan::invalidation::lookup`); a
+    // record that does not decode is dropped.
     if let Some(fields) = typed.data.as_object_mut()
         && let Some(status) = fields.remove("status")
     {
@@ -100,6 +102,11 @@ fn decode(object: &DynamicObject, resource: &ApiResource) -> Result<Resource, In
             serde_json::from_value::<Vec<ExportedParameter>>((*exported).clone()).is_ok()
         }) {
             kept.insert("exportedParameters".to_owned(), exported.clone());
+        }
+        if let Some(invalidation) = status.get("invalidation").filter(|invalidation| {
+            serde_json::from_value::<InvalidationStatus>((*invalidation).clone()).is_ok()
+        }) {
+            kept.insert("invalidation".to_owned(), invalidation.clone());
         }
         if !kept.is_empty() {
             fields.insert("status".to_owned(), serde_json::Value::Object(kept));
@@ -211,6 +218,30 @@ mod tests {
             .expect("a status");
         assert_eq!(status.distribution_id.as_deref(), Some("E2QWRUHEXAMPLE"));
         assert_eq!(status.protected_url, None, "only the id is kept");
+    }
+
+    #[test]
+    fn the_invalidation_survives_slimming_and_decoding() {
+        let mut object: DynamicObject = serde_json::from_value(json!({
+            "metadata": {"name": "books", "namespace": "books"},
+            "spec": {"defaultOrigin": {"custom": {"domainName": "app.example.com"}}},
+            "status": {
+                "distributionId": "E2QWRUHEXAMPLE",
+                "domainName": "d.cloudfront.net",
+                "invalidation": {"revision": "r1", "id": "I1", "status": "Completed"},
+            },
+        }))
+        .expect("a DynamicObject");
+        slim(&mut object, &distribution_resource());
+        let status = decode_distribution(&object)
+            .expect("valid")
+            .status
+            .expect("a status");
+        assert_eq!(
+            status.invalidation.and_then(|i| i.id),
+            Some("I1".to_owned())
+        );
+        assert_eq!(status.domain_name, None, "not read back, not kept");
     }
 
     #[test]

@@ -17,7 +17,8 @@ use super::error::ReconcileError;
 use super::metrics::Label;
 use super::objects::{FINALIZER, InvalidObject, has_finalizer, is_deleting, namespace_of};
 use super::status;
-use crate::reconcile::{EventReason, Kind, Reason, ResourceReport};
+use crate::model::cloudfront::INVALIDATION_COMPLETED;
+use crate::reconcile::{EventReason, Kind, Reason, ResourceReport, Status};
 
 /// Runs one reconcile of `object` in its span, counts it by kind and
 /// result, and logs the result: a distribution's at info, a URL's at debug
@@ -64,7 +65,7 @@ fn of(result: &Result<Action, ReconcileError>) -> Label {
 }
 
 /// After an apply: an error naming the first failed resource, or a poll
-/// while CloudFront deploys, or a look again after the resync interval to
+/// while CloudFront deploys or invalidates, or a look again after the resync interval to
 /// find and repair drift.
 pub fn after_apply(
     context: &Context,
@@ -76,14 +77,24 @@ pub fn after_apply(
             failed.namespace, failed.name, failed.verdict.reason, failed.verdict.message
         )));
     }
+    // An invalidation in progress is polled like a deployment.
     let deploying = reports.iter().any(|r| {
         r.kind == Kind::EdgeDistribution
-            && matches!(r.verdict.reason, Reason::Deploying | Reason::Pending)
+            && (matches!(r.verdict.reason, Reason::Deploying | Reason::Pending)
+                || invalidating(&r.found))
     });
     Ok(Action::requeue(if deploying {
         context.timing.deploying
     } else {
         context.timing.resync
+    }))
+}
+
+/// Whether a distribution's invalidation is still in progress.
+fn invalidating(found: &Status) -> bool {
+    matches!(found, Status::Distribution(status)
+    if status.invalidation.as_ref().is_some_and(|i| {
+        i.status.as_deref().is_some_and(|s| s != INVALIDATION_COMPLETED)
     }))
 }
 

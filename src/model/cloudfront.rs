@@ -1,5 +1,5 @@
 //! CloudFront shapes: the part of a `DistributionConfig` urlguard manages,
-//! and origin access controls.
+//! origin access controls, and invalidations.
 //!
 //! urlguard renders a [`DistributionShape`] from the resources and compares
 //! it with the shape read back from CloudFront; the adapter fills in the
@@ -208,3 +208,27 @@ pub struct OacObserved {
     /// Whether it signs always (what urlguard sets).
     pub signs_always: bool,
 }
+
+/// An invalidation as CloudFront reports it (`GetInvalidation`,
+/// `CreateInvalidation`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidationObserved {
+    /// CloudFront's id, such as `I2J0I21PCUYOIK`.
+    pub id: String,
+    /// `InProgress` or `Completed`.
+    pub status: String,
+    /// The `CallerReference` it was created with.
+    pub caller_reference: String,
+    /// Its paths.
+    pub paths: Vec<String>,
+}
+
+impl InvalidationObserved {
+    /// Whether CloudFront has finished it.
+    pub fn is_completed(&self) -> bool {
+        self.status == INVALIDATION_COMPLETED
+    }
+}
+
+/// CloudFront's status of a finished invalidation.
+pub const INVALIDATION_COMPLETED: &str = "Completed";

@@ -139,6 +139,22 @@ impl Owner {
         )
     }
 
+    /// The `CallerReference` of the distribution's invalidation for
+    /// `revision`: `urlguard-` and 32 hex digits of the SHA-256 of the
+    /// owner and the revision, so a retry, a second controller or the CLI
+    /// name the same invalidation and CloudFront never makes it twice.
+    pub fn invalidation_caller_reference(&self, revision: &str) -> String {
+        let digest = Sha256::digest(
+            format!(
+                "{}\0{}\0{}\0{revision}",
+                self.instance, self.namespace, self.name
+            )
+            .as_bytes(),
+        );
+        let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+        format!("urlguard-{hex}")
+    }
+
     /// The id of the distribution's default origin. It names the owner, so
     /// that `ListDistributions` alone finds the owner's distribution.
     pub fn default_origin_id(&self) -> String {
@@ -227,6 +243,22 @@ fn short_hash(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_invalidation_caller_reference_is_stable_per_owner_and_revision() {
+        let books = owner("books");
+        let first = books.invalidation_caller_reference("build-41");
+        assert_eq!(first, books.invalidation_caller_reference("build-41"));
+        assert_ne!(first, books.invalidation_caller_reference("build-42"));
+        assert_ne!(
+            first,
+            owner("books2").invalidation_caller_reference("build-41")
+        );
+        assert!(
+            first.starts_with("urlguard-") && first.len() == 41,
+            "{first}"
+        );
+    }
 
     fn owner(name: &str) -> Owner {
         in_namespace("books", name)

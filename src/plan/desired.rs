@@ -10,8 +10,8 @@
 use std::collections::BTreeMap;
 
 use crate::api::{
-    EdgeDistribution, EdgeDistributionSpec, ExportedParameter, HttpMethod, ProtectedFunctionUrl,
-    ProtectedFunctionUrlSpec,
+    EdgeDistribution, EdgeDistributionSpec, ExportedParameter, HttpMethod, InvalidationStatus,
+    ProtectedFunctionUrl, ProtectedFunctionUrlSpec,
 };
 use crate::model::names::Owner;
 use crate::plan::ssm_prefix::SsmPrefix;
@@ -34,6 +34,9 @@ pub struct DesiredDistribution {
     /// The SSM parameters its status says urlguard wrote
     /// (`status.exportedParameters`; none for a manifest file).
     pub exported_before: Vec<ExportedParameter>,
+    /// The invalidation its status reports (`status.invalidation`; none for
+    /// a manifest file): where a pass looks first.
+    pub invalidation_before: Option<InvalidationStatus>,
 }
 
 impl DesiredDistribution {
@@ -234,6 +237,7 @@ pub(super) fn distributions_by_key(
                     .as_ref()
                     .and_then(|s| s.exported_parameters.clone())
                     .unwrap_or_default(),
+                invalidation_before: d.status.as_ref().and_then(|s| s.invalidation.clone()),
             };
             (key, desired)
         })

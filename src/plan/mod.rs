@@ -16,6 +16,7 @@ pub mod exposure;
 #[cfg(test)]
 pub(crate) mod fixtures;
 pub mod function_change;
+pub mod invalidation;
 pub mod opt_in;
 pub mod permissions;
 pub mod signer;

@@ -1,7 +1,8 @@
 //! One `EdgeDistribution` with its URLs, phase by phase: URL configs, the
 //! signer (role, function, numbered version) or the origin access control,
 //! the distribution itself in one create or update, then grants and SSM
-//! parameters, then the wait for `Deployed`.
+//! parameters, then the wait for `Deployed`, then the invalidation of
+//! `spec.invalidation` (see `invalidation`).
 //!
 //! Under `OriginAccessControl` CloudFront's grants come before the write
 //! that routes to a URL, as CloudFront's guide orders it ("after you create
@@ -19,8 +20,9 @@ use std::collections::BTreeMap;
 
 use super::engine::Engine;
 use super::exports;
+use super::invalidation;
 use super::observe::{find_distribution, wait_deployed};
-use super::outcome::{Reason, Verdict};
+use super::outcome::{Notice, Reason, Verdict};
 use super::problem::{Problem, UPDATE_ATTEMPTS};
 use super::published;
 use super::report::{Kind, Pass, ResourceReport, Status};
@@ -28,8 +30,8 @@ use super::signer::{self, SignerState};
 use super::span;
 use super::url::{self, UrlState};
 use crate::api::{
-    EdgeDistributionStatus, ExportedParameter, ExposedStatement, ProtectedFunctionUrlStatus,
-    Protection,
+    EdgeDistributionStatus, ExportedParameter, ExposedStatement, InvalidationStatus,
+    ProtectedFunctionUrlStatus, Protection,
 };
 use crate::aws::AwsError;
 use crate::model::OWNER_TAG_KEY;
@@ -51,6 +53,12 @@ struct DistributionState {
     problem: Option<Problem>,
     /// The signer versions the distribution associated as found.
     associated_before: Vec<String>,
+    /// `status.invalidation`.
+    invalidation: Option<InvalidationStatus>,
+    /// Why the invalidation failed: the distribution's alone, its URLs
+    /// are served all the same.
+    invalidation_problem: Option<Problem>,
+    notices: Vec<Notice>,
 }
 
 pub(super) async fn reconcile(
@@ -124,6 +132,19 @@ pub(super) async fn reconcile(
         records = retire_stale_parameters(engine, desired, &mut urls, &mut state).await;
         if engine.applies() && state.problem.is_none() {
             state.observed = Some(wait_deployed(engine, observed).await);
+        }
+    }
+    state.invalidation = desired.invalidation_before.clone();
+    if state.problem.is_none()
+        && let Some(observed) = &state.observed
+    {
+        match invalidation::ensure(engine, desired, observed).await {
+            Ok(found) => {
+                state.invalidation = found.status;
+                state.actions.extend(found.actions);
+                state.notices.extend(found.notices);
+            }
+            Err(problem) => state.invalidation_problem = Some(problem),
         }
     }
     if state.problem.is_none()
@@ -539,6 +560,10 @@ fn reports(
     records: Records,
 ) -> Vec<ResourceReport> {
     let verdict = distribution_verdict(state.problem.as_ref(), state.observed.as_ref());
+    let own_verdict = match &state.invalidation_problem {
+        Some(problem) => problem.verdict(""),
+        None => verdict.clone(),
+    };
     let observed = state.observed.as_ref();
     let behaviors = observed
         .map(|o| {
@@ -593,7 +618,7 @@ fn reports(
         namespace: desired.owner.namespace.clone(),
         name: desired.owner.name.clone(),
         pass: Pass::Reconcile,
-        verdict,
+        verdict: own_verdict,
         found: Status::Distribution(EdgeDistributionStatus {
             distribution_id: observed.map(|o| o.id.clone()),
             distribution_arn: observed.map(|o| o.arn.clone()),
@@ -604,9 +629,10 @@ fn reports(
             retired_signer_versions: state.signer.retired,
             behaviors,
             exported_parameters: Some(records.distribution),
+            invalidation: state.invalidation,
             ..EdgeDistributionStatus::default()
         }),
-        notices: Vec::new(),
+        notices: state.notices,
         actions: state.actions,
         changes: state.changes,
     };

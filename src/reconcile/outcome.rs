@@ -112,6 +112,9 @@ pub enum Reason {
     SignerPackage,
     /// The signer role's policy for all the URLs is over IAM's size limit.
     SignerPolicyTooLarge,
+    /// `spec.invalidation.revision` was used before on the distribution
+    /// with other paths.
+    InvalidationRevisionReused,
     /// A teardown finished: everything urlguard made is gone.
     Deleted,
     /// A teardown finished, `deletionPolicy: Retain` kept what it says.
@@ -149,6 +152,7 @@ impl Reason {
             Reason::ConcurrentUpdates => "ConcurrentUpdates",
             Reason::SignerPackage => "SignerPackage",
             Reason::SignerPolicyTooLarge => "SignerPolicyTooLarge",
+            Reason::InvalidationRevisionReused => "InvalidationRevisionReused",
             Reason::Deleted => "Deleted",
             Reason::Retained => "Retained",
             Reason::WaitingForEdgeReplicas => "WaitingForEdgeReplicas",
@@ -183,6 +187,7 @@ impl Reason {
             | Reason::ConcurrentUpdates
             | Reason::SignerPackage
             | Reason::SignerPolicyTooLarge
+            | Reason::InvalidationRevisionReused
             | Reason::ForeignStatements => Class::Failure,
         }
     }
@@ -273,9 +278,24 @@ pub enum Notice {
         /// Why (`created before urlguard`, `still used by <ns>/<name>`).
         why: String,
     },
+    /// An invalidation was created for `spec.invalidation.revision` (or
+    /// by `urlguard invalidate`).
+    InvalidationCreated {
+        /// CloudFront's invalidation id.
+        id: String,
+        /// The revision.
+        revision: String,
+        /// How many paths.
+        paths: usize,
+    },
 }
 
 impl Notice {
+    /// Whether it is worth a warning (otherwise a normal event).
+    pub const fn is_warning(&self) -> bool {
+        !matches!(self, Notice::InvalidationCreated { .. })
+    }
+
     /// The event reason.
     pub const fn event(&self) -> EventReason {
         match self {
@@ -284,6 +304,7 @@ impl Notice {
             Notice::Exposed { .. } => EventReason::Condition(Reason::ForeignStatements),
             Notice::ForeignStatementRemoved { .. } => EventReason::ForeignStatementRemoved,
             Notice::UrlConfigLeftInPlace { .. } => EventReason::UrlConfigLeftInPlace,
+            Notice::InvalidationCreated { .. } => EventReason::InvalidationCreated,
         }
     }
 }
@@ -311,6 +332,14 @@ impl fmt::Display for Notice {
                 f,
                 "function URL config of {function} left in place on AWS_IAM: {why}"
             ),
+            Notice::InvalidationCreated {
+                id,
+                revision,
+                paths,
+            } => write!(
+                f,
+                "create invalidation {id} of {paths} path(s) for revision {revision}"
+            ),
         }
     }
 }
@@ -327,6 +356,8 @@ pub enum EventReason {
     UrlConfigLeftInPlace,
     /// A statement that let others invoke the function was removed.
     ForeignStatementRemoved,
+    /// An invalidation was created for a new revision.
+    InvalidationCreated,
     /// AWS drifted from a spec already applied, and was put back.
     DriftRepaired,
     /// AWS was changed for a new spec.
@@ -349,6 +380,7 @@ impl EventReason {
             EventReason::UrlConfigAdopted => "UrlConfigAdopted",
             EventReason::UrlConfigLeftInPlace => "UrlConfigLeftInPlace",
             EventReason::ForeignStatementRemoved => "ForeignStatementRemoved",
+            EventReason::InvalidationCreated => "InvalidationCreated",
             EventReason::DriftRepaired => "DriftRepaired",
             EventReason::Updated => "Updated",
             EventReason::TeardownFailed => "TeardownFailed",
@@ -368,7 +400,7 @@ impl fmt::Display for EventReason {
 mod tests {
     use super::*;
 
-    const ALL: [Reason; 27] = [
+    const ALL: [Reason; 28] = [
         Reason::Deployed,
         Reason::Protected,
         Reason::ReachableOutsideDistribution,
@@ -392,6 +424,7 @@ mod tests {
         Reason::ConcurrentUpdates,
         Reason::SignerPackage,
         Reason::SignerPolicyTooLarge,
+        Reason::InvalidationRevisionReused,
         Reason::Deleted,
         Reason::Retained,
         Reason::WaitingForEdgeReplicas,

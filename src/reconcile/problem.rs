@@ -87,6 +87,19 @@ pub(super) enum Problem {
     /// The signer role's policy would be longer than IAM takes.
     #[error("{0}")]
     SignerPolicyTooLarge(String),
+    /// The revision's `CallerReference` is taken on the distribution by an
+    /// invalidation of other paths.
+    #[error(
+        "spec.invalidation.revision: revision {revision} was already invalidated on distribution {distribution} with other paths; change the revision to invalidate these paths ({message})"
+    )]
+    InvalidationRevisionReused {
+        /// The revision.
+        revision: String,
+        /// The distribution.
+        distribution: String,
+        /// CloudFront's message.
+        message: String,
+    },
     /// A URL's own resources wait because its behavior could not leave
     /// the distribution.
     #[error(
@@ -119,6 +132,7 @@ impl Problem {
             Problem::ConcurrentUpdates { .. } => Reason::ConcurrentUpdates,
             Problem::SignerPackage(_) => Reason::SignerPackage,
             Problem::SignerPolicyTooLarge(_) => Reason::SignerPolicyTooLarge,
+            Problem::InvalidationRevisionReused { .. } => Reason::InvalidationRevisionReused,
             Problem::Blocked(cause) => cause.reason(),
         }
     }

@@ -32,6 +32,8 @@ use super::moto::{Moto, sdk_config_for};
 pub struct TestBedOptions {
     /// How long a distribution stays `InProgress` after a change.
     pub deploy_time: Duration,
+    /// How long an invalidation stays `InProgress` before `Completed`.
+    pub invalidation_time: Duration,
     /// How long a Lambda@Edge version stays undeletable after its last
     /// association left.
     pub replica_linger: Duration,
@@ -52,6 +54,7 @@ impl Default for TestBedOptions {
     fn default() -> Self {
         TestBedOptions {
             deploy_time: Duration::from_secs(1),
+            invalidation_time: Duration::from_millis(500),
             replica_linger: Duration::from_secs(2),
             faults: Vec::new(),
             identities: Vec::new(),
@@ -152,6 +155,7 @@ impl TestBed {
         let moto = Moto::start();
         let mut config = EmulatorConfig::new(&moto.endpoint);
         config.deploy_time = options.deploy_time;
+        config.invalidation_time = options.invalidation_time;
         config.replica_linger = options.replica_linger;
         config.faults = options.faults;
         config.identities = options.identities;

@@ -52,8 +52,8 @@ pub fn resources(file: &str, text: &str) -> (Vec<EdgeDistribution>, Vec<Protecte
     let mut urls = Vec::new();
     for resource in loaded.resources {
         match resource {
-            Resource::EdgeDistribution(d) => distributions.push(d),
-            Resource::ProtectedFunctionUrl(u) => urls.push(u),
+            Resource::EdgeDistribution(d) => distributions.push(*d),
+            Resource::ProtectedFunctionUrl(u) => urls.push(*u),
         }
     }
     (distributions, urls)

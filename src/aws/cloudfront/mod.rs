@@ -1,5 +1,5 @@
-//! CloudFront (global): distributions, their tags, and origin access
-//! controls. The translation between [`DistributionShape`] and the SDK's
+//! CloudFront (global): distributions, their tags, origin access
+//! controls, and invalidations ([`invalidation`]). The translation between [`DistributionShape`] and the SDK's
 //! `DistributionConfig` lives in [`config`].
 //!
 //! Decisions written down here:
@@ -22,6 +22,7 @@
 //!   whole config, and urlguard's shape alone would reset it.
 
 mod config;
+mod invalidation;
 mod unmanaged;
 
 use std::collections::{BTreeMap, HashMap};

@@ -66,6 +66,12 @@ impl Ids {
         format!("E{}", self.upper_alnum(13))
     }
 
+    /// A CloudFront invalidation id: `I` and 13 upper-case letters or
+    /// digits, like `I2J0I21PCUYOIK`.
+    pub(crate) fn invalidation_id(&self) -> String {
+        format!("I{}", self.upper_alnum(13))
+    }
+
     /// A CloudFront ETag: the same shape as an id.
     pub(crate) fn etag(&self) -> String {
         format!("E{}", self.upper_alnum(13))

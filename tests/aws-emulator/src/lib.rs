@@ -66,6 +66,8 @@ pub const ACCOUNT_ID: &str = "123456789012";
 
 /// How long a new or updated distribution stays `InProgress` by default.
 pub const DEFAULT_DEPLOY_TIME: Duration = Duration::from_secs(1);
+/// How long an invalidation stays `InProgress` by default.
+pub const DEFAULT_INVALIDATION_TIME: Duration = Duration::from_secs(1);
 /// How long Lambda@Edge replicas outlive their last association by default.
 pub const DEFAULT_REPLICA_LINGER: Duration = Duration::from_secs(5);
 /// How long a published Lambda version stays `Pending` by default.
@@ -81,6 +83,8 @@ pub struct EmulatorConfig {
     /// A distribution is `InProgress` for this long after each create or
     /// update, then `Deployed`.
     pub deploy_time: Duration,
+    /// An invalidation is `InProgress` for this long, then `Completed`.
+    pub invalidation_time: Duration,
     /// A Lambda@Edge version (and its function) cannot be deleted until this
     /// long after its last association left every distribution.
     pub replica_linger: Duration,
@@ -110,6 +114,7 @@ impl EmulatorConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             moto_endpoint: moto_endpoint.to_owned(),
             deploy_time: DEFAULT_DEPLOY_TIME,
+            invalidation_time: DEFAULT_INVALIDATION_TIME,
             replica_linger: DEFAULT_REPLICA_LINGER,
             version_pending: DEFAULT_VERSION_PENDING,
             faults: Vec::new(),

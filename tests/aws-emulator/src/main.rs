@@ -27,6 +27,9 @@ struct Cli {
     /// Seconds a distribution stays InProgress after a create or update.
     #[arg(long, default_value_t = aws_emulator::DEFAULT_DEPLOY_TIME.as_secs_f64())]
     deploy_seconds: f64,
+    /// Seconds an invalidation stays InProgress before it is Completed.
+    #[arg(long, default_value_t = aws_emulator::DEFAULT_INVALIDATION_TIME.as_secs_f64())]
+    invalidation_seconds: f64,
     /// Seconds a Lambda@Edge version stays undeletable after its last
     /// association left.
     #[arg(long, default_value_t = aws_emulator::DEFAULT_REPLICA_LINGER.as_secs_f64())]
@@ -93,6 +96,7 @@ fn config(cli: &Cli) -> Result<EmulatorConfig, String> {
         listen: cli.listen,
         moto_endpoint: cli.moto.clone(),
         deploy_time: seconds(cli.deploy_seconds, "deploy-seconds")?,
+        invalidation_time: seconds(cli.invalidation_seconds, "invalidation-seconds")?,
         replica_linger: seconds(cli.replica_linger_seconds, "replica-linger-seconds")?,
         version_pending: seconds(cli.version_pending_seconds, "version-pending-seconds")?,
         faults,

@@ -87,7 +87,8 @@ impl Emulator {
                 config.replica_linger,
                 versions.clone(),
             )
-            .with_readback_defaults(config.readback_defaults),
+            .with_readback_defaults(config.readback_defaults)
+            .with_invalidation_time(config.invalidation_time),
             lambda: LambdaFixes::default(),
             versions,
             faults: Mutex::new(FaultBook::new(config.faults.clone())),
@@ -108,6 +109,7 @@ impl Emulator {
             %addr,
             moto = %config.moto_endpoint,
             deploy_seconds = config.deploy_time.as_secs_f64(),
+            invalidation_seconds = config.invalidation_time.as_secs_f64(),
             replica_linger_seconds = config.replica_linger.as_secs_f64(),
             version_pending_seconds = config.version_pending.as_secs_f64(),
             faults = config.faults.len(),

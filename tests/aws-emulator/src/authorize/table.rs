@@ -358,6 +358,27 @@ pub(crate) const TABLE: &[Entry] = &[
         )],
         source: CF,
     },
+    // Invalidations: resource type `distribution*` for all three
+    // (list_amazoncloudfront.html, "Actions defined by Amazon CloudFront").
+    Entry {
+        call: "cloudfront:CreateInvalidation",
+        checks: &[check(
+            "cloudfront:CreateInvalidation",
+            Res::Distribution,
+            RT,
+        )],
+        source: CF,
+    },
+    Entry {
+        call: "cloudfront:GetInvalidation",
+        checks: &[check("cloudfront:GetInvalidation", Res::Distribution, RT)],
+        source: CF,
+    },
+    Entry {
+        call: "cloudfront:ListInvalidations",
+        checks: &[check("cloudfront:ListInvalidations", Res::Distribution, RT)],
+        source: CF,
+    },
     // Lambda
     Entry {
         call: "lambda:CreateFunction",
@@ -713,12 +734,15 @@ mod tests {
         // The ledger operations of src/aws/ (see `permissions::actions_for`).
         let product = [
             "cloudfront:CreateDistributionWithTags",
+            "cloudfront:CreateInvalidation",
             "cloudfront:CreateOriginAccessControl",
             "cloudfront:DeleteDistribution",
             "cloudfront:DeleteOriginAccessControl",
             "cloudfront:GetDistribution",
+            "cloudfront:GetInvalidation",
             "cloudfront:GetOriginAccessControl",
             "cloudfront:ListDistributions",
+            "cloudfront:ListInvalidations",
             "cloudfront:ListOriginAccessControls",
             "cloudfront:ListTagsForResource",
             "cloudfront:TagResource",

@@ -1,8 +1,8 @@
 //! CloudFront, served in-process as the API reference (2020-05-31) says it
 //! behaves, for the operations urlguard uses: distributions (create, create
 //! with tags, get, get config, list, update, delete), origin access controls
-//! (create, get, get config, list, update, delete) and tags (list, tag,
-//! untag).
+//! (create, get, get config, list, update, delete), tags (list, tag,
+//! untag) and invalidations (create, get, list; see `invalidation`).
 //!
 //! Emulated: a `DistributionConfig` (and an `OriginAccessControlConfig`) is
 //! stored as the XML the client sent, completed with CloudFront's read-back
@@ -22,7 +22,7 @@
 //! behavior whose target origin is missing. Every association change feeds
 //! the Lambda@Edge replica ledger.
 //!
-//! Not emulated (knowingly): invalidations, cache/origin-request/response
+//! Not emulated (knowingly): cache/origin-request/response
 //! headers policies (ids are stored, not checked), CloudFront Functions, key
 //! groups, field-level encryption, continuous deployment (staging
 //! distributions), `CNAMEAlreadyExists` across distributions, certificate and
@@ -36,6 +36,7 @@
 pub(crate) mod config;
 mod defaults;
 mod edge;
+mod invalidation;
 pub(crate) mod xml;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -82,6 +83,9 @@ pub(crate) enum Op {
     ListTagsForResource,
     TagResource,
     UntagResource,
+    CreateInvalidation(String),
+    GetInvalidation(String, String),
+    ListInvalidations(String),
     Unknown,
 }
 
@@ -104,6 +108,9 @@ impl Op {
             Op::ListTagsForResource => "ListTagsForResource",
             Op::TagResource => "TagResource",
             Op::UntagResource => "UntagResource",
+            Op::CreateInvalidation(_) => "CreateInvalidation",
+            Op::GetInvalidation(..) => "GetInvalidation",
+            Op::ListInvalidations(_) => "ListInvalidations",
             Op::Unknown => "Unknown",
         }
     }
@@ -124,6 +131,9 @@ pub(crate) fn route(method: &Method, path: &str, query: &str) -> Op {
         ("DELETE", [API, "distribution", d]) => Op::DeleteDistribution(id(d)),
         ("GET", [API, "distribution", d, "config"]) => Op::GetDistributionConfig(id(d)),
         ("PUT", [API, "distribution", d, "config"]) => Op::UpdateDistribution(id(d)),
+        ("POST", [API, "distribution", d, "invalidation"]) => Op::CreateInvalidation(id(d)),
+        ("GET", [API, "distribution", d, "invalidation"]) => Op::ListInvalidations(id(d)),
+        ("GET", [API, "distribution", d, "invalidation", i]) => Op::GetInvalidation(id(d), id(i)),
         ("POST", [API, "origin-access-control"]) => Op::CreateOriginAccessControl,
         ("GET", [API, "origin-access-control"]) => Op::ListOriginAccessControls,
         ("GET", [API, "origin-access-control", o]) => Op::GetOriginAccessControl(id(o)),
@@ -165,9 +175,9 @@ impl Distribution {
         }
     }
 
-    fn xml(&self, now: Instant) -> String {
+    fn xml(&self, now: Instant, invalidations_in_progress: usize) -> String {
         format!(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Distribution xmlns=\"{NAMESPACE}\"><Id>{}</Id><ARN>{}</ARN><Status>{}</Status><LastModifiedTime>{}</LastModifiedTime><InProgressInvalidationBatches>0</InProgressInvalidationBatches><DomainName>{}</DomainName><ActiveTrustedSigners><Enabled>false</Enabled><Quantity>0</Quantity></ActiveTrustedSigners><ActiveTrustedKeyGroups><Enabled>false</Enabled><Quantity>0</Quantity></ActiveTrustedKeyGroups><DistributionConfig>{}</DistributionConfig></Distribution>",
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Distribution xmlns=\"{NAMESPACE}\"><Id>{}</Id><ARN>{}</ARN><Status>{}</Status><LastModifiedTime>{}</LastModifiedTime><InProgressInvalidationBatches>{invalidations_in_progress}</InProgressInvalidationBatches><DomainName>{}</DomainName><ActiveTrustedSigners><Enabled>false</Enabled><Quantity>0</Quantity></ActiveTrustedSigners><ActiveTrustedKeyGroups><Enabled>false</Enabled><Quantity>0</Quantity></ActiveTrustedKeyGroups><DistributionConfig>{}</DistributionConfig></Distribution>",
             self.id,
             self.arn,
             self.status(now),
@@ -195,7 +205,16 @@ impl Distribution {
     }
 
     fn reply(&self, status: StatusCode, now: Instant) -> Reply {
-        Reply::xml(status, self.xml(now)).with_header("etag", &self.etag)
+        self.reply_with_invalidations(status, now, 0)
+    }
+
+    fn reply_with_invalidations(
+        &self,
+        status: StatusCode,
+        now: Instant,
+        invalidations_in_progress: usize,
+    ) -> Reply {
+        Reply::xml(status, self.xml(now, invalidations_in_progress)).with_header("etag", &self.etag)
     }
 }
 
@@ -230,6 +249,8 @@ impl Oac {
 struct State {
     distributions: BTreeMap<String, Distribution>,
     oacs: BTreeMap<String, Oac>,
+    /// Invalidation batches by distribution id, oldest first.
+    invalidations: BTreeMap<String, Vec<invalidation::Invalidation>>,
     replicas: Replicas,
     seq: u64,
     /// A distribution has had a Lambda@Edge association: the replicator's
@@ -419,6 +440,8 @@ fn list_xml(
 pub(crate) struct CloudFront {
     state: Mutex<State>,
     deploy_time: Duration,
+    /// How long an invalidation stays `InProgress`.
+    invalidation_time: Duration,
     /// Published Lambda versions not `Active` yet: never associated.
     versions: PendingVersions,
     /// Whether stored configs are completed with CloudFront's defaults.
@@ -437,12 +460,21 @@ impl CloudFront {
             state: Mutex::new(State {
                 distributions: BTreeMap::new(),
                 oacs: BTreeMap::new(),
+                invalidations: BTreeMap::new(),
                 replicas: Replicas::new(replica_linger),
                 seq: 0,
                 edge_used: false,
             }),
             deploy_time,
+            invalidation_time: crate::DEFAULT_INVALIDATION_TIME,
         }
+    }
+
+    /// How long an invalidation stays `InProgress` before it is
+    /// `Completed`.
+    pub(crate) fn with_invalidation_time(mut self, time: Duration) -> CloudFront {
+        self.invalidation_time = time;
+        self
     }
 
     /// Whether a stored config reads back completed with CloudFront's
@@ -531,8 +563,14 @@ impl CloudFront {
             Op::ListDistributions => self.list_distributions(query),
             Op::GetDistribution(id) => {
                 let st = lock(&self.state);
+                let now = Instant::now();
+                let in_progress = st
+                    .invalidations
+                    .get(&id)
+                    .map(|batches| invalidation::in_progress(batches, now))
+                    .unwrap_or(0);
                 st.distribution(&id)
-                    .map(|d| d.reply(StatusCode::OK, Instant::now()))
+                    .map(|d| d.reply_with_invalidations(StatusCode::OK, now, in_progress))
             }
             Op::GetDistributionConfig(id) => {
                 let st = lock(&self.state);
@@ -577,6 +615,17 @@ impl CloudFront {
             Op::ListTagsForResource => self.list_tags(query),
             Op::TagResource => self.tag(query, body, true),
             Op::UntagResource => self.tag(query, body, false),
+            Op::CreateInvalidation(id) => invalidation::create(
+                &mut lock(&self.state),
+                &id,
+                body,
+                ids,
+                self.invalidation_time,
+            ),
+            Op::GetInvalidation(id, invalidation) => {
+                invalidation::get(&lock(&self.state), &id, &invalidation)
+            }
+            Op::ListInvalidations(id) => invalidation::list(&lock(&self.state), &id, query),
             Op::Unknown => Err(CfError::new(
                 StatusCode::NOT_IMPLEMENTED,
                 "NotImplemented",
@@ -693,6 +742,7 @@ impl CloudFront {
             ));
         }
         st.distributions.remove(id);
+        st.invalidations.remove(id);
         st.refresh_replicas(now);
         Ok(Reply::empty(StatusCode::NO_CONTENT))
     }
@@ -901,6 +951,22 @@ mod tests {
                 "Operation=Untag&Resource=arn"
             ),
             Op::UntagResource
+        );
+        assert_eq!(
+            route(
+                &Method::POST,
+                "/2020-05-31/distribution/E1/invalidation",
+                ""
+            ),
+            Op::CreateInvalidation("E1".into())
+        );
+        assert_eq!(
+            route(
+                &Method::GET,
+                "/2020-05-31/distribution/E1/invalidation/I1",
+                ""
+            ),
+            Op::GetInvalidation("E1".into(), "I1".into())
         );
         assert_eq!(
             route(&Method::GET, "/2020-05-31/invalidation", ""),
