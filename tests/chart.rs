@@ -202,7 +202,9 @@ fn the_deployment_follows_the_controller_contract_and_is_locked_down() {
             "--log-format",
             "json",
             "--metrics-address",
-            "0.0.0.0:8080"
+            "0.0.0.0:8080",
+            "--teardown-attempts",
+            "5"
         ]
     );
     let security = &container["securityContext"];
@@ -264,6 +266,7 @@ fn values_reach_the_controller() {
             "aws.rateLimits.lambda=3",
             "aws.rateLimits.lambda:GetFunction=20",
             "logFormat=text",
+            "teardownAttempts=2",
             "aws.region=eu-west-1",
             "aws.endpointUrl=http://aws.local:4566",
             "image.tag=0.2.0",
@@ -283,6 +286,8 @@ fn values_reach_the_controller() {
             "text",
             "--metrics-address",
             "0.0.0.0:8080",
+            "--teardown-attempts",
+            "2",
             "--aws-assume-role-arn",
             "arn:aws:iam::210987654321:role/urlguard-target",
             "--aws-rate-limit",
@@ -373,6 +378,7 @@ fn wrong_values_are_refused_naming_the_value() {
         ("logFormat=yaml", "/logFormat"),
         ("replicaCount=-1", "/replicaCount"),
         ("replicaCount=two", "/replicaCount"),
+        ("teardownAttempts=0", "/teardownAttempts"),
         ("watchNamespce=books", "watchNamespce"),
         ("aws.regoin=eu-west-1", "regoin"),
         ("instanceName=Team_A", "/instanceName"),
