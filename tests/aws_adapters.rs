@@ -921,25 +921,10 @@ fn url_behavior(
 
 /// An HTTPS default origin and, with a signer, one signed URL behavior.
 fn minimal_shape(name: &str, signer: Option<&str>) -> DistributionShape {
-    let mut shape = DistributionShape {
-        caller_reference: format!("urlguard/urlguard/books/{name}"),
-        comment: format!("urlguard test {name}"),
-        enabled: true,
-        origins: vec![OriginShape {
-            id: "default".into(),
-            domain_name: "example.com".into(),
-            origin_path: String::new(),
-            kind: OriginKind::Https { port: 443 },
-            origin_access_control_id: None,
-        }],
-        default_behavior: BehaviorShape {
-            target_origin_id: "default".into(),
-            allowed_methods: vec![HttpMethod::Get, HttpMethod::Head],
-            cache_policy_id: CACHING_OPTIMIZED.into(),
-            ..BehaviorShape::default()
-        },
-        ..DistributionShape::default()
-    };
+    let mut shape = support::shapes::https_distribution(
+        &format!("urlguard/urlguard/books/{name}"),
+        &format!("urlguard test {name}"),
+    );
     if let Some(version_arn) = signer {
         shape.origins.push(url_origin("get-books", None));
         shape.behaviors.push(url_behavior(

@@ -17,23 +17,6 @@ use support::books::books_bed;
 use support::controller::Controller;
 use support::kube::Cluster;
 
-fn wait_until(
-    within: Duration,
-    what: &str,
-    controller: &Controller,
-    mut done: impl FnMut() -> bool,
-) {
-    let deadline = Instant::now() + within;
-    while !done() {
-        assert!(
-            Instant::now() < deadline,
-            "{what} within {within:?}; controller log:\n{}",
-            controller.log()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
 // kubectl blocks a worker while the kube emulator serves on the others.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_url_whose_function_is_denied_loses_its_finalizer_after_its_attempts_naming_what_stays() {
@@ -81,10 +64,9 @@ async fn a_url_whose_function_is_denied_loses_its_finalizer_after_its_attempts_n
         &["delete", "pfu", "get-books", "-n", "books", "--wait=false"],
     );
     let mut counts = Vec::new();
-    wait_until(
+    controller.wait_until(
         Duration::from_secs(60),
         "the finalizer was not removed",
-        &controller,
         || {
             let count = cluster.run(
                 "kubectl",
@@ -195,10 +177,9 @@ async fn a_distribution_whose_every_call_is_denied_loses_its_finalizer_after_its
         "kubectl",
         &["delete", "ed", "books", "-n", "books", "--wait=false"],
     );
-    wait_until(
+    controller.wait_until(
         Duration::from_secs(60),
         "the distribution's finalizer was not removed",
-        &controller,
         || !cluster.exists(&["ed", "books", "-n", "books"]),
     );
     let events: Value = serde_json::from_str(&cluster.ok(

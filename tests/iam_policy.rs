@@ -724,30 +724,12 @@ async fn the_policy_writes_only_parameters_the_instance_owns() {
 #[tokio::test]
 async fn the_policy_changes_only_distributions_the_instance_owns() {
     use std::collections::BTreeMap;
-    use urlguard::api::HttpMethod;
-    use urlguard::model::cloudfront::{BehaviorShape, DistributionShape, OriginKind, OriginShape};
 
     let bed = support::aws::TestBed::start();
     let admin = Aws::from_sdk_config(bed.sdk_config().await).cloudfront();
     let product = Aws::from_sdk_config(as_product(bed.sdk_config().await)).cloudfront();
-    let shape = |reference: &str| DistributionShape {
-        caller_reference: reference.to_owned(),
-        comment: format!("made by {reference}"),
-        enabled: true,
-        origins: vec![OriginShape {
-            id: "default".into(),
-            domain_name: "example.com".into(),
-            origin_path: String::new(),
-            kind: OriginKind::Https { port: 443 },
-            origin_access_control_id: None,
-        }],
-        default_behavior: BehaviorShape {
-            target_origin_id: "default".into(),
-            allowed_methods: vec![HttpMethod::Get, HttpMethod::Head],
-            cache_policy_id: "658327ea-f89d-4fab-a63d-7e88639e58f6".into(),
-            ..BehaviorShape::default()
-        },
-        ..DistributionShape::default()
+    let shape = |reference: &str| {
+        support::shapes::https_distribution(reference, &format!("made by {reference}"))
     };
     let owned_by = |owner: Option<&str>| {
         owner

@@ -25,23 +25,6 @@ fn is_write(call: &str) -> bool {
         .any(|prefix| operation.starts_with(prefix))
 }
 
-fn wait_until(
-    within: Duration,
-    what: &str,
-    controller: &Controller,
-    mut done: impl FnMut() -> bool,
-) {
-    let deadline = Instant::now() + within;
-    while !done() {
-        assert!(
-            Instant::now() < deadline,
-            "{what} within {within:?}; controller log:\n{}",
-            controller.log()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
 // kubectl blocks a worker while the kube emulator serves on the others.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_leader_losing_its_lease_mid_reconcile_writes_nothing_more_and_exits() {
@@ -49,9 +32,7 @@ async fn a_leader_losing_its_lease_mid_reconcile_writes_nothing_more_and_exits()
     let cluster = Cluster::start("leader-loss").await;
     cluster.ok("kubectl", &["apply", "-f", "crds/"]);
     let mut leader = Controller::start(&bed, &cluster, "urlguard-a");
-    wait_until(Duration::from_secs(30), "no leader", &leader, || {
-        leader.is_leader()
-    });
+    leader.wait_until(Duration::from_secs(30), "no leader", || leader.is_leader());
 
     // The signer role's creation answers late: the leader's reconcile is
     // in the middle of its writes when the lease goes.
@@ -62,10 +43,9 @@ async fn a_leader_losing_its_lease_mid_reconcile_writes_nothing_more_and_exits()
         1,
     )]);
     cluster.ok("kubectl", &["apply", "-f", "examples/books.yaml"]);
-    wait_until(
+    leader.wait_until(
         Duration::from_secs(60),
         "the leader did not reach CreateRole",
-        &leader,
         || {
             bed.log()
                 .iter()

@@ -124,6 +124,20 @@ impl Controller {
         self.sum("urlguard_leader") == 1.0
     }
 
+    /// Polls `done` until it holds; fails the test with `what` and the
+    /// controller's log when `within` passes first.
+    pub fn wait_until(&self, within: Duration, what: &str, mut done: impl FnMut() -> bool) {
+        let deadline = std::time::Instant::now() + within;
+        while !done() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{what} within {within:?}; controller log:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// Everything the process logged so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()

@@ -15,6 +15,7 @@ pub mod kube;
 pub mod moto;
 pub mod out_of_band;
 pub mod process;
+pub mod shapes;
 pub mod traffic;
 
 use std::path::PathBuf;

@@ -18,12 +18,18 @@ use kube_emulator::{Config, KubeEmulator, KubeEmulatorHandle};
 use serde_json::json;
 
 async fn client(test: &str) -> (Client, KubeEmulatorHandle) {
-    let handle = KubeEmulator::start(Config {
-        bookmark_interval: Duration::from_millis(300),
-        ..Config::default()
-    })
+    client_of(
+        test,
+        Config {
+            bookmark_interval: Duration::from_millis(300),
+            ..Config::default()
+        },
+    )
     .await
-    .expect("emulator starts");
+}
+
+async fn client_of(test: &str, config: Config) -> (Client, KubeEmulatorHandle) {
+    let handle = KubeEmulator::start(config).await.expect("emulator starts");
     let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join(format!("kube-rs-{test}-{}", handle.addr().port()))
         .join("kubeconfig");
@@ -252,21 +258,15 @@ async fn lists_come_in_pages_that_kube_rs_follows() {
 /// the client must list again from the start.
 #[tokio::test]
 async fn a_continue_token_older_than_the_history_is_gone() {
-    let handle = KubeEmulator::start(Config {
-        history_limit: 4,
-        ..Config::default()
-    })
-    .await
-    .expect("emulator starts");
-    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("kube-rs-paging-gone-{}", handle.addr().port()))
-        .join("kubeconfig");
-    handle.write_kubeconfig(&path).expect("kubeconfig");
-    let kubeconfig = Kubeconfig::read_from(&path).expect("kubeconfig reads");
-    let config = ClientConfig::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
-        .await
-        .expect("client config");
-    let api: Api<ConfigMap> = Api::namespaced(Client::try_from(config).expect("client"), "default");
+    let (client, _handle) = client_of(
+        "paging-gone",
+        Config {
+            history_limit: 4,
+            ..Config::default()
+        },
+    )
+    .await;
+    let api: Api<ConfigMap> = Api::namespaced(client, "default");
     for i in 0..3 {
         api.create(&PostParams::default(), &configmap(&format!("cm-{i}"), "v"))
             .await
