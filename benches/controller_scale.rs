@@ -471,8 +471,7 @@ impl Counts {
         self.reconciles
             .iter()
             .filter(|(key, _)| key.split(' ').next() == Some(kind))
-            .map(|(_, count)| *count)
-            .sum()
+            .fold(0.0, |total, (_, count)| total + count)
     }
 
     fn aws_total(&self) -> f64 {
@@ -910,7 +909,8 @@ fn restart(
         .iter()
         .filter(|(call, count)| is_write(call) && **count > 0.0)
         .collect();
-    let total_writes: f64 = writes.iter().map(|(_, count)| **count).sum();
+    // A fold from +0.0: an empty f64 sum is -0.0.
+    let total_writes = writes.iter().fold(0.0, |total, (_, count)| total + **count);
     println!(
         "restart: AWS writes {total_writes:.0} (goal 0: {}); AWS calls {:.0}",
         if total_writes == 0.0 {
