@@ -16,9 +16,23 @@
 //!   controller's `urlguard_aws_calls_total`; reconcile counts by outcome;
 //! - CPU seconds per process (moto, controller) and per part of this
 //!   process (kube emulator, aws-emulator, the bench's own client), which
-//!   tells where the time went on a small machine.
+//!   tells where the time went on a small machine;
+//! - AWS requests per quota class and region (Lambda's control plane,
+//!   `GetFunction`, `GetPolicy`, SSM, CloudFront, IAM, STS) during
+//!   creation: the peak (busiest 10 s window) and the average, from the
+//!   aws-emulator's calls per second, and the calls it throttled — with
+//!   the emulator enforcing AWS's per-account, per-region rate quotas, as
+//!   an account would (after the functions are set up);
+//! - then, every object Ready, a steady-state phase: the rates per quota
+//!   class against issue 18's targets (Lambda control plane <= 3/s,
+//!   `GetFunction` <= 20/s, CloudFront <= 1/s);
+//! - then a restart: the controller killed, a new one started, and, once
+//!   it has reconciled every object again, how long that took, its AWS
+//!   writes (must be 0), its calls and its peak RSS;
+//! - the throttles the product saw over the whole run.
 //!
-//! It exits non-zero when not everything is Ready within the timeout or the
+//! It exits non-zero when not everything is Ready within the timeout, the
+//! restarted controller does not reconcile every object within it, or a
 //! controller dies. Nothing reaches real AWS or a real cluster.
 //!
 //! Run it (after `make setup`) with `make bench-controller`, or
@@ -35,11 +49,18 @@
 //!   limits, to measure the controller's own time and memory; `default`
 //!   keeps them (Lambda's control plane at 7.5 requests/s: creating 5,000
 //!   URLs then takes over half an hour, as it would in an account); or a
-//!   comma-separated list of `--aws-rate-limit` settings.
+//!   comma-separated list of `--aws-rate-limit` settings;
+//! - `URLGUARD_BENCH_ENFORCE_QUOTAS` (`on`): the aws-emulator throttles
+//!   calls over AWS's rate quotas (`off`: it only counts them);
+//! - `URLGUARD_BENCH_STEADY` (5m): how long the steady-state phase lasts;
+//! - `URLGUARD_BENCH_RESYNC` (10m, the controller's default): its
+//!   `--resync-interval`; a steady phase shorter than it may see no resync.
 //!
 //! A quick run: `URLGUARD_BENCH_URLS=200 URLGUARD_BENCH_DISTRIBUTIONS=4
-//! cargo bench --bench controller_scale`.
+//! URLGUARD_BENCH_STEADY=60s cargo bench --bench controller_scale`.
 
+#[path = "controller_scale/quota_rates.rs"]
+mod quota_rates;
 #[path = "../tests/support/mod.rs"]
 mod support;
 
@@ -49,6 +70,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use aws_emulator::QuotaRates;
 use futures::StreamExt;
 use kube::ResourceExt;
 use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, PostParams};
@@ -56,6 +78,7 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::runtime::{WatchStreamExt, watcher};
 use serde_json::{Value, json};
 
+use quota_rates::Phase;
 use support::aws::{TestBed, TestBedOptions, create_functions_at_once};
 use support::controller::{Controller, samples};
 use support::kube::Cluster;
@@ -81,6 +104,9 @@ struct Params {
     timeout: Duration,
     poll_interval: String,
     rate_limits: Vec<String>,
+    enforce_quotas: bool,
+    steady: Duration,
+    resync_interval: String,
 }
 
 impl Params {
@@ -93,6 +119,8 @@ impl Params {
         };
         let text = |name: &str, default: &str| std::env::var(name).unwrap_or(default.to_owned());
         let timeout = text("URLGUARD_BENCH_TIMEOUT", "30m");
+        let steady = text("URLGUARD_BENCH_STEADY", "5m");
+        let enforce = text("URLGUARD_BENCH_ENFORCE_QUOTAS", "on");
         let params = Params {
             urls: number("URLGUARD_BENCH_URLS", 5000),
             distributions: number("URLGUARD_BENCH_DISTRIBUTIONS", 100),
@@ -115,6 +143,14 @@ impl Params {
                 "default" => Vec::new(),
                 list => list.split(',').map(str::to_owned).collect(),
             },
+            enforce_quotas: match enforce.as_str() {
+                "on" | "true" | "1" => true,
+                "off" | "false" | "0" => false,
+                other => panic!("URLGUARD_BENCH_ENFORCE_QUOTAS={other:?}: on or off"),
+            },
+            steady: humantime::parse_duration(&steady)
+                .unwrap_or_else(|e| panic!("URLGUARD_BENCH_STEADY={steady:?}: {e}")),
+            resync_interval: text("URLGUARD_BENCH_RESYNC", "10m"),
         };
         assert!(
             params.distributions > 0 && params.urls > 0,
@@ -430,6 +466,14 @@ impl Counts {
         counts
     }
 
+    /// Reconciles of `kind`, every outcome.
+    fn reconciled(&self, kind: &str) -> f64 {
+        self.reconciles
+            .iter()
+            .filter(|(key, _)| key.split(' ').next() == Some(kind))
+            .fold(0.0, |total, (_, count)| total + count)
+    }
+
     fn aws_total(&self) -> f64 {
         self.aws_calls.values().sum()
     }
@@ -500,6 +544,17 @@ fn run(params: &Params) -> bool {
         aws_setup.as_secs_f64()
     );
     bed.reset_counts();
+    // The emulator's calls per second count from here.
+    let series_start = Instant::now();
+    if params.enforce_quotas {
+        bed.set_rate_quotas(Some(&QuotaRates::aws()));
+        println!(
+            "setup: the aws-emulator enforces AWS's rate quotas ({})",
+            QuotaRates::aws()
+        );
+    } else {
+        println!("setup: the aws-emulator counts but does not enforce AWS's rate quotas");
+    }
 
     // 2. Kubernetes: the emulator with the CRDs and the namespace.
     let cluster_started = Instant::now();
@@ -518,6 +573,8 @@ fn run(params: &Params) -> bool {
         params.poll_interval.as_str(),
         "--error-retry-interval",
         "5s",
+        "--resync-interval",
+        params.resync_interval.as_str(),
     ];
     for setting in &params.rate_limits {
         flags.extend(["--aws-rate-limit", setting.as_str()]);
@@ -614,7 +671,7 @@ fn run(params: &Params) -> bool {
     let moto_peak_rss = proc_status_bytes(moto_pid, "VmHWM");
     let wire = bed.calls();
     let log_path = controller.log_path().to_owned();
-    drop(controller);
+    let all_ready_at = Instant::now();
 
     // 5. The report.
     println!();
@@ -722,5 +779,160 @@ fn run(params: &Params) -> bool {
         println!("moto peak RSS: {:.1} MiB", bytes as f64 / MIB);
     }
     println!("controller log: {}", log_path.display());
+
+    // 6. AWS request rates during creation, against the quotas.
+    let creation = Phase::between(series_start, started, all_ready_at);
+    let throttled = quota_rates::print_phase(&bed.rates(), creation, "creation");
+    println!("throttles seen by the product during creation: {throttled}");
+    if outcome.is_err() {
+        return false;
+    }
+
+    // 7. Steady state, then 8. a restart.
+    if !steady_state(params, &bed, &mut controller, series_start) {
+        return false;
+    }
+    let restarted = restart(params, &bed, &cluster, controller, &flags, series_start);
+    println!(
+        "throttles seen by the product over the whole run: {}",
+        bed.calls().throttled_total()
+    );
+    restarted
+}
+
+/// Waits `params.steady` with every object Ready and reports the rates per
+/// quota class against issue 18's targets; whether the controller lived.
+fn steady_state(
+    params: &Params,
+    bed: &TestBed,
+    controller: &mut Controller,
+    series_start: Instant,
+) -> bool {
+    println!();
+    println!(
+        "== steady state: {} with every object Ready (resync interval {}) ==",
+        humantime::format_duration(params.steady),
+        params.resync_interval
+    );
+    if humantime::parse_duration(&params.resync_interval).is_ok_and(|r| r > params.steady) {
+        println!(
+            "  note: the phase is shorter than the resync interval: resync reads may fall outside it"
+        );
+    }
+    let from = Instant::now();
+    while from.elapsed() < params.steady {
+        if controller.has_exited() {
+            println!("NOT measured: the controller exited");
+            return false;
+        }
+        std::thread::sleep(READY_POLL);
+    }
+    let phase = Phase::between(series_start, from, Instant::now());
+    let rates = bed.rates();
+    let throttled = quota_rates::print_phase(&rates, phase, "steady state");
+    let met = quota_rates::print_targets(&rates, phase);
+    println!(
+        "steady state: targets {}; throttles seen by the product: {throttled}",
+        if met { "met" } else { "NOT met" }
+    );
+    true
+}
+
+/// Whether a `service:Operation` of the controller's metrics changes AWS.
+fn is_write(call: &str) -> bool {
+    let (service, operation) = call.split_once(':').unwrap_or(("", call));
+    service != "sts"
+        && !["Get", "List", "Describe", "Head"]
+            .iter()
+            .any(|read| operation.starts_with(read))
+}
+
+/// Kills `controller`, starts another, and waits until it has reconciled
+/// every object again (a reconcile of each kind per object, from its
+/// `urlguard_reconciles_total`); reports its time, AWS writes (must be 0),
+/// calls and peak RSS. Whether it got there.
+fn restart(
+    params: &Params,
+    bed: &TestBed,
+    cluster: &Cluster,
+    controller: Controller,
+    flags: &[&str],
+    series_start: Instant,
+) -> bool {
+    println!();
+    println!("== restart: the controller killed, a new one started ==");
+    drop(controller);
+    let killed = Instant::now();
+    let mut controller =
+        Controller::start_with(bed, cluster, "urlguard-bench-restarted", flags, "info");
+    let mut last_progress = Instant::now();
+    let outcome = loop {
+        let counts = Counts::parse(&controller.metrics());
+        let (distributions, urls) = (
+            counts.reconciled("EdgeDistribution"),
+            counts.reconciled("ProtectedFunctionUrl"),
+        );
+        if distributions >= params.distributions as f64 && urls >= params.urls as f64 {
+            break Ok(());
+        }
+        if controller.has_exited() {
+            break Err("the controller exited");
+        }
+        if killed.elapsed() > params.timeout {
+            break Err("timed out");
+        }
+        if last_progress.elapsed() >= PROGRESS_EVERY {
+            last_progress = Instant::now();
+            println!(
+                "  {:>6.0} s: reconciled {distributions:.0} distributions, {urls:.0} URLs",
+                killed.elapsed().as_secs_f64()
+            );
+        }
+        std::thread::sleep(READY_POLL);
+    };
+    let took = killed.elapsed();
+    let counts = Counts::parse(&controller.metrics());
+    let peak_rss = proc_status_bytes(controller.pid(), "VmHWM");
+    let phase = Phase::between(series_start, killed, Instant::now());
+    match outcome {
+        Ok(()) => println!(
+            "restart: every object reconciled again {:.1} s after the kill (leader election included)",
+            took.as_secs_f64()
+        ),
+        Err(why) => println!(
+            "restart: NOT every object reconciled ({why}) after {:.1} s",
+            took.as_secs_f64()
+        ),
+    }
+    let writes: Vec<(&String, &f64)> = counts
+        .aws_calls
+        .iter()
+        .filter(|(call, count)| is_write(call) && **count > 0.0)
+        .collect();
+    // A fold from +0.0: an empty f64 sum is -0.0.
+    let total_writes = writes.iter().fold(0.0, |total, (_, count)| total + **count);
+    println!(
+        "restart: AWS writes {total_writes:.0} (goal 0: {}); AWS calls {:.0}",
+        if total_writes == 0.0 {
+            "met"
+        } else {
+            "NOT met"
+        },
+        counts.aws_total()
+    );
+    for (call, count) in writes {
+        println!("  write: {call} x{count:.0}");
+    }
+    match peak_rss {
+        Some(bytes) => {
+            let mib = bytes as f64 / MIB;
+            println!(
+                "restart: peak RSS (VmHWM) {mib:.1} MiB (goal <= 50 MiB: {})",
+                if mib <= 50.0 { "met" } else { "NOT met" }
+            );
+        }
+        None => println!("restart: peak RSS unknown (the process was gone)"),
+    }
+    quota_rates::print_phase(&bed.rates(), phase, "restart");
     outcome.is_ok()
 }

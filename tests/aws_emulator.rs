@@ -9,7 +9,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use aws_config::SdkConfig;
-use aws_emulator::{FaultKind, FaultRule};
+use aws_emulator::{FaultKind, FaultRule, QuotaRates};
 use aws_sdk_cloudfront::error::ProvideErrorMetadata;
 use aws_sdk_cloudfront::types::{
     Aliases, AllowedMethods, CacheBehavior, CacheBehaviors, CachedMethods, CustomErrorResponse,
@@ -2316,6 +2316,226 @@ async fn wire_counts_name_every_call_by_service_and_operation() {
     );
     bed.reset_counts();
     assert!(bed.calls().calls.is_empty());
+}
+
+// ------------------------------------------------------ API rate quotas
+
+/// A bed enforcing AWS's rate quotas (`rates`) from the first call.
+fn bed_with_quotas(rates: QuotaRates) -> TestBed {
+    TestBed::start_with(TestBedOptions {
+        rate_quotas: Some(rates),
+        ..TestBedOptions::default()
+    })
+}
+
+/// Runs `calls` at once; how many succeeded, the (status, code, message)
+/// of each failure, and how long they all took.
+async fn burst<T, E, F>(calls: Vec<F>) -> (usize, Vec<(u16, String, String)>, Duration)
+where
+    F: std::future::Future<Output = Result<T, aws_sdk_lambda::error::SdkError<E>>>,
+    E: ProvideErrorMetadata,
+{
+    let started = Instant::now();
+    let results = futures::future::join_all(calls).await;
+    let elapsed = started.elapsed();
+    let mut ok = 0;
+    let mut failures = Vec::new();
+    for result in results {
+        match result {
+            Ok(_) => ok += 1,
+            Err(e) => failures.push((
+                e.raw_response().map_or(0, |r| r.status().as_u16()),
+                e.code().unwrap_or("?").to_owned(),
+                e.message().unwrap_or("").to_owned(),
+            )),
+        }
+    }
+    (ok, failures, elapsed)
+}
+
+/// At most this many of a burst pass a bucket of `rate` per second that
+/// was full when the burst began `elapsed` ago (plus one for rounding).
+fn admissible(rate: f64, elapsed: Duration) -> usize {
+    (rate.max(1.0) + rate * elapsed.as_secs_f64()).floor() as usize + 1
+}
+
+#[tokio::test]
+async fn a_burst_over_lambdas_control_plane_quota_is_throttled_and_a_rate_under_it_is_not() {
+    let bed = bed_with_quotas(QuotaRates::aws());
+    let config = in_region(&bed.sdk_config_without_retries().await, "eu-west-1");
+    let client = lambda(&config);
+
+    // 45 control-plane calls at once against 15 requests/s.
+    let calls = (0..45).map(|_| client.list_functions().send()).collect();
+    let (ok, throttled, elapsed) = burst(calls).await;
+    assert!(
+        admissible(15.0, elapsed) < 45,
+        "the burst took {elapsed:?}: too slow to go over 15/s"
+    );
+    assert!(
+        ok >= 15,
+        "a full bucket admits a second's worth: {ok} passed"
+    );
+    assert!(
+        ok <= admissible(15.0, elapsed),
+        "{ok} passed in {elapsed:?} at 15/s"
+    );
+    assert_eq!(throttled.len(), 45 - ok);
+    for failure in &throttled {
+        assert_eq!(
+            failure,
+            &(
+                429,
+                "TooManyRequestsException".to_owned(),
+                "Rate exceeded".to_owned()
+            )
+        );
+    }
+
+    // The quota is per region: us-east-1 has its own.
+    lambda(&in_region(&config, "us-east-1"))
+        .list_functions()
+        .send()
+        .await
+        .expect("another region's quota is untouched");
+
+    // Counted on the wire, per operation and per second.
+    let calls = bed.calls();
+    assert_eq!(
+        calls.throttled_of("lambda:ListFunctions"),
+        throttled.len() as u64
+    );
+    assert_eq!(calls.count("lambda:ListFunctions"), 46);
+    let rates = bed.rates();
+    let seconds = rates.elapsed_seconds.ceil() as usize + 1;
+    assert_eq!(
+        rates.throttled_between("lambda@eu-west-1", 0, seconds),
+        throttled.len() as u64
+    );
+    assert_eq!(rates.calls_between("lambda@eu-west-1", 0, seconds), 45);
+    assert_eq!(rates.calls_between("lambda@us-east-1", 0, seconds), 1);
+    assert_eq!(rates.enforced.get("lambda"), Some(&15.0));
+
+    // After a second's rest, 10 calls a second for two seconds all pass.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    for _ in 0..20 {
+        client
+            .list_functions()
+            .send()
+            .await
+            .expect("under the quota, nothing is throttled");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        bed.calls().throttled_of("lambda:ListFunctions"),
+        throttled.len() as u64
+    );
+}
+
+#[tokio::test]
+async fn get_function_and_get_policy_have_buckets_of_their_own() {
+    let bed = TestBed::start();
+    let config = bed.sdk_config_without_retries().await;
+    function(&config, "quota-fn").await;
+    bed.set_rate_quotas(Some(&QuotaRates::aws()));
+    let client = lambda(&config);
+
+    // The rest of the control plane is spent...
+    let calls = (0..40).map(|_| client.list_functions().send()).collect();
+    let (ok, throttled, elapsed) = burst(calls).await;
+    assert!(admissible(15.0, elapsed) < 40, "the burst took {elapsed:?}");
+    assert!(!throttled.is_empty() && ok <= admissible(15.0, elapsed));
+
+    // ... and yet 60 GetFunction calls at once pass (100 requests/s),
+    let get_started = Instant::now();
+    let calls = (0..60)
+        .map(|_| client.get_function().function_name("quota-fn").send())
+        .collect();
+    let (ok, failures, _) = burst(calls).await;
+    assert_eq!((ok, failures), (60, Vec::new()));
+    // until they too go over their own quota.
+    let calls = (0..150)
+        .map(|_| client.get_function().function_name("quota-fn").send())
+        .collect();
+    let (ok, failures, _) = burst(calls).await;
+    let elapsed = get_started.elapsed();
+    assert!(
+        admissible(100.0, elapsed) < 210,
+        "210 GetFunction calls took {elapsed:?}: too slow to go over 100/s"
+    );
+    assert!(
+        ok + 60 <= admissible(100.0, elapsed),
+        "{} passed in {elapsed:?}",
+        ok + 60
+    );
+    assert!(
+        failures
+            .iter()
+            .all(|(status, code, _)| *status == 429 && code == "TooManyRequestsException")
+    );
+
+    // GetPolicy counts against its own 15/s (the function has no policy:
+    // Lambda answers ResourceNotFoundException, not a throttle).
+    let calls = (0..10)
+        .map(|_| client.get_policy().function_name("quota-fn").send())
+        .collect();
+    let (_, failures, _) = burst(calls).await;
+    assert_eq!(failures.len(), 10);
+    assert!(
+        failures
+            .iter()
+            .all(|(_, code, _)| code == "ResourceNotFoundException"),
+        "{failures:?}"
+    );
+    assert_eq!(bed.calls().throttled_of("lambda:GetPolicy"), 0);
+}
+
+#[tokio::test]
+async fn ssm_throttles_as_ssm_does_and_the_quotas_can_be_lifted() {
+    let bed = TestBed::start();
+    let config = bed.sdk_config_without_retries().await;
+    let ssm = aws_sdk_ssm::Client::new(&config);
+    ssm.put_parameter()
+        .name("/quota/p")
+        .value("v")
+        .r#type(aws_sdk_ssm::types::ParameterType::String)
+        .send()
+        .await
+        .expect("PutParameter");
+    // Parameter Store at 2 transactions/s instead of 40, for a short test.
+    let rates = QuotaRates::aws().with("ssm", 2.0).expect("a quota");
+    bed.set_rate_quotas(Some(&rates));
+
+    let started = Instant::now();
+    let results =
+        futures::future::join_all((0..10).map(|_| ssm.get_parameter().name("/quota/p").send()))
+            .await;
+    let elapsed = started.elapsed();
+    let ok = results.iter().filter(|r| r.is_ok()).count();
+    assert!(
+        ok >= 2 && ok <= admissible(2.0, elapsed),
+        "{ok} passed in {elapsed:?}"
+    );
+    for e in results.into_iter().filter_map(Result::err) {
+        let status = e.raw_response().map(|r| r.status().as_u16());
+        assert_eq!(
+            (status, e.code(), e.message()),
+            (
+                Some(400),
+                Some("ThrottlingException"),
+                Some("Rate exceeded")
+            )
+        );
+    }
+    assert_eq!(bed.calls().throttled_of("ssm:GetParameter"), 10 - ok as u64);
+
+    // Lifted: nothing is throttled any more.
+    bed.set_rate_quotas(None);
+    let results =
+        futures::future::join_all((0..10).map(|_| ssm.get_parameter().name("/quota/p").send()))
+            .await;
+    assert!(results.iter().all(Result::is_ok));
+    assert!(bed.rates().enforced.is_empty());
 }
 
 // -------------------------------------------------------------------- IAM

@@ -22,7 +22,7 @@ use aws_config::SdkConfig;
 use aws_config::retry::RetryConfig;
 use aws_emulator::{
     AuthorizationRecord, CallRecord, CallReport, ControlClient, Emulator, EmulatorConfig,
-    FaultRule, RuleReport,
+    FaultRule, QuotaRates, RateReport, RuleReport,
 };
 
 use super::moto::{Moto, sdk_config_for};
@@ -48,6 +48,9 @@ pub struct TestBedOptions {
     /// CloudFront configs read back completed with CloudFront's defaults
     /// (on, as on AWS); off, exactly as sent.
     pub readback_defaults: bool,
+    /// AWS's request-rate quotas enforced from the first call, or `None`
+    /// (the default: no call is throttled for its rate).
+    pub rate_quotas: Option<QuotaRates>,
 }
 
 impl Default for TestBedOptions {
@@ -60,6 +63,7 @@ impl Default for TestBedOptions {
             identities: Vec::new(),
             product_policy: product_policy(),
             readback_defaults: true,
+            rate_quotas: None,
         }
     }
 }
@@ -163,6 +167,7 @@ impl TestBed {
             .identities
             .push((PRODUCT_KEY.to_owned(), options.product_policy));
         config.readback_defaults = options.readback_defaults;
+        config.rate_quotas = options.rate_quotas;
 
         let moto_endpoint = moto.endpoint.clone();
         let (started_tx, started_rx) = mpsc::channel();
@@ -282,7 +287,21 @@ impl TestBed {
         self.control.log().expect("GET /__emulator/log")
     }
 
-    /// Zeroes the counts, the log and the authorization log.
+    /// Calls per second per quota and region since the start or the last
+    /// reset (`GET /__emulator/rates`).
+    pub fn rates(&self) -> RateReport {
+        self.control.rates().expect("GET /__emulator/rates")
+    }
+
+    /// Enforces `rates` from now on, or stops enforcing rate quotas
+    /// (`PUT`/`DELETE /__emulator/rate-quotas`).
+    pub fn set_rate_quotas(&self, rates: Option<&QuotaRates>) {
+        self.control
+            .set_rate_quotas(rates)
+            .expect("PUT /__emulator/rate-quotas");
+    }
+
+    /// Zeroes the counts, the log, the call rates and the authorization log.
     pub fn reset_counts(&self) {
         self.control
             .reset_counts()

@@ -6,7 +6,11 @@
 //! | `GET /__emulator/health` | `ok` |
 //! | `GET /__emulator/calls` | counts per `service:Operation`, injected faults per `service:Operation`, the rules with what each matched and injected |
 //! | `GET /__emulator/log` | the recent calls in order (`seq`, `call`, `method`, `path`, `status`, `fault`) |
-//! | `POST /__emulator/reset-counts` | zero the counts, the log and the authorization log |
+//! | `POST /__emulator/reset-counts` | zero the counts, the log, the call rates and the authorization log |
+//! | `GET /__emulator/rates` | calls per second per `QUOTA@REGION`, and the throttled ones, since the start or the last reset |
+//! | `GET /__emulator/rate-quotas` | the rate quotas enforced (`{}` when none) |
+//! | `PUT /__emulator/rate-quotas` | enforce AWS's rate quotas from now on, with the `{"QUOTA": RATE}` of the body instead of AWS's (an empty body: AWS's) |
+//! | `DELETE /__emulator/rate-quotas` | stop enforcing rate quotas |
 //! | `GET /__emulator/faults` | the rules in force |
 //! | `PUT /__emulator/faults` | replace the rules (a JSON array of rules, or `{"rules": [...]}`) |
 //! | `POST /__emulator/faults` | add rules after the ones in force |
@@ -26,9 +30,11 @@ use std::time::Duration;
 use http::{Method, StatusCode, request::Parts};
 
 use crate::authorize::{AuthorizationRecord, validate_policy};
+use crate::call_rates::RateReport;
 use crate::faults::{FaultRule, FaultRuleError, RuleReport};
 use crate::ids::lock;
 use crate::ledger::{CallRecord, CallReport};
+use crate::rate_quotas::{QuotaRateError, QuotaRates};
 use crate::reply::Reply;
 use crate::server::Shared;
 
@@ -50,6 +56,14 @@ fn read_rules(body: &[u8]) -> Result<Vec<FaultRule>, FaultRuleError> {
     FaultRule::list_from_json(&text)
 }
 
+fn read_quota_rates(body: &[u8]) -> Result<QuotaRates, QuotaRateError> {
+    let text = String::from_utf8_lossy(body);
+    if text.trim().is_empty() {
+        return Ok(QuotaRates::aws());
+    }
+    QuotaRates::aws_with_json(&text)
+}
+
 /// The access key of `/identities/KEY`, percent-decoded.
 fn identity_key(route: &str) -> String {
     let raw = route.trim_start_matches("/identities/");
@@ -68,8 +82,28 @@ pub(crate) fn handle(shared: &Shared, parts: &Parts, body: &[u8]) -> Reply {
         (&Method::GET, "/calls") => json_reply(&shared.report()),
         (&Method::GET, "/log") => json_reply(&lock(&shared.ledger).log()),
         (&Method::POST, "/reset-counts") => {
-            lock(&shared.ledger).reset();
-            shared.authorizer.reset_log();
+            shared.reset_counts();
+            Reply::empty(StatusCode::NO_CONTENT)
+        }
+        (&Method::GET, "/rates") => json_reply(&shared.rate_report()),
+        (&Method::GET, "/rate-quotas") => json_reply(
+            &lock(&shared.quotas)
+                .rates()
+                .map(|rates| rates.as_map().clone())
+                .unwrap_or_default(),
+        ),
+        (&Method::PUT, "/rate-quotas") => match read_quota_rates(body) {
+            Ok(rates) => {
+                tracing::info!(%rates, "rate quotas enforced");
+                let reply = json_reply(rates.as_map());
+                lock(&shared.quotas).replace(Some(rates));
+                reply
+            }
+            Err(e) => Reply::text(StatusCode::BAD_REQUEST, e.to_string()),
+        },
+        (&Method::DELETE, "/rate-quotas") => {
+            tracing::info!("rate quotas no longer enforced");
+            lock(&shared.quotas).replace(None);
             Reply::empty(StatusCode::NO_CONTENT)
         }
         (&Method::GET, "/faults") => json_reply(&lock(&shared.faults).report()),
@@ -131,6 +165,8 @@ pub enum ControlError {
     Rule(#[from] FaultRuleError),
     #[error(transparent)]
     Policy(#[from] crate::authorize::PolicyError),
+    #[error(transparent)]
+    QuotaRate(#[from] QuotaRateError),
 }
 
 /// A blocking client for the control endpoints.
@@ -204,6 +240,23 @@ impl ControlClient {
     /// `GET /__emulator/log`.
     pub fn log(&self) -> Result<Vec<CallRecord>, ControlError> {
         self.json("GET", "/__emulator/log", "")
+    }
+
+    /// `GET /__emulator/rates`.
+    pub fn rates(&self) -> Result<RateReport, ControlError> {
+        self.json("GET", "/__emulator/rates", "")
+    }
+
+    /// `PUT /__emulator/rate-quotas` with `rates`, or `DELETE` for `None`.
+    pub fn set_rate_quotas(&self, rates: Option<&QuotaRates>) -> Result<(), ControlError> {
+        match rates {
+            Some(rates) => {
+                let body = serde_json::to_string(rates).map_err(QuotaRateError::from)?;
+                self.exchange("PUT", "/__emulator/rate-quotas", &body)
+            }
+            None => self.exchange("DELETE", "/__emulator/rate-quotas", ""),
+        }
+        .map(|_| ())
     }
 
     /// `POST /__emulator/reset-counts`.

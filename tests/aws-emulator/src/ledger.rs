@@ -1,5 +1,6 @@
 //! The wire ledger: every call that reached the emulator, counted per
-//! `service:Operation`, every injected fault counted the same way, and a
+//! `service:Operation`, every injected fault and every call an enforced
+//! rate quota throttled counted the same way, and a
 //! bounded log of recent calls in order. Tests assert on it through
 //! `GET /__emulator/calls` and `GET /__emulator/log`.
 
@@ -25,6 +26,9 @@ pub struct CallRecord {
     pub status: Option<u16>,
     /// The fault injected into this call, if any (`throttle`, ...).
     pub fault: Option<String>,
+    /// The rate quota that throttled this call, if one did (`lambda`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub throttled: Option<String>,
 }
 
 /// `GET /__emulator/calls`.
@@ -36,6 +40,9 @@ pub struct CallReport {
     pub faults: BTreeMap<String, u64>,
     /// The rules in force, with what each matched and injected.
     pub rules: Vec<RuleReport>,
+    /// Calls an enforced rate quota throttled, per `service:Operation`.
+    #[serde(default)]
+    pub throttled: BTreeMap<String, u64>,
 }
 
 impl CallReport {
@@ -47,6 +54,16 @@ impl CallReport {
     /// Faults injected into `service:Operation` (0 when none).
     pub fn faults_of(&self, key: &str) -> u64 {
         self.faults.get(key).copied().unwrap_or(0)
+    }
+
+    /// Calls of `service:Operation` a rate quota throttled (0 when none).
+    pub fn throttled_of(&self, key: &str) -> u64 {
+        self.throttled.get(key).copied().unwrap_or(0)
+    }
+
+    /// Every call a rate quota throttled.
+    pub fn throttled_total(&self) -> u64 {
+        self.throttled.values().sum()
     }
 
     /// All calls to one service.
@@ -64,6 +81,7 @@ impl CallReport {
 pub(crate) struct Ledger {
     calls: BTreeMap<String, u64>,
     faults: BTreeMap<String, u64>,
+    throttled: BTreeMap<String, u64>,
     log: VecDeque<CallRecord>,
     seq: u64,
 }
@@ -73,6 +91,9 @@ impl Ledger {
         *self.calls.entry(record.call.clone()).or_default() += 1;
         if record.fault.is_some() {
             *self.faults.entry(record.call.clone()).or_default() += 1;
+        }
+        if record.throttled.is_some() {
+            *self.throttled.entry(record.call.clone()).or_default() += 1;
         }
         self.seq += 1;
         record.seq = self.seq;
@@ -87,6 +108,7 @@ impl Ledger {
             calls: self.calls.clone(),
             faults: self.faults.clone(),
             rules,
+            throttled: self.throttled.clone(),
         }
     }
 
@@ -97,6 +119,7 @@ impl Ledger {
     pub(crate) fn reset(&mut self) {
         self.calls.clear();
         self.faults.clear();
+        self.throttled.clear();
         self.log.clear();
     }
 }

@@ -15,6 +15,12 @@
 //! - fault rules fail chosen calls with throttling, 500/503, or a lost
 //!   answer after the write; every call is counted per `service:Operation`
 //!   and the counts are served at `GET /__emulator/calls`;
+//! - AWS's per-account, per-region request-rate quotas (Lambda's
+//!   `GetFunction`, `GetPolicy` and the rest of its control plane, SSM
+//!   Parameter Store's throughput, and chosen rates for CloudFront, IAM and
+//!   STS) are enforced on request, each call over its quota throttled as
+//!   its service throttles (see [`rate_quotas`](crate::rate_quotas)); calls
+//!   per second per quota are served at `GET /__emulator/rates`;
 //! - IAM is enforced for the access keys given an identity policy (see
 //!   [`authorize`](crate::authorize)): each of their calls is evaluated
 //!   before it reaches CloudFront or moto and refused as AWS refuses it;
@@ -31,6 +37,7 @@
 mod assumed_roles;
 mod authorize;
 mod boundary_exists;
+mod call_rates;
 mod cloudfront;
 mod control;
 mod dataplane;
@@ -38,6 +45,7 @@ mod faults;
 mod ids;
 mod lambda;
 mod ledger;
+mod rate_quotas;
 mod regions;
 mod replicas;
 mod reply;
@@ -56,9 +64,11 @@ pub use authorize::{
     ANY_RESOURCE, AuthorizationRecord, Decision, PolicyError, evaluate, principal_arn,
     validate_policy,
 };
+pub use call_rates::RateReport;
 pub use control::{CONTROL_PREFIX, ControlClient, ControlError};
 pub use faults::{FaultKind, FaultRule, FaultRuleError, RuleReport};
 pub use ledger::{CallRecord, CallReport};
+pub use rate_quotas::{QuotaRateError, QuotaRates, quota_of};
 pub use server::{Emulator, EmulatorHandle};
 
 /// The account moto answers for, and the one CloudFront ARNs carry.
@@ -104,11 +114,17 @@ pub struct EmulatorConfig {
     /// principals in another order than written, as IAM may (see
     /// `trust_order`); off, moto's order is relayed.
     pub reorder_policy_lists: bool,
+    /// AWS's request-rate quotas enforced from the first call (see
+    /// `rate_quotas`; [`QuotaRates::aws`] for AWS's own), or `None`: no
+    /// call is throttled for its rate (calls per second are counted
+    /// either way).
+    pub rate_quotas: Option<QuotaRates>,
 }
 
 impl EmulatorConfig {
     /// Loopback on a free port, the default deploy time and replica linger,
-    /// no faults, every key unrestricted, AWS's read-back quirks on.
+    /// no faults, every key unrestricted, AWS's read-back quirks on, rate
+    /// quotas not enforced.
     pub fn new(moto_endpoint: &str) -> EmulatorConfig {
         EmulatorConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -121,6 +137,7 @@ impl EmulatorConfig {
             identities: Vec::new(),
             readback_defaults: true,
             reorder_policy_lists: true,
+            rate_quotas: None,
         }
     }
 }

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use aws_emulator::{Emulator, EmulatorConfig, FaultRule};
+use aws_emulator::{Emulator, EmulatorConfig, FaultRule, QuotaRates};
 use clap::Parser;
 
 /// CloudFront emulated in-process; Lambda, SSM, IAM and STS forwarded to
@@ -59,7 +59,20 @@ struct Cli {
     /// written (false).
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
     reorder_policy_lists: bool,
-    /// Log warnings (injected faults) only, not every call.
+    /// Enforce AWS's per-account, per-region request-rate quotas: a call
+    /// over its quota is throttled as its service throttles.
+    #[arg(long)]
+    enforce_rate_quotas: bool,
+    /// With --enforce-rate-quotas, QUOTA=RATE (requests per second) instead
+    /// of AWS's rate; QUOTA is lambda, lambda:GetFunction, lambda:GetPolicy,
+    /// ssm, cloudfront, iam or sts. Repeatable.
+    #[arg(
+        long = "rate-quota",
+        value_name = "QUOTA=RATE",
+        requires = "enforce_rate_quotas"
+    )]
+    rate_quotas: Vec<String>,
+    /// Log warnings (injected faults, throttles) only, not every call.
     #[arg(long)]
     quiet: bool,
 }
@@ -92,6 +105,16 @@ fn config(cli: &Cli) -> Result<EmulatorConfig, String> {
         aws_emulator::validate_policy(&policy).map_err(|e| format!("{path}: {e}"))?;
         identities.push((key.to_owned(), policy));
     }
+    let rate_quotas = if cli.enforce_rate_quotas {
+        let rates = cli
+            .rate_quotas
+            .iter()
+            .try_fold(QuotaRates::aws(), |rates, spec| rates.with_spec(spec))
+            .map_err(|e| format!("--rate-quota: {e}"))?;
+        Some(rates)
+    } else {
+        None
+    };
     Ok(EmulatorConfig {
         listen: cli.listen,
         moto_endpoint: cli.moto.clone(),
@@ -103,6 +126,7 @@ fn config(cli: &Cli) -> Result<EmulatorConfig, String> {
         identities,
         readback_defaults: cli.readback_defaults,
         reorder_policy_lists: cli.reorder_policy_lists,
+        rate_quotas,
     })
 }
 

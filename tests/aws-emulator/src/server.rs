@@ -1,6 +1,8 @@
 //! The front door: an HTTP/1.1 server on loopback (its loop is
 //! `emulator-http`'s) that takes every SDK request, identifies
-//! `service:Operation` from the SigV4 scope, applies the fault rules, and
+//! `service:Operation` from the SigV4 scope, counts it against its rate
+//! quota (throttled, as the service throttles, when the quotas are
+//! enforced: see `rate_quotas`), applies the fault rules, and
 //! authorizes the call when its access key is restricted (see
 //! `authorize`), answers — CloudFront in-process, Lambda through its corrections,
 //! everything else (SSM, IAM, STS, ...) relayed from moto verbatim. Every
@@ -11,6 +13,7 @@
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use bytes::Bytes;
 use emulator_http::Server;
@@ -21,6 +24,7 @@ use tokio::net::TcpListener;
 use tracing::{info, warn};
 
 use crate::authorize::{self, AuthorizationRecord, Authorizer, PolicyError, Verdict};
+use crate::call_rates::{CallRates, RateReport};
 use crate::cloudfront::CloudFront;
 use crate::control::{self, CONTROL_PREFIX};
 use crate::dataplane::{self, DataPlane};
@@ -28,6 +32,7 @@ use crate::faults::{FaultBook, FaultKind, FaultRule, FaultRuleError, fault_reply
 use crate::ids::{Ids, lock};
 use crate::lambda::{self, LambdaFixes};
 use crate::ledger::{CallRecord, CallReport, Ledger};
+use crate::rate_quotas::{self, QuotaBook, QuotaRates};
 use crate::reply::Reply;
 use crate::route::Call;
 use crate::upstream::{Upstream, UpstreamError};
@@ -43,6 +48,10 @@ pub(crate) struct Shared {
     pub versions: PendingVersions,
     pub faults: Mutex<FaultBook>,
     pub ledger: Mutex<Ledger>,
+    /// The rate quotas in force, if enforced, and their buckets.
+    pub quotas: Mutex<QuotaBook>,
+    /// Calls per second per quota and region.
+    pub rates: Mutex<CallRates>,
     pub authorizer: Authorizer,
     /// What the data path (function URLs, distributions' viewers) knows.
     pub dataplane: DataPlane,
@@ -54,6 +63,21 @@ impl Shared {
     pub(crate) fn report(&self) -> CallReport {
         let rules = lock(&self.faults).report();
         lock(&self.ledger).report(rules)
+    }
+
+    pub(crate) fn rate_report(&self) -> RateReport {
+        let enforced = lock(&self.quotas)
+            .rates()
+            .map(|rates| rates.as_map().clone())
+            .unwrap_or_default();
+        lock(&self.rates).report(enforced, Instant::now())
+    }
+
+    /// Zeroes the counts, the log, the call rates and the authorization log.
+    pub(crate) fn reset_counts(&self) {
+        lock(&self.ledger).reset();
+        lock(&self.rates).reset(Instant::now());
+        self.authorizer.reset_log();
     }
 }
 
@@ -93,6 +117,8 @@ impl Emulator {
             versions,
             faults: Mutex::new(FaultBook::new(config.faults.clone())),
             ledger: Mutex::new(Ledger::default()),
+            quotas: Mutex::new(QuotaBook::new(config.rate_quotas.clone())),
+            rates: Mutex::new(CallRates::new(Instant::now())),
             authorizer,
             dataplane: DataPlane::default(),
             reorder_policy_lists: config.reorder_policy_lists,
@@ -114,6 +140,7 @@ impl Emulator {
             version_pending_seconds = config.version_pending.as_secs_f64(),
             faults = config.faults.len(),
             identities = config.identities.len(),
+            rate_quotas = %config.rate_quotas.as_ref().map_or("not enforced".to_owned(), QuotaRates::to_string),
             "aws-emulator listening"
         );
         Ok(EmulatorHandle {
@@ -155,6 +182,17 @@ impl EmulatorHandle {
         }
         lock(&self.shared.faults).replace(rules);
         Ok(())
+    }
+
+    /// Calls per second per quota and region, as `GET /__emulator/rates`
+    /// reports them.
+    pub fn rates(&self) -> RateReport {
+        self.shared.rate_report()
+    }
+
+    /// Enforces these rate quotas from now on (`None`: stops enforcing).
+    pub fn set_rate_quotas(&self, rates: Option<QuotaRates>) {
+        lock(&self.shared.quotas).replace(rates);
     }
 
     /// Removes every fault rule.
@@ -219,12 +257,27 @@ async fn serve(
         path: parts.uri.path().to_owned(),
         status,
         fault: fault.map(|k| k.as_str().to_owned()),
+        throttled: None,
     };
     if call.access_key.is_some() && !crate::regions::exists(&call.region) {
         let reply = crate::regions::no_such_region(&call.service, &call.region, &shared.ids);
         info!(call = %key, region = %call.region, status = reply.status.as_u16(), "no such region");
         lock(&shared.ledger).record(record(Some(reply.status.as_u16()), None));
         return Ok(reply.into_response());
+    }
+    if let Some(quota) = rate_quotas::quota_of(&call.service, &call.operation) {
+        let now = Instant::now();
+        let admitted = lock(&shared.quotas).admit(&call.region, quota, now);
+        lock(&shared.rates).count(quota, &call.region, !admitted, now);
+        if !admitted {
+            let reply = fault_reply(&call.service, FaultKind::Throttle, &shared.ids);
+            warn!(call = %key, region = %call.region, quota, status = reply.status.as_u16(), "rate quota exceeded: throttled");
+            lock(&shared.ledger).record(CallRecord {
+                throttled: Some(quota.to_owned()),
+                ..record(Some(reply.status.as_u16()), None)
+            });
+            return Ok(reply.into_response());
+        }
     }
     let verdict = authorize::authorize(shared, &call, &parts, &body).await;
     let restricted = !matches!(verdict, Verdict::Unrestricted);
