@@ -785,3 +785,168 @@ fn is_write(call: &str) -> bool {
     let operation = call.split(':').nth(1).unwrap_or_default();
     VERBS.iter().any(|verb| operation.starts_with(verb))
 }
+
+/// The `Ready` reasons of every `ProtectedFunctionUrl` in `books`, by name.
+fn url_reasons(cluster: &Cluster) -> Vec<(String, String)> {
+    let listed = cluster.ok(
+        "kubectl",
+        &[
+            "get",
+            "pfu",
+            "-n",
+            "books",
+            "-o",
+            r#"jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].reason}{"\n"}{end}"#,
+        ],
+    );
+    listed
+        .lines()
+        .filter_map(|line| line.split_once('='))
+        .map(|(name, reason)| (name.to_owned(), reason.to_owned()))
+        .collect()
+}
+
+/// The function a Lambda call's path names (by name or ARN), if any.
+fn function_of(path: &str) -> Option<String> {
+    let rest = path.split_once("/functions/")?.1;
+    let segment = rest.split(['/', '?']).next()?;
+    let name = segment.rsplit("%3A").next()?.rsplit(':').next()?;
+    Some(name.to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_deploying_distribution_is_polled_with_get_distribution_only() {
+    // A real deployment takes minutes: while it runs and nothing else
+    // changes, each poll must cost one GetDistribution, not a pass over
+    // every URL.
+    let options = TestBedOptions {
+        deploy_time: Duration::from_secs(25),
+        ..TestBedOptions::default()
+    };
+    let (bed, cluster) = start(options, "controller-polls").await;
+    let controller = Controller::start(&bed, &cluster, "urlguard-0");
+    cluster.ok("kubectl", &["apply", "-f", "examples/books.yaml"]);
+    eventually(
+        Duration::from_secs(60),
+        "every URL attached and deploying",
+        &[&controller],
+        || {
+            let reasons = url_reasons(&cluster);
+            reasons.len() == 5 && reasons.iter().all(|(_, reason)| reason == "Deploying")
+        },
+    );
+    // The passes the attaching URLs triggered settle (debounce: 1 s).
+    std::thread::sleep(Duration::from_secs(2));
+    bed.reset_counts();
+    std::thread::sleep(Duration::from_secs(8));
+    let calls = bed.calls();
+    let polls = calls.count("cloudfront:GetDistribution");
+    let others: Vec<_> = calls
+        .calls
+        .iter()
+        .filter(|(call, _)| call.as_str() != "cloudfront:GetDistribution")
+        .collect();
+    assert!(
+        others.is_empty(),
+        "while CloudFront deploys, only GetDistribution: {others:?}\n{}",
+        controller.log()
+    );
+    // --poll-interval 500ms doubling: 0.5, 1, 2, 4 s... at most 6 polls in
+    // 8 s (a fixed interval would make 16), and at least 2.
+    assert!(
+        (2..=6).contains(&polls),
+        "{polls} polls in 8 s\n{}",
+        controller.log()
+    );
+    wait_for_books(&cluster, "kubectl wait once deployed", &controller);
+    assert!(
+        bed.count("lambda:GetFunctionUrlConfig") >= 5,
+        "once deployed, a full pass reads every URL again"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_failing_url_backs_off_alone_and_its_siblings_are_not_read_again() {
+    let (bed, cluster) = start(TestBedOptions::default(), "controller-backoff").await;
+    let controller = Controller::start(&bed, &cluster, "urlguard-0");
+    cluster.ok("kubectl", &["apply", "-f", "examples/books.yaml"]);
+    wait_for_books(&cluster, "kubectl wait for books", &controller);
+
+    // Its owner deletes one function; a spec change makes the next pass.
+    support::aws::lambda_client(&bed.sdk_config().await, "eu-west-1")
+        .delete_function()
+        .function_name("books-create-book")
+        .send()
+        .await
+        .expect("DeleteFunction");
+    cluster.ok(
+        "kubectl",
+        &[
+            "patch",
+            "ed",
+            "books",
+            "-n",
+            "books",
+            "--type=merge",
+            "-p",
+            r#"{"spec":{"comment":"changed"}}"#,
+        ],
+    );
+    eventually(
+        Duration::from_secs(60),
+        "create-book fails on its own, the others stay Ready",
+        &[&controller],
+        || {
+            let reasons = url_reasons(&cluster);
+            reasons.len() == 5
+                && reasons.iter().all(|(name, reason)| {
+                    (name == "create-book") == (reason == "FunctionNotFound")
+                        && (name == "create-book" || reason == "Protected")
+                })
+        },
+    );
+    // The removal of its behavior deploys, and a full pass follows; then
+    // create-book is retried alone.
+    eventually(
+        Duration::from_secs(30),
+        "create-book retried alone",
+        &[&controller],
+        || controller.log().contains("retrying failed URLs"),
+    );
+    bed.reset_counts();
+    std::thread::sleep(Duration::from_secs(10));
+    let mut reads: std::collections::BTreeMap<String, u64> = Default::default();
+    for record in bed.log() {
+        if record.call.starts_with("lambda:")
+            && let Some(function) = function_of(&record.path)
+        {
+            *reads.entry(function).or_default() += 1;
+        }
+    }
+    let siblings: Vec<_> = reads
+        .iter()
+        .filter(|(function, _)| function.starts_with("books-") && *function != "books-create-book")
+        .collect();
+    assert!(
+        siblings.is_empty(),
+        "retrying create-book read its siblings: {reads:?}\n{}",
+        controller.log()
+    );
+    // --error-retry-interval 1s, doubling with jitter from the failures
+    // before (two full passes, then the first retry): 4 and 8 s steps,
+    // each in its upper half, make 1 to 4 retries in 10 s; a fixed
+    // interval would make 10.
+    let retries = bed
+        .log()
+        .iter()
+        .filter(|r| {
+            r.call == "lambda:GetFunction"
+                && function_of(&r.path).as_deref() == Some("books-create-book")
+        })
+        .count();
+    assert!(
+        (1..=4).contains(&retries),
+        "{retries} retries in 10 s: {reads:?}\n{}",
+        controller.log()
+    );
+}
