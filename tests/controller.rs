@@ -950,3 +950,87 @@ async fn a_failing_url_backs_off_alone_and_its_siblings_are_not_read_again() {
         controller.log()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn steady_state_resyncs_cost_what_the_budget_assumes() {
+    use urlguard::controller::resync::{self, BUDGET, PER_DISTRIBUTION, PER_URL};
+
+    let (bed, cluster) = start(TestBedOptions::default(), "controller-resync").await;
+    // A 1 s floor: the budget sets the interval (5 URLs, 1 distribution).
+    let controller = Controller::start_with(
+        &bed,
+        &cluster,
+        "urlguard-0",
+        &["--resync-interval", "1s"],
+        TEST_LOG,
+    );
+    cluster.ok("kubectl", &["apply", "-f", "examples/books.yaml"]);
+    wait_for_books(&cluster, "kubectl wait for books", &controller);
+    let interval = resync::interval(Duration::from_secs(1), 5, 1);
+    assert!(interval > Duration::from_secs(1), "{interval:?}");
+    eventually(
+        Duration::from_secs(10),
+        "the resync interval published",
+        &[&controller],
+        || controller.sum("urlguard_resync_interval_seconds") == interval.as_secs_f64(),
+    );
+
+    // Steady state: nothing changes, every pass is a resync.
+    std::thread::sleep(Duration::from_secs(2));
+    bed.reset_counts();
+    let window = Duration::from_secs(12);
+    std::thread::sleep(window);
+    let calls = bed.calls().calls;
+    let writes: Vec<&String> = calls.keys().filter(|call| is_write(call)).collect();
+    assert!(writes.is_empty(), "a resync wrote: {writes:?}");
+    let passes = calls
+        .get("cloudfront:GetDistribution")
+        .copied()
+        .unwrap_or(0) as f64;
+    // Slots at least half an interval apart, one per interval after that.
+    let most = window.as_secs_f64() / interval.as_secs_f64() + 1.0;
+    assert!(
+        passes >= 2.0 && passes <= most,
+        "{passes} resyncs in {window:?} at {interval:?}: {calls:?}"
+    );
+    let class = |wanted: &dyn Fn(&str) -> bool| -> f64 {
+        calls
+            .iter()
+            .filter(|(call, _)| wanted(call))
+            .map(|(_, n)| *n as f64)
+            .sum::<f64>()
+            / passes
+    };
+    let per_pass = |per_url: f64, per_distribution: f64| 5.0 * per_url + per_distribution;
+    let lambda = class(&|call| {
+        call.starts_with("lambda:") && call != "lambda:GetFunction" && call != "lambda:GetPolicy"
+    });
+    let get_function = class(&|call| call == "lambda:GetFunction");
+    let get_policy = class(&|call| call == "lambda:GetPolicy");
+    let cloudfront = class(&|call| call.starts_with("cloudfront:"));
+    let measured = format!(
+        "per pass: lambda {lambda}, GetFunction {get_function}, GetPolicy {get_policy}, CloudFront {cloudfront}: {calls:?}"
+    );
+    assert!(
+        lambda <= per_pass(PER_URL.lambda, PER_DISTRIBUTION.lambda),
+        "{measured}"
+    );
+    assert!(
+        get_function <= per_pass(PER_URL.get_function, PER_DISTRIBUTION.get_function),
+        "{measured}"
+    );
+    assert!(
+        get_policy <= per_pass(PER_URL.get_policy, PER_DISTRIBUTION.get_policy),
+        "{measured}"
+    );
+    assert!(
+        cloudfront <= per_pass(PER_URL.cloudfront, PER_DISTRIBUTION.cloudfront),
+        "{measured}"
+    );
+    // And so the rates stay within the budget, one resync per interval.
+    let seconds = interval.as_secs_f64();
+    assert!(lambda / seconds <= BUDGET.lambda, "{measured}");
+    assert!(get_policy / seconds <= BUDGET.get_policy, "{measured}");
+    assert!(cloudfront / seconds <= BUDGET.cloudfront, "{measured}");
+    eprintln!("{measured}");
+}

@@ -36,7 +36,7 @@ mod metrics;
 mod objects;
 mod outcome;
 mod passes;
-mod resync;
+pub mod resync;
 mod status;
 mod url;
 

@@ -115,7 +115,9 @@ pub fn after_apply(
         failed: names(failed),
         passed: names(passed),
     };
-    let resync_in = pass.full.then(|| resync_in(context, pass.key));
+    let resync_in = pass
+        .full
+        .then(|| resync_in(context, pass.key, pass.started));
     let wait = context.passes.passed(
         pass.key,
         pass.fingerprint,
@@ -127,19 +129,22 @@ pub fn after_apply(
     Ok(Action::requeue(wait.max(Duration::from_secs(1))))
 }
 
-/// When the distribution `key`'s next resync is due: its slot in an
-/// interval the resync budget sets from the object counts (`resync`).
-fn resync_in(context: &Context, key: &Key) -> Duration {
+/// How long after `started` the distribution `key`'s next resync is due:
+/// its slot in an interval the resync budget sets from the object counts
+/// (`resync`). Counted from the pass's start, like the rest of `passes`,
+/// so a slow pass does not push its slot along.
+fn resync_in(context: &Context, key: &Key, started: Instant) -> Duration {
     let interval = resync::interval(
         context.timing.resync,
         context.urls.state().len(),
         context.distributions.state().len(),
     );
     context.metrics.set_resync_interval(interval);
-    let now = SystemTime::now()
+    let began = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap_or_default();
-    resync::until_next(now, interval, resync::phase(&key.0, &key.1))
+        .unwrap_or_default()
+        .saturating_sub(started.elapsed());
+    resync::until_next(began, interval, resync::phase(&key.0, &key.1))
 }
 
 /// What a teardown's reports mean for the finalizer: `Ok` removes it,
