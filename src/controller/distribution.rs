@@ -117,11 +117,17 @@ async fn apply(
     }
     let reports = context.engine.reconcile(&model).await;
     publish(context, object, &reports).await?;
+    let rejected: Vec<String> = model
+        .rejected
+        .iter()
+        .map(|r| r.owner.name.clone())
+        .collect();
     let pass = outcome::Finished {
         key: &key,
         fingerprint,
         started: now,
         full: retried.is_none(),
+        rejected: &rejected,
     };
     outcome::after_apply(context, &pass, &reports)
 }

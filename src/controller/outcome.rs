@@ -79,6 +79,10 @@ pub struct Finished<'a> {
     pub started: Instant,
     /// A full pass (else a retry of failing URLs).
     pub full: bool,
+    /// The URLs (by name) the model refused without an AWS call: only a
+    /// change to their spec, which makes a full pass, changes them, so
+    /// they are not retried.
+    pub rejected: &'a [String],
 }
 
 /// After an apply: an error naming the distribution when it failed (it
@@ -107,8 +111,9 @@ pub fn after_apply(
     let urls = reports
         .iter()
         .filter(|r| r.kind == Kind::ProtectedFunctionUrl);
-    let (failed, passed): (Vec<&ResourceReport>, Vec<&ResourceReport>) =
-        urls.partition(|r| r.failed());
+    let (failed, passed): (Vec<&ResourceReport>, Vec<&ResourceReport>) = urls
+        .filter(|r| !pass.rejected.contains(&r.name))
+        .partition(|r| r.failed());
     let names = |reports: Vec<&ResourceReport>| reports.iter().map(|r| r.name.clone()).collect();
     let outcome = PassOutcome {
         deploying,

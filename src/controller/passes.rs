@@ -173,6 +173,11 @@ impl Passes {
             if let Some(resync_in) = resync_in {
                 entry.fingerprint = fingerprint;
                 entry.resync_at = now + resync_in;
+                // A full pass saw every URL attached: one that left is
+                // not retried.
+                entry
+                    .failing
+                    .retain(|name, _| outcome.failed.contains(name));
             }
             entry.deploying = outcome.deploying.as_ref().map(|id| Deploying {
                 id: id.clone(),
@@ -304,6 +309,23 @@ mod tests {
         );
         assert!(matches!(passes.next(&key(), 1, now), Next::Wait(_)));
         assert_eq!(passes.next(&key(), 1, start + secs(1_800)), Next::Full);
+    }
+
+    #[test]
+    fn a_url_that_left_is_not_retried() {
+        let (passes, now) = (Passes::default(), Instant::now());
+        let failed = PassOutcome {
+            failed: vec!["get-book".into()],
+            ..PassOutcome::default()
+        };
+        passes.passed(&key(), 1, now, RESYNC, &failed, SCHEDULES);
+        let without = PassOutcome::default();
+        passes.passed(&key(), 2, now, RESYNC, &without, SCHEDULES);
+        assert_eq!(
+            passes.next(&key(), 2, now + secs(900)),
+            Next::Wait(secs(900)),
+            "nothing to retry; the resync comes next"
+        );
     }
 
     #[test]

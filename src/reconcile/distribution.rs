@@ -14,6 +14,10 @@
 //! more than creating it whole). An existing distribution's URLs are
 //! granted before its update. A URL whose grant fails is not routed to (or,
 //! if the distribution already routes to it, kept as AWS has it).
+//!
+//! A URL the pass holds (`DesiredUrl::held`) is kept as AWS has it too,
+//! with nothing of it read or written and no report: a controller
+//! retrying one failing URL does not re-read its siblings.
 
 use std::collections::BTreeMap;
 
