@@ -877,3 +877,252 @@ async fn an_invalidation_is_made_once_per_revision_and_polled_until_completed() 
     std::thread::sleep(Duration::from_secs(2));
     assert_eq!(bed.count(CREATE), 2, "{}", controller.log());
 }
+
+/// The `Ready` reasons of every `ProtectedFunctionUrl` in `books`, by name.
+fn url_reasons(cluster: &Cluster) -> Vec<(String, String)> {
+    let listed = cluster.ok(
+        "kubectl",
+        &[
+            "get",
+            "pfu",
+            "-n",
+            "books",
+            "-o",
+            r#"jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].reason}{"\n"}{end}"#,
+        ],
+    );
+    listed
+        .lines()
+        .filter_map(|line| line.split_once('='))
+        .map(|(name, reason)| (name.to_owned(), reason.to_owned()))
+        .collect()
+}
+
+/// The function a Lambda call's path names (by name or ARN), if any.
+fn function_of(path: &str) -> Option<String> {
+    let rest = path.split_once("/functions/")?.1;
+    let segment = rest.split(['/', '?']).next()?;
+    let name = segment.rsplit("%3A").next()?.rsplit(':').next()?;
+    Some(name.to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_deploying_distribution_is_polled_with_get_distribution_only() {
+    // A real deployment takes minutes: while it runs and nothing else
+    // changes, each poll must cost one GetDistribution, not a pass over
+    // every URL.
+    let options = TestBedOptions {
+        deploy_time: Duration::from_secs(25),
+        ..TestBedOptions::default()
+    };
+    let (bed, cluster) = start(options, "controller-polls").await;
+    let controller = Controller::start(&bed, &cluster, "urlguard-0");
+    cluster.ok("kubectl", &["apply", "-f", "examples/books.yaml"]);
+    eventually(
+        Duration::from_secs(60),
+        "every URL attached and deploying",
+        &[&controller],
+        || {
+            let reasons = url_reasons(&cluster);
+            reasons.len() == 5 && reasons.iter().all(|(_, reason)| reason == "Deploying")
+        },
+    );
+    // The passes the attaching URLs triggered settle (debounce: 1 s).
+    std::thread::sleep(Duration::from_secs(2));
+    bed.reset_counts();
+    std::thread::sleep(Duration::from_secs(8));
+    let calls = bed.calls();
+    let polls = calls.count("cloudfront:GetDistribution");
+    let others: Vec<_> = calls
+        .calls
+        .iter()
+        .filter(|(call, _)| call.as_str() != "cloudfront:GetDistribution")
+        .collect();
+    assert!(
+        others.is_empty(),
+        "while CloudFront deploys, only GetDistribution: {others:?}\n{}",
+        controller.log()
+    );
+    // --poll-interval 500ms doubling: 0.5, 1, 2, 4 s... at most 6 polls in
+    // 8 s (a fixed interval would make 16), and at least 2.
+    assert!(
+        (2..=6).contains(&polls),
+        "{polls} polls in 8 s\n{}",
+        controller.log()
+    );
+    wait_for_books(&cluster, "kubectl wait once deployed", &controller);
+    assert!(
+        bed.count("lambda:GetFunctionUrlConfig") >= 5,
+        "once deployed, a full pass reads every URL again"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_failing_url_backs_off_alone_and_its_siblings_are_not_read_again() {
+    let (bed, cluster) = start(TestBedOptions::default(), "controller-backoff").await;
+    let controller = Controller::start(&bed, &cluster, "urlguard-0");
+    cluster.ok("kubectl", &["apply", "-f", "examples/books.yaml"]);
+    wait_for_books(&cluster, "kubectl wait for books", &controller);
+
+    // Its owner deletes one function; a spec change makes the next pass.
+    support::aws::lambda_client(&bed.sdk_config().await, "eu-west-1")
+        .delete_function()
+        .function_name("books-create-book")
+        .send()
+        .await
+        .expect("DeleteFunction");
+    cluster.ok(
+        "kubectl",
+        &[
+            "patch",
+            "ed",
+            "books",
+            "-n",
+            "books",
+            "--type=merge",
+            "-p",
+            r#"{"spec":{"comment":"changed"}}"#,
+        ],
+    );
+    eventually(
+        Duration::from_secs(60),
+        "create-book fails on its own, the others stay Ready",
+        &[&controller],
+        || {
+            let reasons = url_reasons(&cluster);
+            reasons.len() == 5
+                && reasons.iter().all(|(name, reason)| {
+                    (name == "create-book") == (reason == "FunctionNotFound")
+                        && (name == "create-book" || reason == "Protected")
+                })
+        },
+    );
+    // The removal of its behavior deploys, and a full pass follows; then
+    // create-book is retried alone.
+    eventually(
+        Duration::from_secs(30),
+        "create-book retried alone",
+        &[&controller],
+        || controller.log().contains("retrying failed URLs"),
+    );
+    bed.reset_counts();
+    std::thread::sleep(Duration::from_secs(10));
+    let mut reads: std::collections::BTreeMap<String, u64> = Default::default();
+    for record in bed.log() {
+        if record.call.starts_with("lambda:")
+            && let Some(function) = function_of(&record.path)
+        {
+            *reads.entry(function).or_default() += 1;
+        }
+    }
+    let siblings: Vec<_> = reads
+        .iter()
+        .filter(|(function, _)| function.starts_with("books-") && *function != "books-create-book")
+        .collect();
+    assert!(
+        siblings.is_empty(),
+        "retrying create-book read its siblings: {reads:?}\n{}",
+        controller.log()
+    );
+    // --error-retry-interval 1s, doubling with jitter from the failures
+    // before (two full passes, then the first retry): 4 and 8 s steps,
+    // each in its upper half, make 1 to 4 retries in 10 s; a fixed
+    // interval would make 10.
+    let retries = bed
+        .log()
+        .iter()
+        .filter(|r| {
+            r.call == "lambda:GetFunction"
+                && function_of(&r.path).as_deref() == Some("books-create-book")
+        })
+        .count();
+    assert!(
+        (1..=4).contains(&retries),
+        "{retries} retries in 10 s: {reads:?}\n{}",
+        controller.log()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn steady_state_resyncs_cost_what_the_budget_assumes() {
+    use urlguard::controller::resync::{self, BUDGET, PER_DISTRIBUTION, PER_URL};
+
+    let (bed, cluster) = start(TestBedOptions::default(), "controller-resync").await;
+    // A 1 s floor: the budget sets the interval (5 URLs, 1 distribution).
+    let controller = Controller::start_with(
+        &bed,
+        &cluster,
+        "urlguard-0",
+        &["--resync-interval", "1s"],
+        TEST_LOG,
+    );
+    cluster.ok("kubectl", &["apply", "-f", "examples/books.yaml"]);
+    wait_for_books(&cluster, "kubectl wait for books", &controller);
+    let interval = resync::interval(Duration::from_secs(1), 5, 1);
+    assert!(interval > Duration::from_secs(1), "{interval:?}");
+    eventually(
+        Duration::from_secs(10),
+        "the resync interval published",
+        &[&controller],
+        || controller.sum("urlguard_resync_interval_seconds") == interval.as_secs_f64(),
+    );
+
+    // Steady state: nothing changes, every pass is a resync.
+    std::thread::sleep(Duration::from_secs(2));
+    bed.reset_counts();
+    let window = Duration::from_secs(12);
+    std::thread::sleep(window);
+    let calls = bed.calls().calls;
+    let writes: Vec<&String> = calls.keys().filter(|call| is_write(call)).collect();
+    assert!(writes.is_empty(), "a resync wrote: {writes:?}");
+    let passes = calls
+        .get("cloudfront:GetDistribution")
+        .copied()
+        .unwrap_or(0) as f64;
+    // Slots at least half an interval apart, one per interval after that.
+    let most = window.as_secs_f64() / interval.as_secs_f64() + 1.0;
+    assert!(
+        passes >= 2.0 && passes <= most,
+        "{passes} resyncs in {window:?} at {interval:?}: {calls:?}"
+    );
+    let class = |wanted: &dyn Fn(&str) -> bool| -> f64 {
+        calls
+            .iter()
+            .filter(|(call, _)| wanted(call))
+            .map(|(_, n)| *n as f64)
+            .sum::<f64>()
+            / passes
+    };
+    let per_pass = |per_url: f64, per_distribution: f64| 5.0 * per_url + per_distribution;
+    let lambda = class(&|call| {
+        call.starts_with("lambda:") && call != "lambda:GetFunction" && call != "lambda:GetPolicy"
+    });
+    let get_function = class(&|call| call == "lambda:GetFunction");
+    let get_policy = class(&|call| call == "lambda:GetPolicy");
+    let cloudfront = class(&|call| call.starts_with("cloudfront:"));
+    let measured = format!(
+        "per pass: lambda {lambda}, GetFunction {get_function}, GetPolicy {get_policy}, CloudFront {cloudfront}: {calls:?}"
+    );
+    assert!(
+        lambda <= per_pass(PER_URL.lambda, PER_DISTRIBUTION.lambda),
+        "{measured}"
+    );
+    assert!(
+        get_function <= per_pass(PER_URL.get_function, PER_DISTRIBUTION.get_function),
+        "{measured}"
+    );
+    assert!(
+        get_policy <= per_pass(PER_URL.get_policy, PER_DISTRIBUTION.get_policy),
+        "{measured}"
+    );
+    assert!(
+        cloudfront <= per_pass(PER_URL.cloudfront, PER_DISTRIBUTION.cloudfront),
+        "{measured}"
+    );
+    // And so the rates stay within the budget, one resync per interval.
+    let seconds = interval.as_secs_f64();
+    assert!(lambda / seconds <= BUDGET.lambda, "{measured}");
+    assert!(get_policy / seconds <= BUDGET.get_policy, "{measured}");
+    assert!(cloudfront / seconds <= BUDGET.cloudfront, "{measured}");
+    eprintln!("{measured}");
+}

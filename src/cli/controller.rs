@@ -40,13 +40,23 @@ pub struct ControllerArgs {
     /// Region, endpoint and role to assume.
     #[command(flatten)]
     pub aws: AwsArgs,
-    /// How often to look at a distribution CloudFront is deploying.
+    /// How soon to look again at a distribution CloudFront is deploying
+    /// (one `GetDistribution`); the interval doubles.
     #[arg(long, default_value = "15s", value_parser = humantime::parse_duration)]
     pub poll_interval: Duration,
-    /// How long to wait before retrying a failed reconcile.
+    /// The longest interval between two polls of a deploying distribution.
+    #[arg(long, default_value = "2m", value_parser = humantime::parse_duration)]
+    pub poll_max_interval: Duration,
+    /// How long to wait before retrying a failed object; it doubles, with
+    /// jitter, per object, until the object succeeds.
     #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
     pub error_retry_interval: Duration,
-    /// How often to compare AWS with every resource and repair drift.
+    /// The longest interval between two retries of a failed object.
+    #[arg(long, default_value = "10m", value_parser = humantime::parse_duration)]
+    pub error_retry_max_interval: Duration,
+    /// How often at least to compare AWS with every resource and repair
+    /// drift; with many objects the resync budget makes it longer
+    /// (`urlguard_resync_interval_seconds` says how long).
     #[arg(long, default_value = "10m", value_parser = humantime::parse_duration)]
     pub resync_interval: Duration,
     /// The first interval between attempts to delete a signer whose
@@ -101,7 +111,9 @@ pub async fn run(
         aws: args.aws.overrides(),
         timing: Timing {
             deploying: args.poll_interval,
+            deploying_max: args.poll_max_interval,
             after_error: args.error_retry_interval,
+            after_error_max: args.error_retry_max_interval,
             resync: args.resync_interval,
             teardown_attempts: args.teardown_attempts,
         },

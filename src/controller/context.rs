@@ -13,9 +13,11 @@ use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Resource, ResourceExt};
 use tokio::sync::OwnedMutexGuard;
 
+use super::backoff::{Backoff, Failures};
 use super::error::ReconcileError;
 use super::metrics::Metrics;
 use super::objects::{self, FINALIZER, distribution_ref, has_finalizer, is_deleting, namespace_of};
+use super::passes::{Passes, Schedules};
 use super::status;
 use crate::api::{EdgeDistribution, ProtectedFunctionUrl};
 use crate::aws::WriteGate;
@@ -24,14 +26,41 @@ use crate::reconcile::{Engine, EventReason, Status};
 /// When objects are looked at again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Timing {
-    /// While CloudFront deploys.
+    /// While CloudFront deploys: the first poll, doubling.
     pub deploying: Duration,
-    /// After a failed reconcile (AWS error, missing function).
+    /// The longest interval between two polls.
+    pub deploying_max: Duration,
+    /// After a failed reconcile (AWS error, missing function): the first
+    /// retry, doubling with jitter per object.
     pub after_error: Duration,
-    /// After success, to find and repair drift.
+    /// The longest interval between two retries.
+    pub after_error_max: Duration,
+    /// After success, to find and repair drift: the shortest interval
+    /// (the resync budget lengthens it with the object count).
     pub resync: Duration,
     /// Stuck teardown passes before the teardown is given up (`give_up`).
     pub teardown_attempts: u32,
+}
+
+impl Timing {
+    /// The retries of a failed object.
+    pub fn retries(&self) -> Backoff {
+        Backoff {
+            first: self.after_error,
+            cap: self.after_error_max.max(self.after_error),
+        }
+    }
+
+    /// The polls and URL retries of a distribution's passes.
+    pub fn schedules(&self) -> Schedules {
+        Schedules {
+            poll: Backoff {
+                first: self.deploying,
+                cap: self.deploying_max.max(self.deploying),
+            },
+            retry: self.retries(),
+        }
+    }
 }
 
 /// The shared state of both controllers.
@@ -63,6 +92,10 @@ pub struct Context {
     pub recorder: Recorder,
     /// Requeue intervals.
     pub timing: Timing,
+    /// Consecutive failed reconciles per object (by uid).
+    pub failures: Failures<String>,
+    /// What each distribution's last pass found (`passes`).
+    pub passes: Passes,
 }
 
 impl Context {

@@ -5,10 +5,14 @@
 //! stays until AWS is clean, however long CloudFront keeps the signer's
 //! Lambda@Edge replicas.
 //!
-//! All AWS work for a distribution, including the teardown of URLs leaving
-//! it, runs under the distribution's lock (see `context`).
+//! Which pass runs (full, deploy poll, retry of failing URLs) is
+//! `passes`'s choice. All AWS work for a distribution, including the
+//! teardown of URLs leaving it, runs under the distribution's lock (see
+//! `context`).
 
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
+use std::time::Instant;
 
 use kube::ResourceExt;
 use kube::api::{Api, DynamicObject};
@@ -20,8 +24,9 @@ use super::cache::content;
 use super::context::Context;
 use super::error::ReconcileError;
 use super::objects::{self, FINALIZER, is_deleting, namespace_of};
+use super::passes::Next;
 use super::{give_up, outcome};
-use crate::api::EdgeDistribution;
+use crate::api::{EdgeDistribution, ProtectedFunctionUrl};
 use crate::plan::{desired, teardown};
 use crate::reconcile::{ConditionType, EventReason, Kind, Pass, Reason, ResourceReport};
 
@@ -70,22 +75,80 @@ async fn reconcile_object(
     .map_err(ReconcileError::from)
 }
 
+/// Runs the pass `passes` says is due: a full one, a deploy poll (one
+/// `GetDistribution`, which turns into a full pass once CloudFront is
+/// done), a retry of failing URLs with their siblings held, or nothing yet.
 async fn apply(
     context: &Context,
     object: &DynamicObject,
     distribution: EdgeDistribution,
 ) -> Result<Action, ReconcileError> {
     let namespace = namespace_of(object);
-    let (attached, _) = context.urls_of(&namespace, &object.name_any());
-    let model = desired::build_with(
+    let key = (namespace.clone(), object.name_any());
+    let (attached, _) = context.urls_of(&namespace, &key.1);
+    let fingerprint = fingerprint(object, &attached);
+    let now = Instant::now();
+    let mut retried = None;
+    match context.passes.next(&key, fingerprint, now) {
+        Next::Full => {}
+        Next::Wait(wait) => return Ok(Action::requeue(wait)),
+        Next::Retry { urls } => retried = Some(urls),
+        Next::Poll { id } => match context.engine.deployed(&id).await {
+            Ok(Some(false)) => {
+                let wait = context
+                    .passes
+                    .still_deploying(&key, now, context.timing.schedules());
+                tracing::debug!(distribution = %id, next_poll_seconds = wait.as_secs(), "CloudFront is still deploying");
+                return Ok(Action::requeue(wait));
+            }
+            // Deployed, or gone: a full pass says so.
+            Ok(_) => {}
+            Err(error) => return Err(ReconcileError::Failed(error.to_string())),
+        },
+    }
+    let mut model = desired::build_with(
         &context.instance,
         &context.ssm_prefix,
         &[distribution],
         &attached,
     );
+    if let Some(retried) = &retried {
+        tracing::debug!(urls = %retried.join(", "), "retrying failed URLs, their siblings held");
+        for url in model
+            .distributions
+            .iter_mut()
+            .flat_map(|d| d.urls.iter_mut())
+        {
+            url.held = !retried.contains(&url.owner.name);
+        }
+    }
     let reports = context.engine.reconcile(&model).await;
     publish(context, object, &reports).await?;
-    outcome::after_apply(context, &reports)
+    let rejected: Vec<String> = model
+        .rejected
+        .iter()
+        .map(|r| r.owner.name.clone())
+        .collect();
+    let pass = outcome::Finished {
+        key: &key,
+        fingerprint,
+        started: now,
+        full: retried.is_none(),
+        rejected: &rejected,
+    };
+    outcome::after_apply(context, &pass, &reports)
+}
+
+/// What makes a full pass due when it changes: the distribution's spec
+/// and which URLs are attached, with their specs.
+fn fingerprint(object: &DynamicObject, attached: &[ProtectedFunctionUrl]) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    object.metadata.generation.hash(&mut hasher);
+    for url in attached {
+        url.metadata.name.hash(&mut hasher);
+        url.metadata.generation.hash(&mut hasher);
+    }
+    hasher.finish()
 }
 
 async fn cleanup(
@@ -95,6 +158,7 @@ async fn cleanup(
 ) -> Result<Action, ReconcileError> {
     let namespace = namespace_of(object);
     let name = object.name_any();
+    context.passes.forget(&(namespace.clone(), name.clone()));
     let (attached, leaving) = context.urls_of(&namespace, &name);
     let urls: Vec<_> = attached.into_iter().chain(leaving).collect();
     // The attached URLs that are not being deleted leave the distribution

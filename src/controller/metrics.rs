@@ -100,6 +100,7 @@ pub struct Metrics {
     waiting: Gauge,
     waiting_objects: Arc<Mutex<BTreeSet<String>>>,
     leader: Gauge,
+    resync_interval: Gauge<f64, AtomicU64>,
     ready: Arc<AtomicBool>,
 }
 
@@ -175,6 +176,12 @@ impl Metrics {
             "1 while this replica holds the lease and reconciles",
             leader.clone(),
         );
+        let resync_interval = Gauge::<f64, AtomicU64>::default();
+        registry.register(
+            "resync_interval_seconds",
+            "How long drift can go unseen: the interval between two resyncs of an object, grown with the object count to stay within the resync budget",
+            resync_interval.clone(),
+        );
         Metrics {
             registry: Arc::new(registry),
             reconciles,
@@ -187,6 +194,7 @@ impl Metrics {
             waiting,
             waiting_objects: Arc::default(),
             leader,
+            resync_interval,
             ready: Arc::default(),
         }
     }
@@ -275,6 +283,11 @@ impl Metrics {
     /// Records whether this replica leads.
     pub fn set_leader(&self, leading: bool) {
         self.leader.set(i64::from(leading));
+    }
+
+    /// Records the resync interval in force.
+    pub fn set_resync_interval(&self, interval: Duration) {
+        self.resync_interval.set(interval.as_secs_f64());
     }
 
     /// Marks the process ready (`/readyz` answers 200).

@@ -19,11 +19,17 @@
 //! - Caches keep slimmed objects and triggers ignore status-only changes:
 //!   the controller's own status writes do not make it reconcile again.
 //! - Waiting for CloudFront never blocks a worker: the engine does not wait
-//!   and the object is requeued.
+//!   and the object is requeued; while it deploys (or an invalidation
+//!   runs), a distribution is polled with one `GetDistribution` (`passes`).
+//! - Failures back off per object, exponentially with jitter (`backoff`); a
+//!   failing URL is retried alone, its siblings held as found (`passes`).
+//! - Resyncs are spread over an interval that grows with the object count
+//!   to stay within a budget of API calls (`resync`).
 //! - Leader election by Lease (`leader`), whose loss closes the write gate
 //!   every AWS and Kubernetes write asks; `/metrics`, `/healthz`, `/readyz`
 //!   (`metrics`), graceful shutdown on SIGTERM.
 
+mod backoff;
 mod cache;
 mod context;
 mod distribution;
@@ -33,6 +39,8 @@ mod leader;
 mod metrics;
 mod objects;
 mod outcome;
+mod passes;
+pub mod resync;
 mod status;
 mod url;
 
@@ -221,6 +229,8 @@ async fn build_context(
         locks: DistributionLocks::default(),
         metrics,
         timing: config.timing,
+        failures: backoff::Failures::default(),
+        passes: passes::Passes::default(),
     }
 }
 

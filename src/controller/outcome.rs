@@ -1,6 +1,6 @@
 //! What a reconcile's result means: the label it is counted under, when
 //! the object is looked at again (after an apply, after a teardown pass,
-//! after an error), and how an object whose spec the schema refuses is
+//! after an error, each object backing off on its own), and how an object whose spec the schema refuses is
 //! reported without touching AWS.
 
 use std::sync::Arc;
@@ -16,6 +16,8 @@ use super::context::Context;
 use super::error::ReconcileError;
 use super::metrics::Label;
 use super::objects::{FINALIZER, InvalidObject, has_finalizer, is_deleting, namespace_of};
+use super::passes::{Key, PassOutcome};
+use super::resync;
 use super::status;
 use crate::model::cloudfront::INVALIDATION_COMPLETED;
 use crate::reconcile::{EventReason, Kind, Reason, ResourceReport, Status};
@@ -33,6 +35,9 @@ pub async fn measured(
     let span = span(kind, object);
     let result = reconcile.instrument(span.clone()).await;
     let label = of(&result);
+    if result.is_ok() {
+        context.failures.succeeded(&failure_key(object));
+    }
     let took = started.elapsed();
     context.metrics.reconciled(kind, label, took);
     let (outcome, seconds) = (label.as_str(), took.as_secs_f64());
@@ -64,30 +69,93 @@ fn of(result: &Result<Action, ReconcileError>) -> Label {
     }
 }
 
-/// After an apply: an error naming the first failed resource, or a poll
-/// while CloudFront deploys or invalidates, or a look again after the resync interval to
-/// find and repair drift.
+/// A distribution's pass that ran: which, for what, since when.
+#[derive(Debug, Clone, Copy)]
+pub struct Finished<'a> {
+    /// The distribution's namespace and name.
+    pub key: &'a Key,
+    /// Its spec and attached URLs (`passes`).
+    pub fingerprint: u64,
+    /// When the pass began.
+    pub started: Instant,
+    /// A full pass (else a retry of failing URLs).
+    pub full: bool,
+    /// The URLs (by name) the model refused without an AWS call: only a
+    /// change to their spec, which makes a full pass, changes them, so
+    /// they are not retried.
+    pub rejected: &'a [String],
+}
+
+/// After an apply: an error naming the distribution when it failed (it
+/// backs off in [`error_policy`]); otherwise a look again when `passes`
+/// says something is due: a deploy poll, a failing URL's retry, the
+/// resync to find and repair drift.
 pub fn after_apply(
     context: &Context,
+    pass: &Finished<'_>,
     reports: &[ResourceReport],
 ) -> Result<Action, ReconcileError> {
-    if let Some(failed) = reports.iter().find(|r| r.failed()) {
+    let distribution = reports.iter().find(|r| r.kind == Kind::EdgeDistribution);
+    if let Some(failed) = distribution.filter(|r| r.failed()) {
+        context.passes.forget(pass.key);
         return Err(ReconcileError::Failed(format!(
             "{}/{}: {}: {}",
             failed.namespace, failed.name, failed.verdict.reason, failed.verdict.message
         )));
     }
-    // An invalidation in progress is polled like a deployment.
-    let deploying = reports.iter().any(|r| {
-        r.kind == Kind::EdgeDistribution
-            && (matches!(r.verdict.reason, Reason::Deploying | Reason::Pending)
-                || invalidating(&r.found))
-    });
-    Ok(Action::requeue(if deploying {
-        context.timing.deploying
-    } else {
-        context.timing.resync
-    }))
+    // An invalidation in progress is waited for like a deployment: polls,
+    // then the full pass that reads its status.
+    let deploying = distribution
+        .filter(|r| {
+            matches!(r.verdict.reason, Reason::Deploying | Reason::Pending)
+                || invalidating(&r.found)
+        })
+        .and_then(|r| match &r.found {
+            Status::Distribution(status) => status.distribution_id.clone(),
+            Status::Url(_) => None,
+        });
+    let urls = reports
+        .iter()
+        .filter(|r| r.kind == Kind::ProtectedFunctionUrl);
+    let (failed, passed): (Vec<&ResourceReport>, Vec<&ResourceReport>) = urls
+        .filter(|r| !pass.rejected.contains(&r.name))
+        .partition(|r| r.failed());
+    let names = |reports: Vec<&ResourceReport>| reports.iter().map(|r| r.name.clone()).collect();
+    let outcome = PassOutcome {
+        deploying,
+        failed: names(failed),
+        passed: names(passed),
+    };
+    let resync_in = pass
+        .full
+        .then(|| resync_in(context, pass.key, pass.started));
+    let wait = context.passes.passed(
+        pass.key,
+        pass.fingerprint,
+        pass.started,
+        resync_in,
+        &outcome,
+        context.timing.schedules(),
+    );
+    Ok(Action::requeue(wait.max(Duration::from_secs(1))))
+}
+
+/// How long after `started` the distribution `key`'s next resync is due:
+/// its slot in an interval the resync budget sets from the object counts
+/// (`resync`). Counted from the pass's start, like the rest of `passes`,
+/// so a slow pass does not push its slot along.
+fn resync_in(context: &Context, key: &Key, started: Instant) -> Duration {
+    let interval = resync::interval(
+        context.timing.resync,
+        context.urls.state().len(),
+        context.distributions.state().len(),
+    );
+    context.metrics.set_resync_interval(interval);
+    let began = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default()
+        .saturating_sub(started.elapsed());
+    resync::until_next(began, interval, resync::phase(&key.0, &key.1))
 }
 
 /// Whether a distribution's invalidation is still in progress.
@@ -141,7 +209,9 @@ pub fn after_teardown(
 }
 
 /// The error policy of both controllers: a waiting teardown comes back
-/// when AWS may be done; anything else is retried after the error interval.
+/// when AWS may be done; anything else is retried after a backoff of its
+/// own, doubling with jitter from the error interval (reset by a success,
+/// see [`measured`]).
 pub fn error_policy(
     object: Arc<DynamicObject>,
     error: &ReconcileError,
@@ -159,15 +229,27 @@ pub fn error_policy(
             Action::requeue(*retry_after)
         }
         _ => {
+            let failures = context.failures.failed(failure_key(&object));
+            let retry_in = context.timing.retries().jittered(failures);
             tracing::warn!(
                 namespace = %namespace_of(&object),
                 name = %object.name_any(),
                 %error,
+                failures,
+                retry_in_seconds = retry_in.as_secs_f64(),
                 "reconcile failed; retrying"
             );
-            Action::requeue(context.timing.after_error)
+            Action::requeue(retry_in)
         }
     }
+}
+
+/// Whose failures are counted: the object's uid (both kinds share the
+/// count, and uids do not collide).
+fn failure_key(object: &DynamicObject) -> String {
+    object
+        .uid()
+        .unwrap_or_else(|| format!("{}/{}", namespace_of(object), object.name_any()))
 }
 
 /// Reports an object the schema refuses: `Ready=False`, reason

@@ -71,6 +71,12 @@ pub struct DesiredUrl {
     /// The SSM parameters its status says urlguard wrote
     /// (`status.exportedParameters`; none for a manifest file).
     pub exported_before: Vec<ExportedParameter>,
+    /// Held as found: the pass neither reads nor writes anything of it,
+    /// the distribution keeps its origin and behavior as AWS has them, and
+    /// it gets no report. The controller holds the siblings of a failing
+    /// URL while it retries that URL alone, so a retry costs that URL's
+    /// reads, not every sibling's.
+    pub held: bool,
 }
 
 impl DesiredUrl {
@@ -269,6 +275,7 @@ pub(super) fn desired_url(owner: Owner, url: &ProtectedFunctionUrl) -> DesiredUr
             .as_ref()
             .and_then(|s| s.exported_parameters.clone())
             .unwrap_or_default(),
+        held: false,
     }
 }
 

@@ -15,6 +15,10 @@
 //! more than creating it whole). An existing distribution's URLs are
 //! granted before its update. A URL whose grant fails is not routed to (or,
 //! if the distribution already routes to it, kept as AWS has it).
+//!
+//! A URL the pass holds (`DesiredUrl::held`) is kept as AWS has it too,
+//! with nothing of it read or written and no report: a controller
+//! retrying one failing URL does not re-read its siblings.
 
 use std::collections::BTreeMap;
 
@@ -68,6 +72,10 @@ pub(super) async fn reconcile(
     let published = published::read(engine, desired).await;
     let mut urls = Vec::with_capacity(desired.urls.len());
     for url in &desired.urls {
+        if url.held {
+            urls.push(UrlState::held(url));
+            continue;
+        }
         let state = match published::function_changed(engine, url, &published).await {
             Some(problem) => UrlState::refused(url, problem),
             None => url::ensure_config(engine, url).await,
@@ -99,7 +107,7 @@ pub(super) async fn reconcile(
             .map(|o| o.id.clone())
             .collect();
         let mut parameters = Vec::new();
-        for url in urls.iter_mut().filter(|u| u.problem.is_none()) {
+        for url in urls.iter_mut().filter(|u| u.problem.is_none() && !u.held) {
             if attached.contains(&url_origin_id(&url.desired.owner.name)) {
                 if !url.granted {
                     let protection = desired.spec.protection;
@@ -187,7 +195,7 @@ async fn retire_stale_parameters(
         kind: OwnerKind::ProtectedFunctionUrl,
         declared: url.desired.declared_parameters(),
         before: &url.desired.exported_before,
-        written: url.problem.is_none(),
+        written: url.problem.is_none() && !url.held,
     }));
     let mut retired = exports::retire(engine, &exporters).await.into_iter();
     let Some(own) = retired.next() else {
@@ -282,13 +290,14 @@ async fn edge_phases(
 }
 
 /// Whether AWS did not answer for the URL (reading its config, or writing
-/// its grant), or its function changed and it was refused: the
-/// distribution keeps its origin and behavior as found.
+/// its grant), its function changed and it was refused, or the pass holds
+/// it: the distribution keeps its origin and behavior as found.
 fn held_as_found(url: &UrlState<'_>) -> bool {
-    matches!(
-        url.problem,
-        Some(Problem::Aws(_) | Problem::FunctionChanged { .. })
-    )
+    url.held
+        || matches!(
+            url.problem,
+            Some(Problem::Aws(_) | Problem::FunctionChanged { .. })
+        )
 }
 
 /// `inputs` with the hosts the distribution already routes to for the
@@ -576,6 +585,9 @@ fn reports(
         .unwrap_or_default();
     let mut out = Vec::with_capacity(urls.len() + 1);
     for (url, exported) in urls.into_iter().zip(records.urls) {
+        if url.held {
+            continue;
+        }
         let url_verdict = match &url.problem {
             Some(problem) => problem.verdict(""),
             None => exposed_verdict(url_verdict(&verdict), url.exposed.as_deref()),

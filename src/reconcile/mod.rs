@@ -115,6 +115,12 @@ impl Engine {
         self.waits.next_attempt_after(SystemTime::now())
     }
 
+    /// Whether CloudFront has finished deploying distribution `id`, by
+    /// one `GetDistribution` and nothing else (`None`: it is gone).
+    pub async fn deployed(&self, id: &str) -> Result<Option<bool>, crate::aws::AwsError> {
+        observe::deployed(self, id).await
+    }
+
     /// The interval between two polls of a deploying distribution.
     pub fn poll_interval(&self) -> Duration {
         self.wait.poll_interval

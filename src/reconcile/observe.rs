@@ -1,12 +1,14 @@
 //! Reading the owner's distribution back from AWS, and waiting for
 //! CloudFront to deploy it: what every reconcile and teardown pass starts
-//! from and ends with. Nothing here writes.
+//! from and ends with, and the one read a controller's deploy poll makes.
+//! Nothing here writes.
 
 use std::time::Instant;
 
 use super::engine::Engine;
 use super::problem::Problem;
 use super::span;
+use crate::aws::AwsError;
 use crate::model::cloudfront::DistributionObserved;
 use crate::model::names::Owner;
 
@@ -102,4 +104,13 @@ pub(super) async fn wait_deployed(
         tracing::info!(distribution = %observed.id, elapsed_seconds = started.elapsed().as_secs(), "deployed");
     }
     observed
+}
+
+/// Whether CloudFront has finished deploying distribution `id`, by one
+/// `GetDistribution` (`None`: it is gone). A controller polls with this
+/// alone while nothing else changed: a whole pass would re-read every
+/// attached URL on each poll.
+pub(super) async fn deployed(engine: &Engine, id: &str) -> Result<Option<bool>, AwsError> {
+    let found = engine.aws.cloudfront().get_distribution(id).await?;
+    Ok(found.map(|observed| observed.is_deployed()))
 }

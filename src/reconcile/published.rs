@@ -25,14 +25,15 @@ use crate::plan::function_change::names_another_function;
 /// The parameters found per region, or why a region could not be read.
 pub(super) type Published = BTreeMap<String, Result<Vec<ParameterObserved>, AwsError>>;
 
-/// Reads every parameter `desired` and its URLs declare, one batch per
-/// region.
+/// Reads every parameter `desired` and its URLs not held declare, one
+/// batch per region.
 pub(super) async fn read(engine: &Engine, desired: &DesiredDistribution) -> Published {
     let mut names: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let declared = desired.declared_parameters().into_iter().chain(
         desired
             .urls
             .iter()
+            .filter(|url| !url.held)
             .flat_map(DesiredUrl::declared_parameters),
     );
     for parameter in declared {

@@ -53,6 +53,9 @@ pub(super) struct UrlState<'a> {
     /// someone other than the distribution in; `None` until the policy was
     /// read (the URL is not attached, or the read failed).
     pub exposed: Option<Vec<Exposure>>,
+    /// Held as found ([`DesiredUrl::held`]): nothing is read or written
+    /// for it and it gets no report.
+    pub held: bool,
 }
 
 impl<'a> UrlState<'a> {
@@ -61,6 +64,14 @@ impl<'a> UrlState<'a> {
     pub fn refused(desired: &'a DesiredUrl, problem: Problem) -> UrlState<'a> {
         UrlState {
             problem: Some(problem),
+            ..UrlState::new(desired)
+        }
+    }
+
+    /// A URL held as found ([`DesiredUrl::held`]).
+    pub fn held(desired: &'a DesiredUrl) -> UrlState<'a> {
+        UrlState {
+            held: true,
             ..UrlState::new(desired)
         }
     }
@@ -76,6 +87,7 @@ impl<'a> UrlState<'a> {
             problem: None,
             granted: false,
             exposed: None,
+            held: false,
         }
     }
 
