@@ -183,8 +183,13 @@ fn tune_malloc() {
 fn block_on<T, E: Into<Box<dyn std::error::Error>>>(
     future: impl std::future::Future<Output = Result<T, E>>,
 ) -> Result<T, Box<dyn std::error::Error>> {
+    // Worker threads get 8 MiB of stack, as the main thread has: polling a
+    // distribution's reconcile goes deep through nested futures, and in a
+    // debug build it overflowed tokio's default of 2 MiB (the controller
+    // tests died with "stack overflow"). Only what is touched is resident.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .thread_stack_size(8 * 1024 * 1024)
         .build()?;
     runtime.block_on(future).map_err(Into::into)
 }
