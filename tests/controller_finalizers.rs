@@ -31,19 +31,7 @@ async fn a_url_whose_function_is_denied_loses_its_finalizer_after_its_attempts_n
         support::controller::TEST_LOG,
     );
     cluster.ok("kubectl", &["apply", "-f", "examples/books.yaml"]);
-    let ready = cluster.run(
-        "kubectl",
-        &[
-            "wait",
-            "--for=condition=Ready",
-            "pfu",
-            "--all",
-            "-n",
-            "books",
-            "--timeout=90s",
-        ],
-    );
-    assert!(ready.ok, "{}\n{}", ready.stderr, controller.log());
+    controller.wait_ready(&cluster, &["pfu", "--all"]);
 
     // The controller's permissions on the function are taken away, then
     // the URL is deleted: its teardown cannot touch the function, ever.
@@ -139,19 +127,7 @@ async fn a_distribution_whose_every_call_is_denied_loses_its_finalizer_after_its
         support::controller::TEST_LOG,
     );
     cluster.ok("kubectl", &["apply", "-f", "examples/books.yaml"]);
-    let ready = cluster.run(
-        "kubectl",
-        &[
-            "wait",
-            "--for=condition=Ready",
-            "ed",
-            "books",
-            "-n",
-            "books",
-            "--timeout=90s",
-        ],
-    );
-    assert!(ready.ok, "{}\n{}", ready.stderr, controller.log());
+    controller.wait_ready(&cluster, &["ed", "books"]);
     let id = cluster.ok(
         "kubectl",
         &[

@@ -412,19 +412,7 @@ async fn the_controller_deletes_a_parameter_renamed_with_kubectl() {
     cluster.ok("kubectl", &["apply", "-f", "crds/"]);
     let controller = Controller::start(&bed, &cluster, "urlguard-0");
     cluster.ok("kubectl", &["apply", "-f", "examples/books.yaml"]);
-    let ready = cluster.run(
-        "kubectl",
-        &[
-            "wait",
-            "--for=condition=Ready",
-            "pfu",
-            "--all",
-            "-n",
-            "books",
-            "--timeout=90s",
-        ],
-    );
-    assert!(ready.ok, "{}\n{}", ready.stderr, controller.log());
+    controller.wait_ready(&cluster, &["pfu", "--all"]);
     let function_url = parameter(&config, "us-east-1", "/books/GetBooksUrl")
         .await
         .expect("written");

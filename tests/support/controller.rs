@@ -138,6 +138,16 @@ impl Controller {
         }
     }
 
+    /// `kubectl wait --for=condition=Ready TARGET... -n books`, failing with
+    /// the controller's log.
+    pub fn wait_ready(&self, cluster: &Cluster, target: &[&str]) {
+        let mut args = vec!["wait", "--for=condition=Ready"];
+        args.extend_from_slice(target);
+        args.extend(["-n", "books", "--timeout=90s"]);
+        let ready = cluster.run("kubectl", &args);
+        assert!(ready.ok, "{}\n{}", ready.stderr, self.log());
+    }
+
     /// Everything the process logged so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
