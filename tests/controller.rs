@@ -764,6 +764,23 @@ async fn a_url_whose_function_is_not_opted_in_gets_no_finalizer_and_goes_without
     };
     assert_eq!(touching(&bed), Vec::<String>::new());
 
+    // Rechecked (the owner may opt in at any time) with a backoff: 1 s
+    // doubling, jittered into the upper half of each step, allows at most
+    // 5 checks in 12 s (fewer the longer it has failed); a fixed 1 s
+    // interval made 12.
+    bed.reset_counts();
+    std::thread::sleep(Duration::from_secs(12));
+    let checks = bed
+        .log()
+        .into_iter()
+        .filter(|r| r.call == "lambda:GetFunction" && r.path.contains("payments-internal"))
+        .count();
+    assert!(
+        checks <= 5,
+        "{checks} checks of the refused URL's function in 12 s\n{}",
+        controller.log()
+    );
+
     bed.reset_counts();
     let deleted = cluster.run(
         "kubectl",

@@ -16,6 +16,10 @@ pub enum ReconcileError {
     /// write was not sent.
     #[error(transparent)]
     WritesRefused(#[from] crate::aws::GateClosed),
+    /// A URL may not attach yet (its function's owner has not opted in,
+    /// the function does not exist, ...); its status says why.
+    #[error("cannot attach: {0}")]
+    NotAttachable(String),
     /// A cache stopped before it held a complete list (the controller is
     /// shutting down).
     #[error("the {0} cache stopped before it was filled")]

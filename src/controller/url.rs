@@ -74,7 +74,8 @@ async fn reconcile_object(
 /// function may be managed; until then `Some` says when to look again,
 /// after writing the status that says why (`DistributionNotFound`,
 /// `FunctionNotOptedIn`, ...). So a URL that never attached has no
-/// finalizer, and deleting it makes no AWS call.
+/// finalizer, and deleting it makes no AWS call. A refusal is an error of
+/// the reconcile, so that its rechecks back off.
 async fn before_attaching(
     context: &Context,
     object: &DynamicObject,
@@ -94,8 +95,13 @@ async fn before_attaching(
     context
         .write_status(&context.url_resource, object, &report.status())
         .await?;
-    // The function's owner may add the tag at any time: look again.
-    Ok(Some(Action::requeue(context.timing.after_error)))
+    // The function's owner may add the tag at any time: looked at again,
+    // backing off like any failure (`outcome::error_policy`), so a URL
+    // left refused for days costs a check every 10 minutes, not every 30 s.
+    Err(ReconcileError::NotAttachable(format!(
+        "{}: {}",
+        report.verdict.reason, report.verdict.message
+    )))
 }
 
 /// Attached URLs are the distribution's business; one naming a
