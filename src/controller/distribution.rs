@@ -21,6 +21,7 @@ use kube::runtime::events::EventType;
 use kube::runtime::finalizer::{Event as Finalizer, finalizer};
 
 use super::cache::content;
+use super::config_map::{self, Learnt};
 use super::context::Context;
 use super::error::ReconcileError;
 use super::objects::{self, FINALIZER, is_deleting, namespace_of};
@@ -123,7 +124,8 @@ async fn apply(
         }
     }
     let reports = context.engine.reconcile(&model).await;
-    publish(context, object, &reports).await?;
+    let names: Vec<String> = attached.iter().map(ResourceExt::name_any).collect();
+    publish(context, object, &reports, &names).await?;
     let rejected: Vec<String> = model
         .rejected
         .iter()
@@ -166,7 +168,7 @@ async fn cleanup(
     let model = teardown::build(&context.instance, &[distribution], &urls)
         .with_staying(&context.instance, &context.live_urls());
     let reports = context.engine.destroy(&model).await;
-    publish(context, object, &reports).await?;
+    publish(context, object, &reports, &[]).await?;
     let resource = &context.distribution_resource;
     if let Some(given_up) = give_up::after_stuck_pass(context, resource, object, &reports).await? {
         return Ok(given_up);
@@ -175,11 +177,14 @@ async fn cleanup(
     outcome::after_teardown(context, &key, &reports)
 }
 
-/// Writes every report's status and the events users must see.
+/// Writes every report's status and the events users must see; after a
+/// reconcile pass, exports each object's outputs first (`config_map`: the
+/// distribution's lists the URLs `attached` to it, by name).
 async fn publish(
     context: &Context,
     distribution: &DynamicObject,
     reports: &[ResourceReport],
+    attached: &[String],
 ) -> Result<(), ReconcileError> {
     for report in reports {
         let (resource, object) = match report.kind {
@@ -196,10 +201,14 @@ async fn publish(
             }
         };
         let before = Before::of(&object);
-        match context
-            .write_status(resource, &object, &report.status())
-            .await
-        {
+        let mut status = report.status();
+        if report.pass == Pass::Reconcile {
+            let learnt = Learnt::of_report(report, reports, attached);
+            status = config_map::export(context, resource, &object, &learnt)
+                .await?
+                .into_status(status);
+        }
+        match context.write_status(resource, &object, &status).await {
             Ok(_) => {}
             // An object deleted meanwhile has no status to write.
             Err(ReconcileError::Kube(kube::Error::Api(response))) if response.code == 404 => {

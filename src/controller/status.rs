@@ -14,7 +14,7 @@ use serde_json::json;
 
 use super::cache::{DIGEST, content, digest};
 use super::objects::namespace_of;
-use crate::api::{EdgeDistributionStatus, ExportedParameter, ProtectedFunctionUrlStatus};
+use crate::api::{EdgeDistributionStatus, ProtectedFunctionUrlStatus};
 use crate::reconcile::report::condition;
 use crate::reconcile::{ConditionType, Kind, Reason, Status};
 
@@ -50,6 +50,7 @@ pub fn settled(status: &Status, object: &DynamicObject) -> Status {
                 observed_generation: generation,
                 conditions: settle(&new.conditions, &old.conditions, generation),
                 exported_parameters: exported(&new.exported_parameters, old.exported_parameters),
+                exported_config_maps: exported(&new.exported_config_maps, old.exported_config_maps),
                 ..new.clone()
             })
         }
@@ -59,20 +60,19 @@ pub fn settled(status: &Status, object: &DynamicObject) -> Status {
                 observed_generation: generation,
                 conditions: settle(&new.conditions, &old.conditions, generation),
                 exported_parameters: exported(&new.exported_parameters, old.exported_parameters),
+                exported_config_maps: exported(&new.exported_config_maps, old.exported_config_maps),
                 ..new.clone()
             })
         }
     }
 }
 
-/// The record of the SSM parameters urlguard wrote: the new one when the
-/// pass made it, otherwise the one kept. A pass that did not get as far
-/// (a rejected spec, a function not opted in, an invalid object) must not
-/// forget what an earlier pass wrote, or a later rename would orphan it.
-fn exported(
-    new: &Option<Vec<ExportedParameter>>,
-    old: Option<Vec<ExportedParameter>>,
-) -> Option<Vec<ExportedParameter>> {
+/// A record of what urlguard wrote (SSM parameters, ConfigMaps): the new
+/// one when the pass made it, otherwise the one kept. A pass that did not
+/// get as far (a rejected spec, a function not opted in, an invalid
+/// object, a teardown) must not forget what an earlier pass wrote, or a
+/// later rename would orphan it.
+fn exported<T: Clone>(new: &Option<Vec<T>>, old: Option<Vec<T>>) -> Option<Vec<T>> {
     new.clone().or(old)
 }
 
@@ -157,6 +157,7 @@ fn apply_patch(resource: &ApiResource, status: &impl Serialize) -> serde_json::V
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::ExportedParameter;
     use crate::controller::cache::slim_status;
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
     use k8s_openapi::jiff::Timestamp;

@@ -1,5 +1,6 @@
 //! The HTTP/1.1 server on loopback (served by `emulator-http`): hands each
-//! request to [`api::handle`](crate::api::handle), and stops on
+//! request to [`api::handle`](crate::api::handle), runs the garbage
+//! collector beside it ([`gc`](crate::gc)), and stops both on
 //! [`KubeEmulatorHandle::shutdown`] or drop (open connections, watches
 //! included, are closed).
 
@@ -87,13 +88,18 @@ impl KubeEmulator {
             bookmark_interval: config.bookmark_interval,
         });
         crate::api::seed(&shared);
+        let collector = Collector(crate::gc::spawn(Arc::clone(&shared)));
         let handler = move |req| {
             let shared = Arc::clone(&shared);
             async move { Ok::<_, Infallible>(crate::api::handle(shared, req).await) }
         };
         let server = emulator_http::serve(listener, "kube-emulator", handler);
         info!(%addr, "kube-emulator listening");
-        Ok(KubeEmulatorHandle { addr, server })
+        Ok(KubeEmulatorHandle {
+            addr,
+            server,
+            _collector: collector,
+        })
     }
 }
 
@@ -101,6 +107,16 @@ impl KubeEmulator {
 pub struct KubeEmulatorHandle {
     addr: SocketAddr,
     server: Server,
+    _collector: Collector,
+}
+
+/// The garbage collector's task, stopped with the server.
+struct Collector(tokio::task::JoinHandle<()>);
+
+impl Drop for Collector {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 impl KubeEmulatorHandle {
