@@ -51,6 +51,7 @@ pub fn settled(status: &Status, object: &DynamicObject) -> Status {
                 conditions: settle(&new.conditions, &old.conditions, generation),
                 exported_parameters: exported(&new.exported_parameters, old.exported_parameters),
                 exported_config_maps: exported(&new.exported_config_maps, old.exported_config_maps),
+                distribution_id: hint(&new.distribution_id, old.distribution_id),
                 ..new.clone()
             })
         }
@@ -61,10 +62,21 @@ pub fn settled(status: &Status, object: &DynamicObject) -> Status {
                 conditions: settle(&new.conditions, &old.conditions, generation),
                 exported_parameters: exported(&new.exported_parameters, old.exported_parameters),
                 exported_config_maps: exported(&new.exported_config_maps, old.exported_config_maps),
+                distribution_id: hint(&new.distribution_id, old.distribution_id),
                 ..new.clone()
             })
         }
     }
+}
+
+/// Where the distribution was last seen: the id this pass read, else the
+/// one reported before. A pass that could not read the distribution (an
+/// AWS error, a teardown denied) must not make the next one list every
+/// distribution to find it again, nor a given-up teardown lose its id
+/// (`plan::desired::known_distribution_id`: an id that no longer proves
+/// the owner's is only a hint, and the next pass lists anyway).
+fn hint(new: &Option<String>, old: Option<String>) -> Option<String> {
+    new.clone().or(old)
 }
 
 /// A record of what urlguard wrote (SSM parameters, ConfigMaps): the new
@@ -236,6 +248,32 @@ mod tests {
             unreachable!()
         };
         assert_eq!(none.exported_parameters, None);
+    }
+
+    #[test]
+    fn a_pass_that_could_not_read_the_distribution_keeps_its_id() {
+        let object: DynamicObject = serde_json::from_value(json!({
+            "metadata": {"name": "books", "namespace": "books", "generation": 2},
+            "status": {"distributionId": "E1", "domainName": "d1.cloudfront.net"},
+        }))
+        .expect("object");
+        let denied = Status::Distribution(EdgeDistributionStatus {
+            conditions: vec![ready(false, Reason::AwsError, "AccessDenied")],
+            ..EdgeDistributionStatus::default()
+        });
+        let Status::Distribution(kept) = settled(&denied, &object) else {
+            unreachable!()
+        };
+        assert_eq!(kept.distribution_id.as_deref(), Some("E1"));
+        assert_eq!(kept.domain_name, None, "outputs say what this pass found");
+        let moved = Status::Distribution(EdgeDistributionStatus {
+            distribution_id: Some("E2".into()),
+            ..EdgeDistributionStatus::default()
+        });
+        let Status::Distribution(found) = settled(&moved, &object) else {
+            unreachable!()
+        };
+        assert_eq!(found.distribution_id.as_deref(), Some("E2"));
     }
 
     #[test]
