@@ -115,13 +115,13 @@ pub async fn export(
     match declared.map(|export| export.name_for(&owner.name, suffix)) {
         None => {}
         Some(Err(too_long)) => {
-            // The object's name never changes, so neither does this: it
-            // never had a ConfigMap to leave behind.
+            // The object's name never changes, so neither does its default
+            // ConfigMap name: nothing was ever written under it, and the
+            // record stays as it is.
             let message = too_long.to_string();
-            condition = Some(failed(Reason::ConfigMapExportFailed, &message));
-            warnings.push((Reason::ConfigMapExportFailed, message));
-            kept = record;
-            return finish(context, resource, object, warnings, condition, kept).await;
+            let condition = failed(Reason::ConfigMapExportFailed, &message);
+            let warnings = vec![(Reason::ConfigMapExportFailed, message)];
+            return finish(context, resource, object, warnings, Some(condition), record).await;
         }
         Some(Ok(name)) => {
             let recorded = record.contains(&name);
