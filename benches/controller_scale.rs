@@ -489,7 +489,8 @@ impl Counts {
     }
 
     fn aws_total(&self) -> f64 {
-        self.aws_calls.values().sum()
+        // A fold from +0.0: an empty f64 sum is -0.0.
+        self.aws_calls.values().fold(0.0, |total, calls| total + calls)
     }
 }
 

@@ -4,7 +4,8 @@
 //! refuses wrong values naming them, the rendered objects pass the API
 //! server's dry run, `helm install`/`uninstall` against the kube emulator
 //! create and remove them (the CRDs stay), the RBAC grants exactly the
-//! verbs the controller uses, the Deployment carries the controller's
+//! verbs the controller uses (ConfigMaps only when `configMapExport` grants
+//! them, and only where it says), the Deployment carries the controller's
 //! contract (arguments, environment, probes, a locked-down security
 //! context), the NetworkPolicy admits only the metrics port from the
 //! configured peers, the PodDisruptionBudget comes with more than one
@@ -123,6 +124,11 @@ fn helm_lint_passes_in_every_mode() {
         &[][..],
         &["watchNamespace=books"][..],
         &["leaderElection.enabled=false", "replicaCount=1"][..],
+        &["configMapExport.enabled=true"][..],
+        &[
+            "configMapExport.enabled=true",
+            "configMapExport.namespaces={books,films}",
+        ][..],
     ] {
         let mut args = vec!["lint", "--strict", CHART];
         for set in sets {
@@ -340,6 +346,103 @@ fn one_namespace_gets_a_role_and_the_namespace_argument() {
     assert!(!args.contains(&"--leader-election".to_owned()));
 }
 
+/// The ConfigMap rule: what `spec.configMapExport` calls (get; create and
+/// patch for server-side apply; delete), nothing else (no list, watch or
+/// update).
+fn config_map_rules() -> Value {
+    json!([{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "create", "patch", "delete"]}])
+}
+
+#[test]
+fn config_maps_are_granted_only_when_asked_and_only_where_listed() {
+    let dir = scratch("config-maps");
+    let rules_on = |objects: &[Value]| -> Vec<String> {
+        objects
+            .iter()
+            .filter(|o| o["rules"].to_string().contains("configmaps"))
+            .map(|o| {
+                format!(
+                    "{} {}",
+                    o["kind"].as_str().unwrap_or_default(),
+                    o["metadata"]["namespace"].as_str().unwrap_or("(cluster)")
+                )
+            })
+            .collect()
+    };
+    assert!(rules_on(&template(&dir, &[])).is_empty(), "off by default");
+
+    let everywhere = template(&dir, &["configMapExport.enabled=true"]);
+    assert_eq!(rules_on(&everywhere), ["ClusterRole (cluster)"]);
+    assert_eq!(
+        find(&everywhere, "ClusterRole", "urlguard-config-maps")["rules"],
+        config_map_rules()
+    );
+    let binding = find(&everywhere, "ClusterRoleBinding", "urlguard-config-maps");
+    assert_eq!(binding["roleRef"]["name"], "urlguard-config-maps");
+    assert_eq!(binding["subjects"][0]["name"], "urlguard");
+    // The controller's own rules are unchanged.
+    assert_eq!(
+        find(&everywhere, "ClusterRole", "urlguard")["rules"],
+        controller_rules()
+    );
+
+    let listed = template(
+        &dir,
+        &[
+            "configMapExport.enabled=true",
+            "configMapExport.namespaces={books,films}",
+        ],
+    );
+    assert_eq!(rules_on(&listed), ["Role books", "Role films"]);
+    let bindings: Vec<(&Value, &Value)> = listed
+        .iter()
+        .filter(|o| o["kind"] == "RoleBinding" && o["metadata"]["name"] == "urlguard-config-maps")
+        .map(|o| (&o["metadata"]["namespace"], &o["roleRef"]["kind"]))
+        .collect();
+    assert_eq!(
+        bindings,
+        [
+            (&json!("books"), &json!("Role")),
+            (&json!("films"), &json!("Role"))
+        ]
+    );
+    assert!(
+        listed
+            .iter()
+            .filter(|o| o["metadata"]["name"] == "urlguard-config-maps")
+            .all(|o| o["kind"] == "Role" || o["kind"] == "RoleBinding"),
+        "nothing cluster-wide for listed namespaces"
+    );
+
+    let watched = template(
+        &dir,
+        &["configMapExport.enabled=true", "watchNamespace=books"],
+    );
+    assert_eq!(rules_on(&watched), ["Role books"]);
+    let both = run(
+        "helm",
+        &dir,
+        None,
+        &[
+            "template",
+            "urlguard",
+            CHART,
+            "--set",
+            "configMapExport.enabled=true",
+            "--set",
+            "watchNamespace=books",
+            "--set",
+            "configMapExport.namespaces={films}",
+        ],
+    );
+    assert!(!both.ok);
+    assert!(
+        both.stderr.contains("configMapExport.namespaces"),
+        "{}",
+        both.stderr
+    );
+}
+
 #[test]
 fn leader_election_off_is_passed_on_and_allows_one_replica_only() {
     let dir = scratch("no-leader");
@@ -396,6 +499,11 @@ fn wrong_values_are_refused_naming_the_value() {
         (
             "networkPolicy.egress.ports[0]=0",
             "/networkPolicy/egress/ports/0",
+        ),
+        ("configMapExport.enabled=yes", "/configMapExport/enabled"),
+        (
+            "configMapExport.namespaces={Books}",
+            "/configMapExport/namespaces/0",
         ),
     ] {
         for command in ["template", "lint"] {
@@ -586,6 +694,14 @@ async fn rendered_objects_pass_a_server_side_dry_run() {
         (
             "no-leader",
             &["leaderElection.enabled=false", "replicaCount=1"][..],
+        ),
+        ("config-maps", &["configMapExport.enabled=true"][..]),
+        (
+            "config-maps-listed",
+            &[
+                "configMapExport.enabled=true",
+                "configMapExport.namespaces={books}",
+            ][..],
         ),
     ] {
         let mut args = vec![

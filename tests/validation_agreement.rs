@@ -279,6 +279,21 @@ fn mutations() -> Vec<Case> {
             with(edge(), "/spec/ssmExport", Some(json!({"domainNameParameter": "/SSM/x"}))),
             &["spec.ssmExport.domainNameParameter"],
         ),
+        case(
+            "ed rule: a ConfigMap name that is no DNS subdomain",
+            with(edge(), "/spec/configMapExport", Some(json!({"name": "Books_URLs"}))),
+            &["spec.configMapExport.name"],
+        ),
+        case(
+            "ed: an empty ConfigMap export takes the default name",
+            with(edge(), "/spec/configMapExport", Some(json!({}))),
+            &[],
+        ),
+        case(
+            "ed: a ConfigMap name too long",
+            with(edge(), "/spec/configMapExport", Some(json!({"name": long(254)}))),
+            &["spec.configMapExport.name"],
+        ),
         // ProtectedFunctionUrl: the schema keywords.
         case("pfu: wrong enum", with(url(), "/spec/invokeMode", Some(json!("STREAMING"))), &["spec.invokeMode"]),
         case("pfu: missing required", with(url(), "/spec/function", None), &["spec.function"]),
@@ -330,6 +345,16 @@ fn mutations() -> Vec<Case> {
             "pfu rule: an ARN parameter under /ssm",
             with(url(), "/spec/ssmExport", Some(json!({"arnParameter": "/ssmx/y"}))),
             &["spec.ssmExport.arnParameter"],
+        ),
+        case(
+            "pfu rule: a ConfigMap name ending in a dot",
+            with(url(), "/spec/configMapExport", Some(json!({"name": "books.urls."}))),
+            &["spec.configMapExport.name"],
+        ),
+        case(
+            "pfu: a dotted ConfigMap name is fine",
+            with(url(), "/spec/configMapExport", Some(json!({"name": "books.get-books"}))),
+            &[],
         ),
         case(
             "pfu rule: numeric qualifier",

@@ -12,6 +12,7 @@ use super::common::{
     DeletionPolicy, ExportedParameter, REGION_PATTERN, SSM_PARAMETER_MAX, SSM_PARAMETER_PATTERN,
     SSM_RESERVED_RULE, default_ssm_region,
 };
+use super::config_map_export::ConfigMapExport;
 
 /// A CloudFront distribution that fronts static assets and the
 /// `ProtectedFunctionUrl`s that reference it.
@@ -150,6 +151,15 @@ pub struct EdgeDistributionSpec {
     /// name for other stacks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ssm_export: Option<DistributionSsmExport>,
+
+    /// A ConfigMap in this namespace where the controller publishes the
+    /// distribution's id, ARN and domain and the protected URL of each
+    /// attached `ProtectedFunctionUrl`, for workloads to read
+    /// (`configMapKeyRef`, `envFrom`). Owned by this object, so it goes with
+    /// it; removed from the spec, the ConfigMap goes too. `{}` takes the
+    /// default name. The CLI has no cluster and ignores it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_map_export: Option<ConfigMapExport>,
 
     /// Paths to remove from CloudFront's caches after a deployment of the
     /// default origin's content: one invalidation each time `revision`
@@ -456,6 +466,10 @@ pub struct EdgeDistributionStatus {
     /// owner tag.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exported_parameters: Option<Vec<ExportedParameter>>,
+    /// The ConfigMaps urlguard wrote for this object (`spec.configMapExport`).
+    /// One no longer declared is deleted if this object owns it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exported_config_maps: Option<Vec<String>>,
     /// The invalidation of `spec.invalidation.revision`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invalidation: Option<InvalidationStatus>,

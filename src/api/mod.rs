@@ -10,6 +10,7 @@
 //! [`decode`], which checks and decodes one object for either driver.
 
 mod common;
+mod config_map_export;
 pub mod crds;
 pub mod decode;
 mod edge_distribution;
@@ -18,6 +19,7 @@ mod protected_function_url;
 pub mod validation;
 
 pub use common::{DeletionPolicy, ExportedParameter};
+pub use config_map_export::{ConfigMapExport, DISTRIBUTION_SUFFIX, DefaultNameTooLong, URL_SUFFIX};
 pub use edge_distribution::{
     Confirmation, CustomErrorResponse, CustomOrigin, DefaultOrigin, DistributionSsmExport,
     EdgeDistribution, EdgeDistributionSpec, EdgeDistributionStatus, Invalidation,

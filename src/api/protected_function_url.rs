@@ -9,6 +9,7 @@ use super::common::{
     DeletionPolicy, ExportedParameter, REGION_PATTERN, SSM_PARAMETER_MAX, SSM_PARAMETER_PATTERN,
     SSM_RESERVED_RULE, default_ssm_region,
 };
+use super::config_map_export::ConfigMapExport;
 
 /// CloudFront's managed cache policy `CachingDisabled`.
 pub const CACHING_DISABLED_POLICY_ID: &str = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad";
@@ -139,6 +140,15 @@ pub struct ProtectedFunctionUrlSpec {
     /// The SSM parameters that publish the function URL and ARN.
     #[serde(default)]
     pub ssm_export: UrlSsmExport,
+
+    /// A ConfigMap in this namespace where the controller publishes the
+    /// protected URL, the function URL and ARN, and the distribution's id
+    /// and domain, for workloads to read (`configMapKeyRef`, `envFrom`).
+    /// Owned by this object, so it goes with it; removed from the spec, the
+    /// ConfigMap goes too. `{}` takes the default name. The CLI has no
+    /// cluster and ignores it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_map_export: Option<ConfigMapExport>,
 
     /// `Delete` (default) removes the function URL config when this resource
     /// is deleted, if urlguard created it (one that existed before urlguard
@@ -399,6 +409,10 @@ pub struct ProtectedFunctionUrlStatus {
     /// owner tag.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exported_parameters: Option<Vec<ExportedParameter>>,
+    /// The ConfigMaps urlguard wrote for this object (`spec.configMapExport`).
+    /// One no longer declared is deleted if this object owns it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exported_config_maps: Option<Vec<String>>,
     /// The statements of the function's resource policy that let someone
     /// other than the distribution invoke it, as of the last reconcile
     /// (empty: none; absent: not checked, the URL is not attached yet).

@@ -5,14 +5,15 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use kube::ResourceExt;
 use serde::Serialize;
 
 use super::aws_args::AwsArgs;
-use super::output::{self, CommandError, JsonResource, Output};
+use super::output::{self, CommandError, Files, JsonResource, Output};
 use crate::aws::{Aws, Ledger, LedgerSummary};
 use crate::plan::desired;
 use crate::plan::ssm_prefix::SsmPrefix;
-use crate::reconcile::{DeployWait, Engine, Mode, Notice, ResourceReport, Status};
+use crate::reconcile::{DeployWait, Engine, Kind, Mode, Notice, ResourceReport, Status};
 
 /// Options shared by `plan` and `apply`.
 #[derive(Debug, clap::Args)]
@@ -52,6 +53,9 @@ pub async fn run(
     args: &ApplyArgs,
 ) -> Result<bool, CommandError> {
     let files = output::load(&args.files, "")?;
+    for note in cluster_only(&files) {
+        eprintln!("note: {note}");
+    }
     let model = desired::build_with(instance, ssm_prefix, &files.distributions, &files.urls);
     let aws = Aws::from_env_with(&args.aws.overrides(), Ledger::new(), None).await;
     let wait = DeployWait {
@@ -77,6 +81,33 @@ pub async fn run(
         Mode::Plan => !reports.iter().any(ResourceReport::failed),
     };
     Ok(all_fine && files.rejected.is_empty())
+}
+
+/// What the files ask of a cluster that the CLI leaves out:
+/// `spec.configMapExport` names a ConfigMap the controller writes, and the
+/// CLI has no cluster. It is said, not refused, so that one manifest serves
+/// `kubectl apply` and `urlguard apply` alike.
+fn cluster_only(files: &Files) -> Vec<String> {
+    let distributions = files
+        .distributions
+        .iter()
+        .filter(|d| d.spec.config_map_export.is_some())
+        .map(|d| (Kind::EdgeDistribution, d.namespace(), d.name_any()));
+    let urls = files
+        .urls
+        .iter()
+        .filter(|u| u.spec.config_map_export.is_some())
+        .map(|u| (Kind::ProtectedFunctionUrl, u.namespace(), u.name_any()));
+    distributions
+        .chain(urls)
+        .map(|(kind, namespace, name)| {
+            format!(
+                "{kind} {}/{name}: spec.configMapExport is ignored: the CLI has no cluster to write a ConfigMap to (the controller writes it)",
+                namespace.unwrap_or_default(),
+                kind = kind.as_str()
+            )
+        })
+        .collect()
 }
 
 fn print_text(mode: Mode, reports: &[ResourceReport], calls: &LedgerSummary) {
@@ -117,4 +148,50 @@ fn print_text(mode: Mode, reports: &[ResourceReport], calls: &LedgerSummary) {
         }
     }
     println!("AWS calls: {} ({} mutating)", calls.total, calls.mutating);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::{EdgeDistribution, ProtectedFunctionUrl};
+
+    #[test]
+    fn a_config_map_export_is_noted_as_left_to_the_controller() {
+        let url = |name: &str, export: Option<serde_json::Value>| -> ProtectedFunctionUrl {
+            let mut spec = serde_json::json!({
+                "function": {"name": "f", "region": "eu-west-1"},
+                "distributionRef": {"name": "books"},
+                "pathPattern": format!("/{name}"),
+            });
+            if let Some(export) = export {
+                spec["configMapExport"] = export;
+            }
+            serde_json::from_value(serde_json::json!({
+                "apiVersion": "urlguard.io/v1alpha1", "kind": "ProtectedFunctionUrl",
+                "metadata": {"name": name, "namespace": "books"},
+                "spec": spec,
+            }))
+            .expect("a URL")
+        };
+        let distribution: EdgeDistribution = serde_json::from_value(serde_json::json!({
+            "apiVersion": "urlguard.io/v1alpha1", "kind": "EdgeDistribution",
+            "metadata": {"name": "books", "namespace": "books"},
+            "spec": {"defaultOrigin": {"custom": {"domainName": "app.example.com"}}},
+        }))
+        .expect("a distribution");
+        let files = Files {
+            distributions: vec![distribution],
+            urls: vec![
+                url("get-books", Some(serde_json::json!({}))),
+                url("get-book", None),
+            ],
+            rejected: Vec::new(),
+        };
+        assert_eq!(
+            cluster_only(&files),
+            [
+                "ProtectedFunctionUrl books/get-books: spec.configMapExport is ignored: the CLI has no cluster to write a ConfigMap to (the controller writes it)"
+            ]
+        );
+    }
 }

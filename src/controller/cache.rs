@@ -49,7 +49,8 @@ pub const DIGEST: &str = "urlguard.io/digest";
 
 /// The status as the caches keep it: what reconciles read (conditions
 /// without their messages, `observedGeneration`, the distribution id, the
-/// exported parameters, the invalidation, the confirmation) and a
+/// exported parameters and ConfigMaps, the invalidation, the
+/// confirmation) and a
 /// digest of the whole status, which is all [`changes`] needs. The rest
 /// (URLs, ARNs, behaviors) is written, never read back.
 pub fn slim_status(status: &serde_json::Value, kind: &str) -> serde_json::Value {
@@ -89,6 +90,11 @@ pub fn slim_status(status: &serde_json::Value, kind: &str) -> serde_json::Value 
     // longer declared (`plan::ssm::stale`).
     if let Some(exported) = status.get("exportedParameters") {
         slimmed["exportedParameters"] = exported.clone();
+    }
+    // The ConfigMaps urlguard wrote: the next reconcile deletes those no
+    // longer declared (`config_map`).
+    if let Some(exported) = status.get("exportedConfigMaps") {
+        slimmed["exportedConfigMaps"] = exported.clone();
     }
     // The invalidation of the revision: the next reconcile reads it by id,
     // or not at all once completed (`plan::invalidation::lookup`).

@@ -21,6 +21,7 @@ use kube::runtime::events::EventType;
 use kube::runtime::finalizer::{Event as Finalizer, finalizer};
 
 use super::cache::content;
+use super::config_map::{self, Learnt};
 use super::context::Context;
 use super::error::ReconcileError;
 use super::objects::{self, FINALIZER, is_deleting, namespace_of};
@@ -150,7 +151,8 @@ async fn apply(
     };
     let confirmed =
         outcome::confirms(&pass, &reports).then(|| outcome::confirmation(fingerprint, now));
-    publish(context, object, &reports, confirmed).await?;
+    let names: Vec<String> = attached.iter().map(ResourceExt::name_any).collect();
+    publish(context, object, &reports, &names, confirmed).await?;
     outcome::after_apply(context, &pass, &reports)
 }
 
@@ -185,7 +187,7 @@ async fn cleanup(
     let model = teardown::build(&context.instance, &[distribution], &urls)
         .with_staying(&context.instance, &context.live_urls());
     let reports = context.engine.destroy(&model).await;
-    publish(context, object, &reports, None).await?;
+    publish(context, object, &reports, &[], None).await?;
     let resource = &context.distribution_resource;
     if let Some(given_up) = give_up::after_stuck_pass(context, resource, object, &reports).await? {
         return Ok(given_up);
@@ -194,12 +196,15 @@ async fn cleanup(
     outcome::after_teardown(context, &key, &reports)
 }
 
-/// Writes every report's status, the distribution's with the pass's
-/// confirmation if it made one, and the events users must see.
+/// Writes every report's status (the distribution's with the pass's
+/// confirmation, if it made one) and the events users must see; after a
+/// reconcile pass, exports each object's outputs first (`config_map`: the
+/// distribution's lists the URLs `attached` to it, by name).
 async fn publish(
     context: &Context,
     distribution: &DynamicObject,
     reports: &[ResourceReport],
+    attached: &[String],
     confirmed: Option<Confirmation>,
 ) -> Result<(), ReconcileError> {
     for report in reports {
@@ -220,6 +225,12 @@ async fn publish(
         let mut status = report.status();
         if let Status::Distribution(status) = &mut status {
             status.confirmed.clone_from(&confirmed);
+        }
+        if report.pass == Pass::Reconcile {
+            let learnt = Learnt::of_report(report, reports, attached);
+            status = config_map::export(context, resource, &object, &learnt)
+                .await?
+                .into_status(status);
         }
         match context.write_status(resource, &object, &status).await {
             Ok(_) => {}

@@ -16,6 +16,9 @@
 //!   (`status`); objects are read untyped and decoded through the CRD
 //!   schema, so one the Rust types refuse is reported, not fatal
 //!   (`objects`).
+//! - `spec.configMapExport`: before its status is written, an object's
+//!   outputs go to a ConfigMap it owns, by server-side apply and only when
+//!   they changed; one it does not own is refused (`config_map`).
 //! - Caches keep slimmed objects and triggers ignore status-only changes:
 //!   the controller's own status writes do not make it reconcile again.
 //! - Waiting for CloudFront never blocks a worker: the engine does not wait
@@ -31,6 +34,7 @@
 
 mod backoff;
 mod cache;
+mod config_map;
 mod context;
 mod distribution;
 mod error;

@@ -14,7 +14,7 @@ use serde_json::json;
 
 use super::cache::{DIGEST, content, digest};
 use super::objects::namespace_of;
-use crate::api::{EdgeDistributionStatus, ExportedParameter, ProtectedFunctionUrlStatus};
+use crate::api::{EdgeDistributionStatus, ProtectedFunctionUrlStatus};
 use crate::reconcile::report::condition;
 use crate::reconcile::{ConditionType, Kind, Reason, Status};
 
@@ -50,6 +50,8 @@ pub fn settled(status: &Status, object: &DynamicObject) -> Status {
                 observed_generation: generation,
                 conditions: settle(&new.conditions, &old.conditions, generation),
                 exported_parameters: exported(&new.exported_parameters, old.exported_parameters),
+                exported_config_maps: exported(&new.exported_config_maps, old.exported_config_maps),
+                distribution_id: hint(&new.distribution_id, old.distribution_id),
                 ..new.clone()
             })
         }
@@ -59,20 +61,30 @@ pub fn settled(status: &Status, object: &DynamicObject) -> Status {
                 observed_generation: generation,
                 conditions: settle(&new.conditions, &old.conditions, generation),
                 exported_parameters: exported(&new.exported_parameters, old.exported_parameters),
+                exported_config_maps: exported(&new.exported_config_maps, old.exported_config_maps),
+                distribution_id: hint(&new.distribution_id, old.distribution_id),
                 ..new.clone()
             })
         }
     }
 }
 
-/// The record of the SSM parameters urlguard wrote: the new one when the
-/// pass made it, otherwise the one kept. A pass that did not get as far
-/// (a rejected spec, a function not opted in, an invalid object) must not
-/// forget what an earlier pass wrote, or a later rename would orphan it.
-fn exported(
-    new: &Option<Vec<ExportedParameter>>,
-    old: Option<Vec<ExportedParameter>>,
-) -> Option<Vec<ExportedParameter>> {
+/// Where the distribution was last seen: the id this pass read, else the
+/// one reported before. A pass that could not read the distribution (an
+/// AWS error, a teardown denied) must not make the next one list every
+/// distribution to find it again, nor a given-up teardown lose its id
+/// (`plan::desired::known_distribution_id`: an id that no longer proves
+/// the owner's is only a hint, and the next pass lists anyway).
+fn hint(new: &Option<String>, old: Option<String>) -> Option<String> {
+    new.clone().or(old)
+}
+
+/// A record of what urlguard wrote (SSM parameters, ConfigMaps): the new
+/// one when the pass made it, otherwise the one kept. A pass that did not
+/// get as far (a rejected spec, a function not opted in, an invalid
+/// object, a teardown) must not forget what an earlier pass wrote, or a
+/// later rename would orphan it.
+fn exported<T: Clone>(new: &Option<Vec<T>>, old: Option<Vec<T>>) -> Option<Vec<T>> {
     new.clone().or(old)
 }
 
@@ -157,6 +169,7 @@ fn apply_patch(resource: &ApiResource, status: &impl Serialize) -> serde_json::V
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::ExportedParameter;
     use crate::controller::cache::slim_status;
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
     use k8s_openapi::jiff::Timestamp;
@@ -235,6 +248,32 @@ mod tests {
             unreachable!()
         };
         assert_eq!(none.exported_parameters, None);
+    }
+
+    #[test]
+    fn a_pass_that_could_not_read_the_distribution_keeps_its_id() {
+        let object: DynamicObject = serde_json::from_value(json!({
+            "metadata": {"name": "books", "namespace": "books", "generation": 2},
+            "status": {"distributionId": "E1", "domainName": "d1.cloudfront.net"},
+        }))
+        .expect("object");
+        let denied = Status::Distribution(EdgeDistributionStatus {
+            conditions: vec![ready(false, Reason::AwsError, "AccessDenied")],
+            ..EdgeDistributionStatus::default()
+        });
+        let Status::Distribution(kept) = settled(&denied, &object) else {
+            unreachable!()
+        };
+        assert_eq!(kept.distribution_id.as_deref(), Some("E1"));
+        assert_eq!(kept.domain_name, None, "outputs say what this pass found");
+        let moved = Status::Distribution(EdgeDistributionStatus {
+            distribution_id: Some("E2".into()),
+            ..EdgeDistributionStatus::default()
+        });
+        let Status::Distribution(found) = settled(&moved, &object) else {
+            unreachable!()
+        };
+        assert_eq!(found.distribution_id.as_deref(), Some("E2"));
     }
 
     #[test]

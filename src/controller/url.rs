@@ -14,13 +14,14 @@ use kube::runtime::controller::Action;
 use kube::runtime::events::EventType;
 use kube::runtime::finalizer::{Event as Finalizer, finalizer};
 
+use super::config_map::{self, Learnt};
 use super::context::Context;
 use super::error::ReconcileError;
 use super::objects::{self, FINALIZER, has_finalizer, is_deleting, namespace_of};
 use super::{give_up, outcome};
 use crate::api::ProtectedFunctionUrl;
 use crate::plan::{desired, teardown};
-use crate::reconcile::Kind;
+use crate::reconcile::{Kind, ResourceReport, Status};
 
 /// Reconciles one `ProtectedFunctionUrl` (the controller's entry point).
 pub async fn reconcile(
@@ -92,8 +93,9 @@ async fn before_attaching(
     let Some(report) = context.engine.refusal(&desired).await else {
         return Ok(None);
     };
+    let status = exported(context, object, &report).await?;
     context
-        .write_status(&context.url_resource, object, &report.status())
+        .write_status(&context.url_resource, object, &status)
         .await?;
     // The function's owner may add the tag at any time: looked at again,
     // backing off like any failure (`outcome::error_policy`), so a URL
@@ -121,11 +123,28 @@ async fn apply(
     }
     let model = desired::build_with(&context.instance, &context.ssm_prefix, &[], &[url]);
     for report in context.engine.reconcile(&model).await {
+        let status = exported(context, object, &report).await?;
         context
-            .write_status(&context.url_resource, object, &report.status())
+            .write_status(&context.url_resource, object, &status)
             .await?;
     }
     Ok(Action::await_change())
+}
+
+/// The status of a URL that has not attached, with its ConfigMap export:
+/// created or kept with what it holds (the pass learnt no output), or
+/// removed when the spec no longer declares it.
+async fn exported(
+    context: &Context,
+    object: &DynamicObject,
+    report: &ResourceReport,
+) -> Result<Status, ReconcileError> {
+    let learnt = Learnt::of_report(report, std::slice::from_ref(report), &[]);
+    Ok(
+        config_map::export(context, &context.url_resource, object, &learnt)
+            .await?
+            .into_status(report.status()),
+    )
 }
 
 /// Tears the URL down (its behavior, grants, parameters and, when urlguard

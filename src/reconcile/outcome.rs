@@ -25,6 +25,9 @@ pub enum ConditionType {
     /// Whether the function's resource policy lets someone other than the
     /// distribution invoke it (a `ProtectedFunctionUrl`, once checked).
     Exposed,
+    /// Whether the ConfigMap of `spec.configMapExport` holds the object's
+    /// outputs (the controller, when the spec asks for one).
+    ConfigMapExported,
 }
 
 impl ConditionType {
@@ -35,6 +38,7 @@ impl ConditionType {
             ConditionType::Deleting => "Deleting",
             ConditionType::Deploying => "Deploying",
             ConditionType::Exposed => "Exposed",
+            ConditionType::ConfigMapExported => "ConfigMapExported",
         }
     }
 }
@@ -115,6 +119,14 @@ pub enum Reason {
     /// `spec.invalidation.revision` was used before on the distribution
     /// with other paths.
     InvalidationRevisionReused,
+    /// `ConfigMapExported=True`: the ConfigMap holds the object's outputs.
+    Exported,
+    /// A ConfigMap of the name `spec.configMapExport` gives exists and is
+    /// not this object's: urlguard leaves it alone.
+    ConfigMapNotOwned,
+    /// The ConfigMap could not be written or an old one deleted (the
+    /// Kubernetes API refused, or the default name is too long).
+    ConfigMapExportFailed,
     /// A teardown finished: everything urlguard made is gone.
     Deleted,
     /// A teardown finished, `deletionPolicy: Retain` kept what it says.
@@ -153,6 +165,9 @@ impl Reason {
             Reason::SignerPackage => "SignerPackage",
             Reason::SignerPolicyTooLarge => "SignerPolicyTooLarge",
             Reason::InvalidationRevisionReused => "InvalidationRevisionReused",
+            Reason::Exported => "Exported",
+            Reason::ConfigMapNotOwned => "ConfigMapNotOwned",
+            Reason::ConfigMapExportFailed => "ConfigMapExportFailed",
             Reason::Deleted => "Deleted",
             Reason::Retained => "Retained",
             Reason::WaitingForEdgeReplicas => "WaitingForEdgeReplicas",
@@ -166,7 +181,8 @@ impl Reason {
             Reason::Deployed
             | Reason::Protected
             | Reason::ReachableOutsideDistribution
-            | Reason::NoForeignStatements => Class::Ready,
+            | Reason::NoForeignStatements
+            | Reason::Exported => Class::Ready,
             Reason::Pending
             | Reason::Deploying
             | Reason::InProgress
@@ -188,6 +204,8 @@ impl Reason {
             | Reason::SignerPackage
             | Reason::SignerPolicyTooLarge
             | Reason::InvalidationRevisionReused
+            | Reason::ConfigMapNotOwned
+            | Reason::ConfigMapExportFailed
             | Reason::ForeignStatements => Class::Failure,
         }
     }
@@ -400,7 +418,7 @@ impl fmt::Display for EventReason {
 mod tests {
     use super::*;
 
-    const ALL: [Reason; 28] = [
+    const ALL: [Reason; 31] = [
         Reason::Deployed,
         Reason::Protected,
         Reason::ReachableOutsideDistribution,
@@ -425,6 +443,9 @@ mod tests {
         Reason::SignerPackage,
         Reason::SignerPolicyTooLarge,
         Reason::InvalidationRevisionReused,
+        Reason::Exported,
+        Reason::ConfigMapNotOwned,
+        Reason::ConfigMapExportFailed,
         Reason::Deleted,
         Reason::Retained,
         Reason::WaitingForEdgeReplicas,

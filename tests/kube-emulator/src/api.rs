@@ -10,8 +10,8 @@
 //!   the last finalizer is removed; `preconditions` honoured; a namespace
 //!   turns `Terminating`, deletes its objects and goes when they are gone,
 //!   and takes no new ones meanwhile; a CRD takes its custom resources
-//!   with it at once; no garbage collection of `ownerReferences`),
-//!   deletecollection;
+//!   with it at once; dependents whose owners are gone are deleted in the
+//!   background by [`gc`](crate::gc)), deletecollection;
 //! - `uid`, `creationTimestamp`, `generation` (1 on create, +1 when anything
 //!   but metadata — and status, for resources with a status subresource —
 //!   changes, and when deletion starts), `managedFields`; an update that
@@ -855,18 +855,12 @@ fn update(
             fields,
         ),
         None if content_changed => {
-            let fields = if on_status {
-                json!({"f:status": patch::fields_v1(&json!({"s": object.get("status")}))["f:s"].clone()})
-            } else {
-                patch::fields_v1(&object)
-            };
-            patch::record_manager(
+            patch::record_update(
                 &mut object,
+                existing,
                 manager,
-                "Update",
                 &res.api_version(),
                 subresource,
-                fields,
             );
         }
         None => {}
@@ -966,6 +960,7 @@ fn patch_object(
                     meta.remove("managedFields");
                 }
                 patch::merge(&mut candidate, &applied);
+                patch::remove_unsent(&mut candidate, &manager, target.sub.as_deref(), &fields);
                 update(
                     store,
                     target,
@@ -1087,6 +1082,34 @@ fn delete(
         return Ok((202, start_deletion(store, &key, existing)));
     }
     Ok((200, remove_with_contents(store, res, &key)))
+}
+
+/// Deletes the object at `key` as a `DELETE` without options does (what
+/// the garbage collector does to a dependent whose owners are gone): a
+/// namespace terminates, an object with finalizers gets its
+/// `deletionTimestamp`, any other goes, with what it contains.
+pub(crate) fn delete_in_background(store: &mut Store, key: &Key) {
+    let Some(existing) = store.get(key).cloned() else {
+        return;
+    };
+    if key.group.is_empty() && key.resource == "namespaces" {
+        terminate_namespace(store, key, existing);
+    } else if has_finalizers(&existing) {
+        start_deletion(store, key, existing);
+    } else {
+        match resources::all(store)
+            .into_iter()
+            .find(|r| r.group == key.group && r.plural == key.resource)
+        {
+            Some(res) => {
+                remove_with_contents(store, &res, key);
+            }
+            None => {
+                store.remove(key);
+            }
+        }
+        finish_namespace(store, &key.namespace);
+    }
 }
 
 fn has_finalizers(object: &Value) -> bool {

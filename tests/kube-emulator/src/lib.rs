@@ -12,7 +12,8 @@
 //!   creationTimestamp, generation rules, a bounded event history for watch
 //!   resume and `410 Gone` ([`store`]);
 //! - CRUD, patches (merge, JSON, strategic merge as merge, server-side
-//!   apply), status subresource, finalizers, list/watch with selectors and
+//!   apply), status subresource, finalizers, garbage collection of
+//!   dependents whose owners are gone ([`gc`]), list/watch with selectors and
 //!   bookmarks, Table output for `kubectl get` ([`api`]); lists in pages
 //!   (`limit`/`continue`, an expired token `410 Gone`: [`paging`]);
 //! - for tests, what a busy cluster does to clients: lists of chosen
@@ -30,6 +31,7 @@
 
 pub mod api;
 pub mod discovery;
+pub mod gc;
 pub mod jsonpath;
 pub mod kubeconfig;
 pub mod paging;

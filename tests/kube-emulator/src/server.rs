@@ -1,5 +1,6 @@
 //! The HTTP/1.1 server on loopback (served by `emulator-http`): hands each
-//! request to [`api::handle`](crate::api::handle), and stops on
+//! request to [`api::handle`](crate::api::handle), runs the garbage
+//! collector beside it ([`gc`](crate::gc)), and stops both on
 //! [`KubeEmulatorHandle::shutdown`] or drop (open connections, watches
 //! included, are closed).
 
@@ -99,6 +100,7 @@ impl KubeEmulator {
         });
         crate::api::seed(&shared);
         let handle_shared = Arc::clone(&shared);
+        let collector = Collector(crate::gc::spawn(Arc::clone(&shared)));
         let handler = move |req| {
             let shared = Arc::clone(&shared);
             async move { Ok::<_, Infallible>(crate::api::handle(shared, req).await) }
@@ -109,6 +111,7 @@ impl KubeEmulator {
             addr,
             server,
             shared: handle_shared,
+            _collector: collector,
         })
     }
 }
@@ -118,6 +121,16 @@ pub struct KubeEmulatorHandle {
     addr: SocketAddr,
     server: Server,
     shared: Arc<Shared>,
+    _collector: Collector,
+}
+
+/// The garbage collector's task, stopped with the server.
+struct Collector(tokio::task::JoinHandle<()>);
+
+impl Drop for Collector {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 impl KubeEmulatorHandle {

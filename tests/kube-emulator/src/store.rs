@@ -150,6 +150,16 @@ impl Store {
             .collect()
     }
 
+    /// Every object with its key, by key.
+    pub fn entries(&self) -> impl Iterator<Item = (&Key, &Value)> {
+        self.objects.iter()
+    }
+
+    /// A receiver for the events written from now on.
+    pub fn subscribe(&self) -> EventReceiver {
+        self.sender.subscribe()
+    }
+
     /// Every key in a namespace.
     pub fn keys_in_namespace(&self, namespace: &str) -> Vec<Key> {
         self.objects
@@ -195,11 +205,6 @@ impl Store {
         }
         // Nobody watching is not an error.
         let _ = self.sender.send(event);
-    }
-
-    /// A receiver for events from now on.
-    pub fn subscribe(&self) -> EventReceiver {
-        self.sender.subscribe()
     }
 
     /// Drops the history and compacts past the latest resourceVersion:

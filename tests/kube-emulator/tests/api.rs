@@ -628,6 +628,119 @@ async fn server_side_apply_creates_and_is_idempotent() {
     assert_eq!(code, 415);
 }
 
+/// Server-side apply of a ConfigMap (kube-rs sends JSON as
+/// `application/apply-patch+yaml`): a key the manager leaves out goes, a
+/// key another client added stays, and the same configuration again
+/// writes nothing.
+#[tokio::test]
+async fn server_side_apply_removes_what_the_manager_no_longer_sends() {
+    let api = start().await;
+    let path = "/api/v1/namespaces/default/configmaps/outputs?fieldManager=urlguard&force=true";
+    let apply = |data: Value| {
+        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "outputs", "labels": {"app.kubernetes.io/managed-by": "urlguard"}}, "data": data}).to_string()
+    };
+    let (code, _) = api
+        .patch(
+            path,
+            "application/apply-patch+yaml",
+            &apply(json!({"a": "1", "b": "2"})),
+        )
+        .await;
+    assert_eq!(code, 201);
+    let (code, _) = api
+        .patch(
+            "/api/v1/namespaces/default/configmaps/outputs?fieldManager=kubectl-edit",
+            "application/merge-patch+json",
+            r#"{"data": {"byHand": "x"}}"#,
+        )
+        .await;
+    assert_eq!(code, 200);
+    let (code, applied) = api
+        .patch(
+            path,
+            "application/apply-patch+yaml",
+            &apply(json!({"a": "1"})),
+        )
+        .await;
+    assert_eq!(code, 200, "{applied}");
+    assert_eq!(applied["data"], json!({"a": "1", "byHand": "x"}));
+    let (_, again) = api
+        .patch(
+            path,
+            "application/apply-patch+yaml",
+            &apply(json!({"a": "1"})),
+        )
+        .await;
+    assert_eq!(rv(&again), rv(&applied), "nothing changed, nothing written");
+}
+
+/// Garbage collection: a dependent goes once its owner (by uid) is gone,
+/// not while the owner waits for its finalizers; a ConfigMap naming an
+/// earlier object of the same name (another uid) goes too.
+#[tokio::test]
+async fn dependents_go_once_their_owner_is_gone() {
+    let api = with_crds().await;
+    let mut distribution = books("EdgeDistribution").remove(0);
+    distribution["metadata"]["finalizers"] = json!(["example.com/hold"]);
+    let collection = "/apis/urlguard.io/v1alpha1/namespaces/books/edgedistributions";
+    let (code, created) = api.post(collection, distribution).await;
+    assert_eq!(code, 201, "{created}");
+    let owner = json!({
+        "apiVersion": "urlguard.io/v1alpha1", "kind": "EdgeDistribution", "name": "books",
+        "uid": created["metadata"]["uid"], "controller": true, "blockOwnerDeletion": true,
+    });
+    let config_maps = "/api/v1/namespaces/books/configmaps";
+    for (name, uid) in [
+        ("books-distribution", owner["uid"].clone()),
+        ("stale", json!("an-earlier-uid")),
+    ] {
+        let mut reference = owner.clone();
+        reference["uid"] = uid;
+        let (code, body) = api
+            .post(
+                config_maps,
+                json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "ownerReferences": [reference]}}),
+            )
+            .await;
+        assert_eq!(code, 201, "{body}");
+    }
+    let gone = |name: &'static str| {
+        let api = &api;
+        async move {
+            for _ in 0..100 {
+                if api.get(&format!("{config_maps}/{name}")).await.0 == 404 {
+                    return true;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            false
+        }
+    };
+    assert!(
+        gone("stale").await,
+        "its owner is not the object of that name"
+    );
+    let (code, _) = api.delete(&format!("{collection}/books")).await;
+    assert_eq!(code, 202, "held by its finalizer");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        api.get(&format!("{config_maps}/books-distribution"))
+            .await
+            .0,
+        200,
+        "the owner still exists"
+    );
+    let (code, body) = api
+        .patch(
+            &format!("{collection}/books"),
+            "application/merge-patch+json",
+            r#"{"metadata": {"finalizers": null}}"#,
+        )
+        .await;
+    assert_eq!(code, 200, "{body}");
+    assert!(gone("books-distribution").await, "its owner is gone");
+}
+
 /// CRDs: once created, the resource is served and discovered with
 /// shortNames, categories and `<plural>/status`; OpenAPI v3 declares
 /// fieldValidation for it; deleting the CRD removes it.
