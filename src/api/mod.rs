@@ -17,7 +17,7 @@ pub mod metadata;
 mod protected_function_url;
 pub mod validation;
 
-pub use common::{DeletionPolicy, ExportedParameter};
+pub use common::{DeletionPolicy, ExportedParameter, ManagementPolicy};
 pub use edge_distribution::{
     CustomErrorResponse, CustomOrigin, DefaultOrigin, DistributionSsmExport, EdgeDistribution,
     EdgeDistributionSpec, EdgeDistributionStatus, Invalidation, InvalidationStatus, Logging,

@@ -53,6 +53,11 @@ pub enum Class {
     Waiting,
     /// Bad input, a missing function, a foreign owner, an AWS error.
     Failure,
+    /// Observed, not managed (`spec.managementPolicy: Observe`): AWS
+    /// differs from the spec and urlguard will not change it. Neither a
+    /// failure to retry nor progress to wait for: only a change in AWS or
+    /// in the spec changes it.
+    Drifted,
 }
 
 /// Every condition reason urlguard reports.
@@ -63,6 +68,12 @@ pub enum Reason {
     Deployed,
     /// The URL is reachable only through its distribution (`Ready=True`).
     Protected,
+    /// Observed, not managed (`spec.managementPolicy: Observe`), and AWS
+    /// matches the spec (`Ready=True`).
+    Observed,
+    /// Observed, not managed, and AWS differs from the spec: the message
+    /// names what a managed pass would change (`Ready=False`).
+    Drifted,
     /// The URL is served through its distribution, but statements of the
     /// function's resource policy let others invoke it too (`Ready=True`:
     /// the spec is applied; the `Exposed` condition names them).
@@ -119,6 +130,9 @@ pub enum Reason {
     Deleted,
     /// A teardown finished, `deletionPolicy: Retain` kept what it says.
     Retained,
+    /// An observed object was deleted without any AWS call: what exists in
+    /// AWS stays.
+    Released,
     /// A teardown waits for CloudFront to remove Lambda@Edge replicas.
     WaitingForEdgeReplicas,
     /// A teardown waits for CloudFront to deploy the disabled distribution.
@@ -131,6 +145,8 @@ impl Reason {
         match self {
             Reason::Deployed => "Deployed",
             Reason::Protected => "Protected",
+            Reason::Observed => "Observed",
+            Reason::Drifted => "Drifted",
             Reason::ReachableOutsideDistribution => "ReachableOutsideDistribution",
             Reason::ForeignStatements => "ForeignStatements",
             Reason::NoForeignStatements => "NoForeignStatements",
@@ -155,6 +171,7 @@ impl Reason {
             Reason::InvalidationRevisionReused => "InvalidationRevisionReused",
             Reason::Deleted => "Deleted",
             Reason::Retained => "Retained",
+            Reason::Released => "Released",
             Reason::WaitingForEdgeReplicas => "WaitingForEdgeReplicas",
             Reason::WaitingForDeployment => "WaitingForDeployment",
         }
@@ -165,13 +182,15 @@ impl Reason {
         match self {
             Reason::Deployed
             | Reason::Protected
+            | Reason::Observed
             | Reason::ReachableOutsideDistribution
             | Reason::NoForeignStatements => Class::Ready,
+            Reason::Drifted => Class::Drifted,
             Reason::Pending
             | Reason::Deploying
             | Reason::InProgress
             | Reason::DistributionNotReady => Class::Progress,
-            Reason::Deleted | Reason::Retained => Class::Finished,
+            Reason::Deleted | Reason::Retained | Reason::Released => Class::Finished,
             Reason::WaitingForEdgeReplicas | Reason::WaitingForDeployment => Class::Waiting,
             Reason::InvalidSpec
             | Reason::DistributionNotFound
@@ -400,9 +419,11 @@ impl fmt::Display for EventReason {
 mod tests {
     use super::*;
 
-    const ALL: [Reason; 28] = [
+    const ALL: [Reason; 31] = [
         Reason::Deployed,
         Reason::Protected,
+        Reason::Observed,
+        Reason::Drifted,
         Reason::ReachableOutsideDistribution,
         Reason::ForeignStatements,
         Reason::NoForeignStatements,
@@ -427,6 +448,7 @@ mod tests {
         Reason::InvalidationRevisionReused,
         Reason::Deleted,
         Reason::Retained,
+        Reason::Released,
         Reason::WaitingForEdgeReplicas,
         Reason::WaitingForDeployment,
     ];

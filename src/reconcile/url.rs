@@ -511,6 +511,7 @@ pub(super) fn refused_report(owner: &Owner, problem: &Problem) -> ResourceReport
         notices: Vec::new(),
         actions: Vec::new(),
         changes: Vec::new(),
+        observed: false,
     }
 }
 
@@ -540,5 +541,6 @@ pub(super) fn rejected_report(kind: Kind, owner: &Owner, rejection: &Rejection) 
         notices: Vec::new(),
         actions: Vec::new(),
         changes: Vec::new(),
+        observed: false,
     }
 }
