@@ -12,7 +12,9 @@
 //! - an observed URL of a managed distribution keeps its route exactly as
 //!   found while the distribution is updated for the others, and gets its
 //!   new route once managed;
-//! - observed from empty: everything reported missing, nothing written;
+//! - observed from empty: everything reported missing (and no stand-in of
+//!   a plan in the status), nothing written, `urlguard invalidate` refused,
+//!   deletion released without a single call;
 //! - the controller: drift in the `Ready` condition and a `Drifted` warning
 //!   event, 0 writes; back to `Manage` it converges; deleting observed
 //!   objects makes no AWS call and removes their finalizers.
@@ -30,10 +32,21 @@ use support::engine::{assert_all_ready, assert_writes};
 use support::inventory::inventory;
 use support::kube::Cluster;
 use support::out_of_band::{move_behavior, strip_signer_action};
-use urlguard::api::{EdgeDistribution, ManagementPolicy, ProtectedFunctionUrl};
+use urlguard::api::{EdgeDistribution, Invalidation, ManagementPolicy, ProtectedFunctionUrl};
 use urlguard::aws::Aws;
 use urlguard::plan::{desired, teardown};
-use urlguard::reconcile::{DeployWait, Engine, Kind, Mode, Reason, ResourceReport, Status};
+use urlguard::reconcile::{
+    DeployWait, Engine, InvalidateError, Kind, Mode, Reason, ResourceReport, Status,
+};
+
+/// The `ProtectedFunctionUrl`s of examples/books.yaml.
+const BOOK_URLS: [&str; 5] = [
+    "get-books",
+    "get-book",
+    "create-book",
+    "update-book",
+    "delete-book",
+];
 
 fn engine(config: SdkConfig, mode: Mode) -> Engine {
     let wait = DeployWait {
@@ -400,15 +413,18 @@ async fn observing_from_empty_reports_everything_missing_and_writes_nothing() {
             "create signer function",
         ],
     );
-    for name in [
-        "get-books",
-        "get-book",
-        "create-book",
-        "update-book",
-        "delete-book",
-    ] {
+    // Its status holds what AWS has, not a plan's stand-ins.
+    match &distribution(&seen).found {
+        Status::Distribution(status) => {
+            assert_eq!(status.distribution_id, None);
+            assert_eq!(status.signer_version_arn, None);
+        }
+        Status::Url(_) => unreachable!("a distribution's report"),
+    }
+    for name in BOOK_URLS {
+        let report = url(&seen, name);
         assert_observed(
-            url(&seen, name),
+            report,
             Reason::Drifted,
             &[
                 "create function URL config (AWS_IAM)",
@@ -416,7 +432,32 @@ async fn observing_from_empty_reports_everything_missing_and_writes_nothing() {
                 "grant the signer role lambda:InvokeFunctionUrl and lambda:InvokeFunction",
             ],
         );
+        match &report.found {
+            Status::Url(status) => {
+                assert_eq!(status.function_url, None, "{name}");
+                assert_eq!(status.protected_url, None, "{name}");
+                assert!(status.function_arn.is_some(), "{name}: the function exists");
+            }
+            Status::Distribution(_) => unreachable!("a URL's report"),
+        }
     }
+
+    // `urlguard invalidate` refuses it before any call.
+    let model = desired::build("urlguard", &distributions, &urls);
+    let refused = observer
+        .invalidate(
+            &model.distributions[0],
+            &Invalidation {
+                paths: vec!["/index.html".into()],
+                revision: "r1".into(),
+            },
+        )
+        .await;
+    assert!(
+        matches!(&refused, Err(InvalidateError::Observed(name)) if name == "books/books"),
+        "{refused:?}"
+    );
+    assert_writes(&observer, 0);
 
     // Deleting them: released, not even a read.
     let destroyer = engine(bed.sdk_config().await, Mode::Apply);

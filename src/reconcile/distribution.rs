@@ -704,10 +704,16 @@ fn reports(
             pass: Pass::Reconcile,
             verdict: url_verdict,
             found: Status::Url(ProtectedFunctionUrlStatus {
+                // An observed URL shows what AWS has, not what a managed
+                // pass would make.
                 protected_url: domain
                     .filter(|_| url.problem.is_none())
+                    .filter(|_| !observes || (changes.is_empty() && !url.stand_in_url))
                     .map(|d| protected_url(d, &url.desired.spec.path_pattern)),
-                function_url: url.function_url.clone(),
+                function_url: url
+                    .function_url
+                    .clone()
+                    .filter(|_| !(observes && url.stand_in_url)),
                 function_arn: url.function.as_ref().map(|f| f.target_arn.clone()),
                 distribution_id: observed.map(|o| o.id.clone()),
                 url_parameter: Some(url.desired.parameter_names.0.clone()),
@@ -747,7 +753,10 @@ fn reports(
             domain_name: observed.map(|o| o.domain_name.clone()),
             deployment_status: observed.map(|o| o.status.clone()),
             signer_function_arn: state.signer.function_arn,
-            signer_version_arn: state.signer.version_arn,
+            signer_version_arn: state
+                .signer
+                .version_arn
+                .filter(|_| !(desired.observed && state.signer.stand_in_version)),
             retired_signer_versions: state.signer.retired,
             behaviors,
             exported_parameters: Some(records.distribution),

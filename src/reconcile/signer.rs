@@ -27,6 +27,9 @@ pub(super) struct SignerState {
     pub function_arn: Option<String>,
     /// The numbered version the distribution associates.
     pub version_arn: Option<String>,
+    /// `version_arn` stands in for the version a publish would make (a
+    /// plan): an observed distribution's status never shows it.
+    pub stand_in_version: bool,
     /// The signer's versions as found (before any publish).
     pub versions: Vec<FunctionVersion>,
     /// Versions no longer in use, waiting for their replicas to go.
@@ -148,6 +151,7 @@ pub(super) async fn ensure(
             }
         }
     }
+    state.stand_in_version = version_arn.is_none();
     let version_arn = version_arn.unwrap_or_else(|| format!("(new version of {function_name})"));
     state.version_arn = Some(version_arn.clone());
     Ok(version_arn)
