@@ -27,8 +27,9 @@
 //!   class against issue 18's targets (Lambda control plane <= 3/s,
 //!   `GetFunction` <= 20/s, CloudFront <= 1/s);
 //! - then a restart: the controller killed, a new one started, and, once
-//!   it has reconciled every object again, how long that took, its AWS
-//!   writes (must be 0), its calls and its peak RSS;
+//!   it has reconciled every object again (and `URLGUARD_BENCH_AFTER_RESTART`
+//!   more), how long that took, its AWS writes (must be 0), its calls, its
+//!   peak RSS and its rates against the steady-state targets;
 //! - the throttles the product saw over the whole run.
 //!
 //! It exits non-zero when not everything is Ready within the timeout, the
@@ -42,22 +43,27 @@
 //! - `URLGUARD_BENCH_DISTRIBUTIONS` (100): `EdgeDistribution`s, each created
 //!   followed by its share of the URLs (at most 75, the cache-behavior
 //!   quota);
-//! - `URLGUARD_BENCH_TIMEOUT` (30m): how long to wait for all Ready;
-//! - `URLGUARD_BENCH_POLL_INTERVAL` (2s): the controller's `--poll-interval`
-//!   (CloudFront "deploys" in 1 s here);
-//! - `URLGUARD_BENCH_RATE_LIMITS` (`off`): `off` lifts the client-side rate
-//!   limits, to measure the controller's own time and memory; `default`
-//!   keeps them (Lambda's control plane at 7.5 requests/s: creating 5,000
-//!   URLs then takes over half an hour, as it would in an account); or a
-//!   comma-separated list of `--aws-rate-limit` settings;
+//! - `URLGUARD_BENCH_TIMEOUT` (90m): how long to wait for all Ready;
+//! - `URLGUARD_BENCH_DEPLOY_TIME` (5m): how long CloudFront "deploys" a
+//!   change (a real one takes minutes);
+//! - `URLGUARD_BENCH_POLL_INTERVAL` (15s, the controller's default): its
+//!   `--poll-interval`;
+//! - `URLGUARD_BENCH_RATE_LIMITS` (`default`): `default` keeps the
+//!   client-side rate limits (Lambda's control plane at 7.5 requests/s:
+//!   creating 5,000 URLs then takes most of an hour, as it would in an
+//!   account); `off` lifts them, to measure the controller's own time and
+//!   memory; or a comma-separated list of `--aws-rate-limit` settings;
 //! - `URLGUARD_BENCH_ENFORCE_QUOTAS` (`on`): the aws-emulator throttles
 //!   calls over AWS's rate quotas (`off`: it only counts them);
 //! - `URLGUARD_BENCH_STEADY` (5m): how long the steady-state phase lasts;
+//! - `URLGUARD_BENCH_AFTER_RESTART` (2m): how long the restart phase lasts
+//!   once every object was reconciled again;
 //! - `URLGUARD_BENCH_RESYNC` (10m, the controller's default): its
 //!   `--resync-interval`; a steady phase shorter than it may see no resync.
 //!
 //! A quick run: `URLGUARD_BENCH_URLS=200 URLGUARD_BENCH_DISTRIBUTIONS=4
-//! URLGUARD_BENCH_STEADY=60s cargo bench --bench controller_scale`.
+//! URLGUARD_BENCH_DEPLOY_TIME=30s URLGUARD_BENCH_STEADY=60s
+//! URLGUARD_BENCH_AFTER_RESTART=60s cargo bench --bench controller_scale`.
 
 #[path = "controller_scale/quota_rates.rs"]
 mod quota_rates;
@@ -103,9 +109,11 @@ struct Params {
     distributions: usize,
     timeout: Duration,
     poll_interval: String,
+    deploy_time: Duration,
     rate_limits: Vec<String>,
     enforce_quotas: bool,
     steady: Duration,
+    after_restart: Duration,
     resync_interval: String,
 }
 
@@ -118,16 +126,20 @@ impl Params {
             Err(_) => default,
         };
         let text = |name: &str, default: &str| std::env::var(name).unwrap_or(default.to_owned());
-        let timeout = text("URLGUARD_BENCH_TIMEOUT", "30m");
+        let timeout = text("URLGUARD_BENCH_TIMEOUT", "90m");
         let steady = text("URLGUARD_BENCH_STEADY", "5m");
+        let after_restart = text("URLGUARD_BENCH_AFTER_RESTART", "2m");
+        let deploy_time = text("URLGUARD_BENCH_DEPLOY_TIME", "5m");
         let enforce = text("URLGUARD_BENCH_ENFORCE_QUOTAS", "on");
         let params = Params {
             urls: number("URLGUARD_BENCH_URLS", 5000),
             distributions: number("URLGUARD_BENCH_DISTRIBUTIONS", 100),
             timeout: humantime::parse_duration(&timeout)
                 .unwrap_or_else(|e| panic!("URLGUARD_BENCH_TIMEOUT={timeout:?}: {e}")),
-            poll_interval: text("URLGUARD_BENCH_POLL_INTERVAL", "2s"),
-            rate_limits: match text("URLGUARD_BENCH_RATE_LIMITS", "off").as_str() {
+            poll_interval: text("URLGUARD_BENCH_POLL_INTERVAL", "15s"),
+            deploy_time: humantime::parse_duration(&deploy_time)
+                .unwrap_or_else(|e| panic!("URLGUARD_BENCH_DEPLOY_TIME={deploy_time:?}: {e}")),
+            rate_limits: match text("URLGUARD_BENCH_RATE_LIMITS", "default").as_str() {
                 "off" => [
                     "cloudfront",
                     "iam",
@@ -150,6 +162,8 @@ impl Params {
             },
             steady: humantime::parse_duration(&steady)
                 .unwrap_or_else(|e| panic!("URLGUARD_BENCH_STEADY={steady:?}: {e}")),
+            after_restart: humantime::parse_duration(&after_restart)
+                .unwrap_or_else(|e| panic!("URLGUARD_BENCH_AFTER_RESTART={after_restart:?}: {e}")),
             resync_interval: text("URLGUARD_BENCH_RESYNC", "10m"),
         };
         assert!(
@@ -524,7 +538,7 @@ fn run(params: &Params) -> bool {
     // 1. AWS: moto + aws-emulator, one function per URL.
     let setup = Instant::now();
     let bed = TestBed::start_with(TestBedOptions {
-        deploy_time: Duration::from_secs(1),
+        deploy_time: params.deploy_time,
         ..TestBedOptions::default()
     });
     let bed_started = setup.elapsed();
@@ -830,7 +844,7 @@ fn steady_state(
     let phase = Phase::between(series_start, from, Instant::now());
     let rates = bed.rates();
     let throttled = quota_rates::print_phase(&rates, phase, "steady state");
-    let met = quota_rates::print_targets(&rates, phase);
+    let met = quota_rates::print_targets(&rates, phase, "steady state");
     println!(
         "steady state: targets {}; throttles seen by the product: {throttled}",
         if met { "met" } else { "NOT met" }
@@ -891,9 +905,6 @@ fn restart(
         std::thread::sleep(READY_POLL);
     };
     let took = killed.elapsed();
-    let counts = Counts::parse(&controller.metrics());
-    let peak_rss = proc_status_bytes(controller.pid(), "VmHWM");
-    let phase = Phase::between(series_start, killed, Instant::now());
     match outcome {
         Ok(()) => println!(
             "restart: every object reconciled again {:.1} s after the kill (leader election included)",
@@ -904,6 +915,19 @@ fn restart(
             took.as_secs_f64()
         ),
     }
+    // Distributions confirmed within the resync interval wait for their
+    // resync slot: the rates after a restart are steady state's.
+    println!(
+        "  then {} more, to see the rates after the restart",
+        humantime::format_duration(params.after_restart)
+    );
+    let from = Instant::now();
+    while outcome.is_ok() && from.elapsed() < params.after_restart && !controller.has_exited() {
+        std::thread::sleep(READY_POLL);
+    }
+    let counts = Counts::parse(&controller.metrics());
+    let peak_rss = proc_status_bytes(controller.pid(), "VmHWM");
+    let phase = Phase::between(series_start, killed, Instant::now());
     let writes: Vec<(&String, &f64)> = counts
         .aws_calls
         .iter()
@@ -933,6 +957,12 @@ fn restart(
         }
         None => println!("restart: peak RSS unknown (the process was gone)"),
     }
-    quota_rates::print_phase(&bed.rates(), phase, "restart");
+    let rates = bed.rates();
+    quota_rates::print_phase(&rates, phase, "restart");
+    let met = quota_rates::print_targets(&rates, phase, "restart");
+    println!(
+        "restart: steady-state targets {} from the kill on",
+        if met { "met" } else { "NOT met" }
+    );
     outcome.is_ok()
 }

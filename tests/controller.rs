@@ -1126,3 +1126,157 @@ async fn steady_state_resyncs_cost_what_the_budget_assumes() {
     assert!(cloudfront / seconds <= BUDGET.cloudfront, "{measured}");
     eprintln!("{measured}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_restarted_controller_waits_for_every_cache_and_trusts_recent_confirmations() {
+    // Lists of URLs take 3 s, as a list of thousands in pages does on a
+    // real API server: the distributions' cache fills first.
+    let (bed, _) = books_bed(TestBedOptions::default()).await;
+    let slow_urls = kube_emulator::Config {
+        slow_lists: vec![("protectedfunctionurls".into(), Duration::from_secs(3))],
+        ..kube_emulator::Config::default()
+    };
+    let cluster = Cluster::start_with("controller-restart", slow_urls).await;
+    cluster.ok("kubectl", &["apply", "-f", "crds/"]);
+    let mut first = Controller::start(&bed, &cluster, "urlguard-0");
+    cluster.ok("kubectl", &["apply", "-f", "examples/books.yaml"]);
+    wait_for_books(&cluster, "kubectl wait for books", &first);
+    let confirmed = || {
+        cluster
+            .run(
+                "kubectl",
+                &[
+                    "get",
+                    "ed",
+                    "books",
+                    "-n",
+                    "books",
+                    "-o",
+                    "jsonpath={.status.confirmed.fingerprint}",
+                ],
+            )
+            .stdout
+    };
+    eventually(
+        Duration::from_secs(30),
+        "the distribution's status records a confirmation",
+        &[&first],
+        || !confirmed().is_empty(),
+    );
+    assert!(first.terminate(Duration::from_secs(10)).is_some());
+
+    bed.reset_counts();
+    let second = Controller::start(&bed, &cluster, "urlguard-1");
+    let reconciled = |kind: &str| -> f64 {
+        support::controller::samples(&second.metrics(), "urlguard_reconciles_total")
+            .iter()
+            .filter(|(labels, _)| labels.contains(&format!("kind=\"{kind}\"")))
+            .map(|(_, n)| n)
+            .sum()
+    };
+    eventually(
+        Duration::from_secs(30),
+        "the new controller reconciled the distribution and every URL",
+        &[&second],
+        || reconciled("EdgeDistribution") >= 1.0 && reconciled("ProtectedFunctionUrl") >= 5.0,
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    let calls = bed.calls().calls;
+    let writes: Vec<&String> = calls.keys().filter(|call| is_write(call)).collect();
+    assert!(
+        writes.is_empty(),
+        "a restart wrote (a distribution reconciled before the URLs' cache was filled loses their behaviors): {writes:?}\n{}",
+        second.log()
+    );
+    let reads: Vec<&String> = calls
+        .keys()
+        .filter(|call| call.starts_with("lambda:") || call.starts_with("cloudfront:"))
+        .collect();
+    assert!(
+        reads.is_empty(),
+        "confirmed a moment ago: nothing read again before the resync slot: {reads:?}\n{}",
+        second.log()
+    );
+
+    // A spec change is still acted on at once.
+    cluster.ok(
+        "kubectl",
+        &[
+            "patch",
+            "ed",
+            "books",
+            "-n",
+            "books",
+            "--type=merge",
+            "-p",
+            r#"{"spec":{"comment":"books, restarted"}}"#,
+        ],
+    );
+    eventually(
+        Duration::from_secs(30),
+        "the changed distribution updated",
+        &[&second],
+        || bed.count("cloudfront:UpdateDistribution") == 1,
+    );
+    let before = confirmed();
+    eventually(
+        Duration::from_secs(60),
+        "the changed distribution confirmed again",
+        &[&second],
+        || {
+            let now = confirmed();
+            !now.is_empty() && now != before
+        },
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn watches_expired_by_compaction_are_listed_again_and_no_change_is_lost() {
+    let (bed, cluster) = start(TestBedOptions::default(), "controller-relist").await;
+    let controller = Controller::start(&bed, &cluster, "urlguard-0");
+    cluster.ok("kubectl", &["apply", "-f", "examples/books.yaml"]);
+    wait_for_books(&cluster, "kubectl wait for books", &controller);
+    std::thread::sleep(Duration::from_secs(2));
+    bed.reset_counts();
+
+    // The API server drops every watch and compacts past the controller's
+    // resourceVersions; a change lands while the watches are down.
+    cluster.emulator().expire_watches();
+    cluster.ok(
+        "kubectl",
+        &[
+            "patch",
+            "ed",
+            "books",
+            "-n",
+            "books",
+            "--type=merge",
+            "-p",
+            r#"{"spec":{"comment":"books, after a relist"}}"#,
+        ],
+    );
+    eventually(
+        Duration::from_secs(30),
+        "both watches resumed, answered 410 Gone",
+        &[&controller],
+        || cluster.emulator().gone_watches() >= 2,
+    );
+    eventually(
+        Duration::from_secs(30),
+        "the change seen through the relist and applied",
+        &[&controller],
+        || bed.count("cloudfront:UpdateDistribution") == 1,
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    let calls = bed.calls().calls;
+    let writes: Vec<&String> = calls
+        .keys()
+        .filter(|call| is_write(call) && call.as_str() != "cloudfront:UpdateDistribution")
+        .collect();
+    assert!(
+        writes.is_empty(),
+        "a relist made writes besides the change: {writes:?}\n{}",
+        controller.log()
+    );
+    assert_eq!(bed.count("cloudfront:UpdateDistribution"), 1, "{calls:?}");
+}

@@ -79,7 +79,7 @@ pub fn print_phase(report: &RateReport, phase: Phase, title: &str) -> u64 {
 
 /// Prints the steady-state rate of each target quota class (every region
 /// it was called in, 0 when none) against its target; whether all met it.
-pub fn print_targets(report: &RateReport, phase: Phase) -> bool {
+pub fn print_targets(report: &RateReport, phase: Phase, label: &str) -> bool {
     let seconds = phase.length().as_secs_f64();
     let mut all_met = true;
     for (target_quota, target) in STEADY_TARGETS {
@@ -103,7 +103,7 @@ pub fn print_targets(report: &RateReport, phase: Phase) -> bool {
             let met = rate <= target;
             all_met &= met;
             println!(
-                "  steady state {name:<32} {rate:>7.3}/s  target <= {target}/s: {}",
+                "  {label} {name:<32} {rate:>7.3}/s  target <= {target}/s: {}",
                 if met { "met" } else { "NOT met" }
             );
         }

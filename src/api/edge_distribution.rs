@@ -468,6 +468,25 @@ pub struct EdgeDistributionStatus {
     /// The invalidation of `spec.invalidation.revision`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invalidation: Option<InvalidationStatus>,
+    /// The last pass that read this distribution and every attached URL
+    /// back from AWS and found them (or made them) match their specs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmed: Option<Confirmation>,
+}
+
+/// A pass that confirmed a distribution and its URLs in AWS. A restarted
+/// controller trusts it until the distribution's next resync slot instead
+/// of reading everything again at once; a spec change, a URL attached or
+/// changed (another `fingerprint`), or a confirmation older than the
+/// resync interval makes a full pass at once.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Confirmation {
+    /// When the pass began.
+    pub at: Time,
+    /// The distribution's generation and its attached URLs' names and
+    /// generations, hashed.
+    pub fingerprint: String,
 }
 
 /// A signer version waiting for its edge replicas to go.

@@ -19,9 +19,10 @@ pub mod validation;
 
 pub use common::{DeletionPolicy, ExportedParameter, ManagementPolicy};
 pub use edge_distribution::{
-    CustomErrorResponse, CustomOrigin, DefaultOrigin, DistributionSsmExport, EdgeDistribution,
-    EdgeDistributionSpec, EdgeDistributionStatus, Invalidation, InvalidationStatus, Logging,
-    PriceClass, Protection, RetiredSignerVersion, S3Origin, SignerSettings,
+    Confirmation, CustomErrorResponse, CustomOrigin, DefaultOrigin, DistributionSsmExport,
+    EdgeDistribution, EdgeDistributionSpec, EdgeDistributionStatus, Invalidation,
+    InvalidationStatus, Logging, PriceClass, Protection, RetiredSignerVersion, S3Origin,
+    SignerSettings,
 };
 pub use protected_function_url::{
     Cors, DistributionRef, ExposedStatement, FunctionRef, HttpMethod, InvokeMode,

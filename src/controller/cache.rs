@@ -49,7 +49,7 @@ pub const DIGEST: &str = "urlguard.io/digest";
 
 /// The status as the caches keep it: what reconciles read (conditions
 /// without their messages, `observedGeneration`, the distribution id, the
-/// exported parameters, the invalidation) and a
+/// exported parameters, the invalidation, the confirmation) and a
 /// digest of the whole status, which is all [`changes`] needs. The rest
 /// (URLs, ARNs, behaviors) is written, never read back.
 pub fn slim_status(status: &serde_json::Value, kind: &str) -> serde_json::Value {
@@ -94,6 +94,11 @@ pub fn slim_status(status: &serde_json::Value, kind: &str) -> serde_json::Value 
     // or not at all once completed (`plan::invalidation::lookup`).
     if let Some(invalidation) = status.get("invalidation") {
         slimmed["invalidation"] = invalidation.clone();
+    }
+    // What a restarted controller trusts until the resync slot
+    // (`outcome::resumable`).
+    if let Some(confirmed) = status.get("confirmed") {
+        slimmed["confirmed"] = confirmed.clone();
     }
     if let Some(whole) = whole {
         slimmed[DIGEST] = json!(digest(&whole));

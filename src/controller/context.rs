@@ -15,6 +15,7 @@ use tokio::sync::OwnedMutexGuard;
 
 use super::backoff::{Backoff, Failures};
 use super::error::ReconcileError;
+use super::filled::Filled;
 use super::metrics::Metrics;
 use super::objects::{self, FINALIZER, distribution_ref, has_finalizer, is_deleting, namespace_of};
 use super::passes::{Passes, Schedules};
@@ -96,6 +97,8 @@ pub struct Context {
     pub failures: Failures<String>,
     /// What each distribution's last pass found (`passes`).
     pub passes: Passes,
+    /// Whether both caches hold a complete list.
+    pub filled: Filled,
 }
 
 impl Context {

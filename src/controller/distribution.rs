@@ -26,9 +26,11 @@ use super::error::ReconcileError;
 use super::objects::{self, FINALIZER, is_deleting, namespace_of};
 use super::passes::Next;
 use super::{give_up, outcome};
-use crate::api::{EdgeDistribution, ManagementPolicy, ProtectedFunctionUrl};
+use crate::api::{Confirmation, EdgeDistribution, ManagementPolicy, ProtectedFunctionUrl};
 use crate::plan::{desired, teardown};
-use crate::reconcile::{Class, ConditionType, EventReason, Kind, Pass, Reason, ResourceReport};
+use crate::reconcile::{
+    Class, ConditionType, EventReason, Kind, Pass, Reason, ResourceReport, Status,
+};
 
 /// Reconciles one `EdgeDistribution` (the controller's entry point).
 pub async fn reconcile(
@@ -43,6 +45,7 @@ async fn reconcile_object(
     object: Arc<DynamicObject>,
     context: &Context,
 ) -> Result<Action, ReconcileError> {
+    context.filled.wait().await?;
     let namespace = namespace_of(&object);
     let name = object.name_any();
     let distribution = match objects::decode_distribution(&object) {
@@ -89,7 +92,19 @@ async fn apply(
     let fingerprint = fingerprint(object, &attached);
     let now = Instant::now();
     let mut retried = None;
-    match context.passes.next(&key, fingerprint, now) {
+    let next = if context.passes.remembers(&key) {
+        context.passes.next(&key, fingerprint, now)
+    } else if let Some(wait) = outcome::resumable(context, object, &key, fingerprint) {
+        tracing::debug!(
+            resync_in_seconds = wait.as_secs(),
+            "confirmed in AWS by an earlier process: waiting for the resync slot"
+        );
+        context.passes.resume(&key, fingerprint, now + wait);
+        Next::Wait(wait)
+    } else {
+        Next::Full
+    };
+    match next {
         Next::Full => {}
         Next::Wait(wait) => return Ok(Action::requeue(wait)),
         Next::Retry { urls } => retried = Some(urls),
@@ -123,7 +138,6 @@ async fn apply(
         }
     }
     let reports = context.engine.reconcile(&model).await;
-    publish(context, object, &reports).await?;
     let rejected: Vec<String> = model
         .rejected
         .iter()
@@ -136,18 +150,25 @@ async fn apply(
         full: retried.is_none(),
         rejected: &rejected,
     };
+    let confirmed =
+        outcome::confirms(&pass, &reports).then(|| outcome::confirmation(fingerprint, now));
+    publish(context, object, &reports, confirmed).await?;
     outcome::after_apply(context, &pass, &reports)
 }
 
 /// What makes a full pass due when it changes: the distribution's spec
-/// and which URLs are attached, with their specs.
+/// and which URLs are attached, with their specs. In name order: the
+/// cache's order differs from process to process, and a restarted one
+/// compares with the fingerprint an earlier one confirmed.
 fn fingerprint(object: &DynamicObject, attached: &[ProtectedFunctionUrl]) -> u64 {
+    let mut urls: Vec<(&Option<String>, &Option<i64>)> = attached
+        .iter()
+        .map(|url| (&url.metadata.name, &url.metadata.generation))
+        .collect();
+    urls.sort();
     let mut hasher = DefaultHasher::new();
     object.metadata.generation.hash(&mut hasher);
-    for url in attached {
-        url.metadata.name.hash(&mut hasher);
-        url.metadata.generation.hash(&mut hasher);
-    }
+    urls.hash(&mut hasher);
     hasher.finish()
 }
 
@@ -180,7 +201,7 @@ async fn cleanup(
     let model = teardown::build(&context.instance, &[distribution], &urls)
         .with_staying(&context.instance, &context.live_urls());
     let reports = context.engine.destroy(&model).await;
-    publish(context, object, &reports).await?;
+    publish(context, object, &reports, None).await?;
     let resource = &context.distribution_resource;
     if let Some(given_up) = give_up::after_stuck_pass(context, resource, object, &reports).await? {
         return Ok(given_up);
@@ -189,11 +210,13 @@ async fn cleanup(
     outcome::after_teardown(context, &key, &reports)
 }
 
-/// Writes every report's status and the events users must see.
+/// Writes every report's status, the distribution's with the pass's
+/// confirmation if it made one, and the events users must see.
 async fn publish(
     context: &Context,
     distribution: &DynamicObject,
     reports: &[ResourceReport],
+    confirmed: Option<Confirmation>,
 ) -> Result<(), ReconcileError> {
     for report in reports {
         let (resource, object) = match report.kind {
@@ -210,10 +233,11 @@ async fn publish(
             }
         };
         let before = Before::of(&object);
-        match context
-            .write_status(resource, &object, &report.status())
-            .await
-        {
+        let mut status = report.status();
+        if let Status::Distribution(status) = &mut status {
+            status.confirmed.clone_from(&confirmed);
+        }
+        match context.write_status(resource, &object, &status).await {
             Ok(_) => {}
             // An object deleted meanwhile has no status to write.
             Err(ReconcileError::Kube(kube::Error::Api(response))) if response.code == 404 => {
@@ -511,6 +535,36 @@ mod tests {
         assert_eq!(
             reasons(&events(&failed, DELETING)),
             [(EventType::Warning, EventReason::TeardownFailed)]
+        );
+    }
+
+    #[test]
+    fn the_fingerprint_is_the_same_in_any_cache_order_and_moves_with_a_spec() {
+        let url = |name: &str, generation: i64| -> ProtectedFunctionUrl {
+            serde_json::from_value(serde_json::json!({
+                "apiVersion": "urlguard.io/v1alpha1",
+                "kind": "ProtectedFunctionUrl",
+                "metadata": {"name": name, "namespace": "books", "generation": generation},
+                "spec": {
+                    "function": {"name": "books-get-books", "region": "eu-west-1"},
+                    "distributionRef": {"name": "books"},
+                    "pathPattern": "/getBooks",
+                },
+            }))
+            .expect("a URL")
+        };
+        let distribution: DynamicObject = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "books", "namespace": "books", "generation": 1},
+        }))
+        .expect("a distribution");
+        let (a, b) = (url("a", 1), url("b", 1));
+        assert_eq!(
+            fingerprint(&distribution, &[a.clone(), b.clone()]),
+            fingerprint(&distribution, &[b.clone(), a.clone()])
+        );
+        assert_ne!(
+            fingerprint(&distribution, &[a.clone(), b]),
+            fingerprint(&distribution, &[a, url("b", 2)])
         );
     }
 }

@@ -16,6 +16,10 @@ pub enum ReconcileError {
     /// write was not sent.
     #[error(transparent)]
     WritesRefused(#[from] crate::aws::GateClosed),
+    /// A cache stopped before it held a complete list (the controller is
+    /// shutting down).
+    #[error("the {0} cache stopped before it was filled")]
+    CacheStopped(&'static str),
     /// Adding or removing the finalizer failed.
     #[error("finalizer urlguard.io/cleanup: {0}")]
     Finalizer(#[source] Box<finalizer::Error<ReconcileError>>),

@@ -34,6 +34,7 @@ mod cache;
 mod context;
 mod distribution;
 mod error;
+mod filled;
 mod give_up;
 mod leader;
 mod metrics;
@@ -69,6 +70,7 @@ use crate::aws::{Aws, Ledger, Overrides, WriteGate};
 use crate::plan::ssm_prefix::SsmPrefix;
 use crate::reconcile::{DeployWait, Engine, Mode, RetryPolicy};
 use context::{Context, DistributionLocks};
+use filled::Cache;
 
 /// How the controller runs.
 #[derive(Debug, Clone)]
@@ -231,6 +233,7 @@ async fn build_context(
         timing: config.timing,
         failures: backoff::Failures::default(),
         passes: passes::Passes::default(),
+        filled: filled::Filled::default(),
     }
 }
 
@@ -264,6 +267,10 @@ async fn run_controllers<F>(
         .default_backoff()
         .modify(move |object| cache::slim(object, &slim_distribution))
         .reflect(distribution_writer)
+        .inspect({
+            let context = context.clone();
+            move |event| context.filled.observe(Cache::Distributions, event)
+        })
         .applied_objects()
         .predicate_filter(worth_reconciling, Default::default());
     // One watch of the URLs feeds both their controller and the
@@ -274,6 +281,10 @@ async fn run_controllers<F>(
         .default_backoff()
         .modify(move |object| cache::slim(object, &slim_url))
         .reflect(url_writer)
+        .inspect({
+            let context = context.clone();
+            move |event| context.filled.observe(Cache::Urls, event)
+        })
         .applied_objects()
         .predicate_filter(worth_reconciling, Default::default())
         .inspect(move |url| {

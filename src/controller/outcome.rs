@@ -6,12 +6,15 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use k8s_openapi::jiff::Timestamp;
 use kube::ResourceExt;
 use kube::api::{ApiResource, DynamicObject};
 use kube::runtime::controller::Action;
 use kube::runtime::events::EventType;
 use tracing::Instrument;
 
+use super::cache::content;
 use super::context::Context;
 use super::error::ReconcileError;
 use super::metrics::Label;
@@ -19,6 +22,7 @@ use super::objects::{FINALIZER, InvalidObject, has_finalizer, is_deleting, names
 use super::passes::{Key, PassOutcome};
 use super::resync;
 use super::status;
+use crate::api::Confirmation;
 use crate::model::cloudfront::INVALIDATION_COMPLETED;
 use crate::reconcile::{EventReason, Kind, Reason, ResourceReport, Status};
 
@@ -147,17 +151,81 @@ pub fn after_apply(
 /// (`resync`). Counted from the pass's start, like the rest of `passes`,
 /// so a slow pass does not push its slot along.
 fn resync_in(context: &Context, key: &Key, started: Instant) -> Duration {
+    let began = since_epoch().saturating_sub(started.elapsed());
+    resync::until_next(
+        began,
+        resync_interval(context),
+        resync::phase(&key.0, &key.1),
+    )
+}
+
+/// The resync interval the budget sets for the objects in the caches.
+fn resync_interval(context: &Context) -> Duration {
     let interval = resync::interval(
         context.timing.resync,
         context.urls.state().len(),
         context.distributions.state().len(),
     );
     context.metrics.set_resync_interval(interval);
-    let began = SystemTime::now()
+    interval
+}
+
+fn since_epoch() -> Duration {
+    SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .unwrap_or_default()
-        .saturating_sub(started.elapsed());
-    resync::until_next(began, interval, resync::phase(&key.0, &key.1))
+}
+
+/// Whether a finished pass confirms the distribution and its URLs in AWS
+/// (`status.confirmed`): a full pass after which the distribution is
+/// Ready (deployed, no invalidation running) and so is every URL the model
+/// did not refuse.
+pub fn confirms(pass: &Finished<'_>, reports: &[ResourceReport]) -> bool {
+    pass.full
+        && reports.iter().any(|r| r.kind == Kind::EdgeDistribution)
+        && reports.iter().all(|r| match r.kind {
+            Kind::EdgeDistribution => r.ready() && !invalidating(&r.found),
+            Kind::ProtectedFunctionUrl => r.ready() || pass.rejected.contains(&r.name),
+        })
+}
+
+/// The confirmation a pass that began at `started` writes.
+pub fn confirmation(fingerprint: u64, started: Instant) -> Confirmation {
+    let at = since_epoch().saturating_sub(started.elapsed());
+    let second = i64::try_from(at.as_secs()).unwrap_or(i64::MAX);
+    Confirmation {
+        at: Time(Timestamp::from_second(second).unwrap_or(Timestamp::UNIX_EPOCH)),
+        fingerprint: fingerprint_text(fingerprint),
+    }
+}
+
+fn fingerprint_text(fingerprint: u64) -> String {
+    format!("{fingerprint:016x}")
+}
+
+/// For a distribution this process has not passed over yet: how long its
+/// full pass may wait, because its status confirms these specs in AWS
+/// within the resync interval (`resync::resume_in`); `None` when it is
+/// due now.
+pub fn resumable(
+    context: &Context,
+    object: &DynamicObject,
+    key: &Key,
+    fingerprint: u64,
+) -> Option<Duration> {
+    let confirmed: Confirmation = content(object)
+        .pointer("/status/confirmed")
+        .and_then(|c| serde_json::from_value(c.clone()).ok())?;
+    if confirmed.fingerprint != fingerprint_text(fingerprint) {
+        return None;
+    }
+    let at = Duration::from_secs(u64::try_from(confirmed.at.0.as_second()).ok()?);
+    resync::resume_in(
+        at,
+        since_epoch(),
+        resync_interval(context),
+        resync::phase(&key.0, &key.1),
+    )
 }
 
 /// Whether a distribution's invalidation is still in progress.

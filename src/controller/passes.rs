@@ -16,9 +16,11 @@
 //!   `--error-retry-max-interval`, with jitter) and a success forgets it;
 //! - nothing, when a trigger comes before any of these is due.
 //!
-//! The memory is in-process: after a restart every distribution starts
-//! with a full pass. Times are arguments, so the choice is tested without
-//! a clock.
+//! The memory is in-process. After a restart, a distribution whose status
+//! records a recent confirmation of the same specs (`status.confirmed`,
+//! see `resync::resume_in`) is [`Passes::resume`]d at its next resync
+//! slot; any other starts with a full pass. Times are arguments, so the
+//! choice is tested without a clock.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
@@ -210,6 +212,25 @@ impl Passes {
         })
     }
 
+    /// Whether anything is remembered of `key` (nothing after a restart).
+    pub fn remembers(&self, key: &Key) -> bool {
+        self.with(|memory| memory.contains_key(key))
+    }
+
+    /// Takes up `key`, unknown to this process, as confirmed in AWS for
+    /// `fingerprint` by an earlier one: its next full pass is due at
+    /// `resync_at`, and nothing else is.
+    pub fn resume(&self, key: &Key, fingerprint: u64, resync_at: Instant) {
+        self.with(|memory| {
+            memory.entry(key.clone()).or_insert_with(|| Memory {
+                fingerprint,
+                resync_at,
+                deploying: None,
+                failing: BTreeMap::new(),
+            });
+        });
+    }
+
     /// Forgets `key`: its next reconcile is a full pass.
     pub fn forget(&self, key: &Key) {
         self.with(|memory| memory.remove(key));
@@ -341,5 +362,16 @@ mod tests {
             passes.next(&key(), 1, now + secs(600)),
             Next::Poll { id: "E1".into() }
         );
+    }
+
+    #[test]
+    fn a_resumed_distribution_waits_for_its_slot_unless_its_specs_changed() {
+        let (passes, now) = (Passes::default(), Instant::now());
+        assert!(!passes.remembers(&key()));
+        passes.resume(&key(), 1, now + secs(600));
+        assert!(passes.remembers(&key()));
+        assert_eq!(passes.next(&key(), 1, now), Next::Wait(secs(600)));
+        assert_eq!(passes.next(&key(), 1, now + secs(600)), Next::Full);
+        assert_eq!(passes.next(&key(), 2, now), Next::Full, "a URL changed");
     }
 }

@@ -114,12 +114,37 @@ pub fn phase(namespace: &str, name: &str) -> f64 {
 /// of an object with `phase`, at least half an `interval` away.
 pub fn until_next(now: Duration, interval: Duration, phase: f64) -> Duration {
     let length = interval.as_secs_f64().max(1.0);
-    let into = now.as_secs_f64().rem_euclid(length) / length;
-    let mut wait = (phase - into).rem_euclid(1.0) * length;
+    let mut wait = slot_in(now, length, phase);
     if wait < length / 2.0 {
         wait += length;
     }
     Duration::from_secs_f64(wait)
+}
+
+/// After a restart: how long from `now` a distribution last confirmed in
+/// AWS at `confirmed` (both times since the epoch) may wait for its next
+/// resync slot, or `None` when it needs a full pass at once because the
+/// confirmation is older than an `interval` (or lies in the future: a
+/// clock that jumped, or a status someone else wrote). Waiting for the
+/// slot, not for `confirmed + interval`, keeps the spread a controller
+/// that created everything at once would otherwise lose on restart; drift
+/// then goes unseen for at most two intervals, once.
+pub fn resume_in(
+    confirmed: Duration,
+    now: Duration,
+    interval: Duration,
+    phase: f64,
+) -> Option<Duration> {
+    let age = now.checked_sub(confirmed)?;
+    (age < interval)
+        .then(|| Duration::from_secs_f64(slot_in(now, interval.as_secs_f64().max(1.0), phase)))
+}
+
+/// Seconds from `now` to the next slot of `phase` in intervals of `length`
+/// seconds.
+fn slot_in(now: Duration, length: f64, phase: f64) -> f64 {
+    let into = now.as_secs_f64().rem_euclid(length) / length;
+    (phase - into).rem_euclid(1.0) * length
 }
 
 #[cfg(test)]
@@ -192,5 +217,30 @@ mod tests {
             "each tenth of the interval holds about a tenth: {tenths:?}"
         );
         assert_eq!(phase("books", "books"), phase("books", "books"), "stable");
+    }
+
+    #[test]
+    fn a_restart_waits_for_the_slot_of_a_recent_confirmation_only() {
+        let interval = Duration::from_secs(100);
+        let secs = Duration::from_secs;
+        assert_eq!(
+            resume_in(secs(990), secs(1_000), interval, 0.7),
+            Some(secs(70)),
+            "confirmed 10 s ago: the slot, however near"
+        );
+        assert_eq!(
+            resume_in(secs(990), secs(1_065), interval, 0.7),
+            Some(secs(5))
+        );
+        assert_eq!(
+            resume_in(secs(900), secs(1_000), interval, 0.7),
+            None,
+            "an interval old: now"
+        );
+        assert_eq!(
+            resume_in(secs(1_010), secs(1_000), interval, 0.7),
+            None,
+            "from the future: now"
+        );
     }
 }

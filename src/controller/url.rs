@@ -35,6 +35,7 @@ async fn reconcile_object(
     object: Arc<DynamicObject>,
     context: &Context,
 ) -> Result<Action, ReconcileError> {
+    context.filled.wait().await?;
     let namespace = namespace_of(&object);
     let url = match objects::decode_url(&object) {
         Ok(url) => url,

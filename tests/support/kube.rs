@@ -103,13 +103,23 @@ pub struct Cluster {
     pub dir: PathBuf,
     /// The kubeconfig that reaches the emulator.
     pub kubeconfig: PathBuf,
-    _server: KubeEmulatorHandle,
+    server: KubeEmulatorHandle,
 }
 
 impl Cluster {
     /// Starts the emulator on a free loopback port, in the caller's runtime.
     pub async fn start(test: &str) -> Cluster {
-        let server = KubeEmulator::start(Config::default())
+        Cluster::start_with(test, Config::default()).await
+    }
+
+    /// [`Cluster::start`] with the emulator configured by `config` (its
+    /// listen address is ignored: a free loopback port).
+    pub async fn start_with(test: &str, config: Config) -> Cluster {
+        let config = Config {
+            listen: Config::default().listen,
+            ..config
+        };
+        let server = KubeEmulator::start(config)
             .await
             .expect("the emulator starts");
         let dir = scratch(test);
@@ -120,8 +130,13 @@ impl Cluster {
         Cluster {
             dir,
             kubeconfig,
-            _server: server,
+            server,
         }
+    }
+
+    /// The emulator, for its test knobs (`expire_watches`, ...).
+    pub fn emulator(&self) -> &KubeEmulatorHandle {
+        &self.server
     }
 
     /// Runs `tool args` against the emulator.

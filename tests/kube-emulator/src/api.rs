@@ -40,6 +40,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode, header};
@@ -330,6 +331,13 @@ async fn resource_request(
     match (method, name) {
         (Method::GET, None) if call.flag("watch") => watch(shared, &target, call),
         (Method::GET, None) => {
+            if let Some((_, delay)) = shared
+                .slow_lists
+                .iter()
+                .find(|(plural, _)| *plural == target.res.plural)
+            {
+                tokio::time::sleep(*delay).await;
+            }
             let store = shared.store();
             let body = list(&store, &target, call)?;
             Ok(json_response(200, &body))
@@ -1258,9 +1266,7 @@ fn watch(shared: &Arc<Shared>, target: &Target, call: &Call) -> Reply {
         let store = shared.store();
         let from_now = requested.is_empty() || requested == "0" || send_initial;
         if from_now {
-            let (_, receiver) = store
-                .watch_from(store.rv())
-                .map_err(|_| ApiError::gone("too old resource version"))?;
+            let receiver = store.subscribe();
             for object in store.list(&res.group, &res.plural, namespace.as_deref()) {
                 let key = Key {
                     group: res.group.clone(),
@@ -1290,6 +1296,7 @@ fn watch(shared: &Arc<Shared>, target: &Target, call: &Call) -> Reply {
                     (store.rv().max(rv), Some(receiver))
                 }
                 Err(compacted) => {
+                    shared.gone_watches.fetch_add(1, Ordering::Relaxed);
                     let status = ApiError::gone(format!(
                         "too old resource version: {rv} ({})",
                         compacted.oldest
@@ -1303,6 +1310,7 @@ fn watch(shared: &Arc<Shared>, target: &Target, call: &Call) -> Reply {
     };
     let (tx, rx) = mpsc::channel::<Bytes>(1024);
     let interval = shared.bookmark_interval;
+    let mut epoch = shared.watch_epoch.subscribe();
     tokio::spawn(async move {
         for line in lines {
             if tx.send(line).await.is_err() {
@@ -1320,6 +1328,7 @@ fn watch(shared: &Arc<Shared>, target: &Target, call: &Call) -> Reply {
             tokio::select! {
                 _ = &mut deadline => break,
                 _ = tx.closed() => break,
+                _ = epoch.changed() => break,
                 _ = ticker.tick(), if bookmarks => {
                     if tx.send(bookmark(&res, last_rv, false)).await.is_err() {
                         break;

@@ -15,6 +15,10 @@
 //!   apply), status subresource, finalizers, list/watch with selectors and
 //!   bookmarks, Table output for `kubectl get` ([`api`]); lists in pages
 //!   (`limit`/`continue`, an expired token `410 Gone`: [`paging`]);
+//! - for tests, what a busy cluster does to clients: lists of chosen
+//!   resources that take seconds (`Config::slow_lists`), and watches
+//!   dropped and compacted past every client's resourceVersion, so that
+//!   resuming gets `410 Gone` (`KubeEmulatorHandle::expire_watches`);
 //! - custom resources validated from their CRD as the API server does it:
 //!   pruning (strict), defaulting, the structural schema's value
 //!   validations, list-type invariants, CEL rules, ratcheting
@@ -60,6 +64,11 @@ pub struct Config {
     pub history_limit: usize,
     /// How often a watch that allows bookmarks gets a BOOKMARK event.
     pub bookmark_interval: Duration,
+    /// Lists (not watches, not gets) of these resources, by plural, answer
+    /// only after this long: a stand-in for a list of thousands of objects
+    /// in pages, which takes a real API server seconds, so that tests see
+    /// a client's caches fill at different times.
+    pub slow_lists: Vec<(String, Duration)>,
 }
 
 impl Default for Config {
@@ -68,6 +77,7 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             history_limit: 10_000,
             bookmark_interval: Duration::from_secs(5),
+            slow_lists: Vec::new(),
         }
     }
 }

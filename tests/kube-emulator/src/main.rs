@@ -56,6 +56,7 @@ async fn main() -> ExitCode {
         listen: cli.listen,
         history_limit: cli.history,
         bookmark_interval,
+        ..Config::default()
     };
     let handle = match KubeEmulator::start(config).await {
         Ok(handle) => handle,

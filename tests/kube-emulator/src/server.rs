@@ -6,6 +6,7 @@
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -15,7 +16,7 @@ use emulator_http::Server;
 use http_body_util::combinators::UnsyncBoxBody;
 use hyper::body::{Body, Frame};
 use tokio::net::TcpListener;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tracing::info;
 
 use crate::store::Store;
@@ -59,6 +60,13 @@ pub struct Shared {
     pub addr: SocketAddr,
     /// How often watches get BOOKMARK events.
     pub bookmark_interval: Duration,
+    /// How long lists of some resources take (`Config::slow_lists`).
+    pub slow_lists: Vec<(String, Duration)>,
+    /// Bumped to end every open watch ([`KubeEmulatorHandle::expire_watches`]).
+    pub watch_epoch: watch::Sender<u64>,
+    /// Watches answered `410 Gone` (a resourceVersion older than the
+    /// history).
+    pub gone_watches: AtomicU64,
 }
 
 impl Shared {
@@ -85,15 +93,23 @@ impl KubeEmulator {
             store: Mutex::new(Store::new(config.history_limit)),
             addr,
             bookmark_interval: config.bookmark_interval,
+            slow_lists: config.slow_lists.clone(),
+            watch_epoch: watch::Sender::new(0),
+            gone_watches: AtomicU64::new(0),
         });
         crate::api::seed(&shared);
+        let handle_shared = Arc::clone(&shared);
         let handler = move |req| {
             let shared = Arc::clone(&shared);
             async move { Ok::<_, Infallible>(crate::api::handle(shared, req).await) }
         };
         let server = emulator_http::serve(listener, "kube-emulator", handler);
         info!(%addr, "kube-emulator listening");
-        Ok(KubeEmulatorHandle { addr, server })
+        Ok(KubeEmulatorHandle {
+            addr,
+            server,
+            shared: handle_shared,
+        })
     }
 }
 
@@ -101,6 +117,7 @@ impl KubeEmulator {
 pub struct KubeEmulatorHandle {
     addr: SocketAddr,
     server: Server,
+    shared: Arc<Shared>,
 }
 
 impl KubeEmulatorHandle {
@@ -117,6 +134,24 @@ impl KubeEmulatorHandle {
     /// Writes a kubeconfig for this server to `path`.
     pub fn write_kubeconfig(&self, path: &std::path::Path) -> std::io::Result<()> {
         crate::kubeconfig::write_kubeconfig(path, self.addr)
+    }
+
+    /// Ends every open watch and compacts the history past every
+    /// resourceVersion handed out, so that a client resuming its watch gets
+    /// `410 Gone` and must list again: what a client sees when its watch
+    /// connection drops and etcd compacts (every 5 minutes by default)
+    /// before it comes back, as after an API server restart. (Compacting
+    /// past the latest revision stands for the writes that happen
+    /// meanwhile in a real cluster.) See "Efficient detection of changes"
+    /// in <https://kubernetes.io/docs/reference/using-api/api-concepts/>.
+    pub fn expire_watches(&self) {
+        self.shared.store().expire();
+        self.shared.watch_epoch.send_modify(|epoch| *epoch += 1);
+    }
+
+    /// How many watches were answered `410 Gone`.
+    pub fn gone_watches(&self) -> u64 {
+        self.shared.gone_watches.load(Ordering::Relaxed)
     }
 
     /// Stops accepting, closes open connections, and waits for the server.

@@ -197,6 +197,18 @@ impl Store {
         let _ = self.sender.send(event);
     }
 
+    /// A receiver for events from now on.
+    pub fn subscribe(&self) -> EventReceiver {
+        self.sender.subscribe()
+    }
+
+    /// Drops the history and compacts past the latest resourceVersion:
+    /// every watch resumed from one handed out so far is `Compacted`.
+    pub fn expire(&mut self) {
+        self.history.clear();
+        self.compacted = self.rv + 1;
+    }
+
     /// The events after `rv` plus a receiver for later ones (taken under the
     /// same lock, so nothing is missed or repeated); `Compacted` if events
     /// after `rv` were already dropped from the history.
