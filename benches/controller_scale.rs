@@ -490,7 +490,9 @@ impl Counts {
 
     fn aws_total(&self) -> f64 {
         // A fold from +0.0: an empty f64 sum is -0.0.
-        self.aws_calls.values().fold(0.0, |total, calls| total + calls)
+        self.aws_calls
+            .values()
+            .fold(0.0, |total, calls| total + calls)
     }
 }
 

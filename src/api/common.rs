@@ -1,5 +1,5 @@
-//! Schema pieces both kinds share: the deletion policy, AWS region and SSM
-//! parameter-name constraints, the status condition list, and the record
+//! Schema pieces both kinds share: the deletion and management policies,
+//! AWS region and SSM parameter-name constraints, the status condition list, and the record
 //! of the SSM parameters urlguard wrote.
 
 use schemars::JsonSchema;
@@ -34,6 +34,18 @@ pub enum DeletionPolicy {
     /// and the distribution; remove only grants and parameters that would
     /// point at a door that no longer exists.
     Retain,
+}
+
+/// Whether urlguard changes AWS for a resource or only watches it.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]
+pub enum ManagementPolicy {
+    /// Make AWS match the spec, and keep it matching.
+    #[default]
+    Manage,
+    /// Read AWS as a reconcile would and report how it differs from the
+    /// spec, but never write to AWS; deleting the resource leaves AWS as
+    /// it is.
+    Observe,
 }
 
 /// The region SSM parameters are written to when none is given: where

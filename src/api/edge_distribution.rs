@@ -9,8 +9,8 @@ use kube::{CustomResource, KubeSchema};
 use serde::{Deserialize, Serialize};
 
 use super::common::{
-    DeletionPolicy, ExportedParameter, REGION_PATTERN, SSM_PARAMETER_MAX, SSM_PARAMETER_PATTERN,
-    SSM_RESERVED_RULE, default_ssm_region,
+    DeletionPolicy, ExportedParameter, ManagementPolicy, REGION_PATTERN, SSM_PARAMETER_MAX,
+    SSM_PARAMETER_PATTERN, SSM_RESERVED_RULE, default_ssm_region,
 };
 use super::config_map_export::ConfigMapExport;
 
@@ -172,6 +172,15 @@ pub struct EdgeDistributionSpec {
     /// the distribution and signer in AWS.
     #[serde(default)]
     pub deletion_policy: DeletionPolicy,
+
+    /// `Manage` (default): urlguard makes AWS match this spec. `Observe`:
+    /// urlguard reads AWS and reports how it differs from the spec (`Ready`
+    /// with reason `Observed` when it matches, `Drifted` naming what a
+    /// managed pass would change), but writes nothing to AWS for this
+    /// distribution, its signer or the URLs attached to it, and deleting
+    /// it leaves AWS as it is. Switching back to `Manage` converges.
+    #[serde(default)]
+    pub management_policy: ManagementPolicy,
 }
 
 fn enabled_by_default() -> bool {

@@ -18,7 +18,7 @@ pub mod metadata;
 mod protected_function_url;
 pub mod validation;
 
-pub use common::{DeletionPolicy, ExportedParameter};
+pub use common::{DeletionPolicy, ExportedParameter, ManagementPolicy};
 pub use config_map_export::{ConfigMapExport, DISTRIBUTION_SUFFIX, DefaultNameTooLong, URL_SUFFIX};
 pub use edge_distribution::{
     Confirmation, CustomErrorResponse, CustomOrigin, DefaultOrigin, DistributionSsmExport,

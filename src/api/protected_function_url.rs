@@ -6,8 +6,8 @@ use kube::{CustomResource, KubeSchema};
 use serde::{Deserialize, Serialize};
 
 use super::common::{
-    DeletionPolicy, ExportedParameter, REGION_PATTERN, SSM_PARAMETER_MAX, SSM_PARAMETER_PATTERN,
-    SSM_RESERVED_RULE, default_ssm_region,
+    DeletionPolicy, ExportedParameter, ManagementPolicy, REGION_PATTERN, SSM_PARAMETER_MAX,
+    SSM_PARAMETER_PATTERN, SSM_RESERVED_RULE, default_ssm_region,
 };
 use super::config_map_export::ConfigMapExport;
 
@@ -164,6 +164,18 @@ pub struct ProtectedFunctionUrlSpec {
     /// false: urlguard only reports them, and writes nothing to them.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub remove_foreign_statements: bool,
+
+    /// `Manage` (default): urlguard makes AWS match this spec. `Observe`:
+    /// urlguard reads the function, its URL config, its resource policy,
+    /// its SSM parameters and its behavior in the distribution, and reports
+    /// how they differ from the spec (`Ready` with reason `Observed` when
+    /// they match, `Drifted` naming what a managed pass would change), but
+    /// writes nothing to AWS for this URL: the distribution keeps its
+    /// origin and behavior as they are, and deleting the resource leaves
+    /// AWS as it is. Under an observed `EdgeDistribution` a URL is observed
+    /// whatever it says. Switching back to `Manage` converges.
+    #[serde(default)]
+    pub management_policy: ManagementPolicy,
 }
 
 fn read_only_methods() -> Vec<HttpMethod> {

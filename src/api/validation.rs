@@ -556,6 +556,20 @@ mod tests {
     }
 
     #[test]
+    fn a_management_policy_other_than_manage_or_observe_is_refused_naming_the_field() {
+        let mut spec = valid_spec();
+        spec["managementPolicy"] = json!("ReadOnly");
+        let errors = pfu_errors(spec);
+        assert_eq!(
+            errors[0].to_string(),
+            r#"spec.managementPolicy: Unsupported value: "ReadOnly": supported values: "Manage", "Observe""#
+        );
+        let mut spec = valid_spec();
+        spec["managementPolicy"] = json!("Observe");
+        assert_eq!(pfu_errors(spec), Vec::new());
+    }
+
+    #[test]
     fn an_unknown_field_is_refused_not_dropped() {
         let errors = pfu_errors(with(
             valid_spec(),

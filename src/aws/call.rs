@@ -4,13 +4,16 @@
 //! logs it with `tracing`, and turns an SDK error into an [`AwsError`].
 //!
 //! A write is not sent at all once the process's [`super::WriteGate`]
-//! closed (the controller lost its leader lease); reads still are.
+//! closed (the controller lost its leader lease), nor through a read-only
+//! door ([`super::Aws::read_only`]: the adapters of an object under
+//! `spec.managementPolicy: Observe`); reads still are.
 //!
 //! Retry attempts are the SDK's (standard mode, exponential backoff with
 //! jitter; see [`super::retry_config`]): one `call` is one logical call
 //! however many attempts it took.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Instant;
 
 // The SDK crates share these types (from `aws-smithy-runtime-api` and
@@ -23,12 +26,14 @@ use super::ledger::{CallRecord, Ledger, Outcome, PendingCall, is_mutating};
 use super::rate_limit::RateLimiter;
 
 /// What an adapter calls through: the ledger that counts its calls, the
-/// rate limiter they wait for, and the region its client is in.
+/// rate limiter they wait for, the region its client is in, and, for a
+/// read-only door, why it sends no write.
 #[derive(Debug, Clone)]
 pub(crate) struct Door {
     pub(crate) ledger: Ledger,
     limiter: RateLimiter,
     region: String,
+    read_only: Option<Arc<str>>,
 }
 
 impl Door {
@@ -37,7 +42,14 @@ impl Door {
             ledger,
             limiter,
             region: region.to_owned(),
+            read_only: None,
         }
+    }
+
+    /// The same door, refusing every write with `why`.
+    pub(crate) fn read_only(mut self, why: Option<Arc<str>>) -> Door {
+        self.read_only = why;
+        self
     }
 }
 
@@ -54,6 +66,16 @@ where
 {
     let ledger = &door.ledger;
     let mutating = is_mutating(operation);
+    // Not a planner's promise: whatever a pass over an observed object
+    // attempts, its writes stop here.
+    if mutating && let Some(why) = &door.read_only {
+        tracing::error!(service, operation, reason = %why, "aws write refused: read-only adapters");
+        return Err(AwsError::Refused {
+            service,
+            operation,
+            reason: why.to_string(),
+        });
+    }
     if mutating && let Err(closed) = ledger.gate().check() {
         tracing::warn!(service, operation, reason = %closed.0, "aws write refused: this process may no longer write");
         return Err(AwsError::Refused {
@@ -325,6 +347,33 @@ mod tests {
         })
         .await;
         assert_eq!(read, Ok(2));
+        assert_eq!(ledger.summary().mutating, 0);
+    }
+
+    #[tokio::test]
+    async fn a_read_only_door_refuses_writes_before_they_are_sent_and_lets_reads_through() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+
+        let ledger = Ledger::new();
+        let door = unlimited(&ledger).read_only(Some("observed (test)".into()));
+        let sent = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&sent);
+        let refused = call(&door, "lambda", "AddPermission", async move {
+            flag.store(true, Ordering::SeqCst);
+            Ok::<u8, SdkError<GetParametersError, HttpResponse>>(1)
+        })
+        .await;
+        assert!(
+            matches!(&refused, Err(AwsError::Refused { operation: "AddPermission", reason, .. }) if reason == "observed (test)"),
+            "{refused:?}"
+        );
+        assert!(!sent.load(Ordering::SeqCst), "the write never ran");
+        let read = call(&door, "lambda", "GetPolicy", async {
+            Ok::<u8, SdkError<GetParametersError, HttpResponse>>(2)
+        })
+        .await;
+        assert_eq!(read, Ok(2));
+        assert_eq!(ledger.summary().total, 1, "only the read was recorded");
         assert_eq!(ledger.summary().mutating, 0);
     }
 

@@ -126,6 +126,8 @@ async fn load_config(overrides: &Overrides) -> SdkConfig {
 #[derive(Clone)]
 pub struct Aws {
     inner: Arc<Inner>,
+    /// Why these adapters send no write, when they are read-only.
+    read_only: Option<Arc<str>>,
 }
 
 struct Inner {
@@ -148,6 +150,7 @@ impl std::fmt::Debug for Aws {
             .field("region", &self.inner.config.region())
             .field("endpoint_url", &self.inner.config.endpoint_url())
             .field("account_id", &self.inner.account_id.get())
+            .field("read_only", &self.read_only)
             .finish_non_exhaustive()
     }
 }
@@ -202,6 +205,19 @@ impl Aws {
                 sts: OnceLock::new(),
                 account_id: tokio::sync::OnceCell::new(),
             }),
+            read_only: None,
+        }
+    }
+
+    /// The same adapters (clients, ledger, rate limits), refusing every
+    /// write before it is sent ([`AwsError::Refused`] with `why`); reads go
+    /// through as before. The engine observes objects of
+    /// `spec.managementPolicy: Observe` through these.
+    #[must_use]
+    pub fn read_only(&self, why: &str) -> Aws {
+        Aws {
+            inner: Arc::clone(&self.inner),
+            read_only: Some(Arc::from(why)),
         }
     }
 
@@ -290,6 +306,7 @@ impl Aws {
             self.inner.limiter.clone(),
             region,
         )
+        .read_only(self.read_only.clone())
     }
 
     /// The interceptor that reports a client's throttled attempts.

@@ -1,6 +1,9 @@
 //! `urlguard plan -f FILE...` and `urlguard apply -f FILE...`: read the
-//! resources, reconcile them (read-only for `plan`), print one line per
-//! resource (or JSON), and exit 0 only when every resource is fine.
+//! resources, reconcile them (read-only for `plan`, and for objects
+//! observed, not managed, under `apply` too), print one line per resource
+//! (or JSON), and exit 0 only when every resource is fine: for `apply`,
+//! ready (an observed object is ready when AWS matches its spec, and
+//! `Drifted` otherwise), for `plan`, not failed.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -114,7 +117,7 @@ fn print_text(mode: Mode, reports: &[ResourceReport], calls: &LedgerSummary) {
     for report in reports {
         let verdict = &report.verdict;
         let state = match (mode, report.ready()) {
-            (Mode::Apply, true) => "ready",
+            (Mode::Apply, true) if !report.observed => "ready",
             _ => verdict.reason.as_str(),
         };
         let detail = match &report.found {
@@ -128,7 +131,16 @@ fn print_text(mode: Mode, reports: &[ResourceReport], calls: &LedgerSummary) {
             report.namespace,
             report.name
         );
-        let verb = if mode == Mode::Plan { "would" } else { "did" };
+        let verb = if mode == Mode::Plan || report.observed {
+            "would"
+        } else {
+            "did"
+        };
+        if report.observed {
+            println!(
+                "  observed, not managed (spec.managementPolicy: Observe): nothing is written to AWS for it"
+            );
+        }
         if report.notices.is_empty() && report.actions.is_empty() {
             println!("  {verb}: nothing (in sync)");
         }

@@ -213,6 +213,7 @@ fn print_text(
         let state = match verdict.reason {
             Reason::Deleted => "deleted",
             Reason::Retained => "retained",
+            Reason::Released => "released",
             other => other.as_str(),
         };
         println!(
@@ -225,7 +226,9 @@ fn print_text(
         for notice in &report.notices {
             println!("  note: {notice}");
         }
-        if report.actions.is_empty() {
+        if report.observed {
+            println!("  did: nothing (observed, not managed: no AWS call)");
+        } else if report.actions.is_empty() {
             println!("  did: nothing (nothing left to delete)");
         }
         for action in &report.actions {
@@ -276,12 +279,17 @@ mod tests {
             notices: Vec::new(),
             actions: Vec::new(),
             changes: Vec::new(),
+            observed: reason == Reason::Released,
         }
     }
 
     #[test]
     fn outcomes_map_to_the_documented_exit_codes() {
-        let done = [report(Reason::Deleted), report(Reason::Retained)];
+        let done = [
+            report(Reason::Deleted),
+            report(Reason::Retained),
+            report(Reason::Released),
+        ];
         assert_eq!(outcome(&done, false), DestroyOutcome::Done);
         assert_eq!(outcome(&done, true), DestroyOutcome::Failed);
         let waiting = [

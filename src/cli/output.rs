@@ -74,6 +74,10 @@ pub struct JsonResource<'a> {
     namespace: &'a str,
     name: &'a str,
     ready: bool,
+    /// Observed, not managed (`spec.managementPolicy: Observe`): nothing
+    /// was written for it (only when true).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    observed: bool,
     status: Status,
 }
 
@@ -86,6 +90,7 @@ pub fn json_resources(reports: &[ResourceReport]) -> Vec<JsonResource<'_>> {
             namespace: &report.namespace,
             name: &report.name,
             ready: report.ready(),
+            observed: report.observed,
             status: report.status(),
         })
         .collect()

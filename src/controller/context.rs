@@ -156,6 +156,15 @@ impl Context {
         objects::decode_distribution(&object).ok()
     }
 
+    /// The distribution `name` in `namespace`, if it exists and is valid,
+    /// being deleted or not: whether it is observed decides a URL's
+    /// teardown until it is gone.
+    pub fn distribution(&self, namespace: &str, name: &str) -> Option<EdgeDistribution> {
+        let key = ObjectRef::new_with(name, self.distribution_resource.clone()).within(namespace);
+        let object = self.distributions.get(&key)?;
+        objects::decode_distribution(&object).ok()
+    }
+
     /// The cached `ProtectedFunctionUrl` object `name` in `namespace`.
     pub fn url_object(&self, namespace: &str, name: &str) -> Option<Arc<DynamicObject>> {
         let key = ObjectRef::new_with(name, self.url_resource.clone()).within(namespace);

@@ -27,9 +27,11 @@ use super::error::ReconcileError;
 use super::objects::{self, FINALIZER, is_deleting, namespace_of};
 use super::passes::Next;
 use super::{give_up, outcome};
-use crate::api::{Confirmation, EdgeDistribution, ProtectedFunctionUrl};
+use crate::api::{Confirmation, EdgeDistribution, ManagementPolicy, ProtectedFunctionUrl};
 use crate::plan::{desired, teardown};
-use crate::reconcile::{ConditionType, EventReason, Kind, Pass, Reason, ResourceReport, Status};
+use crate::reconcile::{
+    Class, ConditionType, EventReason, Kind, Pass, Reason, ResourceReport, Status,
+};
 
 /// Reconciles one `EdgeDistribution` (the controller's entry point).
 pub async fn reconcile(
@@ -172,6 +174,10 @@ fn fingerprint(object: &DynamicObject, attached: &[ProtectedFunctionUrl]) -> u64
     hasher.finish()
 }
 
+/// Tears the distribution down with its URLs. An observed one is released
+/// without any AWS call, once the URLs being deleted with it are gone:
+/// until then they read from it that they are observed (see `url`), and a
+/// URL whose distribution is gone follows its own policy.
 async fn cleanup(
     context: &Context,
     object: &DynamicObject,
@@ -181,6 +187,16 @@ async fn cleanup(
     let name = object.name_any();
     context.passes.forget(&(namespace.clone(), name.clone()));
     let (attached, leaving) = context.urls_of(&namespace, &name);
+    if distribution.spec.management_policy == ManagementPolicy::Observe && !leaving.is_empty() {
+        let urls: Vec<String> = leaving
+            .iter()
+            .map(|u| format!("{namespace}/{}", u.name_any()))
+            .collect();
+        return Err(ReconcileError::WaitingForUrls {
+            urls: urls.join(", "),
+            retry_after: context.engine.poll_interval(),
+        });
+    }
     let urls: Vec<_> = attached.into_iter().chain(leaving).collect();
     // The attached URLs that are not being deleted leave the distribution
     // but keep their URL configs: they are among the live URLs.
@@ -285,7 +301,10 @@ impl Before {
 /// `AWS_IAM` (a warning: it was open), an invalidation created, drift repaired (changes made while
 /// the spec stayed as last seen), changes made to a distribution for a new
 /// spec or deleting it, the distribution deployed, a teardown waiting for
-/// replicas or failing.
+/// replicas or failing. An observed object's actions were not made: it is
+/// worth a `Drifted` warning on every pass while AWS differs from its spec
+/// (like `ForeignStatements`), and an `Observed` event when a distribution
+/// is found matching its spec.
 fn events(report: &ResourceReport, before: Before) -> Vec<(EventType, EventReason, String)> {
     let mut events: Vec<(EventType, EventReason, String)> = report
         .notices
@@ -301,7 +320,10 @@ fn events(report: &ResourceReport, before: Before) -> Vec<(EventType, EventReaso
         .collect();
     // A URL's own changes are in its status; an event for each of
     // thousands of URLs would only crowd the recorder's cache and etcd.
-    if !report.actions.is_empty() && (report.kind == Kind::EdgeDistribution || before.spec_seen) {
+    if !report.observed
+        && !report.actions.is_empty()
+        && (report.kind == Kind::EdgeDistribution || before.spec_seen)
+    {
         let reason = if before.deleting {
             EventReason::Condition(Reason::Deleted)
         } else if before.spec_seen {
@@ -330,15 +352,16 @@ fn events(report: &ResourceReport, before: Before) -> Vec<(EventType, EventReaso
         {
             events.push((
                 EventType::Normal,
-                EventReason::Condition(Reason::Deployed),
+                EventReason::Condition(verdict.reason),
                 verdict.message.clone(),
             ));
         }
-        Pass::Reconcile if report.failed() => events.push((
-            EventType::Warning,
-            EventReason::Condition(verdict.reason),
-            verdict.message.clone(),
-        )),
+        Pass::Reconcile if report.failed() || verdict.reason.class() == Class::Drifted => events
+            .push((
+                EventType::Warning,
+                EventReason::Condition(verdict.reason),
+                verdict.message.clone(),
+            )),
         Pass::Teardown | Pass::Reconcile => {}
     }
     events
@@ -364,6 +387,7 @@ mod tests {
             notices: Vec::new(),
             actions: actions.iter().map(|a| (*a).to_owned()).collect(),
             changes: Vec::new(),
+            observed: false,
         }
     }
 
@@ -459,6 +483,40 @@ mod tests {
             )]
         );
         assert!(events(&url_report(Reason::DistributionNotReady, &[]), NOT_READY).is_empty());
+    }
+
+    #[test]
+    fn an_observed_object_warns_of_drift_and_never_claims_a_write() {
+        let drifted = ResourceReport {
+            observed: true,
+            ..report(
+                Kind::EdgeDistribution,
+                Pass::Reconcile,
+                Reason::Drifted,
+                &["update distribution E1 (1 field(s) differ)"],
+            )
+        };
+        for before in [NEW_SPEC, SEEN_SPEC, NOT_READY] {
+            assert_eq!(
+                reasons(&events(&drifted, before)),
+                [(EventType::Warning, EventReason::Condition(Reason::Drifted))],
+                "no Updated or DriftRepaired: nothing was written"
+            );
+        }
+        let in_sync = ResourceReport {
+            observed: true,
+            ..report(
+                Kind::EdgeDistribution,
+                Pass::Reconcile,
+                Reason::Observed,
+                &[],
+            )
+        };
+        assert_eq!(
+            reasons(&events(&in_sync, NOT_READY)),
+            [(EventType::Normal, EventReason::Condition(Reason::Observed))]
+        );
+        assert!(events(&in_sync, SEEN_SPEC).is_empty(), "already ready");
     }
 
     #[test]

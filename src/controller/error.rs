@@ -37,6 +37,17 @@ pub enum ReconcileError {
         /// When to try again.
         retry_after: Duration,
     },
+    /// An observed distribution being deleted keeps its finalizer while
+    /// URLs naming it are being deleted too: each of those reads from it
+    /// that it is observed, and is released without any AWS call. Looked
+    /// at again after `retry_after` (or when a URL goes). Not a failure.
+    #[error("observed distribution waits for its URLs being deleted ({urls}) to go first")]
+    WaitingForUrls {
+        /// The URLs, `namespace/name`.
+        urls: String,
+        /// When to look again.
+        retry_after: Duration,
+    },
     /// AWS could not be made to match (an AWS error, a missing function, a
     /// name owned by someone else); the object's `Ready` condition says
     /// which and why.

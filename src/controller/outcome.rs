@@ -68,7 +68,9 @@ fn span(kind: crate::reconcile::Kind, object: &DynamicObject) -> tracing::Span {
 fn of(result: &Result<Action, ReconcileError>) -> Label {
     match result {
         Ok(_) => Label::Ok,
-        Err(ReconcileError::Waiting { .. }) => Label::Waiting,
+        Err(ReconcileError::Waiting { .. } | ReconcileError::WaitingForUrls { .. }) => {
+            Label::Waiting
+        }
         Err(_) => Label::Error,
     }
 }
@@ -286,7 +288,8 @@ pub fn error_policy(
     context: Arc<Context>,
 ) -> Action {
     match error {
-        ReconcileError::Waiting { retry_after, .. } => Action::requeue(*retry_after),
+        ReconcileError::Waiting { retry_after, .. }
+        | ReconcileError::WaitingForUrls { retry_after, .. } => Action::requeue(*retry_after),
         ReconcileError::Stuck { retry_after, .. } => {
             tracing::warn!(
                 namespace = %namespace_of(&object),

@@ -151,7 +151,9 @@ async fn exported(
 /// created it, `deletionPolicy` is `Delete` and no live URL names the
 /// function, its URL config) while its distribution stays;
 /// when the distribution leaves too, its own teardown already did this and
-/// the pass finds nothing left.
+/// the pass finds nothing left. A URL observed, not managed (its own
+/// policy, or that of its distribution, live or being deleted) is released
+/// without any AWS call.
 async fn cleanup(
     context: &Context,
     object: &DynamicObject,
@@ -163,8 +165,10 @@ async fn cleanup(
         .locks
         .lock(&namespace, &url.spec.distribution_ref.name)
         .await;
+    let distribution = context.distribution(&namespace, &url.spec.distribution_ref.name);
     let model = teardown::build(&context.instance, &[], &[url])
-        .with_staying(&context.instance, &context.live_urls());
+        .with_staying(&context.instance, &context.live_urls())
+        .with_distributions(distribution.as_slice());
     let reports = context.engine.destroy(&model).await;
     // A URL config left in place is said before the object goes.
     for notice in reports.iter().flat_map(|r| &r.notices) {

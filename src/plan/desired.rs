@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use crate::api::{
     EdgeDistribution, EdgeDistributionSpec, ExportedParameter, HttpMethod, InvalidationStatus,
-    ProtectedFunctionUrl, ProtectedFunctionUrlSpec,
+    ManagementPolicy, ProtectedFunctionUrl, ProtectedFunctionUrlSpec,
 };
 use crate::model::names::Owner;
 use crate::plan::ssm_prefix::SsmPrefix;
@@ -37,9 +37,18 @@ pub struct DesiredDistribution {
     /// The invalidation its status reports (`status.invalidation`; none for
     /// a manifest file): where a pass looks first.
     pub invalidation_before: Option<InvalidationStatus>,
+    /// `spec.managementPolicy: Observe`: a pass reads and plans it and its
+    /// URLs as it would to manage them, and writes nothing to AWS.
+    pub observed: bool,
 }
 
 impl DesiredDistribution {
+    /// Whether `url` is observed, not managed: by its own policy, or
+    /// because this distribution is observed.
+    pub fn observes(&self, url: &DesiredUrl) -> bool {
+        self.observed || url.observed
+    }
+
     /// The SSM parameters its spec declares, where.
     pub fn declared_parameters(&self) -> Vec<ExportedParameter> {
         let Some(export) = &self.spec.ssm_export else {
@@ -77,6 +86,13 @@ pub struct DesiredUrl {
     /// URL while it retries that URL alone, so a retry costs that URL's
     /// reads, not every sibling's.
     pub held: bool,
+    /// Its own `spec.managementPolicy` is `Observe`: a pass reads and plans
+    /// it as for a managed URL but writes nothing for it, and a managed
+    /// distribution keeps its origin and behavior exactly as AWS has them
+    /// (`plan::distribution::kept_as_found`). Under an observed
+    /// distribution every URL is observed
+    /// ([`DesiredDistribution::observes`]).
+    pub observed: bool,
 }
 
 impl DesiredUrl {
@@ -244,6 +260,7 @@ pub(super) fn distributions_by_key(
                     .and_then(|s| s.exported_parameters.clone())
                     .unwrap_or_default(),
                 invalidation_before: d.status.as_ref().and_then(|s| s.invalidation.clone()),
+                observed: d.spec.management_policy == ManagementPolicy::Observe,
             };
             (key, desired)
         })
@@ -276,6 +293,7 @@ pub(super) fn desired_url(owner: Owner, url: &ProtectedFunctionUrl) -> DesiredUr
             .and_then(|s| s.exported_parameters.clone())
             .unwrap_or_default(),
         held: false,
+        observed: url.spec.management_policy == ManagementPolicy::Observe,
     }
 }
 
@@ -518,6 +536,39 @@ mod tests {
             Rejection::ParameterOutsidePrefix { field: "spec.ssmExport.urlParameter", prefix, .. }
                 if prefix == "/apps/books/"
         ));
+    }
+
+    #[test]
+    fn an_observed_distribution_observes_every_url_and_an_observed_url_only_itself() {
+        let mut observing = url("b", "books", "/b");
+        observing.spec.management_policy = ManagementPolicy::Observe;
+        let model = build(
+            "urlguard",
+            &[distribution("books")],
+            &[url("a", "books", "/a"), observing.clone()],
+        );
+        let books = &model.distributions[0];
+        assert!(!books.observed);
+        assert_eq!(
+            books
+                .urls
+                .iter()
+                .map(|u| (u.owner.name.as_str(), books.observes(u)))
+                .collect::<Vec<_>>(),
+            [("a", false), ("b", true)]
+        );
+
+        let mut observed = distribution("books");
+        observed.spec.management_policy = ManagementPolicy::Observe;
+        let model = build(
+            "urlguard",
+            &[observed],
+            &[url("a", "books", "/a"), observing],
+        );
+        let books = &model.distributions[0];
+        assert!(books.observed);
+        assert!(books.urls.iter().all(|u| books.observes(u)));
+        assert!(!books.urls[0].observed, "its own policy stays Manage");
     }
 
     #[test]

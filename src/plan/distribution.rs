@@ -6,6 +6,13 @@
 //! Behaviors are ordered most specific first (longer patterns before shorter
 //! ones, then by pattern), because CloudFront takes the first behavior whose
 //! pattern matches: `/api/admin/*` must come before `/api/*`.
+//!
+//! A URL observed, not managed (its own `spec.managementPolicy: Observe`),
+//! keeps its route (origin and behaviors) exactly as CloudFront has it,
+//! whatever its spec says: absent stays absent ([`kept_as_found`]). Only
+//! the distribution's own parts follow the distribution: a signer
+//! association names the version in force, an origin access control is
+//! the one in force, so retiring an old signer version never strands it.
 
 use std::collections::BTreeMap;
 
@@ -30,6 +37,60 @@ pub struct RenderInputs {
     pub lambda_oac_id: Option<String>,
     /// The origin access control for an S3 default origin.
     pub s3_oac_id: Option<String>,
+    /// Routes of URLs observed, not managed, by `ProtectedFunctionUrl`
+    /// name, as CloudFront has them ([`kept_as_found`]); such a URL is
+    /// never rendered from its spec.
+    pub kept: BTreeMap<String, KeptRoute>,
+}
+
+/// A URL's route as CloudFront has it: its origin and the behaviors that
+/// route to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeptRoute {
+    /// The origin `pfu-<name>`.
+    pub origin: OriginShape,
+    /// The behaviors whose target is that origin.
+    pub behaviors: Vec<BehaviorShape>,
+}
+
+/// The route `current` holds for the URL `name`, if it holds its origin.
+pub fn kept_as_found(current: &DistributionShape, name: &str) -> Option<KeptRoute> {
+    let origin_id = url_origin_id(name);
+    let origin = current.origins.iter().find(|o| o.id == origin_id)?;
+    Some(KeptRoute {
+        origin: origin.clone(),
+        behaviors: current
+            .behaviors
+            .iter()
+            .filter(|b| b.target_origin_id == origin_id)
+            .cloned()
+            .collect(),
+    })
+}
+
+/// A kept route with the distribution's own parts in force (see the
+/// module docs).
+fn kept_route(route: &KeptRoute, inputs: &RenderInputs) -> (OriginShape, Vec<BehaviorShape>) {
+    let mut origin = route.origin.clone();
+    if origin.origin_access_control_id.is_some()
+        && let Some(id) = &inputs.lambda_oac_id
+    {
+        origin.origin_access_control_id = Some(id.clone());
+    }
+    let behaviors = route
+        .behaviors
+        .iter()
+        .map(|behavior| {
+            let mut behavior = behavior.clone();
+            if let (Some(association), Some(version_arn)) =
+                (behavior.edge_signer.as_mut(), &inputs.signer_version_arn)
+            {
+                association.version_arn = version_arn.clone();
+            }
+            behavior
+        })
+        .collect();
+    (origin, behaviors)
 }
 
 /// Renders the desired configuration.
@@ -65,18 +126,18 @@ pub fn render(distribution: &DesiredDistribution, inputs: &RenderInputs) -> Dist
         }
     };
 
-    let attached: Vec<(&DesiredUrl, &String)> = distribution
-        .urls
-        .iter()
-        .filter_map(|url| {
-            inputs
-                .url_hosts
-                .get(&url.owner.name)
-                .map(|host| (url, host))
-        })
-        .collect();
     let mut origins = vec![default_origin];
     let mut behaviors = Vec::new();
+    let mut attached: Vec<(&DesiredUrl, &String)> = Vec::new();
+    for url in &distribution.urls {
+        if let Some(route) = inputs.kept.get(&url.owner.name) {
+            let (origin, kept) = kept_route(route, inputs);
+            origins.push(origin);
+            behaviors.extend(kept);
+        } else if let Some(host) = inputs.url_hosts.get(&url.owner.name) {
+            attached.push((url, host));
+        }
+    }
     for (url, host) in attached {
         let origin_id = url_origin_id(&url.owner.name);
         let (oac, signer) = match spec.protection {
@@ -357,6 +418,7 @@ mod tests {
             signer_version_arn: Some(VERSION.into()),
             lambda_oac_id: Some("EOACLAMBDA".into()),
             s3_oac_id: Some("EOACS3".into()),
+            kept: BTreeMap::new(),
         }
     }
 
@@ -490,5 +552,55 @@ mod tests {
         assert_eq!(changes[0].before, "(none)");
         assert_eq!(changes[1].after, "(none)");
         assert!(diff(&before, &before).is_empty());
+    }
+
+    #[test]
+    fn an_observed_url_keeps_its_route_as_found_but_the_signer_version_in_force() {
+        // As applied: both URLs routed, signer version 1.
+        let applied = render(
+            &model("EdgeSigner", &[("a", "/a", false), ("b", "/b", false)]),
+            &inputs(&["a", "b"]),
+        );
+        // Now `b` is observed and its spec says otherwise (another path,
+        // every method); a new signer version is in force.
+        let mut desired = model("EdgeSigner", &[("a", "/a", false), ("b", "/b2", true)]);
+        desired.urls[1].observed = true;
+        let version_2 = VERSION.replace(":1", ":2");
+        let mut with_b_kept = RenderInputs {
+            signer_version_arn: Some(version_2.clone()),
+            ..inputs(&["a"])
+        };
+        let found = kept_as_found(&applied, "b").expect("b is routed");
+        assert_eq!(found.behaviors.len(), 1);
+        with_b_kept.kept.insert("b".into(), found);
+        let shape = render(&desired, &with_b_kept);
+        let b = shape
+            .behaviors
+            .iter()
+            .find(|x| x.target_origin_id == "pfu-b")
+            .expect("b keeps its behavior");
+        assert_eq!(b.path_pattern.as_deref(), Some("/b"), "not its spec's /b2");
+        assert_eq!(b.allowed_methods.len(), 3, "not its spec's seven");
+        assert_eq!(
+            b.edge_signer.as_ref().map(|a| a.version_arn.as_str()),
+            Some(version_2.as_str()),
+            "the distribution's signer version in force"
+        );
+        let fields: Vec<String> = diff(&applied, &shape)
+            .into_iter()
+            .map(|c| c.field)
+            .collect();
+        assert_eq!(
+            fields,
+            ["behaviors[/a]", "behaviors[/b]"],
+            "only the signer version moved"
+        );
+
+        // An observed URL that is not routed stays out.
+        assert_eq!(kept_as_found(&applied, "c"), None);
+        let mut absent = model("EdgeSigner", &[("a", "/a", false), ("c", "/c", false)]);
+        absent.urls[1].observed = true;
+        let shape = render(&absent, &inputs(&["a"]));
+        assert!(shape.origins.iter().all(|o| o.id != "pfu-c"));
     }
 }

@@ -17,6 +17,7 @@ pub mod exposure;
 pub(crate) mod fixtures;
 pub mod function_change;
 pub mod invalidation;
+pub mod observe;
 pub mod opt_in;
 pub mod permissions;
 pub mod signer;

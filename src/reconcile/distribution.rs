@@ -19,6 +19,17 @@
 //! A URL the pass holds (`DesiredUrl::held`) is kept as AWS has it too,
 //! with nothing of it read or written and no report: a controller
 //! retrying one failing URL does not re-read its siblings.
+//!
+//! Objects observed, not managed (`spec.managementPolicy: Observe`) are
+//! read and planned like the others, through the observing engine
+//! (`Engine::observing`: plan mode, adapters that refuse writes). An
+//! observed distribution is observed as a whole, with every URL. An
+//! observed URL of a managed distribution gets nothing written for it (URL
+//! config, grants, parameters, the signer role's entry for its function)
+//! and its route stays exactly as CloudFront has it
+//! (`plan::distribution::kept_as_found`), while the distribution goes on
+//! for the others. Each observed object's drift is what a managed pass
+//! would change for it (`observed`).
 
 use std::collections::BTreeMap;
 
@@ -26,11 +37,12 @@ use super::engine::Engine;
 use super::exports;
 use super::invalidation;
 use super::observe::{find_distribution, wait_deployed};
+use super::observed::observed as observed_report;
 use super::outcome::{Notice, Reason, Verdict};
 use super::problem::{Problem, UPDATE_ATTEMPTS};
 use super::published;
 use super::report::{Kind, Pass, ResourceReport, Status};
-use super::signer::{self, SignerState};
+use super::signer::{self, Keep, SignerState};
 use super::span;
 use super::url::{self, UrlState};
 use crate::api::{
@@ -43,9 +55,10 @@ use crate::model::cloudfront::{DistributionObserved, OacObserved, OacOriginType}
 use crate::model::names::{OwnerKind, url_origin_id};
 use crate::model::ssm::DesiredParameter;
 use crate::plan::FieldChange;
-use crate::plan::desired::DesiredDistribution;
-use crate::plan::distribution::{RenderInputs, creation, diff, render};
+use crate::plan::desired::{DesiredDistribution, DesiredUrl};
+use crate::plan::distribution::{RenderInputs, creation, diff, kept_as_found, render};
 use crate::plan::exposure::Exposure;
+use crate::plan::observe::{route_changes, stale_parameters};
 
 /// What the distribution phases found and did.
 #[derive(Debug, Default)]
@@ -63,12 +76,26 @@ struct DistributionState {
     /// are served all the same.
     invalidation_problem: Option<Problem>,
     notices: Vec<Notice>,
+    /// What the distribution's configuration was last rendered from:
+    /// observed URLs' drift is worked out against it.
+    rendered: Option<RenderInputs>,
 }
 
 pub(super) async fn reconcile(
     engine: &Engine,
     desired: &DesiredDistribution,
 ) -> Vec<ResourceReport> {
+    let observer = engine.observing();
+    // An observed distribution is read and planned as a whole, its URLs
+    // with it: nothing of it is written.
+    let engine = if desired.observed { &observer } else { engine };
+    let engine_of = |url: &DesiredUrl| {
+        if desired.observes(url) {
+            &observer
+        } else {
+            engine
+        }
+    };
     let published = published::read(engine, desired).await;
     let mut urls = Vec::with_capacity(desired.urls.len());
     for url in &desired.urls {
@@ -76,9 +103,9 @@ pub(super) async fn reconcile(
             urls.push(UrlState::held(url));
             continue;
         }
-        let state = match published::function_changed(engine, url, &published).await {
+        let state = match published::function_changed(engine_of(url), url, &published).await {
             Some(problem) => UrlState::refused(url, problem),
-            None => url::ensure_config(engine, url).await,
+            None => url::ensure_config(engine_of(url), url).await,
         };
         urls.push(state);
     }
@@ -107,17 +134,28 @@ pub(super) async fn reconcile(
             .map(|o| o.id.clone())
             .collect();
         let mut parameters = Vec::new();
+        let mut observed_parameters = Vec::new();
         for url in urls.iter_mut().filter(|u| u.problem.is_none() && !u.held) {
             if attached.contains(&url_origin_id(&url.desired.owner.name)) {
                 if !url.granted {
                     let protection = desired.spec.protection;
-                    url::ensure_grants(engine, url, protection, &observed.arn).await;
+                    url::ensure_grants(engine_of(url.desired), url, protection, &observed.arn)
+                        .await;
                 }
-                parameters.extend(url::parameters(url));
+                if desired.observes(url.desired) {
+                    observed_parameters.extend(url::parameters(url));
+                } else {
+                    parameters.extend(url::parameters(url));
+                }
             }
         }
         parameters.extend(distribution_parameters(desired, &observed));
-        let outcome = url::ensure_parameters(engine, &parameters, &published).await;
+        let mut outcome = url::ensure_parameters(engine, &parameters, &published).await;
+        if !observed_parameters.is_empty() {
+            let planned = url::ensure_parameters(&observer, &observed_parameters, &published).await;
+            outcome.actions.extend(planned.actions);
+            outcome.problems.extend(planned.problems);
+        }
         let distribution_tag = desired.owner.tag_value(OwnerKind::EdgeDistribution);
         let url_of = |urls: &[UrlState<'_>], owner: &str| -> Option<usize> {
             urls.iter()
@@ -189,13 +227,34 @@ async fn retire_stale_parameters(
     urls: &mut [UrlState<'_>],
     state: &mut DistributionState,
 ) -> Records {
-    let mut exporters = vec![exports::of_distribution(desired, state.problem.is_none())];
+    // An observed object's record stays as it is (switched to `Manage`,
+    // its pass deletes what it lists); what it would delete is its drift.
+    if desired.observed {
+        state.actions.extend(stale_parameters(
+            &desired.exported_before,
+            &desired.declared_parameters(),
+        ));
+    }
+    for url in urls
+        .iter_mut()
+        .filter(|u| desired.observes(u.desired) && u.problem.is_none() && !u.held)
+    {
+        let stale = stale_parameters(
+            &url.desired.exported_before,
+            &url.desired.declared_parameters(),
+        );
+        url.actions.extend(stale);
+    }
+    let mut exporters = vec![exports::of_distribution(
+        desired,
+        state.problem.is_none() && !desired.observed,
+    )];
     exporters.extend(urls.iter().map(|url| exports::Exporter {
         owner: &url.desired.owner,
         kind: OwnerKind::ProtectedFunctionUrl,
         declared: url.desired.declared_parameters(),
         before: &url.desired.exported_before,
-        written: url.problem.is_none() && !url.held,
+        written: url.problem.is_none() && !url.held && !desired.observes(url.desired),
     }));
     let mut retired = exports::retire(engine, &exporters).await.into_iter();
     let Some(own) = retired.next() else {
@@ -232,7 +291,13 @@ async fn edge_phases(
     // URLs whose state Lambda did not answer for (throttling, an outage)
     // keep what AWS has for them, rather than leave the distribution.
     let any_unread = urls.iter().any(held_as_found);
-    for url in urls.iter().filter(|u| u.problem.is_none()) {
+    // A URL observed by its own policy keeps its route as found (see
+    // `keeping`); under an observed distribution the others are planned
+    // as if managed.
+    for url in urls
+        .iter()
+        .filter(|u| u.problem.is_none() && !u.desired.observed)
+    {
         if let Some(host) = url.host() {
             inputs
                 .url_hosts
@@ -269,17 +334,27 @@ async fn edge_phases(
         inputs.s3_oac_id = Some(ensure_oac(engine, &wanted, &mut oacs, state).await?);
     }
     if desired.spec.protection == Protection::EdgeSigner {
+        let function_of = |u: &UrlState<'_>| u.function.as_ref().map(|f| f.target_arn.clone());
         let function_arns: Vec<String> = urls
             .iter()
-            .filter(|u| u.problem.is_none())
-            .filter_map(|u| u.function.as_ref().map(|f| f.target_arn.clone()))
+            .filter(|u| u.problem.is_none() && !u.desired.observed)
+            .filter_map(function_of)
             .collect();
+        let observed_arns: Vec<String> = urls
+            .iter()
+            .filter(|u| u.desired.observed)
+            .filter_map(function_of)
+            .collect();
+        let keep = Keep {
+            all: any_unread,
+            observed: &observed_arns,
+        };
         inputs.signer_version_arn = Some(
             signer::ensure(
                 engine,
                 desired,
                 &function_arns,
-                any_unread,
+                keep,
                 &mut state.signer,
                 &mut state.actions,
             )
@@ -302,15 +377,25 @@ fn held_as_found(url: &UrlState<'_>) -> bool {
 
 /// `inputs` with the hosts the distribution already routes to for the
 /// URLs [`held_as_found`], so their origins and behaviors are rendered as
-/// before.
-fn keeping_held(
+/// before, and the routes of URLs observed by their own policy exactly as
+/// `current` has them (none if it has none).
+fn keeping(
     inputs: &RenderInputs,
     current: &DistributionObserved,
     urls: &[UrlState<'_>],
 ) -> RenderInputs {
     let mut kept = inputs.clone();
-    for url in urls.iter().filter(|u| held_as_found(u)) {
+    for url in urls {
         let name = &url.desired.owner.name;
+        if url.desired.observed {
+            if let Some(route) = kept_as_found(&current.config, name) {
+                kept.kept.insert(name.clone(), route);
+            }
+            continue;
+        }
+        if !held_as_found(url) {
+            continue;
+        }
         let origin_id = url_origin_id(name);
         if let Some(origin) = current.config.origins.iter().find(|o| o.id == origin_id) {
             kept.url_hosts
@@ -450,6 +535,7 @@ async fn ensure_distribution(
                 inputs.clone()
             };
             let shape = render(desired, &first);
+            state.rendered = Some(first.clone());
             state.actions.push(format!(
                 "create distribution with {} behavior(s) for {} URL(s)",
                 shape.behaviors.len(),
@@ -496,7 +582,9 @@ async fn ensure_distribution(
         } else {
             inputs.clone()
         };
-        let shape = render(desired, &keeping_held(&routed, &current, urls));
+        let rendered = keeping(&routed, &current, urls);
+        let shape = render(desired, &rendered);
+        state.rendered = Some(rendered);
         let changes = diff(&current.config, &shape);
         if changes.is_empty() {
             state.observed = Some(current);
@@ -593,17 +681,39 @@ fn reports(
             None => exposed_verdict(url_verdict(&verdict), url.exposed.as_deref()),
         };
         let domain = observed.map(|o| o.domain_name.as_str());
-        out.push(ResourceReport {
+        let observes = desired.observes(url.desired);
+        let (changes, grant) = if observes {
+            url_drift(desired, &state, &url)
+        } else {
+            (Vec::new(), None)
+        };
+        let mut actions = url.actions;
+        if observes {
+            if !changes.is_empty() {
+                actions.push(format!(
+                    "change its route in the distribution ({} field(s) differ)",
+                    changes.len()
+                ));
+            }
+            actions.extend(grant);
+        }
+        let report = ResourceReport {
             kind: Kind::ProtectedFunctionUrl,
             namespace: url.desired.owner.namespace.clone(),
             name: url.desired.owner.name.clone(),
             pass: Pass::Reconcile,
             verdict: url_verdict,
             found: Status::Url(ProtectedFunctionUrlStatus {
+                // An observed URL shows what AWS has, not what a managed
+                // pass would make.
                 protected_url: domain
                     .filter(|_| url.problem.is_none())
+                    .filter(|_| !observes || (changes.is_empty() && !url.stand_in_url))
                     .map(|d| protected_url(d, &url.desired.spec.path_pattern)),
-                function_url: url.function_url.clone(),
+                function_url: url
+                    .function_url
+                    .clone()
+                    .filter(|_| !(observes && url.stand_in_url)),
                 function_arn: url.function.as_ref().map(|f| f.target_arn.clone()),
                 distribution_id: observed.map(|o| o.id.clone()),
                 url_parameter: Some(url.desired.parameter_names.0.clone()),
@@ -621,8 +731,14 @@ fn reports(
                 ..ProtectedFunctionUrlStatus::default()
             }),
             notices: url.notices,
-            actions: url.actions,
-            changes: Vec::new(),
+            actions,
+            changes,
+            observed: false,
+        };
+        out.push(if observes {
+            observed_report(report)
+        } else {
+            report
         });
     }
     let distribution_report = ResourceReport {
@@ -637,7 +753,10 @@ fn reports(
             domain_name: observed.map(|o| o.domain_name.clone()),
             deployment_status: observed.map(|o| o.status.clone()),
             signer_function_arn: state.signer.function_arn,
-            signer_version_arn: state.signer.version_arn,
+            signer_version_arn: state
+                .signer
+                .version_arn
+                .filter(|_| !(desired.observed && state.signer.stand_in_version)),
             retired_signer_versions: state.signer.retired,
             behaviors,
             exported_parameters: Some(records.distribution),
@@ -647,9 +766,58 @@ fn reports(
         notices: state.notices,
         actions: state.actions,
         changes: state.changes,
+        observed: false,
+    };
+    let distribution_report = if desired.observed {
+        observed_report(distribution_report)
+    } else {
+        distribution_report
     };
     out.insert(0, distribution_report);
     out
+}
+
+/// What a managed pass would change of an observed URL's route and of the
+/// signer role's grant on its function, beside the URL's own actions: its
+/// part of the difference between the distribution as it is and as it
+/// would be rendered with the URL managed, and the grant to add, if any.
+fn url_drift(
+    desired: &DesiredDistribution,
+    state: &DistributionState,
+    url: &UrlState<'_>,
+) -> (Vec<FieldChange>, Option<String>) {
+    let Some(rendered) = state.rendered.as_ref().filter(|_| url.problem.is_none()) else {
+        return (Vec::new(), None);
+    };
+    let name = &url.desired.owner.name;
+    let mut managed = rendered.clone();
+    managed.kept.remove(name);
+    match url.host() {
+        Some(host) => _ = managed.url_hosts.insert(name.clone(), host),
+        None => _ = managed.url_hosts.remove(name),
+    }
+    let shape = render(desired, &managed);
+    let current = state.observed.as_ref().map(|o| &o.config);
+    let changes = match current {
+        Some(current) => diff(current, &shape),
+        None => creation(&shape),
+    };
+    let route = route_changes(&changes, current, url.desired);
+    let grant = url
+        .function
+        .as_ref()
+        .filter(|function| {
+            desired.spec.protection == Protection::EdgeSigner
+                && desired.spec.signer.role_arn.is_none()
+                && !state.signer.granted.contains(&function.target_arn)
+        })
+        .map(|function| {
+            format!(
+                "grant the signer role lambda:InvokeFunctionUrl and lambda:InvokeFunction on {}",
+                function.target_arn
+            )
+        });
+    (route, grant)
 }
 
 /// The distribution's verdict: its problem, or how far CloudFront is.

@@ -1,5 +1,6 @@
 //! The engine's state: the adapters, whether it writes, how long it waits
-//! for CloudFront, and its memory of Lambda@Edge replica waits. The passes
+//! for CloudFront, and its memory of Lambda@Edge replica waits; and the
+//! observing engine a pass uses for objects it must not write for. The passes
 //! themselves (`Engine::reconcile`, `Engine::destroy`) are implemented in
 //! the module root, which runs the phases; every phase takes the engine
 //! from here, so no phase depends on the root.
@@ -85,4 +86,21 @@ impl Engine {
     pub(super) fn applies(&self) -> bool {
         self.mode == Mode::Apply
     }
+
+    /// The same engine for objects observed, not managed
+    /// (`spec.managementPolicy: Observe`): it plans ([`Mode::Plan`]) and
+    /// its adapters refuse every write ([`Aws::read_only`]), so nothing a
+    /// pass over such an object attempts reaches AWS, whatever the plan
+    /// says. It shares the ledger, the replica-wait memory and the
+    /// function checks.
+    pub(super) fn observing(&self) -> Engine {
+        Engine {
+            aws: self.aws.read_only(OBSERVING),
+            mode: Mode::Plan,
+            ..self.clone()
+        }
+    }
 }
+
+/// Why an observing engine's adapters send no write.
+const OBSERVING: &str = "the object is observed (spec.managementPolicy: Observe): urlguard writes nothing to AWS for it";

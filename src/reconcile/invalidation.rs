@@ -2,7 +2,8 @@
 //! the revision (see `plan::invalidation`), create it when missing, and,
 //! when the engine waits (the CLI), poll until CloudFront completes it.
 //! Also the CLI's ad-hoc `urlguard invalidate`, which is the same steps
-//! for a revision the command line gives.
+//! for a revision the command line gives, and refuses an observed
+//! distribution before any call.
 //!
 //! The controller never waits: a pass reports the invalidation
 //! `InProgress` in `status.invalidation` and the controller looks again
@@ -95,6 +96,12 @@ pub enum InvalidateError {
     /// The distribution does not exist (not applied yet).
     #[error("{0}: the distribution does not exist yet: apply it first")]
     NoDistribution(String),
+    /// The `EdgeDistribution` is observed, not managed: urlguard writes
+    /// nothing for it, invalidations included.
+    #[error(
+        "{0}: spec.managementPolicy is Observe: urlguard writes nothing to AWS for it, invalidations included; set it to Manage first"
+    )]
+    Observed(String),
     /// A lookup or the create failed.
     #[error("{0}")]
     Failed(String),
@@ -110,6 +117,12 @@ impl Engine {
         invalidation: &Invalidation,
     ) -> Result<Invalidated, InvalidateError> {
         let failed = |problem: Problem| InvalidateError::Failed(problem.to_string());
+        if desired.observed {
+            return Err(InvalidateError::Observed(format!(
+                "{}/{}",
+                desired.owner.namespace, desired.owner.name
+            )));
+        }
         let Some(observed) = find_distribution(self, &desired.owner, desired.known_id.as_deref())
             .await
             .map_err(failed)?

@@ -32,6 +32,7 @@ mod exports;
 mod function;
 mod invalidation;
 mod observe;
+mod observed;
 pub mod outcome;
 mod problem;
 mod published;

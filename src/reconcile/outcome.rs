@@ -57,6 +57,11 @@ pub enum Class {
     Waiting,
     /// Bad input, a missing function, a foreign owner, an AWS error.
     Failure,
+    /// Observed, not managed (`spec.managementPolicy: Observe`): AWS
+    /// differs from the spec and urlguard will not change it. Neither a
+    /// failure to retry nor progress to wait for: only a change in AWS or
+    /// in the spec changes it.
+    Drifted,
 }
 
 /// Every condition reason urlguard reports.
@@ -67,6 +72,12 @@ pub enum Reason {
     Deployed,
     /// The URL is reachable only through its distribution (`Ready=True`).
     Protected,
+    /// Observed, not managed (`spec.managementPolicy: Observe`), and AWS
+    /// matches the spec (`Ready=True`).
+    Observed,
+    /// Observed, not managed, and AWS differs from the spec: the message
+    /// names what a managed pass would change (`Ready=False`).
+    Drifted,
     /// The URL is served through its distribution, but statements of the
     /// function's resource policy let others invoke it too (`Ready=True`:
     /// the spec is applied; the `Exposed` condition names them).
@@ -131,6 +142,9 @@ pub enum Reason {
     Deleted,
     /// A teardown finished, `deletionPolicy: Retain` kept what it says.
     Retained,
+    /// An observed object was deleted without any AWS call: what exists in
+    /// AWS stays.
+    Released,
     /// A teardown waits for CloudFront to remove Lambda@Edge replicas.
     WaitingForEdgeReplicas,
     /// A teardown waits for CloudFront to deploy the disabled distribution.
@@ -143,6 +157,8 @@ impl Reason {
         match self {
             Reason::Deployed => "Deployed",
             Reason::Protected => "Protected",
+            Reason::Observed => "Observed",
+            Reason::Drifted => "Drifted",
             Reason::ReachableOutsideDistribution => "ReachableOutsideDistribution",
             Reason::ForeignStatements => "ForeignStatements",
             Reason::NoForeignStatements => "NoForeignStatements",
@@ -170,6 +186,7 @@ impl Reason {
             Reason::ConfigMapExportFailed => "ConfigMapExportFailed",
             Reason::Deleted => "Deleted",
             Reason::Retained => "Retained",
+            Reason::Released => "Released",
             Reason::WaitingForEdgeReplicas => "WaitingForEdgeReplicas",
             Reason::WaitingForDeployment => "WaitingForDeployment",
         }
@@ -180,14 +197,16 @@ impl Reason {
         match self {
             Reason::Deployed
             | Reason::Protected
+            | Reason::Observed
             | Reason::ReachableOutsideDistribution
             | Reason::NoForeignStatements
             | Reason::Exported => Class::Ready,
+            Reason::Drifted => Class::Drifted,
             Reason::Pending
             | Reason::Deploying
             | Reason::InProgress
             | Reason::DistributionNotReady => Class::Progress,
-            Reason::Deleted | Reason::Retained => Class::Finished,
+            Reason::Deleted | Reason::Retained | Reason::Released => Class::Finished,
             Reason::WaitingForEdgeReplicas | Reason::WaitingForDeployment => Class::Waiting,
             Reason::InvalidSpec
             | Reason::DistributionNotFound
@@ -418,9 +437,11 @@ impl fmt::Display for EventReason {
 mod tests {
     use super::*;
 
-    const ALL: [Reason; 31] = [
+    const ALL: [Reason; 34] = [
         Reason::Deployed,
         Reason::Protected,
+        Reason::Observed,
+        Reason::Drifted,
         Reason::ReachableOutsideDistribution,
         Reason::ForeignStatements,
         Reason::NoForeignStatements,
@@ -448,6 +469,7 @@ mod tests {
         Reason::ConfigMapExportFailed,
         Reason::Deleted,
         Reason::Retained,
+        Reason::Released,
         Reason::WaitingForEdgeReplicas,
         Reason::WaitingForDeployment,
     ];

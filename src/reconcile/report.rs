@@ -79,6 +79,10 @@ pub struct ResourceReport {
     pub actions: Vec<String>,
     /// Field-level differences found (plan).
     pub changes: Vec<FieldChange>,
+    /// The object is observed, not managed (`spec.managementPolicy:
+    /// Observe`, its own or its distribution's): nothing was written for
+    /// it, and `actions` and `changes` are what a managed pass would do.
+    pub observed: bool,
 }
 
 impl ResourceReport {
@@ -239,6 +243,7 @@ mod tests {
             notices: Vec::new(),
             actions: Vec::new(),
             changes: Vec::new(),
+            observed: false,
         }
     }
 

@@ -27,21 +27,36 @@ pub(super) struct SignerState {
     pub function_arn: Option<String>,
     /// The numbered version the distribution associates.
     pub version_arn: Option<String>,
+    /// `version_arn` stands in for the version a publish would make (a
+    /// plan): an observed distribution's status never shows it.
+    pub stand_in_version: bool,
     /// The signer's versions as found (before any publish).
     pub versions: Vec<FunctionVersion>,
     /// Versions no longer in use, waiting for their replicas to go.
     pub retired: Vec<RetiredSignerVersion>,
+    /// The functions the role's invoke policy granted as found (none with
+    /// `spec.signer.roleArn`, whose policy is not urlguard's).
+    pub granted: Vec<String>,
+}
+
+/// Which functions the role keeps as found besides those it must grant.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Keep<'a> {
+    /// Some attached URL's function could not be read: the role keeps
+    /// every function it may invoke now (a grant leaves only with a
+    /// reconcile that read every URL).
+    pub all: bool,
+    /// The functions of URLs observed, not managed: each stays granted if
+    /// it is, and is not granted if it is not.
+    pub observed: &'a [String],
 }
 
 /// The signer role, function and numbered version; returns the version ARN.
-/// `keep_granted`: some attached URL's function could not be read, so the
-/// role keeps every function it may invoke now (a grant leaves only with a
-/// reconcile that read every URL).
 pub(super) async fn ensure(
     engine: &Engine,
     desired: &DesiredDistribution,
     function_arns: &[String],
-    keep_granted: bool,
+    keep: Keep<'_>,
     state: &mut SignerState,
     actions: &mut Vec<String>,
 ) -> Result<String, Problem> {
@@ -50,7 +65,7 @@ pub(super) async fn ensure(
     let function_name = owner.signer_function_name();
     let role_arn = match &desired.spec.signer.role_arn {
         Some(arn) => arn.clone(),
-        None => ensure_role(engine, desired, function_arns, keep_granted, actions).await?,
+        None => ensure_role(engine, desired, function_arns, keep, state, actions).await?,
     };
 
     let package = edge::package().map_err(|e| Problem::SignerPackage(e.to_string()))?;
@@ -136,6 +151,7 @@ pub(super) async fn ensure(
             }
         }
     }
+    state.stand_in_version = version_arn.is_none();
     let version_arn = version_arn.unwrap_or_else(|| format!("(new version of {function_name})"));
     state.version_arn = Some(version_arn.clone());
     Ok(version_arn)
@@ -145,7 +161,8 @@ async fn ensure_role(
     engine: &Engine,
     desired: &DesiredDistribution,
     function_arns: &[String],
-    keep_granted: bool,
+    keep: Keep<'_>,
+    state: &mut SignerState,
     actions: &mut Vec<String>,
 ) -> Result<String, Problem> {
     let owner = &desired.owner;
@@ -154,9 +171,15 @@ async fn ensure_role(
     let iam = engine.aws.iam();
     let observed = iam.get_role(&role_name).await.map_err(Problem::from)?;
     let mut function_arns = function_arns.to_vec();
-    if keep_granted && let Some(granted) = observed.as_ref().and_then(|r| r.invoke_policy.as_ref())
-    {
-        function_arns.extend(invoke_policy_resources(granted));
+    if let Some(granted) = observed.as_ref().and_then(|r| r.invoke_policy.as_ref()) {
+        state.granted = invoke_policy_resources(granted);
+        function_arns.extend(
+            state
+                .granted
+                .iter()
+                .filter(|arn| keep.all || keep.observed.contains(arn))
+                .cloned(),
+        );
         function_arns.sort();
         function_arns.dedup();
     }

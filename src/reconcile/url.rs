@@ -56,6 +56,9 @@ pub(super) struct UrlState<'a> {
     /// Held as found ([`DesiredUrl::held`]): nothing is read or written
     /// for it and it gets no report.
     pub held: bool,
+    /// `function_url` stands in for the URL a create would make (a plan):
+    /// later phases route to it, an observed URL's status never shows it.
+    pub stand_in_url: bool,
 }
 
 impl<'a> UrlState<'a> {
@@ -88,6 +91,7 @@ impl<'a> UrlState<'a> {
             granted: false,
             exposed: None,
             held: false,
+            stand_in_url: false,
         }
     }
 
@@ -152,6 +156,7 @@ pub(super) async fn ensure_config<'a>(engine: &Engine, desired: &'a DesiredUrl) 
                     "https://(new URL of {}).lambda-url.{}.on.aws/",
                     function.name, function.region
                 ));
+                state.stand_in_url = true;
                 return state;
             }
             // The created marker first: a crash before the create leaves
@@ -511,6 +516,7 @@ pub(super) fn refused_report(owner: &Owner, problem: &Problem) -> ResourceReport
         notices: Vec::new(),
         actions: Vec::new(),
         changes: Vec::new(),
+        observed: false,
     }
 }
 
@@ -540,5 +546,6 @@ pub(super) fn rejected_report(kind: Kind, owner: &Owner, rejection: &Rejection) 
         notices: Vec::new(),
         actions: Vec::new(),
         changes: Vec::new(),
+        observed: false,
     }
 }

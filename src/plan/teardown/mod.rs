@@ -53,7 +53,7 @@ pub use crate::model::policy::invoke_policy_resources;
 pub use attempts::{ATTEMPTS_ANNOTATION, AfterStuck, DEFAULT_ATTEMPTS, after_stuck, counted};
 pub use distribution::{DistributionStep, Leaving, plan_distribution};
 pub use invoke_policy::{invoke_policy_without, names_function};
-pub use model::{DetachedUrls, TeardownModel, build};
+pub use model::{DetachedUrls, Released, TeardownModel, build};
 pub use ownership::NotOwned;
 pub use replica_wait::{ReplicaWait, RetryPolicy};
 pub use retirement::{Retirement, plan_retirement};

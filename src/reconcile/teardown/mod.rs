@@ -41,6 +41,10 @@
 //!   uses is left the same way.
 //! - In [`super::Mode::Plan`] nothing is written: the pass reports what it
 //!   would do, as far as the first write it depends on.
+//! - An object observed, not managed ([`TeardownModel::released`]) makes no
+//!   AWS call at all, not even a read: it is reported `Released` (a URL
+//!   that stays, being torn down only because its distribution leaves, is
+//!   not reported).
 
 mod edge;
 pub(super) mod parameters;
@@ -65,7 +69,7 @@ use edge::{
 };
 use parameters::{delete_parameters, distribution_parameters};
 use progress::{Progress, Standing};
-use report::{distribution_reports, url_report};
+use report::{distribution_reports, released_report, url_report};
 use tracker::{Found, Phase, Tracker};
 use urls::{LeavingUrl, clean_urls};
 
@@ -87,6 +91,24 @@ pub(super) async fn destroy(engine: &Engine, model: &TeardownModel) -> Vec<Resou
                 .await,
         );
     }
+    reports.extend(
+        model
+            .released
+            .iter()
+            .filter(|r| {
+                r.kind == Kind::EdgeDistribution
+                    || !model.staying.iter().any(|s| s.owner == r.owner)
+            })
+            .map(|released| {
+                tracing::info!(
+                    kind = released.kind.as_str(),
+                    namespace = %released.owner.namespace,
+                    object = %released.owner.name,
+                    "observed, not managed: released without any AWS call"
+                );
+                released_report(released)
+            }),
+    );
     reports
 }
 

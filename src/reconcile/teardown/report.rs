@@ -1,6 +1,7 @@
 //! What a teardown pass says per resource: finished (`Deleted`,
-//! `Retained`), waiting for AWS, or failed, with what was left alone
-//! because urlguard does not own it.
+//! `Retained`, or `Released` for an object observed, not managed), waiting
+//! for AWS, or failed, with what was left alone because urlguard does not
+//! own it.
 
 use super::edge::DistributionTeardown;
 use super::progress::{Progress, Standing};
@@ -8,7 +9,7 @@ use super::urls::LeavingUrl;
 use crate::api::{DeletionPolicy, EdgeDistributionStatus, ProtectedFunctionUrlStatus};
 use crate::model::lambda::{AuthType, UrlConfig};
 use crate::plan::desired::DesiredDistribution;
-use crate::plan::teardown::Kept;
+use crate::plan::teardown::{Kept, Released};
 use crate::reconcile::outcome::{Reason, Verdict};
 use crate::reconcile::problem::Problem;
 use crate::reconcile::report::{Kind, Pass, ResourceReport, Status};
@@ -42,6 +43,7 @@ pub(super) fn distribution_reports(
         notices: Vec::new(),
         actions: progress.actions,
         changes: Vec::new(),
+        observed: false,
     }];
     out.extend(urls.into_iter().map(url_report));
     out
@@ -81,6 +83,39 @@ fn stuck_if_hopeless(problem: &Problem, suffix: &str, left_in_aws: Vec<String>) 
     }
 }
 
+/// The report of an object observed, not managed, whose deletion made no
+/// AWS call.
+pub(super) fn released_report(released: &Released) -> ResourceReport {
+    let policy = "spec.managementPolicy: Observe";
+    let whose = match &released.observed_by {
+        None => format!("observed, not managed ({policy})"),
+        Some(distribution) => {
+            format!("its EdgeDistribution {distribution} is observed, not managed ({policy})")
+        }
+    };
+    let found = match released.kind {
+        Kind::EdgeDistribution => Status::Distribution(EdgeDistributionStatus::default()),
+        Kind::ProtectedFunctionUrl => Status::Url(ProtectedFunctionUrlStatus::default()),
+    };
+    ResourceReport {
+        kind: released.kind,
+        namespace: released.owner.namespace.clone(),
+        name: released.owner.name.clone(),
+        pass: Pass::Teardown,
+        verdict: Verdict::new(
+            Reason::Released,
+            format!(
+                "{whose}: deleted without any AWS call; what exists in AWS for it stays as it is"
+            ),
+        ),
+        found,
+        notices: Vec::new(),
+        actions: Vec::new(),
+        changes: Vec::new(),
+        observed: true,
+    }
+}
+
 /// The report of a leaving URL.
 pub(super) fn url_report(url: LeavingUrl<'_>) -> ResourceReport {
     let desired = url.desired;
@@ -109,6 +144,7 @@ pub(super) fn url_report(url: LeavingUrl<'_>) -> ResourceReport {
         notices: url.notices,
         actions: url.progress.actions,
         changes: Vec::new(),
+        observed: false,
     }
 }
 
