@@ -561,5 +561,14 @@ mod tests {
         assert_eq!(spec.signer, SignerSettings::default());
         assert_eq!(spec.signer.runtime, "nodejs24.x");
         assert_eq!(spec.deletion_policy, DeletionPolicy::Delete);
+        // The CloudFront settings default to what a distribution always had.
+        assert_eq!(spec.default_behavior, DefaultBehavior::default());
+        assert_eq!(spec.geo_restriction, None);
+        assert_eq!(spec.viewer_tls, None);
+        assert!(
+            spec.default_origin
+                .s3
+                .is_some_and(|s3| s3.custom_headers.is_empty())
+        );
     }
 }
