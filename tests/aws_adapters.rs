@@ -900,6 +900,7 @@ fn url_origin(name: &str, oac: Option<&str>) -> OriginShape {
         origin_path: String::new(),
         kind: OriginKind::Https { port: 443 },
         origin_access_control_id: oac.map(str::to_owned),
+        custom_headers: Vec::new(),
     }
 }
 
@@ -916,6 +917,7 @@ fn url_behavior(
         origin_request_policy_id: Some(ALL_VIEWER_EXCEPT_HOST_HEADER.into()),
         response_headers_policy_id: None,
         edge_signer: signer,
+        function_associations: Vec::new(),
     }
 }
 
@@ -951,6 +953,8 @@ fn books_shape(s3_oac: &str, lambda_oac: &str, signer: &str) -> DistributionShap
         default_root_object: "index.html".into(),
         aliases: vec![],
         certificate_arn: None,
+        minimum_protocol_version: None,
+        geo_restriction: None,
         web_acl_id: String::new(),
         logging: Some(LoggingShape {
             bucket_domain: "books-logs.s3.amazonaws.com".into(),
@@ -964,6 +968,7 @@ fn books_shape(s3_oac: &str, lambda_oac: &str, signer: &str) -> DistributionShap
                 origin_path: String::new(),
                 kind: OriginKind::S3,
                 origin_access_control_id: Some(s3_oac.into()),
+                custom_headers: Vec::new(),
             },
             url_origin("get-books", None),
             url_origin("create-book", Some(lambda_oac)),
@@ -976,6 +981,7 @@ fn books_shape(s3_oac: &str, lambda_oac: &str, signer: &str) -> DistributionShap
             origin_request_policy_id: None,
             response_headers_policy_id: None,
             edge_signer: None,
+            function_associations: Vec::new(),
         },
         behaviors: vec![
             url_behavior(

@@ -370,6 +370,11 @@ async fn a_bad_manifest_is_refused_with_the_field_named_and_reaches_nothing() {
             "apiVersion: urlguard.io/v1alpha1\nkind: ProtectedFunctionUrl\nmetadata: {name: get-books, namespace: books}\nspec:\n  function: {name: books-get-books, region: eu-west-1}\n  distributionRef: {name: books}\n  pathPattern: /getBooks\n  allowedMethods: [GET]\n",
             "spec.allowedMethods",
         ),
+        // CEL: a header CloudFront cannot add to origin requests.
+        (
+            "apiVersion: urlguard.io/v1alpha1\nkind: EdgeDistribution\nmetadata: {name: books, namespace: books}\nspec:\n  defaultOrigin: {s3: {bucketName: books-frontend, customHeaders: [{name: Host, value: evil.example.com}]}}\n",
+            "spec.defaultOrigin.s3.customHeaders[0].name",
+        ),
     ];
     for (index, (manifest, field)) in bad.iter().enumerate() {
         let path = cluster.dir.join(format!("bad-{index}.yaml"));

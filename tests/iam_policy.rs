@@ -54,8 +54,10 @@ struct Exercised {
 
 /// books.yaml's distribution with `protection`, and what a production
 /// distribution adds that needs (or might need) permissions of its own:
-/// standard logging, aliases with an ACM certificate, a WAF web ACL, an
-/// invalidation after each deployment.
+/// standard logging, aliases with an ACM certificate and a viewer TLS
+/// policy, a WAF web ACL, an invalidation after each deployment, a geo
+/// restriction, origin custom headers, and a default behavior with a
+/// response headers policy and CloudFront Functions.
 fn books_in_production(
     protection: Protection,
 ) -> (Vec<EdgeDistribution>, Vec<ProtectedFunctionUrl>) {
@@ -73,6 +75,15 @@ fn books_in_production(
     spec["webAclArn"] = serde_json::json!(
         "arn:aws:wafv2:us-east-1:123456789012:global/webacl/books/0d0c0f2a-1111-2222-3333-444455556666"
     );
+    spec["viewerTls"] = serde_json::json!({"minimumProtocolVersion": "TLSv1.2_2019"});
+    spec["geoRestriction"] = serde_json::json!({"type": "Deny", "locations": ["KP"]});
+    spec["defaultOrigin"]["s3"]["customHeaders"] =
+        serde_json::json!([{"name": "X-Origin-Verify", "value": "s3cr3t"}]);
+    spec["defaultBehavior"] = serde_json::json!({
+        "responseHeadersPolicyId": "67f7725c-6f97-4210-82d7-5512b31e9d03",
+        "functionAssociations": [{"eventType": "viewer-request",
+            "functionArn": "arn:aws:cloudfront::123456789012:function/books-index-html"}],
+    });
     distributions[0] = serde_json::from_value(distribution).expect("a valid EdgeDistribution");
     (distributions, urls)
 }

@@ -847,10 +847,12 @@ spec:
 }
 
 /// A distribution using what CloudFront completes on read-back: logging
-/// (without a prefix), aliases with an ACM certificate, a WAF web ACL,
-/// custom error responses without a caching TTL, a custom default origin
-/// without a path. The test bed answers with CloudFront's defaults filled
-/// in; a second apply must still see nothing to change.
+/// (without a prefix), aliases with an ACM certificate and a viewer TLS
+/// policy, a WAF web ACL, custom error responses without a caching TTL, a
+/// custom default origin without a path but with custom headers, a geo
+/// restriction, and a default behavior with a response headers policy and
+/// CloudFront Functions. The test bed answers with CloudFront's defaults
+/// filled in; a second apply must still see nothing to change.
 #[tokio::test]
 async fn read_back_defaults_cause_no_update_on_the_second_apply() {
     let bed = TestBed::start();
@@ -860,9 +862,19 @@ async fn read_back_defaults_cause_no_update_on_the_second_apply() {
 kind: EdgeDistribution
 metadata: {name: shop, namespace: shop}
 spec:
-  defaultOrigin: {custom: {domainName: app.example.com}}
+  defaultOrigin:
+    custom:
+      domainName: app.example.com
+      customHeaders: [{name: X-Origin-Verify, value: s3cr3t}, {name: x-shop, value: '1'}]
+  defaultBehavior:
+    responseHeadersPolicyId: 67f7725c-6f97-4210-82d7-5512b31e9d03
+    functionAssociations:
+      - {eventType: viewer-response, functionArn: 'arn:aws:cloudfront::123456789012:function/shop-hsts'}
+      - {eventType: viewer-request, functionArn: 'arn:aws:cloudfront::123456789012:function/shop-index'}
+  geoRestriction: {type: Deny, locations: [RU, KP]}
   aliases: [www.shop.example.com, shop.example.com]
   certificateArn: arn:aws:acm:us-east-1:123456789012:certificate/0d0c0f2a-1111-2222-3333-444455556666
+  viewerTls: {minimumProtocolVersion: TLSv1.2_2019}
   webAclArn: arn:aws:wafv2:us-east-1:123456789012:global/webacl/shop/0d0c0f2a-1111-2222-3333-444455556666
   logging: {bucketName: shop-logs}
   customErrorResponses:
@@ -897,6 +909,27 @@ spec: {function: {name: shop-cart, region: eu-west-1}, distributionRef: {name: s
     assert_eq!(
         stored.origins().expect("origins").items()[0].connection_attempts(),
         Some(3)
+    );
+    // And stored what the new settings asked for.
+    assert_eq!(
+        stored.origins().expect("origins").items()[0]
+            .custom_headers()
+            .map(|h| h.quantity()),
+        Some(2)
+    );
+    assert_eq!(
+        stored
+            .restrictions()
+            .and_then(|r| r.geo_restriction())
+            .map(|g| g.quantity()),
+        Some(2)
+    );
+    assert_eq!(
+        stored
+            .default_cache_behavior()
+            .and_then(|b| b.function_associations())
+            .map(|f| f.quantity()),
+        Some(2)
     );
 
     bed.reset_counts();

@@ -158,6 +158,13 @@ fn mutations() -> Vec<Case> {
     let many_tags: serde_json::Map<String, Value> =
         (0..41).map(|i| (format!("k{i}"), json!("v"))).collect();
     let many_aliases: Vec<String> = (0..101).map(|i| format!("a{i}.example.com")).collect();
+    let function = "arn:aws:cloudfront::123456789012:function/index-html";
+    let eleven_headers: Vec<Value> = (0..11)
+        .map(|i| json!({"name": format!("X-H{i}"), "value": "v"}))
+        .collect();
+    let big_headers: Vec<Value> = (0..6)
+        .map(|i| json!({"name": format!("X-H{i}"), "value": long(1783)}))
+        .collect();
     vec![
         // EdgeDistribution: the schema keywords.
         case("ed: wrong enum", with(edge(), "/spec/protection", Some(json!("Bogus"))), &["spec.protection"]),
@@ -293,6 +300,150 @@ fn mutations() -> Vec<Case> {
             "ed: a ConfigMap name too long",
             with(edge(), "/spec/configMapExport", Some(json!({"name": long(254)}))),
             &["spec.configMapExport.name"],
+        ),
+        // EdgeDistribution: the CloudFront settings of issue 19.
+        case(
+            "ed: every CloudFront setting, valid",
+            with(
+                with(
+                    with(
+                        with(
+                            with(edge(), "/spec/defaultOrigin/s3/customHeaders", Some(json!([{"name": "X-Origin-Verify", "value": "s3cr3t"}]))),
+                            "/spec/geoRestriction",
+                            Some(json!({"type": "Allow", "locations": ["DE", "US"]})),
+                        ),
+                        "/spec/defaultBehavior",
+                        Some(json!({"responseHeadersPolicyId": "67f7725c-6f97-4210-82d7-5512b31e9d03",
+                            "functionAssociations": [{"eventType": "viewer-request", "functionArn": function}]})),
+                    ),
+                    "/spec/certificateArn",
+                    Some(json!(certificate)),
+                ),
+                "/spec/viewerTls",
+                Some(json!({"minimumProtocolVersion": "TLSv1.3_2025"})),
+            ),
+            &[],
+        ),
+        case(
+            "ed: a country in lower case",
+            with(edge(), "/spec/geoRestriction", Some(json!({"type": "Deny", "locations": ["ru"]}))),
+            &["spec.geoRestriction.locations[0]"],
+        ),
+        case(
+            "ed: 11 origin custom headers",
+            with(edge(), "/spec/defaultOrigin/s3/customHeaders", Some(json!(eleven_headers))),
+            &["spec.defaultOrigin.s3.customHeaders"],
+        ),
+        case(
+            "ed: a header value with a line break",
+            with(edge(), "/spec/defaultOrigin/s3/customHeaders", Some(json!([{"name": "X-A", "value": "a\r\nb"}]))),
+            &["spec.defaultOrigin.s3.customHeaders[0].value"],
+        ),
+        case(
+            "ed: SSLv3 with SNI",
+            with(
+                with(edge(), "/spec/certificateArn", Some(json!(certificate))),
+                "/spec/viewerTls",
+                Some(json!({"minimumProtocolVersion": "SSLv3"})),
+            ),
+            &["spec.viewerTls.minimumProtocolVersion"],
+        ),
+        case(
+            "ed: a CloudFront Function on an origin event",
+            with(
+                edge(),
+                "/spec/defaultBehavior",
+                Some(json!({"functionAssociations": [{"eventType": "origin-request", "functionArn": function}]})),
+            ),
+            &["spec.defaultBehavior.functionAssociations[0].eventType"],
+        ),
+        case(
+            "ed: a Lambda ARN for a CloudFront Function",
+            with(
+                edge(),
+                "/spec/defaultBehavior",
+                Some(json!({"functionAssociations": [{"eventType": "viewer-request",
+                    "functionArn": "arn:aws:lambda:us-east-1:123456789012:function:edge:1"}]})),
+            ),
+            &["spec.defaultBehavior.functionAssociations[0].functionArn"],
+        ),
+        case(
+            "ed: a policy id that is a name",
+            with(edge(), "/spec/defaultBehavior", Some(json!({"cachePolicyId": "CachingOptimized"}))),
+            &["spec.defaultBehavior.cachePolicyId"],
+        ),
+        case(
+            "ed rule: a restricting geo restriction without countries",
+            with(edge(), "/spec/geoRestriction", Some(json!({"type": "Deny"}))),
+            &["spec.geoRestriction.locations"],
+        ),
+        case(
+            "ed rule: no geo restriction with countries",
+            with(edge(), "/spec/geoRestriction", Some(json!({"type": "None", "locations": ["DE"]}))),
+            &["spec.geoRestriction.locations"],
+        ),
+        case(
+            "ed rule: a header CloudFront cannot add, on S3",
+            with(edge(), "/spec/defaultOrigin/s3/customHeaders", Some(json!([{"name": "X-Amz-Date", "value": "x"}]))),
+            &["spec.defaultOrigin.s3.customHeaders[0].name"],
+        ),
+        case(
+            "ed rule: a header CloudFront cannot add, on a custom origin",
+            with(
+                edge(),
+                "/spec/defaultOrigin",
+                Some(json!({"custom": {"domainName": "app.example.com", "customHeaders": [{"name": "host", "value": "x"}]}})),
+            ),
+            &["spec.defaultOrigin.custom.customHeaders[0].name"],
+        ),
+        case(
+            "ed rule: one header twice in two cases, on S3",
+            with(
+                edge(),
+                "/spec/defaultOrigin/s3/customHeaders",
+                Some(json!([{"name": "X-A", "value": "1"}, {"name": "x-a", "value": "2"}])),
+            ),
+            &["spec.defaultOrigin.s3.customHeaders"],
+        ),
+        case(
+            "ed rule: one header twice in two cases, on a custom origin",
+            with(
+                edge(),
+                "/spec/defaultOrigin",
+                Some(json!({"custom": {"domainName": "app.example.com",
+                    "customHeaders": [{"name": "X-A", "value": "1"}, {"name": "x-A", "value": "2"}]}})),
+            ),
+            &["spec.defaultOrigin.custom.customHeaders"],
+        ),
+        case(
+            "ed rule: headers over 10,240 characters, on S3",
+            with(edge(), "/spec/defaultOrigin/s3/customHeaders", Some(json!(big_headers))),
+            &["spec.defaultOrigin.s3.customHeaders"],
+        ),
+        case(
+            "ed rule: headers over 10,240 characters, on a custom origin",
+            with(
+                edge(),
+                "/spec/defaultOrigin",
+                Some(json!({"custom": {"domainName": "app.example.com", "customHeaders": big_headers}})),
+            ),
+            &["spec.defaultOrigin.custom.customHeaders"],
+        ),
+        case(
+            "ed rule: two functions on one event",
+            with(
+                edge(),
+                "/spec/defaultBehavior",
+                Some(json!({"functionAssociations": [
+                    {"eventType": "viewer-request", "functionArn": function},
+                    {"eventType": "viewer-request", "functionArn": function}]})),
+            ),
+            &["spec.defaultBehavior.functionAssociations"],
+        ),
+        case(
+            "ed rule: a viewer TLS policy without a certificate",
+            with(edge(), "/spec/viewerTls", Some(json!({"minimumProtocolVersion": "TLSv1.2_2021"}))),
+            &["spec.viewerTls"],
         ),
         // ProtectedFunctionUrl: the schema keywords.
         case("pfu: wrong enum", with(url(), "/spec/invokeMode", Some(json!("STREAMING"))), &["spec.invokeMode"]),

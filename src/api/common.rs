@@ -1,12 +1,19 @@
 //! Schema pieces both kinds share: the deletion and management policies,
-//! AWS region and SSM parameter-name constraints, the status condition list, and the record
-//! of the SSM parameters urlguard wrote.
+//! AWS region, SSM parameter-name and CloudFront policy-id constraints,
+//! the status condition list, and the record of the SSM parameters
+//! urlguard wrote.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// An AWS region name such as `eu-west-1`, `us-gov-west-1` or `cn-north-1`.
 pub(crate) const REGION_PATTERN: &str = r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}$";
+
+/// A CloudFront cache, origin request or response headers policy id: a
+/// lower-case UUID, for AWS's managed policies and for custom ones alike
+/// (CloudFront generates both).
+pub(crate) const POLICY_ID_PATTERN: &str =
+    r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$";
 
 /// An SSM parameter name: a path from the root of 1 to 15 levels (SSM's
 /// hierarchy limit), each a non-empty run of SSM's alphabet.

@@ -13,6 +13,12 @@ use super::common::{
     SSM_PARAMETER_PATTERN, SSM_RESERVED_RULE, default_ssm_region,
 };
 use super::config_map_export::ConfigMapExport;
+use super::default_behavior::DefaultBehavior;
+use super::geo_restriction::GeoRestriction;
+use super::origin_headers::{
+    DISTINCT_HEADERS_RULE, HEADERS_SIZE_RULE, MAX_ORIGIN_CUSTOM_HEADERS, OriginCustomHeader,
+};
+use super::viewer_tls::ViewerTls;
 
 /// A CloudFront distribution that fronts static assets and the
 /// `ProtectedFunctionUrl`s that reference it.
@@ -59,6 +65,9 @@ use super::config_map_export::ConfigMapExport;
     .message("spec.certificateArn is required when spec.aliases is set: CloudFront serves an alias only with an ACM certificate that covers it")
     .field_path(".certificateArn")
     .reason(Reason::FieldValueRequired))]
+#[x_kube(validation = Rule::new("!has(self.viewerTls) || has(self.certificateArn)")
+    .message("spec.viewerTls needs spec.certificateArn: with CloudFront's default *.cloudfront.net certificate CloudFront always uses its own TLSv1 policy")
+    .field_path(".viewerTls"))]
 pub struct EdgeDistributionSpec {
     /// How CloudFront proves itself to the function URLs. `EdgeSigner`
     /// (default): a Lambda@Edge function signs every origin request with
@@ -72,6 +81,12 @@ pub struct EdgeDistributionSpec {
     /// Where requests that match no `ProtectedFunctionUrl` path go: usually the
     /// static assets of a single-page app.
     pub default_origin: DefaultOrigin,
+
+    /// The cache behavior of requests no `ProtectedFunctionUrl` path
+    /// matches (they go to the default origin): its cache, origin request
+    /// and response headers policies, and its CloudFront Functions.
+    #[serde(default)]
+    pub default_behavior: DefaultBehavior,
 
     /// The object CloudFront returns for a request to the root URL, such as
     /// `index.html`. No leading slash.
@@ -110,6 +125,11 @@ pub struct EdgeDistributionSpec {
     )]
     pub certificate_arn: Option<String>,
 
+    /// The viewer security policy (oldest TLS version and ciphers) for the
+    /// aliases. Needs `certificateArn`; without it `TLSv1.2_2021`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub viewer_tls: Option<ViewerTls>,
+
     /// Which edge locations serve the distribution; fewer locations cost
     /// less.
     #[serde(default)]
@@ -124,6 +144,11 @@ pub struct EdgeDistributionSpec {
         )
     )]
     pub web_acl_arn: Option<String>,
+
+    /// Countries whose viewers are served (`Allow`) or refused with 403
+    /// (`Deny`). Without it, every country is served.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub geo_restriction: Option<GeoRestriction>,
 
     /// Whether the distribution accepts viewer requests. Defaults to true.
     #[serde(default = "enabled_by_default")]
@@ -216,7 +241,7 @@ pub struct DefaultOrigin {
 }
 
 /// An S3 bucket origin.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, schemars::JsonSchema)]
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct S3Origin {
     /// The bucket name (not its domain).
@@ -236,10 +261,23 @@ pub struct S3Origin {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 255), regex(pattern = r"^/.*[^/]$"))]
     pub origin_path: Option<String>,
+    /// Headers CloudFront adds to every request to this origin, such as a
+    /// secret it checks (at most 10; names CloudFront refuses to add, such
+    /// as `Host` or `X-Amz-*`, are refused).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(
+        length(max = MAX_ORIGIN_CUSTOM_HEADERS),
+        extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["name"])
+    )]
+    #[x_kube(validation = Rule::new(DISTINCT_HEADERS_RULE)
+        .message("spec.defaultOrigin.s3.customHeaders: each header name at most once, in any case (HTTP header names are case-insensitive)"))]
+    #[x_kube(validation = Rule::new(HEADERS_SIZE_RULE)
+        .message("spec.defaultOrigin.s3.customHeaders: CloudFront takes at most 10,240 characters of header names and values together"))]
+    pub custom_headers: Vec<OriginCustomHeader>,
 }
 
 /// A custom HTTPS origin.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, schemars::JsonSchema)]
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct CustomOrigin {
     /// The origin's DNS name, such as `app.example.com`.
@@ -257,6 +295,19 @@ pub struct CustomOrigin {
     #[serde(default = "https_port")]
     #[schemars(range(min = 1, max = 65535))]
     pub https_port: i32,
+    /// Headers CloudFront adds to every request to this origin, such as a
+    /// secret it checks (at most 10; names CloudFront refuses to add, such
+    /// as `Host` or `X-Amz-*`, are refused).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(
+        length(max = MAX_ORIGIN_CUSTOM_HEADERS),
+        extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["name"])
+    )]
+    #[x_kube(validation = Rule::new(DISTINCT_HEADERS_RULE)
+        .message("spec.defaultOrigin.custom.customHeaders: each header name at most once, in any case (HTTP header names are case-insensitive)"))]
+    #[x_kube(validation = Rule::new(HEADERS_SIZE_RULE)
+        .message("spec.defaultOrigin.custom.customHeaders: CloudFront takes at most 10,240 characters of header names and values together"))]
+    pub custom_headers: Vec<OriginCustomHeader>,
 }
 
 fn https_port() -> i32 {
@@ -533,5 +584,14 @@ mod tests {
         assert_eq!(spec.signer, SignerSettings::default());
         assert_eq!(spec.signer.runtime, "nodejs24.x");
         assert_eq!(spec.deletion_policy, DeletionPolicy::Delete);
+        // The CloudFront settings default to what a distribution always had.
+        assert_eq!(spec.default_behavior, DefaultBehavior::default());
+        assert_eq!(spec.geo_restriction, None);
+        assert_eq!(spec.viewer_tls, None);
+        assert!(
+            spec.default_origin
+                .s3
+                .is_some_and(|s3| s3.custom_headers.is_empty())
+        );
     }
 }

@@ -13,23 +13,35 @@ mod common;
 mod config_map_export;
 pub mod crds;
 pub mod decode;
+mod default_behavior;
 mod edge_distribution;
+#[cfg(test)]
+pub(crate) mod fixtures;
+mod geo_restriction;
 pub mod metadata;
+mod origin_headers;
 mod protected_function_url;
 pub mod validation;
+mod viewer_tls;
 
 pub use common::{DeletionPolicy, ExportedParameter, ManagementPolicy};
 pub use config_map_export::{ConfigMapExport, DISTRIBUTION_SUFFIX, DefaultNameTooLong, URL_SUFFIX};
+pub use default_behavior::{
+    CACHING_OPTIMIZED_POLICY_ID, DefaultBehavior, FunctionAssociation, FunctionEventType,
+};
 pub use edge_distribution::{
     Confirmation, CustomErrorResponse, CustomOrigin, DefaultOrigin, DistributionSsmExport,
     EdgeDistribution, EdgeDistributionSpec, EdgeDistributionStatus, Invalidation,
     InvalidationStatus, Logging, PriceClass, Protection, RetiredSignerVersion, S3Origin,
     SignerSettings,
 };
+pub use geo_restriction::{GeoRestriction, GeoRestrictionType};
+pub use origin_headers::OriginCustomHeader;
 pub use protected_function_url::{
     Cors, DistributionRef, ExposedStatement, FunctionRef, HttpMethod, InvokeMode,
     ProtectedFunctionUrl, ProtectedFunctionUrlSpec, ProtectedFunctionUrlStatus, UrlSsmExport,
 };
+pub use viewer_tls::{MinimumProtocolVersion, ViewerTls};
 
 /// The API group of both kinds.
 pub const GROUP: &str = "urlguard.io";

@@ -6,8 +6,8 @@ use kube::{CustomResource, KubeSchema};
 use serde::{Deserialize, Serialize};
 
 use super::common::{
-    DeletionPolicy, ExportedParameter, ManagementPolicy, REGION_PATTERN, SSM_PARAMETER_MAX,
-    SSM_PARAMETER_PATTERN, SSM_RESERVED_RULE, default_ssm_region,
+    DeletionPolicy, ExportedParameter, ManagementPolicy, POLICY_ID_PATTERN, REGION_PATTERN,
+    SSM_PARAMETER_MAX, SSM_PARAMETER_PATTERN, SSM_RESERVED_RULE, default_ssm_region,
 };
 use super::config_map_export::ConfigMapExport;
 
@@ -16,8 +16,6 @@ pub const CACHING_DISABLED_POLICY_ID: &str = "4135ea2d-6df8-44a3-9df3-4b5a84be39
 /// CloudFront's managed origin request policy `AllViewerExceptHostHeader`: a
 /// function URL must see its own host, never the viewer's.
 pub const ALL_VIEWER_EXCEPT_HOST_HEADER_POLICY_ID: &str = "b689b0a8-53d0-40ab-baf2-68738e2966ac";
-
-const POLICY_ID_PATTERN: &str = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$";
 
 /// A Lambda function URL reachable only through an `EdgeDistribution`.
 #[allow(

@@ -59,6 +59,16 @@
 //! collected from manifests by [`log_buckets_of`]); without any, the policy
 //! grants no S3 action at all.
 //!
+//! A distribution's other settings need nothing beyond
+//! `cloudfront:CreateDistribution` and `cloudfront:UpdateDistribution`:
+//! the Service Authorization Reference lists as their dependent actions
+//! only `cloudfront:GetVpcOrigin` (VPC origins) and, for a create,
+//! `cloudfront:CreateConnectionGroup` (connection groups), neither of
+//! which urlguard configures. So a geo restriction, origin custom headers,
+//! cache, origin request and response headers policies, CloudFront
+//! Functions associations (creating and publishing the function is its
+//! owner's) and the viewer TLS policy add no action.
+//!
 //! The policy holds even if the controller's credentials are stolen
 //! (issue 16):
 //! - Signer roles: `CreateRole`, `PutRolePolicy` and

@@ -4,13 +4,14 @@
 //! urlguard renders a [`DistributionShape`] from the resources and compares
 //! it with the shape read back from CloudFront; the adapter fills in the
 //! fixed settings every urlguard distribution has (HTTPS only to viewers and
-//! origins, HTTP/2 and HTTP/3, IPv6, no geo restriction).
+//! origins, HTTP/2 and HTTP/3, IPv6).
+//!
+//! Lists CloudFront treats as sets are kept in one order, the plan's and
+//! the parser's alike, so that the same settings compare equal however
+//! CloudFront orders them: aliases and countries sorted, custom headers by
+//! lower-case name, CloudFront Functions by event type.
 
-use crate::api::{HttpMethod, PriceClass};
-
-/// CloudFront's managed cache policy `CachingOptimized`, for the static
-/// assets of the default behavior.
-pub const CACHING_OPTIMIZED_POLICY_ID: &str = "658327ea-f89d-4fab-a63d-7e88639e58f6";
+use crate::api::{FunctionEventType, HttpMethod, MinimumProtocolVersion, PriceClass};
 
 /// How long CloudFront caches an error response when a custom error
 /// response sets no `ErrorCachingMinTTL`: it reads back with this value
@@ -35,6 +36,11 @@ pub struct DistributionShape {
     pub aliases: Vec<String>,
     /// ACM certificate; `None` uses the CloudFront default certificate.
     pub certificate_arn: Option<String>,
+    /// The viewer security policy, with `certificate_arn` only (CloudFront
+    /// ignores it on the default certificate).
+    pub minimum_protocol_version: Option<MinimumProtocolVersion>,
+    /// Countries served or refused; `None` restricts nothing.
+    pub geo_restriction: Option<GeoRestrictionShape>,
     /// WAF web ACL ARN, empty for none.
     pub web_acl_id: String,
     /// Access logging, `None` when off.
@@ -65,6 +71,24 @@ impl DistributionShape {
             .filter_map(|o| o.origin_access_control_id.as_deref())
             .collect()
     }
+}
+
+/// A geo restriction that restricts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GeoRestrictionShape {
+    /// Allow or deny the listed countries.
+    pub kind: GeoRestrictionKind,
+    /// ISO 3166-1 alpha-2 codes, sorted, at least one.
+    pub locations: Vec<String>,
+}
+
+/// What a geo restriction does with its countries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GeoRestrictionKind {
+    /// Only they are served (CloudFront's `whitelist`).
+    Allow,
+    /// They are refused (CloudFront's `blacklist`).
+    Deny,
 }
 
 /// Access logging.
@@ -103,6 +127,25 @@ pub struct OriginShape {
     pub kind: OriginKind,
     /// The origin access control that signs requests to it.
     pub origin_access_control_id: Option<String>,
+    /// Headers CloudFront adds to requests to it, by lower-case name.
+    pub custom_headers: Vec<CustomHeaderShape>,
+}
+
+/// An origin custom header.
+#[derive(Clone, PartialEq, Eq)]
+pub struct CustomHeaderShape {
+    /// The name, as written.
+    pub name: String,
+    /// The value.
+    pub value: String,
+}
+
+/// Without the value, which is often a secret the origin checks: a diff
+/// that `plan` prints or an event that names it shows the name alone.
+impl std::fmt::Debug for CustomHeaderShape {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: <hidden>", self.name)
+    }
 }
 
 /// A cache behavior (the default one has no path pattern).
@@ -122,6 +165,17 @@ pub struct BehaviorShape {
     pub response_headers_policy_id: Option<String>,
     /// The signer on origin-request, if any.
     pub edge_signer: Option<EdgeAssociation>,
+    /// CloudFront Functions, by event type.
+    pub function_associations: Vec<FunctionAssociationShape>,
+}
+
+/// A CloudFront Function on a viewer event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionAssociationShape {
+    /// The event it runs on.
+    pub event_type: FunctionEventType,
+    /// The function's ARN.
+    pub function_arn: String,
 }
 
 /// A Lambda@Edge origin-request association.

@@ -13,15 +13,26 @@
 //! the distribution's own parts follow the distribution: a signer
 //! association names the version in force, an origin access control is
 //! the one in force, so retiring an old signer version never strands it.
+//!
+//! The distribution-wide settings map one to one: `geoRestriction`
+//! (`None` restricts nothing, as no geo restriction does), the default
+//! origin's `customHeaders`, `defaultBehavior` (policies and CloudFront
+//! Functions of the default behavior; URL behaviors run none), and
+//! `viewerTls` (with `certificateArn` only; `TLSv1.2_2021` when unset, as
+//! before the field existed). Each is rendered in the order the parser
+//! reads it back in, so an unchanged distribution compares equal.
 
 use std::collections::BTreeMap;
 
 use super::change::{FieldChange, compare};
 use super::desired::{DesiredDistribution, DesiredUrl};
-use crate::api::{HttpMethod, Protection};
+use crate::api::{
+    DefaultBehavior, GeoRestriction, GeoRestrictionType, HttpMethod, OriginCustomHeader, Protection,
+};
 use crate::model::cloudfront::{
-    BehaviorShape, CACHING_OPTIMIZED_POLICY_ID, DEFAULT_ERROR_CACHING_MIN_TTL, DistributionShape,
-    EdgeAssociation, ErrorResponseShape, LoggingShape, OriginKind, OriginShape,
+    BehaviorShape, CustomHeaderShape, DEFAULT_ERROR_CACHING_MIN_TTL, DistributionShape,
+    EdgeAssociation, ErrorResponseShape, FunctionAssociationShape, GeoRestrictionKind,
+    GeoRestrictionShape, LoggingShape, OriginKind, OriginShape,
 };
 use crate::model::names::url_origin_id;
 
@@ -107,12 +118,14 @@ pub fn render(distribution: &DesiredDistribution, inputs: &RenderInputs) -> Dist
             origin_path: s3.origin_path.clone().unwrap_or_default(),
             kind: OriginKind::S3,
             origin_access_control_id: inputs.s3_oac_id.clone(),
+            custom_headers: custom_headers(&s3.custom_headers),
         },
         (None, custom) => {
             let custom = custom.clone().unwrap_or_else(|| crate::api::CustomOrigin {
                 domain_name: String::new(),
                 origin_path: None,
                 https_port: 443,
+                custom_headers: Vec::new(),
             });
             OriginShape {
                 id: default_origin_id.clone(),
@@ -122,6 +135,7 @@ pub fn render(distribution: &DesiredDistribution, inputs: &RenderInputs) -> Dist
                     port: custom.https_port,
                 },
                 origin_access_control_id: None,
+                custom_headers: custom_headers(&custom.custom_headers),
             }
         }
     };
@@ -159,6 +173,7 @@ pub fn render(distribution: &DesiredDistribution, inputs: &RenderInputs) -> Dist
             origin_path: String::new(),
             kind: OriginKind::Https { port: 443 },
             origin_access_control_id: oac,
+            custom_headers: Vec::new(),
         });
         behaviors.push(BehaviorShape {
             path_pattern: Some(url.spec.path_pattern.clone()),
@@ -168,6 +183,7 @@ pub fn render(distribution: &DesiredDistribution, inputs: &RenderInputs) -> Dist
             origin_request_policy_id: Some(url.spec.origin_request_policy_id.clone()),
             response_headers_policy_id: url.spec.response_headers_policy_id.clone(),
             edge_signer: signer,
+            function_associations: Vec::new(),
         });
     }
     behaviors.sort_by(|a, b| {
@@ -205,6 +221,13 @@ pub fn render(distribution: &DesiredDistribution, inputs: &RenderInputs) -> Dist
         default_root_object: spec.default_root_object.clone().unwrap_or_default(),
         aliases,
         certificate_arn: spec.certificate_arn.clone(),
+        minimum_protocol_version: spec.certificate_arn.as_ref().map(|_| {
+            spec.viewer_tls
+                .as_ref()
+                .map(|tls| tls.minimum_protocol_version)
+                .unwrap_or_default()
+        }),
+        geo_restriction: spec.geo_restriction.as_ref().and_then(geo_restriction),
         web_acl_id: spec.web_acl_arn.clone().unwrap_or_default(),
         logging: spec.logging.as_ref().map(|l| LoggingShape {
             bucket_domain: format!("{}.s3.amazonaws.com", l.bucket_name),
@@ -212,18 +235,59 @@ pub fn render(distribution: &DesiredDistribution, inputs: &RenderInputs) -> Dist
             include_cookies: l.include_cookies,
         }),
         origins,
-        default_behavior: BehaviorShape {
-            path_pattern: None,
-            target_origin_id: default_origin_id,
-            allowed_methods: vec![HttpMethod::Get, HttpMethod::Head],
-            cache_policy_id: CACHING_OPTIMIZED_POLICY_ID.to_owned(),
-            origin_request_policy_id: None,
-            response_headers_policy_id: None,
-            edge_signer: None,
-        },
+        default_behavior: default_behavior(default_origin_id, &spec.default_behavior),
         behaviors,
         custom_error_responses,
     }
+}
+
+/// The default behavior: the default origin's, `GET` and `HEAD`, never
+/// the signer.
+fn default_behavior(target_origin_id: String, spec: &DefaultBehavior) -> BehaviorShape {
+    let mut function_associations: Vec<FunctionAssociationShape> = spec
+        .function_associations
+        .iter()
+        .map(|a| FunctionAssociationShape {
+            event_type: a.event_type,
+            function_arn: a.function_arn.clone(),
+        })
+        .collect();
+    function_associations.sort_by_key(|a| a.event_type);
+    BehaviorShape {
+        path_pattern: None,
+        target_origin_id,
+        allowed_methods: vec![HttpMethod::Get, HttpMethod::Head],
+        cache_policy_id: spec.cache_policy_id.clone(),
+        origin_request_policy_id: spec.origin_request_policy_id.clone(),
+        response_headers_policy_id: spec.response_headers_policy_id.clone(),
+        edge_signer: None,
+        function_associations,
+    }
+}
+
+/// A restricting geo restriction; `None` for type `None`.
+fn geo_restriction(spec: &GeoRestriction) -> Option<GeoRestrictionShape> {
+    let kind = match spec.restriction_type {
+        GeoRestrictionType::Allow => GeoRestrictionKind::Allow,
+        GeoRestrictionType::Deny => GeoRestrictionKind::Deny,
+        GeoRestrictionType::None => return None,
+    };
+    let mut locations = spec.locations.clone();
+    locations.sort();
+    Some(GeoRestrictionShape { kind, locations })
+}
+
+/// Custom headers in the parser's order: by lower-case name.
+fn custom_headers(spec: &[OriginCustomHeader]) -> Vec<CustomHeaderShape> {
+    let mut headers: Vec<CustomHeaderShape> = spec
+        .iter()
+        .map(|h| CustomHeaderShape {
+            name: h.name.clone(),
+            value: h.value.clone(),
+        })
+        .collect();
+    headers.sort_by_key(|h| h.name.to_ascii_lowercase());
+    headers
 }
 
 /// The field-level differences from `observed` to `desired`.
@@ -252,6 +316,18 @@ pub fn diff(observed: &DistributionShape, desired: &DistributionShape) -> Vec<Fi
     );
     compare(
         &mut changes,
+        "viewerTls.minimumProtocolVersion",
+        &observed.minimum_protocol_version,
+        &desired.minimum_protocol_version,
+    );
+    compare(
+        &mut changes,
+        "geoRestriction",
+        &observed.geo_restriction,
+        &desired.geo_restriction,
+    );
+    compare(
+        &mut changes,
         "webAclId",
         &observed.web_acl_id,
         &desired.web_acl_id,
@@ -273,12 +349,23 @@ pub fn diff(observed: &DistributionShape, desired: &DistributionShape) -> Vec<Fi
     let by_id = |origins: &[OriginShape]| -> BTreeMap<String, OriginShape> {
         origins.iter().map(|o| (o.id.clone(), o.clone())).collect()
     };
+    let (observed_origins, desired_origins) = (by_id(&observed.origins), by_id(&desired.origins));
     keyed_changes(
         &mut changes,
         "origins",
-        &by_id(&observed.origins),
-        &by_id(&desired.origins),
+        &without_shared_headers(&observed_origins, &desired_origins),
+        &without_shared_headers(&desired_origins, &observed_origins),
     );
+    for (id, want) in &desired_origins {
+        if let Some(found) = observed_origins.get(id) {
+            header_changes(
+                &mut changes,
+                id,
+                &found.custom_headers,
+                &want.custom_headers,
+            );
+        }
+    }
     let by_path = |behaviors: &[BehaviorShape]| -> BTreeMap<String, BehaviorShape> {
         behaviors
             .iter()
@@ -341,6 +428,66 @@ pub fn creation(desired: &DistributionShape) -> Vec<FieldChange> {
         .collect()
 }
 
+/// `origins` with no custom headers on the origins `other` has too: those
+/// are compared one by one ([`header_changes`]), so that a changed value
+/// shows as a change without being shown.
+fn without_shared_headers(
+    origins: &BTreeMap<String, OriginShape>,
+    other: &BTreeMap<String, OriginShape>,
+) -> BTreeMap<String, OriginShape> {
+    origins
+        .iter()
+        .map(|(id, origin)| {
+            let mut origin = origin.clone();
+            if other.contains_key(id) {
+                origin.custom_headers.clear();
+            }
+            (id.clone(), origin)
+        })
+        .collect()
+}
+
+/// The differences in one origin's custom headers, by lower-case name:
+/// `origins[ID].customHeaders[NAME]`, values hidden.
+fn header_changes(
+    changes: &mut Vec<FieldChange>,
+    origin_id: &str,
+    observed: &[CustomHeaderShape],
+    desired: &[CustomHeaderShape],
+) {
+    let named = |headers: &[CustomHeaderShape], name: &str| {
+        headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case(name))
+            .cloned()
+    };
+    let field = |name: &str| format!("origins[{origin_id}].customHeaders[{name}]");
+    for want in desired {
+        match named(observed, &want.name) {
+            None => changes.push(FieldChange::new(
+                field(&want.name),
+                "(none)",
+                format!("{want:?}"),
+            )),
+            Some(found) if found.value != want.value => changes.push(FieldChange::new(
+                field(&want.name),
+                format!("{found:?}"),
+                format!("{want:?} (another value)"),
+            )),
+            Some(found) => compare(changes, &field(&want.name), &found, want),
+        }
+    }
+    for found in observed {
+        if named(desired, &found.name).is_none() {
+            changes.push(FieldChange::new(
+                field(&found.name),
+                format!("{found:?}"),
+                "(none)",
+            ));
+        }
+    }
+}
+
 fn keyed_changes<T: PartialEq + std::fmt::Debug>(
     changes: &mut Vec<FieldChange>,
     field: &str,
@@ -371,7 +518,10 @@ fn keyed_changes<T: PartialEq + std::fmt::Debug>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::{EdgeDistribution, ProtectedFunctionUrl};
+    use crate::api::{
+        CACHING_OPTIMIZED_POLICY_ID, EdgeDistribution, FunctionEventType, MinimumProtocolVersion,
+        ProtectedFunctionUrl,
+    };
     use crate::plan::desired::build;
     use serde_json::json;
 
@@ -537,6 +687,200 @@ mod tests {
             lines,
             ["behaviors[/getBooks]: (none) → origin pfu-get-books, methods GET, HEAD, OPTIONS"]
         );
+    }
+
+    /// A custom-origin distribution with `extra` merged into its spec.
+    fn featured(extra: serde_json::Value) -> DesiredDistribution {
+        let mut spec = json!({"defaultOrigin": {"custom": {"domainName": "app.example.com",
+            "customHeaders": [{"name": "X-Origin-Verify", "value": "s3cr3t"},
+                              {"name": "x-app-edge", "value": "cloudfront"}]}}});
+        if let (Some(spec), serde_json::Value::Object(extra)) = (spec.as_object_mut(), extra) {
+            spec.extend(extra);
+        }
+        let distribution: EdgeDistribution = serde_json::from_value(json!({
+            "apiVersion": "urlguard.io/v1alpha1", "kind": "EdgeDistribution",
+            "metadata": {"name": "shop", "namespace": "shop"}, "spec": spec
+        }))
+        .expect("distribution");
+        build("urlguard", &[distribution], &[])
+            .distributions
+            .remove(0)
+    }
+
+    const CERTIFICATE: &str =
+        "arn:aws:acm:us-east-1:123456789012:certificate/0d0c0f2a-1111-2222-3333-444455556666";
+    const FUNCTION: &str = "arn:aws:cloudfront::123456789012:function/index-html";
+
+    #[test]
+    fn geo_restriction_maps_allow_and_deny_and_none_restricts_nothing() {
+        let shape = render(
+            &featured(json!({"geoRestriction": {"type": "Allow", "locations": ["US", "DE"]}})),
+            &inputs(&[]),
+        );
+        assert_eq!(
+            shape.geo_restriction,
+            Some(GeoRestrictionShape {
+                kind: GeoRestrictionKind::Allow,
+                locations: vec!["DE".into(), "US".into()],
+            })
+        );
+        let deny = render(
+            &featured(json!({"geoRestriction": {"type": "Deny", "locations": ["RU"]}})),
+            &inputs(&[]),
+        );
+        assert_eq!(
+            deny.geo_restriction.map(|g| g.kind),
+            Some(GeoRestrictionKind::Deny)
+        );
+        for spec in [json!({"geoRestriction": {"type": "None"}}), json!({})] {
+            assert_eq!(render(&featured(spec), &inputs(&[])).geo_restriction, None);
+        }
+        assert_eq!(
+            diff(&deny_shape(), &render(&featured(json!({})), &inputs(&[])))
+                .iter()
+                .map(|c| c.field.as_str())
+                .collect::<Vec<_>>(),
+            ["geoRestriction"]
+        );
+    }
+
+    fn deny_shape() -> DistributionShape {
+        render(
+            &featured(json!({"geoRestriction": {"type": "Deny", "locations": ["RU"]}})),
+            &inputs(&[]),
+        )
+    }
+
+    #[test]
+    fn default_origin_headers_go_on_the_default_origin_alone_and_never_print_their_values() {
+        let desired = featured(json!({}));
+        let shape = render(&desired, &inputs(&[]));
+        let names: Vec<&str> = shape.origins[0]
+            .custom_headers
+            .iter()
+            .map(|h| h.name.as_str())
+            .collect();
+        assert_eq!(
+            names,
+            ["x-app-edge", "X-Origin-Verify"],
+            "by lower-case name"
+        );
+        assert_eq!(shape.origins[0].custom_headers[1].value, "s3cr3t");
+
+        let mut observed = shape.clone();
+        observed.origins[0].custom_headers[1].value = "old".into();
+        observed.origins[0].custom_headers[0].name = "X-App-Edge".into();
+        observed.origins[0].custom_headers.push(CustomHeaderShape {
+            name: "X-Gone".into(),
+            value: "gone".into(),
+        });
+        let lines: Vec<String> = diff(&observed, &shape)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        let id = &shape.origins[0].id;
+        assert_eq!(
+            lines,
+            [
+                format!(
+                    "origins[{id}].customHeaders[x-app-edge]: X-App-Edge: <hidden> → x-app-edge: <hidden>"
+                ),
+                format!(
+                    "origins[{id}].customHeaders[X-Origin-Verify]: X-Origin-Verify: <hidden> → X-Origin-Verify: <hidden> (another value)"
+                ),
+                format!("origins[{id}].customHeaders[X-Gone]: X-Gone: <hidden> → (none)"),
+            ]
+        );
+
+        let s3 = model("EdgeSigner", &[("a", "/a", false)]);
+        let shape = render(&s3, &inputs(&["a"]));
+        assert!(shape.origins.iter().all(|o| o.custom_headers.is_empty()));
+    }
+
+    #[test]
+    fn the_default_behavior_takes_its_policies_and_functions_and_url_behaviors_none() {
+        let desired = featured(json!({"defaultBehavior": {
+        "cachePolicyId": "4135ea2d-6df8-44a3-9df3-4b5a84be39ad",
+        "originRequestPolicyId": "88a5eaf4-2fd4-4709-b370-b4c650ea3fcf",
+        "responseHeadersPolicyId": "67f7725c-6f97-4210-82d7-5512b31e9d03",
+        "functionAssociations": [
+            {"eventType": "viewer-response", "functionArn": FUNCTION},
+            {"eventType": "viewer-request", "functionArn": FUNCTION},
+        ]}}));
+        let behavior = render(&desired, &inputs(&[])).default_behavior;
+        assert_eq!(
+            behavior.cache_policy_id,
+            "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+        );
+        assert_eq!(
+            behavior.origin_request_policy_id.as_deref(),
+            Some("88a5eaf4-2fd4-4709-b370-b4c650ea3fcf")
+        );
+        assert_eq!(
+            behavior.response_headers_policy_id.as_deref(),
+            Some("67f7725c-6f97-4210-82d7-5512b31e9d03")
+        );
+        let events: Vec<FunctionEventType> = behavior
+            .function_associations
+            .iter()
+            .map(|a| a.event_type)
+            .collect();
+        assert_eq!(
+            events,
+            [
+                FunctionEventType::ViewerRequest,
+                FunctionEventType::ViewerResponse
+            ]
+        );
+        assert_eq!(behavior.edge_signer, None);
+        assert_eq!(
+            behavior.allowed_methods,
+            [HttpMethod::Get, HttpMethod::Head]
+        );
+
+        // Unset: what the default behavior always had.
+        let plain = render(&model("EdgeSigner", &[("a", "/a", false)]), &inputs(&["a"]));
+        assert_eq!(
+            plain.default_behavior.cache_policy_id,
+            CACHING_OPTIMIZED_POLICY_ID
+        );
+        assert_eq!(plain.default_behavior.origin_request_policy_id, None);
+        assert_eq!(plain.default_behavior.response_headers_policy_id, None);
+        assert!(plain.default_behavior.function_associations.is_empty());
+        assert!(
+            plain
+                .behaviors
+                .iter()
+                .all(|b| b.function_associations.is_empty())
+        );
+    }
+
+    #[test]
+    fn the_security_policy_goes_with_the_certificate_and_defaults_to_tls_1_2_2021() {
+        let without = render(&featured(json!({})), &inputs(&[]));
+        assert_eq!(without.minimum_protocol_version, None);
+        let defaulted = render(
+            &featured(json!({"certificateArn": CERTIFICATE})),
+            &inputs(&[]),
+        );
+        assert_eq!(
+            defaulted.minimum_protocol_version,
+            Some(MinimumProtocolVersion::TlsV1_2_2021)
+        );
+        let chosen = render(
+            &featured(json!({"certificateArn": CERTIFICATE,
+                "viewerTls": {"minimumProtocolVersion": "TLSv1.3_2025"}})),
+            &inputs(&[]),
+        );
+        assert_eq!(
+            chosen.minimum_protocol_version,
+            Some(MinimumProtocolVersion::TlsV1_3_2025)
+        );
+        let fields: Vec<String> = diff(&defaulted, &chosen)
+            .into_iter()
+            .map(|c| c.field)
+            .collect();
+        assert_eq!(fields, ["viewerTls.minimumProtocolVersion"]);
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub fn https_distribution(caller_reference: &str, comment: &str) -> Distribution
             origin_path: String::new(),
             kind: OriginKind::Https { port: 443 },
             origin_access_control_id: None,
+            custom_headers: Vec::new(),
         }],
         default_behavior: BehaviorShape {
             target_origin_id: "default".into(),

@@ -11,22 +11,28 @@
 //! in two files and the round-trip tests would belong to neither.
 //!
 //! Fixed settings (not in the shape, always written):
-//! - viewers: `redirect-to-https`, `http2and3`, IPv6, no geo restriction,
-//!   compression on, `GET`/`HEAD` cached, no trusted signers or key groups,
-//!   no CloudFront Functions, no field-level encryption, no smooth streaming;
+//! - viewers: `redirect-to-https`, `http2and3`, IPv6, compression on,
+//!   `GET`/`HEAD` cached, no trusted signers or key groups, no field-level
+//!   encryption, no smooth streaming;
 //! - origins: S3 through its REST endpoint with an empty origin access
 //!   identity (the origin access control, when set, signs instead); custom
 //!   origins HTTPS only (TLSv1.2, read timeout 30 s, keep-alive 5 s); three
-//!   connection attempts of 10 s; no custom headers;
+//!   connection attempts of 10 s;
 //! - certificate: the CloudFront default one without `certificate_arn`,
-//!   else the ACM certificate, SNI only, `TLSv1.2_2021`;
-//! - logging off (empty bucket and prefix) without `logging`.
+//!   else the ACM certificate, SNI only, with the shape's security policy;
+//! - logging off (empty bucket and prefix) without `logging`; geo
+//!   restriction `none` without one.
 //!
 //! Reading back is lenient with what urlguard does not manage: other
 //! Lambda@Edge event types are ignored, an unknown price class reads as
-//! `PriceClass_All`, empty strings read as `None` where the shape has an
-//! `Option`; aliases and custom error responses (sets to CloudFront) read
-//! sorted, as the plan renders them. CloudFront completes a config it
+//! `PriceClass_All`, an unknown security policy or geo restriction type as
+//! none (so the next update writes urlguard's), empty strings read as
+//! `None` where the shape has an `Option`; the security policy is read only
+//! with an ACM certificate (CloudFront reports `TLSv1` for its default
+//! one, whatever was sent). Lists CloudFront treats as sets read in the
+//! plan's order: aliases, custom error responses and countries sorted,
+//! custom headers by lower-case name, CloudFront Functions by event type.
+//! CloudFront completes a config it
 //! reads back (connection attempts and timeouts, origin shield, the
 //! certificate's `Certificate`/`CertificateSource`, an error response's
 //! `ErrorCachingMinTTL` of 10, ...): none of that is in the shape except the
@@ -37,17 +43,19 @@ use aws_sdk_cloudfront::error::BuildError;
 use aws_sdk_cloudfront::types::{
     Aliases, AllowedMethods, CacheBehavior, CacheBehaviors, CachedMethods, CustomErrorResponse,
     CustomErrorResponses, CustomHeaders, CustomOriginConfig, DefaultCacheBehavior,
-    DistributionConfig, EventType, FunctionAssociations, GeoRestriction, GeoRestrictionType,
-    HttpVersion, LambdaFunctionAssociation, LambdaFunctionAssociations, LoggingConfig, Method,
-    MinimumProtocolVersion, Origin, OriginProtocolPolicy, OriginSslProtocols, Origins,
+    DistributionConfig, EventType, FunctionAssociation, FunctionAssociations, GeoRestriction,
+    GeoRestrictionType, HttpVersion, LambdaFunctionAssociation, LambdaFunctionAssociations,
+    LoggingConfig, Method, MinimumProtocolVersion as SdkMinimumProtocolVersion, Origin,
+    OriginCustomHeader, OriginProtocolPolicy, OriginSslProtocols, Origins,
     PriceClass as SdkPriceClass, Restrictions, S3OriginConfig, SslProtocol, SslSupportMethod,
     TrustedKeyGroups, TrustedSigners, ViewerCertificate, ViewerProtocolPolicy,
 };
 
-use crate::api::{HttpMethod, PriceClass};
+use crate::api::{FunctionEventType, HttpMethod, MinimumProtocolVersion, PriceClass};
 use crate::model::cloudfront::{
-    BehaviorShape, DistributionShape, EdgeAssociation, ErrorResponseShape, LoggingShape,
-    OriginKind, OriginShape,
+    BehaviorShape, CustomHeaderShape, DistributionShape, EdgeAssociation, ErrorResponseShape,
+    FunctionAssociationShape, GeoRestrictionKind, GeoRestrictionShape, LoggingShape, OriginKind,
+    OriginShape,
 };
 
 /// Custom origins: connection attempts.
@@ -89,7 +97,10 @@ pub(crate) fn render(shape: &DistributionShape) -> Result<DistributionConfig, Bu
                 .set_items(non_empty(shape.aliases.clone()))
                 .build()?,
         )
-        .viewer_certificate(render_certificate(shape.certificate_arn.as_deref()))
+        .viewer_certificate(render_certificate(
+            shape.certificate_arn.as_deref(),
+            shape.minimum_protocol_version,
+        ))
         .web_acl_id(&shape.web_acl_id)
         .logging(render_logging(shape.logging.as_ref()))
         .origins(
@@ -115,12 +126,7 @@ pub(crate) fn render(shape: &DistributionShape) -> Result<DistributionConfig, Bu
         .is_ipv6_enabled(true)
         .restrictions(
             Restrictions::builder()
-                .geo_restriction(
-                    GeoRestriction::builder()
-                        .restriction_type(GeoRestrictionType::None)
-                        .quantity(0)
-                        .build()?,
-                )
+                .geo_restriction(render_geo_restriction(shape.geo_restriction.as_ref())?)
                 .build(),
         )
         .build()
@@ -144,6 +150,15 @@ pub(crate) fn parse(config: &DistributionConfig) -> DistributionShape {
             .viewer_certificate()
             .and_then(|c| c.acm_certificate_arn())
             .and_then(some_if_not_empty),
+        minimum_protocol_version: config
+            .viewer_certificate()
+            .filter(|c| c.acm_certificate_arn().is_some_and(|arn| !arn.is_empty()))
+            .and_then(|c| c.minimum_protocol_version())
+            .and_then(minimum_protocol_version_from_sdk),
+        geo_restriction: config
+            .restrictions()
+            .and_then(|r| r.geo_restriction())
+            .and_then(parse_geo_restriction),
         web_acl_id: config.web_acl_id().unwrap_or_default().to_owned(),
         logging: config.logging().and_then(parse_logging),
         origins: config
@@ -194,7 +209,7 @@ fn render_origin(origin: &OriginShape) -> Result<Origin, BuildError> {
         .id(&origin.id)
         .domain_name(&origin.domain_name)
         .origin_path(&origin.origin_path)
-        .custom_headers(CustomHeaders::builder().quantity(0).build()?)
+        .custom_headers(render_custom_headers(&origin.custom_headers)?)
         .connection_attempts(CONNECTION_ATTEMPTS)
         .connection_timeout(CONNECTION_TIMEOUT)
         .set_origin_access_control_id(origin.origin_access_control_id.clone());
@@ -237,7 +252,38 @@ fn parse_origin(origin: &Origin) -> OriginShape {
         origin_access_control_id: origin
             .origin_access_control_id()
             .and_then(some_if_not_empty),
+        custom_headers: parse_custom_headers(origin.custom_headers()),
     }
+}
+
+fn render_custom_headers(headers: &[CustomHeaderShape]) -> Result<CustomHeaders, BuildError> {
+    let items = headers
+        .iter()
+        .map(|h| {
+            OriginCustomHeader::builder()
+                .header_name(&h.name)
+                .header_value(&h.value)
+                .build()
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    CustomHeaders::builder()
+        .quantity(quantity(&items))
+        .set_items(non_empty(items))
+        .build()
+}
+
+fn parse_custom_headers(headers: Option<&CustomHeaders>) -> Vec<CustomHeaderShape> {
+    let mut parsed: Vec<CustomHeaderShape> = headers
+        .map(|h| h.items())
+        .unwrap_or_default()
+        .iter()
+        .map(|h| CustomHeaderShape {
+            name: h.header_name().to_owned(),
+            value: h.header_value().to_owned(),
+        })
+        .collect();
+    parsed.sort_by_key(|h| h.name.to_ascii_lowercase());
+    parsed
 }
 
 // --------------------------------------------------------------- behaviors
@@ -254,7 +300,7 @@ macro_rules! behavior_settings {
             .smooth_streaming(false)
             .compress(true)
             .lambda_function_associations(render_associations(shape.edge_signer.as_ref())?)
-            .function_associations(FunctionAssociations::builder().quantity(0).build()?)
+            .function_associations(render_function_associations(&shape.function_associations)?)
             .field_level_encryption_id("")
             .trusted_signers(
                 TrustedSigners::builder()
@@ -290,6 +336,7 @@ macro_rules! parse_behavior_settings {
                 .response_headers_policy_id()
                 .and_then(some_if_not_empty),
             edge_signer: parse_associations(behavior.lambda_function_associations()),
+            function_associations: parse_function_associations(behavior.function_associations()),
         }
     }};
 }
@@ -395,6 +442,52 @@ fn parse_associations(
         })
 }
 
+fn render_function_associations(
+    associations: &[FunctionAssociationShape],
+) -> Result<FunctionAssociations, BuildError> {
+    let items = associations
+        .iter()
+        .map(|a| {
+            FunctionAssociation::builder()
+                .function_arn(&a.function_arn)
+                .event_type(match a.event_type {
+                    FunctionEventType::ViewerRequest => EventType::ViewerRequest,
+                    FunctionEventType::ViewerResponse => EventType::ViewerResponse,
+                })
+                .build()
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    FunctionAssociations::builder()
+        .quantity(quantity(&items))
+        .set_items(non_empty(items))
+        .build()
+}
+
+/// CloudFront Functions on viewer events, by event type (CloudFront takes
+/// no other events for them).
+fn parse_function_associations(
+    associations: Option<&FunctionAssociations>,
+) -> Vec<FunctionAssociationShape> {
+    let mut parsed: Vec<FunctionAssociationShape> = associations
+        .map(|a| a.items())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|a| {
+            let event_type = match a.event_type() {
+                EventType::ViewerRequest => FunctionEventType::ViewerRequest,
+                EventType::ViewerResponse => FunctionEventType::ViewerResponse,
+                _ => return None,
+            };
+            Some(FunctionAssociationShape {
+                event_type,
+                function_arn: a.function_arn().to_owned(),
+            })
+        })
+        .collect();
+    parsed.sort_by_key(|a| a.event_type);
+    parsed
+}
+
 // ------------------------------------------------- everything else managed
 
 fn render_error_response(response: &ErrorResponseShape) -> Result<CustomErrorResponse, BuildError> {
@@ -417,7 +510,10 @@ fn parse_error_response(response: &CustomErrorResponse) -> ErrorResponseShape {
     }
 }
 
-fn render_certificate(certificate_arn: Option<&str>) -> ViewerCertificate {
+fn render_certificate(
+    certificate_arn: Option<&str>,
+    minimum_protocol_version: Option<MinimumProtocolVersion>,
+) -> ViewerCertificate {
     match certificate_arn {
         None => ViewerCertificate::builder()
             .cloud_front_default_certificate(true)
@@ -426,9 +522,70 @@ fn render_certificate(certificate_arn: Option<&str>) -> ViewerCertificate {
             .cloud_front_default_certificate(false)
             .acm_certificate_arn(arn)
             .ssl_support_method(SslSupportMethod::SniOnly)
-            .minimum_protocol_version(MinimumProtocolVersion::TlSv122021)
+            .set_minimum_protocol_version(
+                minimum_protocol_version.map(minimum_protocol_version_to_sdk),
+            )
             .build(),
     }
+}
+
+fn minimum_protocol_version_to_sdk(version: MinimumProtocolVersion) -> SdkMinimumProtocolVersion {
+    match version {
+        MinimumProtocolVersion::TlsV1 => SdkMinimumProtocolVersion::TlSv1,
+        MinimumProtocolVersion::TlsV1_2016 => SdkMinimumProtocolVersion::TlSv12016,
+        MinimumProtocolVersion::TlsV1_1_2016 => SdkMinimumProtocolVersion::TlSv112016,
+        MinimumProtocolVersion::TlsV1_2_2018 => SdkMinimumProtocolVersion::TlSv122018,
+        MinimumProtocolVersion::TlsV1_2_2019 => SdkMinimumProtocolVersion::TlSv122019,
+        MinimumProtocolVersion::TlsV1_2_2021 => SdkMinimumProtocolVersion::TlSv122021,
+        MinimumProtocolVersion::TlsV1_2_2025 => SdkMinimumProtocolVersion::TlSv122025,
+        MinimumProtocolVersion::TlsV1_3_2025 => SdkMinimumProtocolVersion::TlSv132025,
+    }
+}
+
+fn minimum_protocol_version_from_sdk(
+    version: &SdkMinimumProtocolVersion,
+) -> Option<MinimumProtocolVersion> {
+    Some(match version {
+        SdkMinimumProtocolVersion::TlSv1 => MinimumProtocolVersion::TlsV1,
+        SdkMinimumProtocolVersion::TlSv12016 => MinimumProtocolVersion::TlsV1_2016,
+        SdkMinimumProtocolVersion::TlSv112016 => MinimumProtocolVersion::TlsV1_1_2016,
+        SdkMinimumProtocolVersion::TlSv122018 => MinimumProtocolVersion::TlsV1_2_2018,
+        SdkMinimumProtocolVersion::TlSv122019 => MinimumProtocolVersion::TlsV1_2_2019,
+        SdkMinimumProtocolVersion::TlSv122021 => MinimumProtocolVersion::TlsV1_2_2021,
+        SdkMinimumProtocolVersion::TlSv122025 => MinimumProtocolVersion::TlsV1_2_2025,
+        SdkMinimumProtocolVersion::TlSv132025 => MinimumProtocolVersion::TlsV1_3_2025,
+        _ => return None,
+    })
+}
+
+fn render_geo_restriction(geo: Option<&GeoRestrictionShape>) -> Result<GeoRestriction, BuildError> {
+    let (restriction_type, locations) = match geo {
+        None => (GeoRestrictionType::None, Vec::new()),
+        Some(geo) => (
+            match geo.kind {
+                GeoRestrictionKind::Allow => GeoRestrictionType::Whitelist,
+                GeoRestrictionKind::Deny => GeoRestrictionType::Blacklist,
+            },
+            geo.locations.clone(),
+        ),
+    };
+    GeoRestriction::builder()
+        .restriction_type(restriction_type)
+        .quantity(quantity(&locations))
+        .set_items(non_empty(locations))
+        .build()
+}
+
+fn parse_geo_restriction(geo: &GeoRestriction) -> Option<GeoRestrictionShape> {
+    let kind = match geo.restriction_type() {
+        GeoRestrictionType::Whitelist => GeoRestrictionKind::Allow,
+        GeoRestrictionType::Blacklist => GeoRestrictionKind::Deny,
+        _ => return None,
+    };
+    Some(GeoRestrictionShape {
+        kind,
+        locations: sorted(geo.items().to_vec()),
+    })
 }
 
 fn render_logging(logging: Option<&LoggingShape>) -> LoggingConfig {
@@ -501,6 +658,7 @@ mod tests {
             origin_path: String::new(),
             kind: OriginKind::Https { port: 443 },
             origin_access_control_id: Some(oac.to_owned()),
+            custom_headers: Vec::new(),
         }
     }
 
@@ -517,6 +675,7 @@ mod tests {
             origin_request_policy_id: Some(ALL_VIEWER_EXCEPT_HOST_HEADER.to_owned()),
             response_headers_policy_id: None,
             edge_signer: signer,
+            function_associations: Vec::new(),
         }
     }
 
@@ -532,6 +691,11 @@ mod tests {
             certificate_arn: Some(
                 "arn:aws:acm:us-east-1:123456789012:certificate/0d0c0f2a-1111-2222-3333-444455556666".into(),
             ),
+            minimum_protocol_version: Some(MinimumProtocolVersion::TlsV1_2_2019),
+            geo_restriction: Some(GeoRestrictionShape {
+                kind: GeoRestrictionKind::Deny,
+                locations: vec!["KP".into(), "RU".into()],
+            }),
             web_acl_id: "arn:aws:wafv2:us-east-1:123456789012:global/webacl/books/0d0c0f2a-1111-2222-3333-444455556666"
                 .into(),
             logging: Some(LoggingShape {
@@ -546,6 +710,16 @@ mod tests {
                     origin_path: "/site".into(),
                     kind: OriginKind::S3,
                     origin_access_control_id: Some("E1S3OACEXAMPLE".into()),
+                    custom_headers: vec![
+                        CustomHeaderShape {
+                            name: "x-books-edge".into(),
+                            value: "1".into(),
+                        },
+                        CustomHeaderShape {
+                            name: "X-Origin-Verify".into(),
+                            value: "s3cr3t".into(),
+                        },
+                    ],
                 },
                 url_origin("get-books", "E2LAMBDAOACEXAMPLE"),
                 url_origin("get-book", "E2LAMBDAOACEXAMPLE"),
@@ -559,6 +733,16 @@ mod tests {
                 origin_request_policy_id: None,
                 response_headers_policy_id: Some("67f7725c-6f97-4210-82d7-5512b31e9d03".into()),
                 edge_signer: None,
+                function_associations: vec![
+                    FunctionAssociationShape {
+                        event_type: FunctionEventType::ViewerRequest,
+                        function_arn: "arn:aws:cloudfront::123456789012:function/index-html".into(),
+                    },
+                    FunctionAssociationShape {
+                        event_type: FunctionEventType::ViewerResponse,
+                        function_arn: "arn:aws:cloudfront::123456789012:function/hsts".into(),
+                    },
+                ],
             },
             behaviors: vec![
                 url_behavior(
@@ -613,6 +797,7 @@ mod tests {
                 origin_path: String::new(),
                 kind: OriginKind::Https { port: 8443 },
                 origin_access_control_id: None,
+                custom_headers: Vec::new(),
             }],
             default_behavior: BehaviorShape {
                 target_origin_id: "default".into(),
@@ -647,12 +832,6 @@ mod tests {
         assert_eq!(config.http_version(), Some(&HttpVersion::Http2and3));
         assert_eq!(config.is_ipv6_enabled(), Some(true));
         assert_eq!(config.price_class(), Some(&SdkPriceClass::PriceClass100));
-        let geo = config
-            .restrictions()
-            .and_then(|r| r.geo_restriction())
-            .expect("geo restriction");
-        assert_eq!(geo.restriction_type(), &GeoRestrictionType::None);
-        assert_eq!(geo.quantity(), 0);
 
         let certificate = config.viewer_certificate().expect("certificate");
         assert_eq!(
@@ -661,7 +840,7 @@ mod tests {
         );
         assert_eq!(
             certificate.minimum_protocol_version(),
-            Some(&MinimumProtocolVersion::TlSv122021)
+            Some(&SdkMinimumProtocolVersion::TlSv122019)
         );
 
         let origins = config.origins().expect("origins");
@@ -688,6 +867,9 @@ mod tests {
         assert_eq!(url.connection_attempts(), Some(3));
         assert_eq!(url.connection_timeout(), Some(10));
         assert_eq!(url.custom_headers().map(|h| h.quantity()), Some(0));
+        let headers = s3.custom_headers().expect("custom headers");
+        assert_eq!(headers.quantity(), 2);
+        assert_eq!(headers.items()[1].header_value(), "s3cr3t");
 
         let behaviors = config.cache_behaviors().expect("behaviors");
         let all = &behaviors.items()[2];
@@ -727,6 +909,112 @@ mod tests {
         assert_eq!(association.event_type(), &EventType::OriginRequest);
         assert_eq!(association.include_body(), Some(true));
         assert_eq!(association.lambda_function_arn(), SIGNER_V3);
+    }
+
+    #[test]
+    fn the_default_behavior_geo_restriction_and_security_policy_are_written_as_cloudfront_spells_them()
+     {
+        let config = render(&rich_shape()).expect("renders");
+        let geo = config
+            .restrictions()
+            .and_then(|r| r.geo_restriction())
+            .expect("geo restriction");
+        assert_eq!(geo.restriction_type(), &GeoRestrictionType::Blacklist);
+        assert_eq!(
+            (geo.quantity(), geo.items()),
+            (2, &["KP".to_owned(), "RU".to_owned()][..])
+        );
+        let functions = config
+            .default_cache_behavior()
+            .and_then(|b| b.function_associations())
+            .expect("function associations");
+        assert_eq!(functions.quantity(), 2);
+        assert_eq!(functions.items()[0].event_type(), &EventType::ViewerRequest);
+        assert_eq!(
+            functions.items()[1].function_arn(),
+            "arn:aws:cloudfront::123456789012:function/hsts"
+        );
+
+        let mut allow = rich_shape();
+        allow.geo_restriction = Some(GeoRestrictionShape {
+            kind: GeoRestrictionKind::Allow,
+            locations: vec!["DE".into()],
+        });
+        allow.certificate_arn = None;
+        allow.minimum_protocol_version = None;
+        let config = render(&allow).expect("renders");
+        assert_eq!(
+            config
+                .restrictions()
+                .and_then(|r| r.geo_restriction())
+                .map(|g| g.restriction_type()),
+            Some(&GeoRestrictionType::Whitelist)
+        );
+        assert_eq!(
+            config
+                .viewer_certificate()
+                .and_then(|c| c.minimum_protocol_version()),
+            None,
+            "the default certificate takes no security policy"
+        );
+        assert_eq!(parse(&config), allow);
+
+        let mut none = rich_shape();
+        none.geo_restriction = None;
+        let config = render(&none).expect("renders");
+        let geo = config
+            .restrictions()
+            .and_then(|r| r.geo_restriction())
+            .expect("geo restriction");
+        assert_eq!(
+            (geo.restriction_type(), geo.quantity()),
+            (&GeoRestrictionType::None, 0)
+        );
+    }
+
+    #[test]
+    fn sets_read_back_in_the_plans_order_whatever_cloudfronts() {
+        let shape = rich_shape();
+        let mut config = render(&shape).expect("renders");
+        if let Some(geo) = config
+            .restrictions
+            .as_mut()
+            .and_then(|r| r.geo_restriction.as_mut())
+        {
+            geo.items.as_mut().expect("countries").reverse();
+        }
+        if let Some(origins) = config.origins.as_mut() {
+            origins.items[0]
+                .custom_headers
+                .as_mut()
+                .and_then(|h| h.items.as_mut())
+                .expect("headers")
+                .reverse();
+        }
+        if let Some(functions) = config
+            .default_cache_behavior
+            .as_mut()
+            .and_then(|b| b.function_associations.as_mut())
+        {
+            functions.items.as_mut().expect("functions").reverse();
+        }
+        assert_eq!(parse(&config), shape);
+    }
+
+    #[test]
+    fn a_security_policy_reported_for_the_default_certificate_is_not_read() {
+        let mut shape = rich_shape();
+        shape.certificate_arn = None;
+        shape.minimum_protocol_version = None;
+        let mut config = render(&shape).expect("renders");
+        // CloudFront reports TLSv1 for its default certificate.
+        config.viewer_certificate = Some(
+            ViewerCertificate::builder()
+                .cloud_front_default_certificate(true)
+                .minimum_protocol_version(SdkMinimumProtocolVersion::TlSv1)
+                .build(),
+        );
+        assert_eq!(parse(&config).minimum_protocol_version, None);
     }
 
     #[test]

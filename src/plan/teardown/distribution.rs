@@ -145,6 +145,7 @@ mod tests {
             origin_path: String::new(),
             kind: OriginKind::Https { port: 443 },
             origin_access_control_id: None,
+            custom_headers: Vec::new(),
         }
     }
 
@@ -160,6 +161,7 @@ mod tests {
                 version_arn: V1.into(),
                 include_body: false,
             }),
+            function_associations: Vec::new(),
         }
     }
 

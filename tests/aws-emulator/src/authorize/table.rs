@@ -5,6 +5,11 @@
 //!
 //! The pages:
 //! - CloudFront: <https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudfront.html>
+//!   (the dependent actions of `CreateDistribution` and
+//!   `UpdateDistribution` are `cloudfront:GetVpcOrigin`, for VPC origins,
+//!   and for a create `cloudfront:CreateConnectionGroup`: a config's
+//!   policies, CloudFront Functions, geo restriction and custom headers
+//!   are checked for nothing more)
 //!   and, for Lambda@Edge associations, the developer guide's "Setting IAM
 //!   permissions and roles for Lambda@Edge"
 //!   (<https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/lambda-edge-permissions.html>),

@@ -7,11 +7,14 @@
 //! need no state happen here: quantities, the 100-origin and 75-behavior
 //! quotas, target origins, association shape (a numbered version in
 //! `us-east-1`, a known event type, `IncludeBody` only on request events,
-//! one function per event type, at most four per behavior).
+//! one function per event type, at most four per behavior), and those of
+//! `settings` (geo restriction, origin custom headers, CloudFront Functions
+//! associations, the viewer security policy).
 
 use http::StatusCode;
 use roxmltree::{Document, Node};
 
+use super::settings;
 use super::xml::{CfError, child, child_text, children, inner_text, list_items, outer_text};
 use crate::lambda::FunctionRef;
 
@@ -196,6 +199,7 @@ fn parse_distribution_config(text: &str, node: Node) -> Result<DistributionConfi
             )));
         }
         origin_ids.push(id);
+        settings::check_custom_headers(*origin)?;
         if let Some(oac) = child_text(*origin, "OriginAccessControlId").filter(|o| !o.is_empty()) {
             oac_ids.push(oac.to_owned());
         }
@@ -228,7 +232,10 @@ fn parse_distribution_config(text: &str, node: Node) -> Result<DistributionConfi
             ));
         }
         associations.extend(parse_associations(behavior)?);
+        settings::check_function_associations(behavior)?;
     }
+    settings::check_geo_restriction(node)?;
+    settings::check_minimum_protocol_version(node)?;
 
     let summary = SUMMARY_FIELDS
         .iter()

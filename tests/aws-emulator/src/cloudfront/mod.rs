@@ -19,11 +19,14 @@
 //! Lambda@Edge (`InvalidLambdaFunctionAssociation`; see `edge`);
 //! quotas of 100 origins (`TooManyOrigins`) and 75 cache behaviors
 //! (`TooManyCacheBehaviors`); `InconsistentQuantities`; `NoSuchOrigin` for a
-//! behavior whose target origin is missing. Every association change feeds
-//! the Lambda@Edge replica ledger.
+//! behavior whose target origin is missing; what CloudFront refuses in a geo
+//! restriction, origin custom headers, CloudFront Functions associations (by
+//! shape) and the viewer security policy (see `settings`). Every association
+//! change feeds the Lambda@Edge replica ledger.
 //!
 //! Not emulated (knowingly): cache/origin-request/response
-//! headers policies (ids are stored, not checked), CloudFront Functions, key
+//! headers policies (ids are stored, not checked), CloudFront Functions
+//! themselves (an association's function is not looked up), key
 //! groups, field-level encryption, continuous deployment (staging
 //! distributions), `CNAMEAlreadyExists` across distributions, certificate and
 //! WAF checks, and the many field validations not named above.
@@ -37,6 +40,7 @@ pub(crate) mod config;
 mod defaults;
 mod edge;
 mod invalidation;
+mod settings;
 pub(crate) mod xml;
 
 use std::collections::{BTreeMap, BTreeSet};
