@@ -78,24 +78,8 @@ fn lease_holder(cluster: &Cluster) -> String {
     )
 }
 
-/// `kubectl wait --for=condition=Ready pfu --all -n books`, failing with
-/// `what` and the controller's log.
-fn wait_for_books(cluster: &Cluster, what: &str, controller: &Controller) {
-    let waited = cluster.run(
-        "kubectl",
-        &[
-            "wait",
-            "--for=condition=Ready",
-            "pfu",
-            "--all",
-            "-n",
-            "books",
-            CONVERGE,
-        ],
-    );
-    assert_ok(&waited, what, controller);
-}
-
+/// Fails with `what`, the command's output and the controller's log unless
+/// `run` succeeded.
 fn assert_ok(run: &Run, what: &str, controller: &Controller) {
     assert!(
         run.ok,
@@ -169,7 +153,7 @@ async fn books_apply_becomes_ready_and_delete_waits_for_a_clean_aws() {
         .expect("a cross-account grant");
 
     cluster.ok("kubectl", &["apply", "-f", "examples/books.yaml"]);
-    wait_for_books(&cluster, "kubectl wait", &controller);
+    controller.wait_ready(&cluster, &["pfu", "--all"]);
     let (status, _) = controller.get("/readyz");
     assert!(status.contains("200"), "/readyz: {status}");
 
@@ -469,7 +453,7 @@ async fn only_the_leader_calls_aws_and_a_successor_finishes_its_deployment() {
         "takeover took {takeover:?}"
     );
 
-    wait_for_books(&cluster, "kubectl wait after the takeover", &second);
+    second.wait_ready(&cluster, &["pfu", "--all"]);
     let converged = inventory(&bed.sdk_config().await, &BOOK_FUNCTIONS).await;
     converged.assert_books_applied(1, "after the takeover");
     assert_eq!(
@@ -484,7 +468,7 @@ async fn twenty_urls_applied_together_cost_one_distribution_update() {
     let (bed, cluster) = start(TestBedOptions::default(), "controller-twenty").await;
     let controller = Controller::start(&bed, &cluster, "urlguard-0");
     cluster.ok("kubectl", &["apply", "-f", "examples/books.yaml"]);
-    wait_for_books(&cluster, "kubectl wait for books", &controller);
+    controller.wait_ready(&cluster, &["pfu", "--all"]);
 
     let names: Vec<String> = (0..20).map(|i| format!("books-extra-{i}")).collect();
     let functions: Vec<&str> = names.iter().map(String::as_str).collect();
@@ -500,7 +484,7 @@ async fn twenty_urls_applied_together_cost_one_distribution_update() {
     std::fs::write(&path, manifest).expect("manifest");
     let updates_before = bed.calls().count("cloudfront:UpdateDistribution");
     cluster.ok("kubectl", &["apply", "-f", &path.to_string_lossy()]);
-    wait_for_books(&cluster, "kubectl wait for the twenty", &controller);
+    controller.wait_ready(&cluster, &["pfu", "--all"]);
     let updates = bed.calls().count("cloudfront:UpdateDistribution") - updates_before;
     assert_eq!(
         updates, 1,
@@ -678,7 +662,7 @@ async fn a_namespaced_controller_leaves_other_namespaces_alone() {
     std::fs::write(&films_path, films).expect("films.yaml");
     cluster.ok("kubectl", &["apply", "-f", &films_path.to_string_lossy()]);
 
-    wait_for_books(&cluster, "kubectl wait in books", &controller);
+    controller.wait_ready(&cluster, &["pfu", "--all"]);
     let untouched = cluster.ok(
         "kubectl",
         &["get", "ed,pfu", "-n", "films", "-o", "jsonpath={range .items[*]}{.metadata.name}:{.metadata.finalizers}{.status}{\"\\n\"}{end}"],
@@ -972,7 +956,7 @@ async fn a_deploying_distribution_is_polled_with_get_distribution_only() {
         "{polls} polls in 8 s\n{}",
         controller.log()
     );
-    wait_for_books(&cluster, "kubectl wait once deployed", &controller);
+    controller.wait_ready(&cluster, &["pfu", "--all"]);
     assert!(
         bed.count("lambda:GetFunctionUrlConfig") >= 5,
         "once deployed, a full pass reads every URL again"
@@ -984,7 +968,7 @@ async fn a_failing_url_backs_off_alone_and_its_siblings_are_not_read_again() {
     let (bed, cluster) = start(TestBedOptions::default(), "controller-backoff").await;
     let controller = Controller::start(&bed, &cluster, "urlguard-0");
     cluster.ok("kubectl", &["apply", "-f", "examples/books.yaml"]);
-    wait_for_books(&cluster, "kubectl wait for books", &controller);
+    controller.wait_ready(&cluster, &["pfu", "--all"]);
 
     // Its owner deletes one function; a spec change makes the next pass.
     support::aws::lambda_client(&bed.sdk_config().await, "eu-west-1")
@@ -1079,7 +1063,7 @@ async fn steady_state_resyncs_cost_what_the_budget_assumes() {
         TEST_LOG,
     );
     cluster.ok("kubectl", &["apply", "-f", "examples/books.yaml"]);
-    wait_for_books(&cluster, "kubectl wait for books", &controller);
+    controller.wait_ready(&cluster, &["pfu", "--all"]);
     let interval = resync::interval(Duration::from_secs(1), 5, 1);
     assert!(interval > Duration::from_secs(1), "{interval:?}");
     eventually(
@@ -1162,7 +1146,7 @@ async fn a_restarted_controller_waits_for_every_cache_and_trusts_recent_confirma
     cluster.ok("kubectl", &["apply", "-f", "crds/"]);
     let mut first = Controller::start(&bed, &cluster, "urlguard-0");
     cluster.ok("kubectl", &["apply", "-f", "examples/books.yaml"]);
-    wait_for_books(&cluster, "kubectl wait for books", &first);
+    first.wait_ready(&cluster, &["pfu", "--all"]);
     let confirmed = || {
         cluster
             .run(
@@ -1257,7 +1241,7 @@ async fn watches_expired_by_compaction_are_listed_again_and_no_change_is_lost() 
     let (bed, cluster) = start(TestBedOptions::default(), "controller-relist").await;
     let controller = Controller::start(&bed, &cluster, "urlguard-0");
     cluster.ok("kubectl", &["apply", "-f", "examples/books.yaml"]);
-    wait_for_books(&cluster, "kubectl wait for books", &controller);
+    controller.wait_ready(&cluster, &["pfu", "--all"]);
     std::thread::sleep(Duration::from_secs(2));
     bed.reset_counts();
 
