@@ -1138,8 +1138,10 @@ async fn a_restarted_controller_waits_for_every_cache_and_trusts_recent_confirma
     // Lists of URLs take 3 s, as a list of thousands in pages does on a
     // real API server: the distributions' cache fills first.
     let (bed, _) = books_bed(TestBedOptions::default()).await;
+    // And lists come in pages of 2: the caches fill from 3 pages of URLs.
     let slow_urls = kube_emulator::Config {
         slow_lists: vec![("protectedfunctionurls".into(), Duration::from_secs(3))],
+        page_cap: Some(2),
         ..kube_emulator::Config::default()
     };
     let cluster = Cluster::start_with("controller-restart", slow_urls).await;
@@ -1172,6 +1174,7 @@ async fn a_restarted_controller_waits_for_every_cache_and_trusts_recent_confirma
     assert!(first.terminate(Duration::from_secs(10)).is_some());
 
     bed.reset_counts();
+    let pages_before = cluster.emulator().continued_lists();
     let second = Controller::start(&bed, &cluster, "urlguard-1");
     let reconciled = |kind: &str| -> f64 {
         support::controller::samples(&second.metrics(), "urlguard_reconciles_total")
@@ -1185,6 +1188,10 @@ async fn a_restarted_controller_waits_for_every_cache_and_trusts_recent_confirma
         "the new controller reconciled the distribution and every URL",
         &[&second],
         || reconciled("EdgeDistribution") >= 1.0 && reconciled("ProtectedFunctionUrl") >= 5.0,
+    );
+    assert!(
+        cluster.emulator().continued_lists() - pages_before >= 2,
+        "the new controller listed the URLs in pages (2, 2, 1)"
     );
     std::thread::sleep(Duration::from_secs(2));
     let calls = bed.calls().calls;

@@ -339,7 +339,13 @@ async fn resource_request(
                 tokio::time::sleep(*delay).await;
             }
             let store = shared.store();
-            let body = list(&store, &target, call)?;
+            if call
+                .param("continue")
+                .is_some_and(|token| !token.is_empty())
+            {
+                shared.continued_lists.fetch_add(1, Ordering::Relaxed);
+            }
+            let body = list(&store, &target, call, shared.page_cap)?;
             Ok(json_response(200, &body))
         }
         (Method::GET, Some(name)) => {
@@ -406,7 +412,7 @@ async fn resource_request(
         }
         (Method::DELETE, None) => {
             let mut store = shared.store();
-            let mut deleted = list(&store, &target, call)?;
+            let mut deleted = list(&store, &target, call, None)?;
             let names: Vec<(String, String)> = deleted["items"]
                 .as_array()
                 .map(|items| {
@@ -1199,13 +1205,21 @@ impl Filter {
     }
 }
 
-fn list(store: &Store, target: &Target, call: &Call) -> Result<Value, ApiError> {
+fn list(
+    store: &Store,
+    target: &Target,
+    call: &Call,
+    page_cap: Option<usize>,
+) -> Result<Value, ApiError> {
     let filter = Filter::from_call(call)?;
-    let request = PageRequest::parse(
+    let mut request = PageRequest::parse(
         call.param("limit"),
         call.param("continue"),
         store.oldest_rv(),
     )?;
+    if let Some(cap) = page_cap {
+        request.limit = Some(request.limit.map_or(cap, |limit| limit.min(cap)));
+    }
     let res = &target.res;
     let items: Vec<Value> = store
         .list(&res.group, &res.plural, target.namespace.as_deref())

@@ -17,7 +17,8 @@
 //!   bookmarks, Table output for `kubectl get` ([`api`]); lists in pages
 //!   (`limit`/`continue`, an expired token `410 Gone`: [`paging`]);
 //! - for tests, what a busy cluster does to clients: lists of chosen
-//!   resources that take seconds (`Config::slow_lists`), and watches
+//!   resources that take seconds (`Config::slow_lists`), pages smaller
+//!   than asked (`Config::page_cap`), and watches
 //!   dropped and compacted past every client's resourceVersion, so that
 //!   resuming gets `410 Gone` (`KubeEmulatorHandle::expire_watches`);
 //! - custom resources validated from their CRD as the API server does it:
@@ -71,6 +72,10 @@ pub struct Config {
     /// in pages, which takes a real API server seconds, so that tests see
     /// a client's caches fill at different times.
     pub slow_lists: Vec<(String, Duration)>,
+    /// A page of a list holds at most this many items, whatever `limit`
+    /// asks: what a list of thousands in pages of 500 is, shown with a
+    /// handful of objects.
+    pub page_cap: Option<usize>,
 }
 
 impl Default for Config {
@@ -80,6 +85,7 @@ impl Default for Config {
             history_limit: 10_000,
             bookmark_interval: Duration::from_secs(5),
             slow_lists: Vec::new(),
+            page_cap: None,
         }
     }
 }

@@ -63,6 +63,10 @@ pub struct Shared {
     pub bookmark_interval: Duration,
     /// How long lists of some resources take (`Config::slow_lists`).
     pub slow_lists: Vec<(String, Duration)>,
+    /// The most items a page holds (`Config::page_cap`).
+    pub page_cap: Option<usize>,
+    /// Lists asked with a `continue` token: pages after the first.
+    pub continued_lists: AtomicU64,
     /// Bumped to end every open watch ([`KubeEmulatorHandle::expire_watches`]).
     pub watch_epoch: watch::Sender<u64>,
     /// Watches answered `410 Gone` (a resourceVersion older than the
@@ -95,6 +99,8 @@ impl KubeEmulator {
             addr,
             bookmark_interval: config.bookmark_interval,
             slow_lists: config.slow_lists.clone(),
+            page_cap: config.page_cap,
+            continued_lists: AtomicU64::new(0),
             watch_epoch: watch::Sender::new(0),
             gone_watches: AtomicU64::new(0),
         });
@@ -160,6 +166,11 @@ impl KubeEmulatorHandle {
     pub fn expire_watches(&self) {
         self.shared.store().expire();
         self.shared.watch_epoch.send_modify(|epoch| *epoch += 1);
+    }
+
+    /// How many lists continued an earlier page.
+    pub fn continued_lists(&self) -> u64 {
+        self.shared.continued_lists.load(Ordering::Relaxed)
     }
 
     /// How many watches were answered `410 Gone`.
