@@ -78,6 +78,24 @@ fn lease_holder(cluster: &Cluster) -> String {
     )
 }
 
+/// Changes the books distribution's spec (its comment), as a user would.
+fn comment_books(cluster: &Cluster, comment: &str) {
+    let patch = serde_json::json!({"spec": {"comment": comment}}).to_string();
+    cluster.ok(
+        "kubectl",
+        &[
+            "patch",
+            "ed",
+            "books",
+            "-n",
+            "books",
+            "--type=merge",
+            "-p",
+            &patch,
+        ],
+    );
+}
+
 /// Fails with `what`, the command's output and the controller's log unless
 /// `run` succeeded.
 fn assert_ok(run: &Run, what: &str, controller: &Controller) {
@@ -977,19 +995,7 @@ async fn a_failing_url_backs_off_alone_and_its_siblings_are_not_read_again() {
         .send()
         .await
         .expect("DeleteFunction");
-    cluster.ok(
-        "kubectl",
-        &[
-            "patch",
-            "ed",
-            "books",
-            "-n",
-            "books",
-            "--type=merge",
-            "-p",
-            r#"{"spec":{"comment":"changed"}}"#,
-        ],
-    );
+    comment_books(&cluster, "changed");
     eventually(
         Duration::from_secs(60),
         "create-book fails on its own, the others stay Ready",
@@ -1212,19 +1218,7 @@ async fn a_restarted_controller_waits_for_every_cache_and_trusts_recent_confirma
     );
 
     // A spec change is still acted on at once.
-    cluster.ok(
-        "kubectl",
-        &[
-            "patch",
-            "ed",
-            "books",
-            "-n",
-            "books",
-            "--type=merge",
-            "-p",
-            r#"{"spec":{"comment":"books, restarted"}}"#,
-        ],
-    );
+    comment_books(&cluster, "books, restarted");
     eventually(
         Duration::from_secs(30),
         "the changed distribution updated",
@@ -1255,19 +1249,7 @@ async fn watches_expired_by_compaction_are_listed_again_and_no_change_is_lost() 
     // The API server drops every watch and compacts past the controller's
     // resourceVersions; a change lands while the watches are down.
     cluster.emulator().expire_watches();
-    cluster.ok(
-        "kubectl",
-        &[
-            "patch",
-            "ed",
-            "books",
-            "-n",
-            "books",
-            "--type=merge",
-            "-p",
-            r#"{"spec":{"comment":"books, after a relist"}}"#,
-        ],
-    );
+    comment_books(&cluster, "books, after a relist");
     eventually(
         Duration::from_secs(30),
         "both watches resumed, answered 410 Gone",
