@@ -52,6 +52,10 @@ pub struct RenderInputs {
     /// name, as CloudFront has them ([`kept_as_found`]); such a URL is
     /// never rendered from its spec.
     pub kept: BTreeMap<String, KeptRoute>,
+    /// The `CallerReference` of the distribution as it exists, which
+    /// CloudFront never changes (an adopted distribution keeps its
+    /// creator's); `None` renders the owner's, for a create.
+    pub caller_reference: Option<String>,
 }
 
 /// A URL's route as CloudFront has it: its origin and the behaviors that
@@ -214,7 +218,10 @@ pub fn render(distribution: &DesiredDistribution, inputs: &RenderInputs) -> Dist
     aliases.sort();
 
     DistributionShape {
-        caller_reference: distribution.owner.caller_reference(),
+        caller_reference: inputs
+            .caller_reference
+            .clone()
+            .unwrap_or_else(|| distribution.owner.caller_reference()),
         comment: spec.comment.clone().unwrap_or_default(),
         enabled: spec.enabled,
         price_class: spec.price_class,

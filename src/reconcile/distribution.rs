@@ -33,6 +33,7 @@
 
 use std::collections::BTreeMap;
 
+use super::adoption;
 use super::engine::Engine;
 use super::exports;
 use super::invalidation;
@@ -512,8 +513,23 @@ async fn ensure_distribution(
     let grants_first = desired.spec.protection == Protection::OriginAccessControl;
     // What a create in this pass changed, reported with a later update.
     let mut created_changes = Vec::new();
-    let mut observed =
-        find_distribution(engine, &desired.owner, desired.known_id.as_deref()).await?;
+    let adopted = match &desired.spec.adopt {
+        Some(adopt) => {
+            adoption::take_over(
+                engine,
+                &desired.owner,
+                adopt,
+                &mut state.actions,
+                &mut state.notices,
+            )
+            .await?
+        }
+        None => None,
+    };
+    let mut observed = match adopted {
+        Some(adopted) => Some(adopted),
+        None => find_distribution(engine, &desired.owner, desired.known_id.as_deref()).await?,
+    };
     state.associated_before = observed.as_ref().map_or_else(Vec::new, |o| {
         o.config
             .associated_versions()
@@ -582,7 +598,10 @@ async fn ensure_distribution(
         } else {
             inputs.clone()
         };
-        let rendered = keeping(&routed, &current, urls);
+        let mut rendered = keeping(&routed, &current, urls);
+        // CloudFront never changes a `CallerReference`: an adopted
+        // distribution keeps the one its creator gave it.
+        rendered.caller_reference = Some(current.config.caller_reference.clone());
         let shape = render(desired, &rendered);
         state.rendered = Some(rendered);
         let changes = diff(&current.config, &shape);

@@ -119,7 +119,7 @@ async fn destroy_distribution(
     staying: &[FunctionUser],
 ) -> Vec<ResourceReport> {
     let owner = &desired.owner;
-    let policy = desired.spec.deletion_policy;
+    let policy = desired.spec.deletion_policy();
     let names: Vec<String> = desired.urls.iter().map(|u| u.owner.name.clone()).collect();
     let mut tracker = Tracker::new(
         engine,
