@@ -633,7 +633,10 @@ mod tests {
             }
             serde_json::from_value(body).expect("spec parses")
         };
-        assert_eq!(spec(serde_json::json!({})).deletion_policy(), DeletionPolicy::Retain);
+        assert_eq!(
+            spec(serde_json::json!({})).deletion_policy(),
+            DeletionPolicy::Retain
+        );
         assert_eq!(
             spec(serde_json::json!({"deletionPolicy": "Delete"})).deletion_policy(),
             DeletionPolicy::Delete

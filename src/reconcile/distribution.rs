@@ -80,6 +80,9 @@ struct DistributionState {
     /// What the distribution's configuration was last rendered from:
     /// observed URLs' drift is worked out against it.
     rendered: Option<RenderInputs>,
+    /// The distribution `spec.adopt` names, taken over before any other
+    /// phase (`adoption`).
+    adopted: Option<DistributionObserved>,
 }
 
 pub(super) async fn reconcile(
@@ -97,6 +100,28 @@ pub(super) async fn reconcile(
             engine
         }
     };
+    let mut state = DistributionState::default();
+    // An adoption is judged before anything is written: a refused one
+    // writes nothing, for the distribution or its URLs.
+    if let Some(adopt) = &desired.spec.adopt {
+        match adoption::take_over(
+            engine,
+            &desired.owner,
+            adopt,
+            &mut state.actions,
+            &mut state.notices,
+        )
+        .await
+        {
+            Ok(found) => state.adopted = found,
+            Err(problem) => {
+                state.problem = Some(problem);
+                let urls: Vec<UrlState<'_>> = desired.urls.iter().map(UrlState::waiting).collect();
+                let records = unchanged_records(desired, &urls);
+                return reports(desired, state, urls, records);
+            }
+        }
+    }
     let published = published::read(engine, desired).await;
     let mut urls = Vec::with_capacity(desired.urls.len());
     for url in &desired.urls {
@@ -110,22 +135,13 @@ pub(super) async fn reconcile(
         };
         urls.push(state);
     }
-    let mut state = DistributionState::default();
     if let Err(problem) = edge_phases(engine, desired, &mut urls, &mut state).await {
         state.problem = Some(problem);
     }
     // What each object has exported to SSM, as far as this pass knows:
     // unchanged (plus the newly declared names) unless the parameters
     // were written and the stale ones retired below.
-    let mut records = Records {
-        distribution: exports::unchanged(&desired.declared_parameters(), &desired.exported_before),
-        urls: urls
-            .iter()
-            .map(|u| {
-                exports::unchanged(&u.desired.declared_parameters(), &u.desired.exported_before)
-            })
-            .collect(),
-    };
+    let mut records = unchanged_records(desired, &urls);
 
     if let Some(observed) = state.observed.clone() {
         let attached: Vec<String> = observed
@@ -217,6 +233,20 @@ pub(super) async fn reconcile(
 struct Records {
     distribution: Vec<ExportedParameter>,
     urls: Vec<Vec<ExportedParameter>>,
+}
+
+/// The records of a pass that wrote no parameter: as they were, plus the
+/// newly declared names.
+fn unchanged_records(desired: &DesiredDistribution, urls: &[UrlState<'_>]) -> Records {
+    Records {
+        distribution: exports::unchanged(&desired.declared_parameters(), &desired.exported_before),
+        urls: urls
+            .iter()
+            .map(|u| {
+                exports::unchanged(&u.desired.declared_parameters(), &u.desired.exported_before)
+            })
+            .collect(),
+    }
 }
 
 /// After the declared parameters are written: deletes those the objects'
@@ -513,20 +543,7 @@ async fn ensure_distribution(
     let grants_first = desired.spec.protection == Protection::OriginAccessControl;
     // What a create in this pass changed, reported with a later update.
     let mut created_changes = Vec::new();
-    let adopted = match &desired.spec.adopt {
-        Some(adopt) => {
-            adoption::take_over(
-                engine,
-                &desired.owner,
-                adopt,
-                &mut state.actions,
-                &mut state.notices,
-            )
-            .await?
-        }
-        None => None,
-    };
-    let mut observed = match adopted {
+    let mut observed = match state.adopted.take() {
         Some(adopted) => Some(adopted),
         None => find_distribution(engine, &desired.owner, desired.known_id.as_deref()).await?,
     };
