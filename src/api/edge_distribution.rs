@@ -208,6 +208,7 @@ pub struct EdgeDistributionSpec {
     /// behaviors and owner tag). Defaults to `Delete`, and to `Retain` with
     /// `adopt`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "optional_deletion_policy")]
     pub deletion_policy: Option<DeletionPolicy>,
 
     /// `Manage` (default): urlguard makes AWS match this spec. `Observe`:
@@ -231,6 +232,16 @@ impl EdgeDistributionSpec {
             DeletionPolicy::Delete
         })
     }
+}
+
+/// The schema of `deletionPolicy`: the enum, unset allowed. Inlined,
+/// because an optional enum's own description would replace the field's.
+fn optional_deletion_policy(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "string",
+        "enum": ["Delete", "Retain"],
+        "nullable": true,
+    })
 }
 
 fn enabled_by_default() -> bool {

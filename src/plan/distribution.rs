@@ -576,7 +576,50 @@ mod tests {
             lambda_oac_id: Some("EOACLAMBDA".into()),
             s3_oac_id: Some("EOACS3".into()),
             kept: BTreeMap::new(),
+            caller_reference: None,
         }
+    }
+
+    #[test]
+    fn an_adopted_distribution_keeps_its_caller_reference_and_loses_what_the_spec_does_not_declare()
+    {
+        let desired = model("EdgeSigner", &[("get-books", "/getBooks", false)]);
+        let mut theirs = render(&desired, &inputs(&[]));
+        theirs.caller_reference = "terraform-123".into();
+        theirs.comment = "made by terraform".into();
+        theirs.origins.push(OriginShape {
+            id: "legacy-site".into(),
+            domain_name: "legacy.example.com".into(),
+            origin_path: String::new(),
+            kind: OriginKind::Https { port: 443 },
+            origin_access_control_id: None,
+            custom_headers: Vec::new(),
+        });
+        theirs.behaviors.push(BehaviorShape {
+            path_pattern: Some("/legacy/*".into()),
+            target_origin_id: "legacy-site".into(),
+            ..BehaviorShape::default()
+        });
+        let adopted = RenderInputs {
+            caller_reference: Some(theirs.caller_reference.clone()),
+            ..inputs(&["get-books"])
+        };
+        let shape = render(&desired, &adopted);
+        assert_eq!(shape.caller_reference, "terraform-123");
+        let fields: Vec<String> = diff(&theirs, &shape)
+            .iter()
+            .map(|c| c.field.clone())
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "comment",
+                "origins[pfu-get-books]",
+                "origins[legacy-site]",
+                "behaviors[/getBooks]",
+                "behaviors[/legacy/*]"
+            ]
+        );
     }
 
     #[test]
