@@ -354,10 +354,7 @@ async fn another_objects_or_a_distribution_not_handed_over_is_refused_without_a_
         made_by_another_tool(&config, "terraform-web", &[("team", "web")]).await;
     for (id, says) in [
         (&owned, "belongs to urlguard/payments/EdgeDistribution/shop"),
-        (
-            &not_handed_over,
-            "is not handed over to urlguard instance urlguard in namespace books",
-        ),
+        (&not_handed_over, "is not handed over to urlguard/books"),
     ] {
         let file = manifest_file("refused", &manifest(id, "Adopt", ""));
         bed.reset_counts();

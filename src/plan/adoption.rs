@@ -85,20 +85,16 @@ pub enum Refusal {
     },
     /// Its owner has not handed it over to this namespace.
     #[error(
-        "spec.adopt.distributionId: distribution {id} is not handed over to urlguard instance {instance} in namespace {namespace} (its tag {OPT_IN_TAG_KEY} is {found}); nothing was changed until its owner runs: aws cloudfront tag-resource --resource {arn} --tags 'Items=[{{Key={OPT_IN_TAG_KEY},Value={value}}}]'"
+        "spec.adopt.distributionId: distribution {id} is not handed over to {value} (urlguard instance/namespace; its tag {OPT_IN_TAG_KEY} is {found}); nothing was changed until its owner runs: aws cloudfront tag-resource --resource {arn} --tags 'Items=[{{Key={OPT_IN_TAG_KEY},Value={value}}}]'"
     )]
     NotHandedOver {
         /// The id named.
         id: String,
         /// Its ARN.
         arn: String,
-        /// The urlguard instance.
-        instance: String,
-        /// The object's namespace.
-        namespace: String,
         /// What the tag holds, for people (`missing` or its value).
         found: String,
-        /// The value that hands it over.
+        /// The value that hands it over: `<instance>/<namespace>`.
         value: String,
     },
 }
@@ -136,8 +132,6 @@ pub fn judge(candidate: &Candidate<'_>, owner: &Owner) -> Result<Takeover, Refus
     Err(Refusal::NotHandedOver {
         id: candidate.id.to_owned(),
         arn: candidate.arn.to_owned(),
-        instance: owner.instance.clone(),
-        namespace: owner.namespace.clone(),
         found: allow.map_or_else(|| "missing".to_owned(), str::to_owned),
         value: opt_in::tag_value(&owner.instance, &owner.namespace),
     })
