@@ -424,3 +424,49 @@ async fn adopt_or_create_creates_when_the_id_names_no_distribution() {
     );
     std::fs::remove_file(&file).expect("cleanup");
 }
+
+/// The owner tag goes on before the update that converges: an update that
+/// fails leaves the distribution tagged and unchanged, and the next apply
+/// converges it with one update and no second tag.
+#[tokio::test]
+async fn an_adoption_whose_update_failed_is_finished_by_the_next_apply() {
+    use aws_emulator::{FaultKind, FaultRule};
+
+    let (bed, config) = books_bed(support::aws::TestBedOptions::default()).await;
+    let (id, arn) = made_by_another_tool(
+        &config,
+        "terraform-retry",
+        &[("urlguard.io/allow", "urlguard/*")],
+    )
+    .await;
+    let file = manifest_file("retry", &manifest(&id, "Adopt", ""));
+    let file_arg = file.display().to_string();
+    bed.set_faults(&[FaultRule::next(
+        "cloudfront",
+        "UpdateDistribution",
+        FaultKind::Http500,
+        10,
+    )]);
+    let (ok, json, _) = run_json(&bed, "apply", &file_arg);
+    assert!(!ok, "the update failed: {json}");
+    assert!(
+        tags_of(&config, &arn).await.contains(&(
+            "urlguard.io/owner".to_owned(),
+            "urlguard/books/EdgeDistribution/books".to_owned()
+        )),
+        "tagged before the update"
+    );
+    let (patterns, default_origin, _) = routes_of(&config, &id).await;
+    assert_eq!(patterns, ["/legacy/*"], "unchanged");
+    assert_eq!(default_origin, "legacy-site");
+
+    bed.clear_faults();
+    bed.reset_counts();
+    let (ok, json, stderr) = run_json(&bed, "apply", &file_arg);
+    assert!(ok, "{json}\n{stderr}");
+    assert_eq!(bed.count("cloudfront:UpdateDistribution"), 1, "{json}");
+    assert_eq!(bed.count("cloudfront:TagResource"), 0, "{json}");
+    let (patterns, _, _) = routes_of(&config, &id).await;
+    assert_eq!(patterns, ["/getBooks"]);
+    std::fs::remove_file(&file).expect("cleanup");
+}
