@@ -470,3 +470,45 @@ async fn an_adoption_whose_update_failed_is_finished_by_the_next_apply() {
     assert_eq!(patterns, ["/getBooks"]);
     std::fs::remove_file(&file).expect("cleanup");
 }
+
+/// `deletionPolicy: Delete` set explicitly deletes an adopted
+/// distribution like one urlguard created.
+#[tokio::test]
+async fn an_adopted_distribution_with_delete_is_deleted() {
+    let (bed, config) = books_bed(support::aws::TestBedOptions::default()).await;
+    let (id, _) = made_by_another_tool(
+        &config,
+        "terraform-delete",
+        &[("urlguard.io/allow", "urlguard/books")],
+    )
+    .await;
+    let file = manifest_file(
+        "delete",
+        &manifest(&id, "Adopt", "  deletionPolicy: Delete\n"),
+    );
+    let file_arg = file.display().to_string();
+    let (ok, json, stderr) = run_json(&bed, "apply", &file_arg);
+    assert!(ok, "{json}\n{stderr}");
+    // The distribution goes in the first pass; the signer then waits for
+    // its edge replicas (exit 3), which this test does not wait for.
+    let output = urlguard(
+        &bed,
+        &["destroy", "-f", &file_arg, "--poll-interval", "200ms"],
+    );
+    let (stdout, stderr) = text(&output);
+    assert!(
+        matches!(output.status.code(), Some(0 | 3)),
+        "{stdout}\n{stderr}"
+    );
+    assert!(
+        stdout.contains(&format!("delete distribution {id}")),
+        "{stdout}"
+    );
+    let gone = aws_sdk_cloudfront::Client::new(&config)
+        .get_distribution()
+        .id(&id)
+        .send()
+        .await;
+    assert!(gone.is_err(), "the distribution is deleted");
+    std::fs::remove_file(&file).expect("cleanup");
+}
