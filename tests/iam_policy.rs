@@ -26,14 +26,14 @@ use serde_json::Value;
 use support::aws::{TestBedOptions, as_product, lambda_client};
 use support::books::{books, books_bed, books_yaml};
 use support::engine::not_deleted;
-use urlguard::api::{EdgeDistribution, ProtectedFunctionUrl, Protection};
+use urlguard::api::{Adopt, AdoptionPolicy, EdgeDistribution, ProtectedFunctionUrl, Protection};
 use urlguard::aws::Aws;
 use urlguard::aws::permissions::{
     IMPLIED_BY_EDGE_ASSOCIATION, IMPLIED_BY_LOGGING, PolicyOptions, actions_for, controller_policy,
     granted_actions, log_buckets_of,
 };
 use urlguard::plan::{desired, teardown};
-use urlguard::reconcile::{DeployWait, Engine, Mode, ResourceReport, RetryPolicy};
+use urlguard::reconcile::{DeployWait, Engine, Mode, Reason, ResourceReport, RetryPolicy};
 
 /// The boundary of the tests' instance, which every test bed creates.
 const BOUNDARY: &str = "arn:aws:iam::123456789012:policy/urlguard/urlguard-signer-boundary";
@@ -228,6 +228,37 @@ async fn exercise(protection: Protection) -> Exercised {
         .destroy_until_gone(&teardown::build("urlguard", &distributions, &urls))
         .await;
     let left = not_deleted(&reports);
+    assert!(left.is_empty(), "{protection:?}: not all gone: {left:#?}");
+
+    // An adoption (`spec.adopt`) of a distribution another tool made and
+    // handed over, then its hand-back (`Retain`, the default when
+    // adopting): the owner tag goes on, and comes off again.
+    let made = Aws::from_sdk_config(config.clone())
+        .cloudfront()
+        .create_distribution(
+            &support::shapes::https_distribution("terraform-books", "made by terraform"),
+            &std::collections::BTreeMap::from([(
+                "urlguard.io/allow".to_owned(),
+                "urlguard/books".to_owned(),
+            )]),
+        )
+        .await
+        .expect("set-up: another tool's distribution");
+    let mut adopting = distributions.clone();
+    adopting[0].spec.adopt = Some(Adopt {
+        distribution_id: made.id.clone(),
+        policy: AdoptionPolicy::Adopt,
+    });
+    apply(adopting.clone(), urls.clone()).await;
+    let reports = engine
+        .destroy_until_gone(&teardown::build("urlguard", &adopting, &urls))
+        .await;
+    let handed_back = &reports[0];
+    assert_eq!(handed_back.verdict.reason, Reason::Retained, "{reports:#?}");
+    let left: Vec<&ResourceReport> = reports[1..]
+        .iter()
+        .filter(|r| r.verdict.reason != Reason::Deleted)
+        .collect();
     assert!(left.is_empty(), "{protection:?}: not all gone: {left:#?}");
 
     let needed: BTreeSet<String> = aws

@@ -8,6 +8,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use kube::{CustomResource, KubeSchema};
 use serde::{Deserialize, Serialize};
 
+use super::adopt::Adopt;
 use super::common::{
     DeletionPolicy, ExportedParameter, ManagementPolicy, REGION_PATTERN, SSM_PARAMETER_MAX,
     SSM_PARAMETER_PATTERN, SSM_RESERVED_RULE, default_ssm_region,
@@ -192,11 +193,23 @@ pub struct EdgeDistributionSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invalidation: Option<Invalidation>,
 
-    /// `Delete` (default) removes the distribution, its origin access
-    /// controls and the signer when this resource is deleted; `Retain` leaves
-    /// the distribution and signer in AWS.
-    #[serde(default)]
-    pub deletion_policy: DeletionPolicy,
+    /// Take over an existing distribution (made by another tool) instead
+    /// of creating one: urlguard tags it with its owner tag and converges
+    /// it to this spec, removing behaviors and origins the spec does not
+    /// declare (`urlguard plan` shows them first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(validation = Rule::new("self.distributionId == oldSelf.distributionId")
+        .message("spec.adopt.distributionId is immutable: delete this EdgeDistribution (deletionPolicy Retain hands the distribution back) and create another"))]
+    pub adopt: Option<Adopt>,
+
+    /// `Delete` removes the distribution, its origin access controls and
+    /// the signer when this resource is deleted; `Retain` leaves the
+    /// distribution and signer in AWS (an adopted one without urlguard's
+    /// behaviors and owner tag). Defaults to `Delete`, and to `Retain` with
+    /// `adopt`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "optional_deletion_policy")]
+    pub deletion_policy: Option<DeletionPolicy>,
 
     /// `Manage` (default): urlguard makes AWS match this spec. `Observe`:
     /// urlguard reads AWS and reports how it differs from the spec (`Ready`
@@ -206,6 +219,29 @@ pub struct EdgeDistributionSpec {
     /// it leaves AWS as it is. Switching back to `Manage` converges.
     #[serde(default)]
     pub management_policy: ManagementPolicy,
+}
+
+impl EdgeDistributionSpec {
+    /// The deletion policy in force: as set, otherwise `Retain` for an
+    /// adopted distribution (it existed before urlguard, which hands it
+    /// back) and `Delete` for one urlguard created.
+    pub fn deletion_policy(&self) -> DeletionPolicy {
+        self.deletion_policy.unwrap_or(if self.adopt.is_some() {
+            DeletionPolicy::Retain
+        } else {
+            DeletionPolicy::Delete
+        })
+    }
+}
+
+/// The schema of `deletionPolicy`: the enum, unset allowed. Inlined,
+/// because an optional enum's own description would replace the field's.
+fn optional_deletion_policy(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "string",
+        "enum": ["Delete", "Retain"],
+        "nullable": true,
+    })
 }
 
 fn enabled_by_default() -> bool {
@@ -583,7 +619,8 @@ mod tests {
         assert!(spec.enabled);
         assert_eq!(spec.signer, SignerSettings::default());
         assert_eq!(spec.signer.runtime, "nodejs24.x");
-        assert_eq!(spec.deletion_policy, DeletionPolicy::Delete);
+        assert_eq!(spec.deletion_policy(), DeletionPolicy::Delete);
+        assert_eq!(spec.adopt, None);
         // The CloudFront settings default to what a distribution always had.
         assert_eq!(spec.default_behavior, DefaultBehavior::default());
         assert_eq!(spec.geo_restriction, None);
@@ -592,6 +629,28 @@ mod tests {
             spec.default_origin
                 .s3
                 .is_some_and(|s3| s3.custom_headers.is_empty())
+        );
+    }
+
+    #[test]
+    fn an_adopted_distribution_is_retained_unless_delete_is_explicit() {
+        let spec = |extra: serde_json::Value| -> EdgeDistributionSpec {
+            let mut body = serde_json::json!({
+                "defaultOrigin": {"s3": {"bucketName": "books-frontend"}},
+                "adopt": {"distributionId": "E2QWRUHAPOMQZL"}
+            });
+            if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
+                body.extend(extra.clone());
+            }
+            serde_json::from_value(body).expect("spec parses")
+        };
+        assert_eq!(
+            spec(serde_json::json!({})).deletion_policy(),
+            DeletionPolicy::Retain
+        );
+        assert_eq!(
+            spec(serde_json::json!({"deletionPolicy": "Delete"})).deletion_policy(),
+            DeletionPolicy::Delete
         );
     }
 }

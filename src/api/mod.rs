@@ -9,6 +9,7 @@
 //! outside a cluster so the CLI refuses exactly what a cluster would, and
 //! [`decode`], which checks and decodes one object for either driver.
 
+mod adopt;
 mod common;
 mod config_map_export;
 pub mod crds;
@@ -24,6 +25,7 @@ mod protected_function_url;
 pub mod validation;
 mod viewer_tls;
 
+pub use adopt::{Adopt, AdoptionPolicy};
 pub use common::{DeletionPolicy, ExportedParameter, ManagementPolicy};
 pub use config_map_export::{ConfigMapExport, DISTRIBUTION_SUFFIX, DefaultNameTooLong, URL_SUFFIX};
 pub use default_behavior::{

@@ -725,6 +725,49 @@ mod tests {
     }
 
     #[test]
+    fn the_adopted_distribution_id_has_cloudfronts_shape_and_cannot_change() {
+        let [crd, _] = crds::all();
+        let ed = |id: &str| {
+            json!({
+                "apiVersion": "urlguard.io/v1alpha1",
+                "kind": "EdgeDistribution",
+                "metadata": {"name": "books", "namespace": "books"},
+                "spec": {
+                    "defaultOrigin": {"s3": {"bucketName": "books-frontend"}},
+                    "adopt": {"distributionId": id, "policy": "AdoptOrCreate"},
+                },
+            })
+        };
+        let old = ed("E2QWRUHAPOMQZL");
+        assert!(validate(&crd, "v1alpha1", &old, None).is_ok());
+        for pasted in ["d111111abcdef8.cloudfront.net", "e2qwruhapomqzl", "E12"] {
+            let Err(ValidationError::Invalid(errors)) =
+                validate(&crd, "v1alpha1", &ed(pasted), None)
+            else {
+                panic!("{pasted} must be refused");
+            };
+            assert!(
+                errors
+                    .iter()
+                    .all(|e| e.field == "spec.adopt.distributionId"),
+                "{pasted}: {errors:?}"
+            );
+        }
+        let Err(ValidationError::Invalid(errors)) =
+            validate(&crd, "v1alpha1", &ed("EDFDVBD6EXAMPLE"), Some(&old))
+        else {
+            panic!("a changed distributionId must be refused");
+        };
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(
+            errors[0]
+                .detail
+                .contains("spec.adopt.distributionId is immutable"),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
     fn forwarding_a_body_needs_methods_that_carry_one() {
         let mut spec = valid_spec();
         spec["forwardBody"] = json!(true);

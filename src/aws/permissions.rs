@@ -99,7 +99,14 @@
 //!   distribution; `TagResource` (which `CreateDistributionWithTags` needs)
 //!   needs it in the request and, if the distribution already carries one,
 //!   there too, so another owner's distribution cannot be re-tagged and
-//!   then changed; an untagged one could be claimed.
+//!   then changed; an untagged one could be claimed. That is also what
+//!   adopting a distribution (`spec.adopt`) needs, and no more: IAM cannot
+//!   see which distribution a manifest names, so the rule that only a
+//!   distribution its owner handed over (`urlguard.io/allow`) is adopted
+//!   is urlguard's own check, not the policy's; the policy still refuses
+//!   another owner's distribution. `UntagResource` (an adopted
+//!   distribution handed back) only removes the owner tag, only from the
+//!   instance's distributions.
 
 use serde_json::{Value, json};
 
@@ -406,6 +413,18 @@ pub fn controller_policy(instance: &str, options: &PolicyOptions) -> Value {
             Some(json!({
                 "StringLike": {format!("aws:RequestTag/{OWNER_TAG_KEY}"): format!("{instance}/*")},
                 "StringLikeIfExists": {format!("aws:ResourceTag/{OWNER_TAG_KEY}"): format!("{instance}/*")}
+            })),
+        ),
+        // An adopted distribution handed back (`deletionPolicy: Retain`)
+        // loses the owner tag and nothing else: only the instance's
+        // distributions, only that key.
+        statement(
+            "HandBackAdoptedDistributions",
+            &["cloudfront:UntagResource"],
+            json!("arn:aws:cloudfront::*:distribution/*"),
+            Some(json!({
+                "StringLike": {format!("aws:ResourceTag/{OWNER_TAG_KEY}"): format!("{instance}/*")},
+                "ForAllValues:StringEquals": {"aws:TagKeys": [OWNER_TAG_KEY]},
             })),
         ),
         statement(

@@ -473,6 +473,32 @@ mod tests {
     }
 
     #[test]
+    fn an_adoption_is_announced_with_the_update_it_makes() {
+        let adopted = ResourceReport {
+            notices: vec![Notice::DistributionAdopted { id: "E1".into() }],
+            ..report(
+                Kind::EdgeDistribution,
+                Pass::Reconcile,
+                Reason::Deploying,
+                &[
+                    "adopt distribution E1: tag it urlguard.io/owner=urlguard/books/EdgeDistribution/books",
+                    "update distribution E1 (9 field(s) differ)",
+                ],
+            )
+        };
+        let found = events(&adopted, NEW_SPEC);
+        assert_eq!(
+            reasons(&found),
+            [
+                (EventType::Normal, EventReason::Adopted),
+                (EventType::Normal, EventReason::Updated),
+            ]
+        );
+        assert_eq!(EventReason::Adopted.as_str(), "Adopted");
+        assert!(found[0].2.contains("adopted distribution E1"), "{found:?}");
+    }
+
+    #[test]
     fn failures_warn_with_their_reason_and_progress_is_quiet() {
         let failed = url_report(Reason::FunctionNotFound, &[]);
         assert_eq!(

@@ -251,9 +251,12 @@ pub(super) fn distributions_by_key(
                 owner,
                 spec: d.spec.clone(),
                 urls: Vec::new(),
+                // A manifest has no status: an adopted distribution is
+                // looked for where `spec.adopt` says.
                 known_id: known_distribution_id(
                     d.status.as_ref().and_then(|s| s.distribution_id.as_ref()),
-                ),
+                )
+                .or_else(|| d.spec.adopt.as_ref().map(|a| a.distribution_id.clone())),
                 exported_before: d
                     .status
                     .as_ref()

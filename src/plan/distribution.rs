@@ -52,6 +52,10 @@ pub struct RenderInputs {
     /// name, as CloudFront has them ([`kept_as_found`]); such a URL is
     /// never rendered from its spec.
     pub kept: BTreeMap<String, KeptRoute>,
+    /// The `CallerReference` of the distribution as it exists, which
+    /// CloudFront never changes (an adopted distribution keeps its
+    /// creator's); `None` renders the owner's, for a create.
+    pub caller_reference: Option<String>,
 }
 
 /// A URL's route as CloudFront has it: its origin and the behaviors that
@@ -214,7 +218,10 @@ pub fn render(distribution: &DesiredDistribution, inputs: &RenderInputs) -> Dist
     aliases.sort();
 
     DistributionShape {
-        caller_reference: distribution.owner.caller_reference(),
+        caller_reference: inputs
+            .caller_reference
+            .clone()
+            .unwrap_or_else(|| distribution.owner.caller_reference()),
         comment: spec.comment.clone().unwrap_or_default(),
         enabled: spec.enabled,
         price_class: spec.price_class,
@@ -569,7 +576,50 @@ mod tests {
             lambda_oac_id: Some("EOACLAMBDA".into()),
             s3_oac_id: Some("EOACS3".into()),
             kept: BTreeMap::new(),
+            caller_reference: None,
         }
+    }
+
+    #[test]
+    fn an_adopted_distribution_keeps_its_caller_reference_and_loses_what_the_spec_does_not_declare()
+    {
+        let desired = model("EdgeSigner", &[("get-books", "/getBooks", false)]);
+        let mut theirs = render(&desired, &inputs(&[]));
+        theirs.caller_reference = "terraform-123".into();
+        theirs.comment = "made by terraform".into();
+        theirs.origins.push(OriginShape {
+            id: "legacy-site".into(),
+            domain_name: "legacy.example.com".into(),
+            origin_path: String::new(),
+            kind: OriginKind::Https { port: 443 },
+            origin_access_control_id: None,
+            custom_headers: Vec::new(),
+        });
+        theirs.behaviors.push(BehaviorShape {
+            path_pattern: Some("/legacy/*".into()),
+            target_origin_id: "legacy-site".into(),
+            ..BehaviorShape::default()
+        });
+        let adopted = RenderInputs {
+            caller_reference: Some(theirs.caller_reference.clone()),
+            ..inputs(&["get-books"])
+        };
+        let shape = render(&desired, &adopted);
+        assert_eq!(shape.caller_reference, "terraform-123");
+        let fields: Vec<String> = diff(&theirs, &shape)
+            .iter()
+            .map(|c| c.field.clone())
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "comment",
+                "origins[pfu-get-books]",
+                "origins[legacy-site]",
+                "behaviors[/getBooks]",
+                "behaviors[/legacy/*]"
+            ]
+        );
     }
 
     #[test]

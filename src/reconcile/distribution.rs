@@ -33,6 +33,7 @@
 
 use std::collections::BTreeMap;
 
+use super::adoption;
 use super::engine::Engine;
 use super::exports;
 use super::invalidation;
@@ -79,6 +80,9 @@ struct DistributionState {
     /// What the distribution's configuration was last rendered from:
     /// observed URLs' drift is worked out against it.
     rendered: Option<RenderInputs>,
+    /// The distribution `spec.adopt` names, taken over before any other
+    /// phase (`adoption`).
+    adopted: Option<DistributionObserved>,
 }
 
 pub(super) async fn reconcile(
@@ -96,6 +100,28 @@ pub(super) async fn reconcile(
             engine
         }
     };
+    let mut state = DistributionState::default();
+    // An adoption is judged before anything is written: a refused one
+    // writes nothing, for the distribution or its URLs.
+    if let Some(adopt) = &desired.spec.adopt {
+        match adoption::take_over(
+            engine,
+            &desired.owner,
+            adopt,
+            &mut state.actions,
+            &mut state.notices,
+        )
+        .await
+        {
+            Ok(found) => state.adopted = found,
+            Err(problem) => {
+                state.problem = Some(problem);
+                let urls: Vec<UrlState<'_>> = desired.urls.iter().map(UrlState::waiting).collect();
+                let records = unchanged_records(desired, &urls);
+                return reports(desired, state, urls, records);
+            }
+        }
+    }
     let published = published::read(engine, desired).await;
     let mut urls = Vec::with_capacity(desired.urls.len());
     for url in &desired.urls {
@@ -109,22 +135,13 @@ pub(super) async fn reconcile(
         };
         urls.push(state);
     }
-    let mut state = DistributionState::default();
     if let Err(problem) = edge_phases(engine, desired, &mut urls, &mut state).await {
         state.problem = Some(problem);
     }
     // What each object has exported to SSM, as far as this pass knows:
     // unchanged (plus the newly declared names) unless the parameters
     // were written and the stale ones retired below.
-    let mut records = Records {
-        distribution: exports::unchanged(&desired.declared_parameters(), &desired.exported_before),
-        urls: urls
-            .iter()
-            .map(|u| {
-                exports::unchanged(&u.desired.declared_parameters(), &u.desired.exported_before)
-            })
-            .collect(),
-    };
+    let mut records = unchanged_records(desired, &urls);
 
     if let Some(observed) = state.observed.clone() {
         let attached: Vec<String> = observed
@@ -216,6 +233,20 @@ pub(super) async fn reconcile(
 struct Records {
     distribution: Vec<ExportedParameter>,
     urls: Vec<Vec<ExportedParameter>>,
+}
+
+/// The records of a pass that wrote no parameter: as they were, plus the
+/// newly declared names.
+fn unchanged_records(desired: &DesiredDistribution, urls: &[UrlState<'_>]) -> Records {
+    Records {
+        distribution: exports::unchanged(&desired.declared_parameters(), &desired.exported_before),
+        urls: urls
+            .iter()
+            .map(|u| {
+                exports::unchanged(&u.desired.declared_parameters(), &u.desired.exported_before)
+            })
+            .collect(),
+    }
 }
 
 /// After the declared parameters are written: deletes those the objects'
@@ -512,8 +543,10 @@ async fn ensure_distribution(
     let grants_first = desired.spec.protection == Protection::OriginAccessControl;
     // What a create in this pass changed, reported with a later update.
     let mut created_changes = Vec::new();
-    let mut observed =
-        find_distribution(engine, &desired.owner, desired.known_id.as_deref()).await?;
+    let mut observed = match state.adopted.take() {
+        Some(adopted) => Some(adopted),
+        None => find_distribution(engine, &desired.owner, desired.known_id.as_deref()).await?,
+    };
     state.associated_before = observed.as_ref().map_or_else(Vec::new, |o| {
         o.config
             .associated_versions()
@@ -582,7 +615,10 @@ async fn ensure_distribution(
         } else {
             inputs.clone()
         };
-        let rendered = keeping(&routed, &current, urls);
+        let mut rendered = keeping(&routed, &current, urls);
+        // CloudFront never changes a `CallerReference`: an adopted
+        // distribution keeps the one its creator gave it.
+        rendered.caller_reference = Some(current.config.caller_reference.clone());
         let shape = render(desired, &rendered);
         state.rendered = Some(rendered);
         let changes = diff(&current.config, &shape);

@@ -26,6 +26,7 @@
 //! `docs/design.md`.
 
 mod admissions;
+mod adoption;
 mod distribution;
 mod engine;
 mod exports;

@@ -10,11 +10,12 @@ use super::problem::Problem;
 use super::span;
 use crate::aws::AwsError;
 use crate::model::cloudfront::DistributionObserved;
-use crate::model::names::Owner;
+use crate::model::names::{Owner, OwnerKind};
 
-/// Finds the owner's distribution. A `known_id` (where it was last seen) is
-/// read first and taken when its `CallerReference` proves it the owner's;
-/// otherwise, or when it is gone, the account's distributions are listed
+/// Finds the owner's distribution. A `known_id` (where it was last seen, or
+/// the distribution `spec.adopt` names) is read first and taken when its
+/// `CallerReference` proves it the owner's, or, for an adopted one, its
+/// owner tag (one `ListTagsForResource` more); otherwise, or when it is gone, the account's distributions are listed
 /// for the one whose default origin id carries the owner marker, proven by
 /// its `CallerReference` as well. Listing returns every distribution with
 /// all its cache behaviors, so with many large distributions it costs
@@ -30,8 +31,18 @@ pub(super) async fn find_distribution(
             .get_distribution(id)
             .await
             .map_err(Problem::from)?;
+        let adopted = match &known {
+            Some(found) if found.config.caller_reference != owner.caller_reference() => {
+                cloudfront
+                    .owner_of(&found.arn)
+                    .await
+                    .map_err(Problem::from)?
+                    == Some(owner.tag_value(OwnerKind::EdgeDistribution))
+            }
+            _ => false,
+        };
         match known {
-            Some(found) if found.config.caller_reference == owner.caller_reference() => {
+            Some(found) if adopted || found.config.caller_reference == owner.caller_reference() => {
                 span::found_distribution(&found.id);
                 return Ok(Some(found));
             }

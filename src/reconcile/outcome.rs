@@ -119,6 +119,9 @@ pub enum Reason {
     FunctionChanged,
     /// Something with urlguard's name is not urlguard's: left alone.
     NotOwned,
+    /// The distribution `spec.adopt` names is missing, another object's,
+    /// or not handed over to the namespace: nothing was changed.
+    AdoptionRefused,
     /// An AWS call failed.
     AwsError,
     /// Another writer kept changing the distribution.
@@ -176,6 +179,7 @@ impl Reason {
             Reason::FunctionInOtherAccount => "FunctionInOtherAccount",
             Reason::FunctionChanged => "FunctionChanged",
             Reason::NotOwned => "NotOwned",
+            Reason::AdoptionRefused => "AdoptionRefused",
             Reason::AwsError => "AwsError",
             Reason::ConcurrentUpdates => "ConcurrentUpdates",
             Reason::SignerPackage => "SignerPackage",
@@ -218,6 +222,7 @@ impl Reason {
             | Reason::FunctionInOtherAccount
             | Reason::FunctionChanged
             | Reason::NotOwned
+            | Reason::AdoptionRefused
             | Reason::AwsError
             | Reason::ConcurrentUpdates
             | Reason::SignerPackage
@@ -315,6 +320,12 @@ pub enum Notice {
         /// Why (`created before urlguard`, `still used by <ns>/<name>`).
         why: String,
     },
+    /// The distribution `spec.adopt` names was taken over: tagged with
+    /// the object's owner tag, then converged to its spec.
+    DistributionAdopted {
+        /// CloudFront's distribution id.
+        id: String,
+    },
     /// An invalidation was created for `spec.invalidation.revision` (or
     /// by `urlguard invalidate`).
     InvalidationCreated {
@@ -330,7 +341,10 @@ pub enum Notice {
 impl Notice {
     /// Whether it is worth a warning (otherwise a normal event).
     pub const fn is_warning(&self) -> bool {
-        !matches!(self, Notice::InvalidationCreated { .. })
+        !matches!(
+            self,
+            Notice::InvalidationCreated { .. } | Notice::DistributionAdopted { .. }
+        )
     }
 
     /// The event reason.
@@ -342,6 +356,7 @@ impl Notice {
             Notice::ForeignStatementRemoved { .. } => EventReason::ForeignStatementRemoved,
             Notice::UrlConfigLeftInPlace { .. } => EventReason::UrlConfigLeftInPlace,
             Notice::InvalidationCreated { .. } => EventReason::InvalidationCreated,
+            Notice::DistributionAdopted { .. } => EventReason::Adopted,
         }
     }
 }
@@ -377,6 +392,10 @@ impl fmt::Display for Notice {
                 f,
                 "create invalidation {id} of {paths} path(s) for revision {revision}"
             ),
+            Notice::DistributionAdopted { id } => write!(
+                f,
+                "adopted distribution {id}: tagged with this object's owner tag and converged to its spec"
+            ),
         }
     }
 }
@@ -395,6 +414,8 @@ pub enum EventReason {
     ForeignStatementRemoved,
     /// An invalidation was created for a new revision.
     InvalidationCreated,
+    /// The distribution `spec.adopt` names was taken over.
+    Adopted,
     /// AWS drifted from a spec already applied, and was put back.
     DriftRepaired,
     /// AWS was changed for a new spec.
@@ -418,6 +439,7 @@ impl EventReason {
             EventReason::UrlConfigLeftInPlace => "UrlConfigLeftInPlace",
             EventReason::ForeignStatementRemoved => "ForeignStatementRemoved",
             EventReason::InvalidationCreated => "InvalidationCreated",
+            EventReason::Adopted => "Adopted",
             EventReason::DriftRepaired => "DriftRepaired",
             EventReason::Updated => "Updated",
             EventReason::TeardownFailed => "TeardownFailed",
@@ -437,7 +459,7 @@ impl fmt::Display for EventReason {
 mod tests {
     use super::*;
 
-    const ALL: [Reason; 34] = [
+    const ALL: [Reason; 35] = [
         Reason::Deployed,
         Reason::Protected,
         Reason::Observed,
@@ -459,6 +481,7 @@ mod tests {
         Reason::FunctionInOtherAccount,
         Reason::FunctionChanged,
         Reason::NotOwned,
+        Reason::AdoptionRefused,
         Reason::AwsError,
         Reason::ConcurrentUpdates,
         Reason::SignerPackage,

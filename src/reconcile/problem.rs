@@ -7,6 +7,7 @@
 
 use super::outcome::{Reason, Verdict};
 use crate::aws::AwsError;
+use crate::plan::adoption::Refusal;
 use crate::plan::signer::SignerPlanError;
 
 /// How often a stale ETag is re-read and the write re-planned before a
@@ -73,6 +74,9 @@ pub(super) enum Problem {
     /// Something with urlguard's name belongs to someone else.
     #[error("{0}")]
     NotOwned(String),
+    /// The distribution `spec.adopt` names may not be taken over.
+    #[error(transparent)]
+    AdoptionRefused(#[from] Refusal),
     /// The distribution kept changing between read and write.
     #[error(
         "the distribution kept changing between read and {write} ({UPDATE_ATTEMPTS} attempts); another writer is active"
@@ -129,6 +133,7 @@ impl Problem {
             Problem::FunctionInOtherAccount { .. } => Reason::FunctionInOtherAccount,
             Problem::FunctionChanged { .. } => Reason::FunctionChanged,
             Problem::NotOwned(_) => Reason::NotOwned,
+            Problem::AdoptionRefused(_) => Reason::AdoptionRefused,
             Problem::ConcurrentUpdates { .. } => Reason::ConcurrentUpdates,
             Problem::SignerPackage(_) => Reason::SignerPackage,
             Problem::SignerPolicyTooLarge(_) => Reason::SignerPolicyTooLarge,

@@ -71,6 +71,12 @@ impl<'a> UrlState<'a> {
         }
     }
 
+    /// A URL whose distribution stopped the pass before any phase: it
+    /// reports the distribution's verdict.
+    pub fn waiting(desired: &'a DesiredUrl) -> UrlState<'a> {
+        UrlState::new(desired)
+    }
+
     /// A URL held as found ([`DesiredUrl::held`]).
     pub fn held(desired: &'a DesiredUrl) -> UrlState<'a> {
         UrlState {

@@ -163,6 +163,11 @@ impl CloudFront {
     /// The owner tag of a distribution (by ARN); `None` when it has none or
     /// does not exist.
     pub async fn owner_of(&self, arn: &str) -> Result<Option<String>, AwsError> {
+        Ok(self.tags_of(arn).await?.remove(OWNER_TAG_KEY))
+    }
+
+    /// Every tag of a distribution (by ARN); none when it does not exist.
+    pub async fn tags_of(&self, arn: &str) -> Result<BTreeMap<String, String>, AwsError> {
         let request = self.client.list_tags_for_resource().resource(arn).send();
         match call(&self.door, SERVICE, "ListTagsForResource", request).await {
             Ok(output) => Ok(output
@@ -170,9 +175,53 @@ impl CloudFront {
                 .map(Tags::items)
                 .unwrap_or_default()
                 .iter()
-                .find(|tag| tag.key() == OWNER_TAG_KEY)
-                .and_then(|tag| tag.value().map(str::to_owned))),
-            Err(e) if e.is_not_found() => Ok(None),
+                .map(|tag| {
+                    (
+                        tag.key().to_owned(),
+                        tag.value().unwrap_or_default().to_owned(),
+                    )
+                })
+                .collect()),
+            Err(e) if e.is_not_found() => Ok(BTreeMap::new()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Tags a distribution (by ARN) with the owner tag `owner`: how an
+    /// adopted distribution is recorded as urlguard's.
+    pub async fn tag_owner(&self, arn: &str, owner: &str) -> Result<(), AwsError> {
+        const OPERATION: &str = "TagResource";
+        let tag = Tag::builder()
+            .key(OWNER_TAG_KEY)
+            .value(owner)
+            .build()
+            .map_err(|e| AwsError::construction(SERVICE, OPERATION, e.to_string()))?;
+        let request = self
+            .client
+            .tag_resource()
+            .resource(arn)
+            .tags(Tags::builder().items(tag).build())
+            .send();
+        call(&self.door, SERVICE, OPERATION, request).await?;
+        Ok(())
+    }
+
+    /// Removes the owner tag from a distribution (by ARN): an adopted
+    /// distribution handed back. One that does not exist is fine.
+    pub async fn untag_owner(&self, arn: &str) -> Result<(), AwsError> {
+        let request = self
+            .client
+            .untag_resource()
+            .resource(arn)
+            .tag_keys(
+                aws_sdk_cloudfront::types::TagKeys::builder()
+                    .items(OWNER_TAG_KEY)
+                    .build(),
+            )
+            .send();
+        match call(&self.door, SERVICE, "UntagResource", request).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_not_found() => Ok(()),
             Err(e) => Err(e),
         }
     }

@@ -20,6 +20,11 @@ pub enum Leaving<'a> {
     },
     /// These URLs (by name) leave; the distribution stays.
     Urls(&'a [String]),
+    /// An adopted distribution handed back (`deletionPolicy: Retain`):
+    /// every URL origin leaves with its behaviors (once adopted, every
+    /// `pfu-` origin is urlguard's: adoption removed the others), the
+    /// distribution stays; its owner tag goes last (the teardown pass).
+    HandBack(&'a [String]),
 }
 
 /// One step on the distribution, in order.
@@ -67,7 +72,8 @@ pub fn plan_distribution(
             policy: DeletionPolicy::Retain,
             urls,
         }
-        | Leaving::Urls(urls) => (false, urls),
+        | Leaving::Urls(urls)
+        | Leaving::HandBack(urls) => (false, urls),
     };
     let mut steps = Vec::new();
     if delete {
@@ -86,8 +92,10 @@ pub fn plan_distribution(
         steps.push(DistributionStep::Delete);
     } else {
         let origin_ids: Vec<String> = urls.iter().map(|u| url_origin_id(u)).collect();
-        let (shape, removed_urls) =
-            without_origins(config, |id| origin_ids.iter().any(|o| o == id));
+        let every_url = matches!(leaving, Leaving::HandBack(_));
+        let (shape, removed_urls) = without_origins(config, |id| {
+            origin_ids.iter().any(|o| o == id) || (every_url && url_name_of_origin(id).is_some())
+        });
         if !removed_urls.is_empty() {
             steps.push(DistributionStep::Update {
                 shape: Box::new(shape),
@@ -294,6 +302,18 @@ mod tests {
                 "Retain with the URLs gone already: nothing",
                 distribution(true, DEPLOYED, &["other"]),
                 whole_retain,
+                vec![],
+            ),
+            (
+                "an adopted distribution handed back: every URL leaves, it stays enabled",
+                distribution(true, DEPLOYED, &["a", "other"]),
+                Leaving::HandBack(&a),
+                vec!["update(-a,-other)"],
+            ),
+            (
+                "handed back with no URL left: nothing",
+                distribution(true, DEPLOYED, &[]),
+                Leaving::HandBack(&a),
                 vec![],
             ),
             (

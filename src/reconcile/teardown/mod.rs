@@ -47,6 +47,7 @@
 //!   not reported).
 
 mod edge;
+mod hand_back;
 pub(super) mod parameters;
 mod progress;
 mod report;
@@ -67,6 +68,7 @@ use crate::plan::teardown::{DetachedUrls, FunctionUser, Leaving, TeardownModel};
 use edge::{
     DistributionTeardown, SignerStanding, delete_origin_access_controls, delete_role, delete_signer,
 };
+use hand_back::hand_back;
 use parameters::{delete_parameters, distribution_parameters};
 use progress::{Progress, Standing};
 use report::{distribution_reports, released_report, url_report};
@@ -119,17 +121,18 @@ async fn destroy_distribution(
     staying: &[FunctionUser],
 ) -> Vec<ResourceReport> {
     let owner = &desired.owner;
-    let policy = desired.spec.deletion_policy;
+    let policy = desired.spec.deletion_policy();
     let names: Vec<String> = desired.urls.iter().map(|u| u.owner.name.clone()).collect();
-    let mut tracker = Tracker::new(
-        engine,
-        owner,
-        desired.known_id.as_deref(),
+    let adopted = desired.spec.adopt.is_some();
+    let leaving = if adopted && policy == DeletionPolicy::Retain {
+        Leaving::HandBack(&names)
+    } else {
         Leaving::Whole {
             policy,
             urls: &names,
-        },
-    );
+        }
+    };
+    let mut tracker = Tracker::new(engine, owner, desired.known_id.as_deref(), leaving);
     let mut progress = Progress::default();
     let mut urls: Vec<LeavingUrl<'_>> = desired.urls.iter().map(LeavingUrl::new).collect();
     let mut teardown = DistributionTeardown::default();
@@ -168,6 +171,16 @@ async fn destroy_distribution(
     };
     clean_urls(engine, owner, &mut urls, remaining.as_deref(), staying).await;
     if policy == DeletionPolicy::Retain {
+        // The owner tag goes last: until then a pass that must finish the
+        // URLs' cleanup still finds the distribution by it.
+        if adopted
+            && stays
+            && progress.problem.is_none()
+            && urls.iter().all(|url| url.progress.problem.is_none())
+            && let Some(observed) = &teardown.last_seen
+        {
+            hand_back(engine, observed, &mut progress).await;
+        }
         return distribution_reports(desired, progress, Standing::Retained, teardown, urls);
     }
 

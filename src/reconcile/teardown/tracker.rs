@@ -220,7 +220,7 @@ impl<'a> Tracker<'a> {
     /// URL origins that leave with the distribution but belong to no URL of
     /// the files: their URLs' own resources stay, which is said.
     fn note_foreign_urls(&self, removed_urls: &[String], progress: &mut Progress) {
-        let Leaving::Whole { urls, .. } = self.leaving else {
+        let (Leaving::Whole { urls, .. } | Leaving::HandBack(urls)) = self.leaving else {
             return;
         };
         for name in removed_urls.iter().filter(|n| !urls.contains(n)) {
