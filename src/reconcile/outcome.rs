@@ -114,6 +114,9 @@ pub enum Reason {
     FunctionNotOptedIn,
     /// `spec.function` is an ARN in another account than urlguard's.
     FunctionInOtherAccount,
+    /// The namespace names an IAM role (`urlguard.io/aws-role-arn`) the
+    /// cluster admin did not allow: nothing is done in AWS.
+    AccountNotAllowed,
     /// `spec.function` names another function than the one urlguard
     /// protected for the URL (a manifest edited between two applies).
     FunctionChanged,
@@ -174,6 +177,7 @@ impl Reason {
             Reason::FunctionNotFound => "FunctionNotFound",
             Reason::FunctionNotOptedIn => "FunctionNotOptedIn",
             Reason::FunctionInOtherAccount => "FunctionInOtherAccount",
+            Reason::AccountNotAllowed => "AccountNotAllowed",
             Reason::FunctionChanged => "FunctionChanged",
             Reason::NotOwned => "NotOwned",
             Reason::AwsError => "AwsError",
@@ -216,6 +220,7 @@ impl Reason {
             | Reason::FunctionNotFound
             | Reason::FunctionNotOptedIn
             | Reason::FunctionInOtherAccount
+            | Reason::AccountNotAllowed
             | Reason::FunctionChanged
             | Reason::NotOwned
             | Reason::AwsError
@@ -437,7 +442,7 @@ impl fmt::Display for EventReason {
 mod tests {
     use super::*;
 
-    const ALL: [Reason; 34] = [
+    const ALL: [Reason; 35] = [
         Reason::Deployed,
         Reason::Protected,
         Reason::Observed,
@@ -457,6 +462,7 @@ mod tests {
         Reason::FunctionNotFound,
         Reason::FunctionNotOptedIn,
         Reason::FunctionInOtherAccount,
+        Reason::AccountNotAllowed,
         Reason::FunctionChanged,
         Reason::NotOwned,
         Reason::AwsError,
