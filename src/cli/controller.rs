@@ -80,7 +80,11 @@ pub struct ControllerArgs {
     /// may be `*`. Repeat the flag, or separate entries with commas. A
     /// namespace naming a role no entry allows is refused
     /// (`AccountNotAllowed`).
-    #[arg(long = "aws-namespace-role", env = "URLGUARD_AWS_NAMESPACE_ROLES", value_delimiter = ',')]
+    #[arg(
+        long = "aws-namespace-role",
+        env = "URLGUARD_AWS_NAMESPACE_ROLES",
+        value_delimiter = ','
+    )]
     pub aws_namespace_roles: Vec<String>,
     /// Changes arriving within this window are reconciled together.
     #[arg(long, default_value = "1s", value_parser = humantime::parse_duration)]

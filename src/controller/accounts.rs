@@ -76,7 +76,11 @@ impl Accounts {
     }
 
     /// The engine of `namespace`'s account, after reading its annotation.
-    pub async fn engine_for(&self, client: &Client, namespace: &str) -> Result<Engine, AccountError> {
+    pub async fn engine_for(
+        &self,
+        client: &Client,
+        namespace: &str,
+    ) -> Result<Engine, AccountError> {
         let namespaces: Api<Namespace> = Api::all(client.clone());
         let metadata = namespaces.get_metadata(namespace).await?.metadata;
         let annotation = metadata

@@ -193,8 +193,13 @@ mod tests {
             }
         );
         assert_eq!(account.label(), "111111111111");
-        let refused = roles.resolve("mallory", Some(TEAM_A)).expect_err("not for mallory");
-        assert!(refused.0.contains("not allowed by the cluster admin"), "{refused}");
+        let refused = roles
+            .resolve("mallory", Some(TEAM_A))
+            .expect_err("not for mallory");
+        assert!(
+            refused.0.contains("not allowed by the cluster admin"),
+            "{refused}"
+        );
         assert!(refused.0.contains("mallory="), "{refused}");
     }
 
@@ -207,8 +212,13 @@ mod tests {
 
     #[test]
     fn without_any_entry_every_annotation_is_refused() {
-        let refused = allowed(&[]).resolve("books", Some(TEAM_A)).expect_err("refused");
-        assert!(refused.0.contains("nothing was changed in AWS"), "{refused}");
+        let refused = allowed(&[])
+            .resolve("books", Some(TEAM_A))
+            .expect_err("refused");
+        assert!(
+            refused.0.contains("nothing was changed in AWS"),
+            "{refused}"
+        );
     }
 
     #[test]
@@ -245,6 +255,9 @@ mod tests {
             role_account("arn:aws-us-gov:iam::333333333333:role/path/x"),
             Some("333333333333")
         );
-        assert_eq!(role_account("arn:aws:iam:us-east-1:333333333333:role/x"), None);
+        assert_eq!(
+            role_account("arn:aws:iam:us-east-1:333333333333:role/x"),
+            None
+        );
     }
 }
