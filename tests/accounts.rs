@@ -1,34 +1,43 @@
-//! One AWS role per namespace, end to end: the real controller binary
-//! against the kube emulator and the AWS test bed, with
-//! `--aws-namespace-role` allowing namespace `team-a` the role
-//! `urlguard-team-a` (annotation `urlguard.io/aws-role-arn` on the
-//! Namespace).
+//! One AWS account per namespace, end to end: the real controller binary
+//! against the kube emulator and the AWS test bed (moto keeps a state per
+//! account; the emulator's CloudFront too), with `--aws-namespace-role`
+//! allowing namespace `team-a` the role `urlguard-team-a` of account
+//! 111111111111 and `team-b` any role of account 222222222222 (annotation
+//! `urlguard.io/aws-role-arn` on each Namespace).
 //!
 //! - a namespace naming a role the admin did not allow (`mallory`) gets
 //!   `AccountNotAllowed` on every object, no finalizer, and no AWS call at
 //!   all reaches the bed;
-//! - `team-a` converges books.yaml through a session of its role (an STS
-//!   `AssumeRole`, calls counted under the account's metric label), while
-//!   `books`, without the annotation, converges with the controller's own
-//!   credentials (label `default`); each distribution carries its own
-//!   namespace's owner tag.
-//!
-//! The test bed holds one account (its CloudFront is one store): both roles
-//! here are in it, so this shows the routing by namespace, the refusal and
-//! the per-account labels, not two accounts' separate states.
+//! - `team-a` and `team-b` converge books.yaml each in its own account,
+//!   through a session of its role (one STS `AssumeRole` each, the session
+//!   then cached; calls counted under the account's metric label), while
+//!   `books`, without the annotation, converges in the default account with
+//!   the controller's own credentials (label `default`): each account's
+//!   CloudFront holds exactly its own namespace's distribution, and each
+//!   role's session is held to the role's policy (`urlguard iam-policy`).
 
 mod support;
 
 use std::time::{Duration, Instant};
 
-use support::aws::{TestBedOptions, create_functions_opted_in, product_policy};
+use aws_config::SdkConfig;
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::SharedCredentialsProvider;
+use support::aws::{
+    TestBed, TestBedOptions, create_functions_opted_in, lambda_client, product_policy,
+};
 use support::books::{BOOK_FUNCTIONS, books_bed, books_yaml};
 use support::controller::{Controller, TEST_LOG, samples};
 use support::kube::Cluster;
+use urlguard::model::iam::{BOUNDARY_PATH, signer_boundary_name};
+use urlguard::plan::boundary::boundary_policy;
 
-const ACCOUNT: &str = "123456789012";
-const TEAM_A_ROLE: &str = "arn:aws:iam::123456789012:role/urlguard-team-a";
-const MALLORY_ROLE: &str = "arn:aws:iam::123456789012:role/urlguard-mallory";
+const DEFAULT_ACCOUNT: &str = "123456789012";
+const TEAM_A_ACCOUNT: &str = "111111111111";
+const TEAM_A_ROLE: &str = "arn:aws:iam::111111111111:role/urlguard-team-a";
+const TEAM_B_ACCOUNT: &str = "222222222222";
+const TEAM_B_ROLE: &str = "arn:aws:iam::222222222222:role/urlguard-team-b";
+const MALLORY_ROLE: &str = "arn:aws:iam::222222222222:role/urlguard-mallory";
 
 /// books.yaml moved to `namespace`: its functions `<namespace>-…`, its
 /// parameters under `/<namespace>/`.
@@ -85,41 +94,29 @@ fn ready_reasons(cluster: &Cluster, kind: &str, namespace: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn each_namespace_is_reconciled_with_its_allowed_role_and_others_are_refused() {
     // The controller's own credentials hold urlguard's policy and may
-    // assume team-a's role, which holds the same policy.
+    // assume both teams' roles, which hold the same policy in their
+    // accounts.
     let mut policy = product_policy();
     policy["Statement"]
         .as_array_mut()
         .expect("statements")
-        .push(serde_json::json!({"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": TEAM_A_ROLE}));
+        .push(serde_json::json!({"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": [TEAM_A_ROLE, TEAM_B_ROLE]}));
     let options = TestBedOptions {
         deploy_time: Duration::from_secs(1),
         product_policy: policy,
         ..TestBedOptions::default()
     };
     let (bed, config) = books_bed(options).await;
-    let team_a_functions = functions_of("team-a");
-    let names: Vec<&str> = team_a_functions.iter().map(String::as_str).collect();
-    create_functions_opted_in(&config, "eu-west-1", &names, Some("urlguard/team-a")).await;
-    let iam = aws_sdk_iam::Client::new(&config);
-    iam.create_role()
-        .role_name("urlguard-team-a")
-        .assume_role_policy_document(format!(
-            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCOUNT}:root"}},"Action":"sts:AssumeRole"}}]}}"#
-        ))
-        .send()
-        .await
-        .expect("team-a's role");
-    iam.put_role_policy()
-        .role_name("urlguard-team-a")
-        .policy_name("urlguard")
-        .policy_document(product_policy().to_string())
-        .send()
-        .await
-        .expect("urlguard iam-policy on team-a's role");
+    let team_a = account_setup(&bed, TEAM_A_ACCOUNT, "team-a", TEAM_A_ROLE).await;
+    let team_b = account_setup(&bed, TEAM_B_ACCOUNT, "team-b", TEAM_B_ROLE).await;
 
     let cluster = Cluster::start("accounts").await;
     cluster.ok("kubectl", &["apply", "-f", "crds/"]);
-    for (namespace, role) in [("team-a", TEAM_A_ROLE), ("mallory", MALLORY_ROLE)] {
+    for (namespace, role) in [
+        ("team-a", TEAM_A_ROLE),
+        ("team-b", TEAM_B_ROLE),
+        ("mallory", MALLORY_ROLE),
+    ] {
         cluster.ok("kubectl", &["create", "namespace", namespace]);
         cluster.ok(
             "kubectl",
@@ -131,7 +128,8 @@ async fn each_namespace_is_reconciled_with_its_allowed_role_and_others_are_refus
             ],
         );
     }
-    let allowed = format!("team-a={TEAM_A_ROLE}");
+    // team-a by its role, team-b by its account (any role of it).
+    let allowed = format!("team-a={TEAM_A_ROLE},team-b={TEAM_B_ACCOUNT}");
     let controller = Controller::start_with(
         &bed,
         &cluster,
@@ -196,12 +194,14 @@ async fn each_namespace_is_reconciled_with_its_allowed_role_and_others_are_refus
         "no AWS call for a refused namespace: {calls:?}"
     );
 
-    // books (no annotation) and team-a (its allowed role) converge.
-    let team_a = cluster.dir.join("team-a.yaml");
-    std::fs::write(&team_a, books_in("team-a")).expect("team-a.yaml");
+    // books (no annotation) and both teams (their accounts) converge.
     cluster.ok("kubectl", &["apply", "-f", "examples/books.yaml"]);
-    cluster.ok("kubectl", &["apply", "-f", team_a.to_str().expect("path")]);
-    for namespace in ["books", "team-a"] {
+    for namespace in ["team-a", "team-b"] {
+        let file = cluster.dir.join(format!("{namespace}.yaml"));
+        std::fs::write(&file, books_in(namespace)).expect("manifest");
+        cluster.ok("kubectl", &["apply", "-f", file.to_str().expect("path")]);
+    }
+    for namespace in ["books", "team-a", "team-b"] {
         let waited = cluster.run(
             "kubectl",
             &[
@@ -224,8 +224,8 @@ async fn each_namespace_is_reconciled_with_its_allowed_role_and_others_are_refus
     }
     assert_eq!(
         bed.calls().count("sts:AssumeRole"),
-        1,
-        "team-a's role is assumed once, its session cached"
+        2,
+        "each team's role is assumed once, its session cached"
     );
     let metrics = controller.metrics();
     let calls_of = |account: &str| -> f64 {
@@ -235,17 +235,112 @@ async fn each_namespace_is_reconciled_with_its_allowed_role_and_others_are_refus
             .map(|(_, value)| value)
             .sum()
     };
-    assert!(
-        calls_of("default") > 0.0,
-        "books with the default credentials:\n{metrics}"
-    );
-    assert!(
-        calls_of(ACCOUNT) > 0.0,
-        "team-a under its account's label:\n{metrics}"
-    );
+    for label in ["default", TEAM_A_ACCOUNT, TEAM_B_ACCOUNT] {
+        assert!(
+            calls_of(label) > 0.0,
+            "no calls labelled {label}:\n{metrics}"
+        );
+    }
 
-    // Each distribution is its own namespace's, by its owner tag.
-    let cloudfront = aws_sdk_cloudfront::Client::new(&config);
+    // Each account holds exactly its own namespace's distribution, and
+    // its functions' URLs are on AWS_IAM.
+    for (setup, account, namespace) in [
+        (&config, DEFAULT_ACCOUNT, "books"),
+        (&team_a, TEAM_A_ACCOUNT, "team-a"),
+        (&team_b, TEAM_B_ACCOUNT, "team-b"),
+    ] {
+        assert_eq!(
+            distribution_owners(setup).await,
+            [format!("urlguard/{namespace}/EdgeDistribution/books")],
+            "the distributions of account {account}"
+        );
+        let function = if namespace == "books" {
+            "books-get-books".to_owned()
+        } else {
+            format!("{namespace}-get-books")
+        };
+        let url = lambda_client(setup, "eu-west-1")
+            .get_function_url_config()
+            .function_name(&function)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{function} in {account}: {e:?}"));
+        assert_eq!(
+            url.auth_type().as_str(),
+            "AWS_IAM",
+            "{function} in {account}"
+        );
+    }
+    // A session of a team's role was restricted to the role's policy and
+    // never refused.
+    let denied: Vec<_> = bed
+        .authorizations()
+        .into_iter()
+        .filter(|record| record.required && record.decision != aws_emulator::Decision::Allow)
+        .map(|record| format!("{} {}", record.call, record.access_key))
+        .collect();
+    assert!(denied.is_empty(), "denied: {denied:?}");
+}
+
+/// An SDK config acting in `account` (a session of a set-up role there,
+/// unrestricted), where the account's platform team has made the signer
+/// roles' permissions boundary and the role urlguard assumes for
+/// `namespace` (`role`, with urlguard's policy), and the team's
+/// application its functions, opted in for `namespace`.
+async fn account_setup(bed: &TestBed, account: &str, namespace: &str, role: &str) -> SdkConfig {
+    let base = bed.sdk_config().await;
+    let session = aws_sdk_sts::Client::new(&base)
+        .assume_role()
+        .role_arn(format!("arn:aws:iam::{account}:role/setup"))
+        .role_session_name("setup")
+        .send()
+        .await
+        .expect("a session in the account");
+    let credentials = session.credentials().expect("credentials");
+    let config = base
+        .into_builder()
+        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+            credentials.access_key_id(),
+            credentials.secret_access_key(),
+            Some(credentials.session_token().to_owned()),
+            None,
+            "setup",
+        )))
+        .build();
+    let iam = aws_sdk_iam::Client::new(&config);
+    iam.create_policy()
+        .path(BOUNDARY_PATH)
+        .policy_name(signer_boundary_name("urlguard"))
+        .policy_document(boundary_policy("urlguard").to_string())
+        .send()
+        .await
+        .expect("the signer boundary");
+    let role_name = role.rsplit('/').next().expect("role name");
+    iam.create_role()
+        .role_name(role_name)
+        .assume_role_policy_document(format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{DEFAULT_ACCOUNT}:root"}},"Action":"sts:AssumeRole"}}]}}"#
+        ))
+        .send()
+        .await
+        .expect("the role urlguard assumes");
+    iam.put_role_policy()
+        .role_name(role_name)
+        .policy_name("urlguard")
+        .policy_document(product_policy().to_string())
+        .send()
+        .await
+        .expect("urlguard iam-policy on the role");
+    let functions = functions_of(namespace);
+    let names: Vec<&str> = functions.iter().map(String::as_str).collect();
+    let allow = format!("urlguard/{namespace}");
+    create_functions_opted_in(&config, "eu-west-1", &names, Some(&allow)).await;
+    config
+}
+
+/// The owner tags of the distributions `config`'s account holds.
+async fn distribution_owners(config: &SdkConfig) -> Vec<String> {
+    let cloudfront = aws_sdk_cloudfront::Client::new(config);
     let listed = cloudfront
         .list_distributions()
         .send()
@@ -270,11 +365,5 @@ async fn each_namespace_is_reconciled_with_its_allowed_role_and_others_are_refus
         }
     }
     owners.sort();
-    assert_eq!(
-        owners,
-        [
-            "urlguard/books/EdgeDistribution/books",
-            "urlguard/team-a/EdgeDistribution/books"
-        ]
-    );
+    owners
 }

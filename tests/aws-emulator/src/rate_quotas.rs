@@ -49,7 +49,6 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-
 /// The quota an API call counts against, by its service's signing name
 /// and operation; `None` for calls no rate quota covers (invocations,
 /// unknown services).

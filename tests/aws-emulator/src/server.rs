@@ -76,13 +76,9 @@ struct CloudFrontSettings {
 
 impl CloudFrontSettings {
     fn build(&self) -> CloudFront {
-        CloudFront::new(
-            self.deploy_time,
-            self.replica_linger,
-            self.versions.clone(),
-        )
-        .with_readback_defaults(self.readback_defaults)
-        .with_invalidation_time(self.invalidation_time)
+        CloudFront::new(self.deploy_time, self.replica_linger, self.versions.clone())
+            .with_readback_defaults(self.readback_defaults)
+            .with_invalidation_time(self.invalidation_time)
     }
 }
 
