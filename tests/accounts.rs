@@ -271,6 +271,54 @@ async fn each_namespace_is_reconciled_with_its_allowed_role_and_others_are_refus
             "{function} in {account}"
         );
     }
+    // A function named by ARN is compared with the namespace's account:
+    // team-a's own account is accepted, the default account refused.
+    let by_arn = |name: &str, function: &str| {
+        format!(
+            "apiVersion: urlguard.io/v1alpha1\nkind: ProtectedFunctionUrl\nmetadata: {{name: {name}, namespace: team-a}}\nspec:\n  function: {{name: \"{function}\", region: eu-west-1}}\n  distributionRef: {{name: books}}\n  pathPattern: /{name}\n"
+        )
+    };
+    let arns = cluster.dir.join("arns.yaml");
+    std::fs::write(
+        &arns,
+        [
+            by_arn(
+                "own-account",
+                &format!("arn:aws:lambda:eu-west-1:{TEAM_A_ACCOUNT}:function:team-a-get-book"),
+            ),
+            by_arn(
+                "default-account",
+                &format!("arn:aws:lambda:eu-west-1:{DEFAULT_ACCOUNT}:function:books-get-book"),
+            ),
+        ]
+        .join("---\n"),
+    )
+    .expect("arns.yaml");
+    cluster.ok("kubectl", &["apply", "-f", arns.to_str().expect("path")]);
+    let reason = |name: &str| {
+        cluster.ok(
+            "kubectl",
+            &[
+                "get",
+                "pfu",
+                name,
+                "-n",
+                "team-a",
+                "-o",
+                r#"jsonpath={.status.conditions[?(@.type=="Ready")].reason}"#,
+            ],
+        )
+    };
+    eventually(
+        Duration::from_secs(60),
+        "ARNs compared with team-a's account",
+        &controller,
+        || {
+            reason("own-account") == "Protected"
+                && reason("default-account") == "FunctionInOtherAccount"
+        },
+    );
+
     // A session of a team's role was restricted to the role's policy and
     // never refused.
     let denied: Vec<_> = bed
