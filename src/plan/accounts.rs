@@ -2,7 +2,7 @@
 //! IAM role the controller assumes for it with the annotation
 //! [`ROLE_ANNOTATION`]; the cluster admin allows each mapping
 //! (`--aws-namespace-role NAMESPACE=ROLE_ARN_OR_ACCOUNT`, Helm value
-//! `accounts.allowed`). A namespace without the annotation uses the
+//! `aws.namespaceRoles`). A namespace without the annotation uses the
 //! controller's own credentials; one whose annotation the admin did not
 //! allow is refused, so a tenant able to annotate its own namespace still
 //! cannot pick another team's role. Pure: the controller reads the
@@ -111,7 +111,7 @@ impl AllowedRoles {
             })
         } else {
             Err(Refused(format!(
-                "namespace {namespace}'s annotation {ROLE_ANNOTATION}={arn} is not allowed by the cluster admin (the controller's --aws-namespace-role, Helm value accounts.allowed, has no entry {namespace}={arn} or {namespace}={account}); nothing was changed in AWS"
+                "namespace {namespace}'s annotation {ROLE_ANNOTATION}={arn} is not allowed by the cluster admin (the controller's --aws-namespace-role, Helm value aws.namespaceRoles, has no entry {namespace}={arn} or {namespace}={account}); nothing was changed in AWS"
             )))
         }
     }
