@@ -28,6 +28,10 @@
 //!   failing URL is retried alone, its siblings held as found (`passes`).
 //! - Resyncs are spread over an interval that grows with the object count
 //!   to stay within a budget of API calls (`resync`).
+//! - Each namespace is reconciled in its AWS account: the role its
+//!   annotation names, if the admin allowed it, else the controller's own
+//!   credentials; a refused one gets `AccountNotAllowed` and no AWS call
+//!   (`accounts`, one engine and one rate limiter per account).
 //! - Leader election by Lease (`leader`), whose loss closes the write gate
 //!   every AWS and Kubernetes write asks; `/metrics`, `/healthz`, `/readyz`
 //!   (`metrics`), graceful shutdown on SIGTERM.
