@@ -176,9 +176,22 @@ fn cluster_wide_by_default_with_exactly_the_controllers_verbs() {
     assert_eq!(lease_binding["roleRef"]["name"], "urlguard-leader-election");
     assert_eq!(lease_binding["subjects"][0]["name"], "urlguard");
 
+    // Namespaces are read (get only) for their account annotation.
+    let reader = find(&objects, "ClusterRole", "urlguard-namespace-reader");
+    assert_eq!(
+        reader["rules"],
+        json!([{"apiGroups": [""], "resources": ["namespaces"], "verbs": ["get"]}])
+    );
+    let reader_binding = find(&objects, "ClusterRoleBinding", "urlguard-namespace-reader");
+    assert_eq!(
+        reader_binding["roleRef"]["name"],
+        "urlguard-namespace-reader"
+    );
+    assert_eq!(reader_binding["subjects"][0]["name"], "urlguard");
+
     // No other object grants anything.
     let granting: Vec<&Value> = objects.iter().filter(|o| o["rules"].is_array()).collect();
-    assert_eq!(granting.len(), 2);
+    assert_eq!(granting.len(), 3);
 }
 
 #[test]
@@ -271,6 +284,7 @@ fn values_reach_the_controller() {
             "aws.assumeRoleArn=arn:aws:iam::210987654321:role/urlguard-target",
             "aws.rateLimits.lambda=3",
             "aws.rateLimits.lambda:GetFunction=20",
+            "aws.namespaceRoles={books=arn:aws:iam::111111111111:role/urlguard,*=222222222222}",
             "logFormat=text",
             "teardownAttempts=2",
             "aws.region=eu-west-1",
@@ -296,6 +310,10 @@ fn values_reach_the_controller() {
             "2",
             "--aws-assume-role-arn",
             "arn:aws:iam::210987654321:role/urlguard-target",
+            "--aws-namespace-role",
+            "books=arn:aws:iam::111111111111:role/urlguard",
+            "--aws-namespace-role",
+            "*=222222222222",
             "--aws-rate-limit",
             "lambda=3",
             "--aws-rate-limit",
@@ -330,8 +348,16 @@ fn values_reach_the_controller() {
 #[test]
 fn one_namespace_gets_a_role_and_the_namespace_argument() {
     let objects = template(&scratch("namespaced"), &["watchNamespace=books"]);
-    let found = kinds(&objects);
-    assert!(!found.contains("ClusterRole") && !found.contains("ClusterRoleBinding"));
+    // The only cluster-wide grant: reading the watched Namespace.
+    let cluster_roles: Vec<&Value> = objects
+        .iter()
+        .filter(|o| o["kind"] == "ClusterRole" || o["kind"] == "ClusterRoleBinding")
+        .collect();
+    assert_eq!(cluster_roles.len(), 2);
+    assert_eq!(
+        find(&objects, "ClusterRole", "urlguard-namespace-reader")["rules"],
+        json!([{"apiGroups": [""], "resources": ["namespaces"], "verbs": ["get"], "resourceNames": ["books"]}])
+    );
     let role = find(&objects, "Role", "urlguard");
     assert_eq!(role["metadata"]["namespace"], "books");
     assert_eq!(role["rules"], controller_rules());
@@ -487,6 +513,10 @@ fn wrong_values_are_refused_naming_the_value() {
         ("instanceName=Team_A", "/instanceName"),
         ("ssmPrefix=books", "/ssmPrefix"),
         ("aws.assumeRoleArn=urlguard-target", "/aws/assumeRoleArn"),
+        (
+            "aws.namespaceRoles={books=urlguard}",
+            "/aws/namespaceRoles/0",
+        ),
         ("aws.rateLimits.s3=1", "'s3' does not match"),
         ("aws.rateLimits.lambda=-1", "/aws/rateLimits/lambda"),
         ("image.pullPolicy=Sometimes", "/image/pullPolicy"),

@@ -175,6 +175,17 @@ impl Aws {
         Aws::with(load_config(overrides).await, ledger, limiter)
     }
 
+    /// [`Aws::from_env_with`] held to `limiter`, which other adapters may
+    /// share: AWS's quotas are per account, so the controller gives the
+    /// adapters of each account one limiter.
+    pub async fn from_env_limited(
+        overrides: &Overrides,
+        ledger: Ledger,
+        limiter: RateLimiter,
+    ) -> Aws {
+        Aws::with(load_config(overrides).await, ledger, limiter)
+    }
+
     /// Adapters over exactly this SDK config (tests point it at a local
     /// endpoint), without rate limits.
     pub fn from_sdk_config(config: SdkConfig) -> Aws {

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::aws_args::AwsArgs;
 use crate::controller::{self, ControllerError, LeaseSettings, Timing};
+use crate::plan::accounts::AllowedRoles;
 use crate::plan::ssm_prefix::SsmPrefix;
 use crate::reconcile::RetryPolicy;
 
@@ -73,6 +74,18 @@ pub struct ControllerArgs {
     /// AWS. Throttling, 5xx and waits for AWS never count.
     #[arg(long, default_value_t = crate::plan::teardown::DEFAULT_ATTEMPTS, value_parser = clap::value_parser!(u32).range(1..))]
     pub teardown_attempts: u32,
+    /// Allows a namespace to name the IAM role its objects are reconciled
+    /// with (annotation `urlguard.io/aws-role-arn`): `NAMESPACE=ROLE_ARN`,
+    /// or `NAMESPACE=ACCOUNT_ID` for any role of that account; NAMESPACE
+    /// may be `*`. Repeat the flag, or separate entries with commas. A
+    /// namespace naming a role no entry allows is refused
+    /// (`AccountNotAllowed`).
+    #[arg(
+        long = "aws-namespace-role",
+        env = "URLGUARD_AWS_NAMESPACE_ROLES",
+        value_delimiter = ','
+    )]
+    pub aws_namespace_roles: Vec<String>,
     /// Changes arriving within this window are reconciled together.
     #[arg(long, default_value = "1s", value_parser = humantime::parse_duration)]
     pub debounce: Duration,
@@ -109,6 +122,8 @@ pub async fn run(
         lease,
         identity,
         aws: args.aws.overrides(),
+        allowed_roles: AllowedRoles::parse(&args.aws_namespace_roles)
+            .map_err(|error| ControllerError::Config(error.to_string()))?,
         timing: Timing {
             deploying: args.poll_interval,
             deploying_max: args.poll_max_interval,

@@ -13,6 +13,7 @@ use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Resource, ResourceExt};
 use tokio::sync::OwnedMutexGuard;
 
+use super::accounts::Accounts;
 use super::backoff::{Backoff, Failures};
 use super::error::ReconcileError;
 use super::filled::Filled;
@@ -22,7 +23,7 @@ use super::passes::{Passes, Schedules};
 use super::status;
 use crate::api::{EdgeDistribution, ProtectedFunctionUrl};
 use crate::aws::WriteGate;
-use crate::reconcile::{Engine, EventReason, Status};
+use crate::reconcile::{EventReason, Status};
 
 /// When objects are looked at again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,8 +72,9 @@ pub struct Context {
     /// Asked before every Kubernetes write (status, finalizer, event);
     /// the engine's AWS writes ask the same gate.
     pub gate: WriteGate,
-    /// The reconcile engine (its replica-wait memory is shared).
-    pub engine: Engine,
+    /// The reconcile engine of each AWS account (their replica-wait
+    /// memories are shared by every reconcile of the account).
+    pub accounts: Accounts,
     /// The urlguard instance.
     pub instance: String,
     /// Where each namespace's SSM parameters must be (`--ssm-prefix`).

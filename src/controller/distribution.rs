@@ -30,7 +30,7 @@ use super::{give_up, outcome};
 use crate::api::{Confirmation, EdgeDistribution, ManagementPolicy, ProtectedFunctionUrl};
 use crate::plan::{desired, teardown};
 use crate::reconcile::{
-    Class, ConditionType, EventReason, Kind, Pass, Reason, ResourceReport, Status,
+    Class, ConditionType, Engine, EventReason, Kind, Pass, Reason, ResourceReport, Status,
 };
 
 /// Reconciles one `EdgeDistribution` (the controller's entry point).
@@ -56,6 +56,7 @@ async fn reconcile_object(
                 .await;
         }
     };
+    let engine = outcome::engine_for(context, &context.distribution_resource, &object).await?;
     let _lock = context.locks.lock(&namespace, &name).await;
     let api: Api<DynamicObject> = Api::namespaced_with(
         context.client.clone(),
@@ -67,9 +68,9 @@ async fn reconcile_object(
     context.writable()?;
     finalizer(&api, FINALIZER, object, |event| async {
         match event {
-            Finalizer::Apply(object) => apply(context, &object, distribution).await,
+            Finalizer::Apply(object) => apply(context, &engine, &object, distribution).await,
             Finalizer::Cleanup(object) => {
-                let action = cleanup(context, &object, distribution).await?;
+                let action = cleanup(context, &engine, &object, distribution).await?;
                 context.writable()?;
                 Ok(action)
             }
@@ -84,6 +85,7 @@ async fn reconcile_object(
 /// done), a retry of failing URLs with their siblings held, or nothing yet.
 async fn apply(
     context: &Context,
+    engine: &Engine,
     object: &DynamicObject,
     distribution: EdgeDistribution,
 ) -> Result<Action, ReconcileError> {
@@ -109,7 +111,7 @@ async fn apply(
         Next::Full => {}
         Next::Wait(wait) => return Ok(Action::requeue(wait)),
         Next::Retry { urls } => retried = Some(urls),
-        Next::Poll { id } => match context.engine.deployed(&id).await {
+        Next::Poll { id } => match engine.deployed(&id).await {
             Ok(Some(false)) => {
                 let wait = context
                     .passes
@@ -138,7 +140,7 @@ async fn apply(
             url.held = !retried.contains(&url.owner.name);
         }
     }
-    let reports = context.engine.reconcile(&model).await;
+    let reports = engine.reconcile(&model).await;
     let rejected: Vec<String> = model
         .rejected
         .iter()
@@ -180,6 +182,7 @@ fn fingerprint(object: &DynamicObject, attached: &[ProtectedFunctionUrl]) -> u64
 /// URL whose distribution is gone follows its own policy.
 async fn cleanup(
     context: &Context,
+    engine: &Engine,
     object: &DynamicObject,
     distribution: EdgeDistribution,
 ) -> Result<Action, ReconcileError> {
@@ -194,7 +197,7 @@ async fn cleanup(
             .collect();
         return Err(ReconcileError::WaitingForUrls {
             urls: urls.join(", "),
-            retry_after: context.engine.poll_interval(),
+            retry_after: engine.poll_interval(),
         });
     }
     let urls: Vec<_> = attached.into_iter().chain(leaving).collect();
@@ -202,14 +205,14 @@ async fn cleanup(
     // but keep their URL configs: they are among the live URLs.
     let model = teardown::build(&context.instance, &[distribution], &urls)
         .with_staying(&context.instance, &context.live_urls());
-    let reports = context.engine.destroy(&model).await;
+    let reports = engine.destroy(&model).await;
     publish(context, object, &reports, &[], None).await?;
     let resource = &context.distribution_resource;
     if let Some(given_up) = give_up::after_stuck_pass(context, resource, object, &reports).await? {
         return Ok(given_up);
     }
     let key = format!("{namespace}/{name}");
-    outcome::after_teardown(context, &key, &reports)
+    outcome::after_teardown(context, engine, &key, &reports)
 }
 
 /// Writes every report's status (the distribution's with the pass's

@@ -20,6 +20,11 @@ pub enum ReconcileError {
     /// the function does not exist, ...); its status says why.
     #[error("cannot attach: {0}")]
     NotAttachable(String),
+    /// The object's namespace names an IAM role the cluster admin did not
+    /// allow (`AccountNotAllowed` in its status); looked at again with
+    /// the error backoff, since the annotation may change.
+    #[error("account not allowed: {0}")]
+    AccountNotAllowed(String),
     /// A cache stopped before it held a complete list (the controller is
     /// shutting down).
     #[error("the {0} cache stopped before it was filled")]

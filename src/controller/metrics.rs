@@ -69,6 +69,9 @@ pub struct OutcomeLabels {
 /// Labels of an AWS call.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
 pub struct AwsCallLabels {
+    /// The account id of a namespace's role, or `default` (the
+    /// controller's own credentials).
+    pub account: String,
     /// `lambda`, `cloudfront`, ...
     pub service: &'static str,
     /// The API operation.
@@ -80,6 +83,8 @@ pub struct AwsCallLabels {
 /// Labels of an AWS operation.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
 pub struct AwsOperationLabels {
+    /// The account id of a namespace's role, or `default`.
+    pub account: String,
     /// `lambda`, `cloudfront`, ...
     pub service: &'static str,
     /// The API operation.
@@ -199,9 +204,11 @@ impl Metrics {
         }
     }
 
-    /// The observer that counts every AWS call of the controller's ledger.
-    pub fn aws_observer(&self) -> CallObserver {
+    /// The observer that counts every AWS call of the ledger of `account`'s
+    /// adapters.
+    pub fn aws_observer(&self, account: &str) -> CallObserver {
         let calls = self.aws_calls.clone();
+        let account = account.to_owned();
         Arc::new(move |record: &CallRecord| {
             let outcome = match &record.outcome {
                 Outcome::Ok => "ok".to_owned(),
@@ -209,6 +216,7 @@ impl Metrics {
             };
             calls
                 .get_or_create(&AwsCallLabels {
+                    account: account.clone(),
                     service: record.service,
                     operation: record.operation,
                     outcome,
@@ -217,8 +225,10 @@ impl Metrics {
         })
     }
 
-    /// The observer of the AWS rate limiter: waits and throttled attempts.
-    pub fn rate_observer(&self) -> RateObserver {
+    /// The observer of `account`'s AWS rate limiter: waits and throttled
+    /// attempts.
+    pub fn rate_observer(&self, account: &str) -> RateObserver {
+        let account = account.to_owned();
         let (waits, seconds, throttled) = (
             self.rate_waits.clone(),
             self.rate_wait_seconds.clone(),
@@ -231,6 +241,7 @@ impl Metrics {
                 waited,
             } => {
                 let labels = AwsOperationLabels {
+                    account: account.clone(),
                     service,
                     operation: operation.clone(),
                 };
@@ -240,6 +251,7 @@ impl Metrics {
             RateEvent::Throttled { service, operation } => {
                 throttled
                     .get_or_create(&AwsOperationLabels {
+                        account: account.clone(),
                         service,
                         operation: operation.clone(),
                     })
@@ -373,7 +385,7 @@ mod tests {
     #[test]
     fn calls_reconciles_and_waits_show_in_the_text_format() {
         let metrics = Metrics::new();
-        let observe = metrics.aws_observer();
+        let observe = metrics.aws_observer("default");
         observe(&CallRecord {
             service: "cloudfront",
             operation: "UpdateDistribution",
@@ -396,7 +408,7 @@ mod tests {
         metrics.set_waiting("books/other", false);
         let text = metrics.render().expect("renders");
         assert!(
-            text.contains(r#"urlguard_aws_calls_total{service="cloudfront",operation="UpdateDistribution",outcome="PreconditionFailed"} 1"#),
+            text.contains(r#"urlguard_aws_calls_total{account="default",service="cloudfront",operation="UpdateDistribution",outcome="PreconditionFailed"} 1"#),
             "{text}"
         );
         assert!(
@@ -417,7 +429,7 @@ mod tests {
     #[test]
     fn rate_limit_waits_and_throttles_show_per_operation() {
         let metrics = Metrics::new();
-        let observe = metrics.rate_observer();
+        let observe = metrics.rate_observer("111111111111");
         for _ in 0..2 {
             observe(&RateEvent::Waited {
                 service: "lambda",
@@ -431,9 +443,9 @@ mod tests {
         });
         let text = metrics.render().expect("renders");
         for line in [
-            r#"urlguard_aws_rate_limit_waits_total{service="lambda",operation="GetFunctionUrlConfig"} 2"#,
-            r#"urlguard_aws_rate_limit_wait_seconds_total{service="lambda",operation="GetFunctionUrlConfig"} 0.5"#,
-            r#"urlguard_aws_throttled_total{service="cloudfront",operation="UpdateDistribution"} 1"#,
+            r#"urlguard_aws_rate_limit_waits_total{account="111111111111",service="lambda",operation="GetFunctionUrlConfig"} 2"#,
+            r#"urlguard_aws_rate_limit_wait_seconds_total{account="111111111111",service="lambda",operation="GetFunctionUrlConfig"} 0.5"#,
+            r#"urlguard_aws_throttled_total{account="111111111111",service="cloudfront",operation="UpdateDistribution"} 1"#,
         ] {
             assert!(text.contains(line), "{line} in\n{text}");
         }

@@ -28,10 +28,15 @@
 //!   failing URL is retried alone, its siblings held as found (`passes`).
 //! - Resyncs are spread over an interval that grows with the object count
 //!   to stay within a budget of API calls (`resync`).
+//! - Each namespace is reconciled in its AWS account: the role its
+//!   annotation names, if the admin allowed it, else the controller's own
+//!   credentials; a refused one gets `AccountNotAllowed` and no AWS call
+//!   (`accounts`, one engine and one rate limiter per account).
 //! - Leader election by Lease (`leader`), whose loss closes the write gate
 //!   every AWS and Kubernetes write asks; `/metrics`, `/healthz`, `/readyz`
 //!   (`metrics`), graceful shutdown on SIGTERM.
 
+mod accounts;
 mod backoff;
 mod cache;
 mod config_map;
@@ -70,9 +75,11 @@ pub use leader::LeaseSettings;
 pub use metrics::Metrics;
 pub use objects::FINALIZER;
 
-use crate::aws::{Aws, Ledger, Overrides, WriteGate};
+use crate::aws::{Overrides, WriteGate};
+use crate::plan::accounts::AllowedRoles;
 use crate::plan::ssm_prefix::SsmPrefix;
-use crate::reconcile::{DeployWait, Engine, Mode, RetryPolicy};
+use crate::reconcile::{DeployWait, RetryPolicy};
+use accounts::{Accounts, EngineSettings};
 use context::{Context, DistributionLocks};
 use filled::Cache;
 
@@ -93,6 +100,9 @@ pub struct Config {
     pub identity: String,
     /// AWS region and endpoint taking precedence over the environment.
     pub aws: Overrides,
+    /// The roles namespaces may name for their objects
+    /// (`--aws-namespace-role`).
+    pub allowed_roles: AllowedRoles,
     /// Requeue intervals.
     pub timing: Timing,
     /// When to ask Lambda again to delete a signer with edge replicas.
@@ -209,14 +219,19 @@ async fn build_context(
     distributions: Store<DynamicObject>,
     urls: Store<DynamicObject>,
 ) -> Context {
-    let ledger = Ledger::observed(metrics.aws_observer()).with_gate(gate.clone());
-    let aws = Aws::from_env_with(&config.aws, ledger, Some(metrics.rate_observer())).await;
     let wait = DeployWait {
         enabled: false,
         poll_interval: config.timing.deploying,
         timeout: DeployWait::default().timeout,
     };
-    let engine = Engine::new(aws, Mode::Apply, wait).with_retry_policy(config.replica_retry);
+    let settings = EngineSettings {
+        overrides: config.aws.clone(),
+        metrics: metrics.clone(),
+        gate: gate.clone(),
+        wait,
+        replica_retry: config.replica_retry,
+    };
+    let accounts = Accounts::new(config.allowed_roles.clone(), settings).await;
     let reporter = Reporter {
         controller: "urlguard".to_owned(),
         instance: Some(config.identity.clone()),
@@ -225,7 +240,7 @@ async fn build_context(
         recorder: Recorder::new(client.clone(), reporter),
         client,
         gate,
-        engine,
+        accounts,
         instance: config.instance.clone(),
         ssm_prefix: config.ssm_prefix.clone(),
         distributions,

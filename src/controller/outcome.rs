@@ -14,6 +14,7 @@ use kube::runtime::controller::Action;
 use kube::runtime::events::EventType;
 use tracing::Instrument;
 
+use super::accounts::AccountError;
 use super::cache::content;
 use super::context::Context;
 use super::error::ReconcileError;
@@ -24,7 +25,7 @@ use super::resync;
 use super::status;
 use crate::api::Confirmation;
 use crate::model::cloudfront::INVALIDATION_COMPLETED;
-use crate::reconcile::{EventReason, Kind, Reason, ResourceReport, Status};
+use crate::reconcile::{Engine, EventReason, Kind, Reason, ResourceReport, Status};
 
 /// Runs one reconcile of `object` in its span, counts it by kind and
 /// result, and logs the result: a distribution's at info, a URL's at debug
@@ -241,6 +242,7 @@ fn invalidating(found: &Status) -> bool {
 /// it and retries.
 pub fn after_teardown(
     context: &Context,
+    engine: &Engine,
     key: &str,
     reports: &[ResourceReport],
 ) -> Result<Action, ReconcileError> {
@@ -261,10 +263,9 @@ pub fn after_teardown(
     if waiting.is_empty() {
         return Ok(Action::await_change());
     }
-    let poll = context.engine.poll_interval();
+    let poll = engine.poll_interval();
     let retry_after = if replicas && !waiting.contains(&Reason::WaitingForDeployment) {
-        context
-            .engine
+        engine
             .next_teardown_attempt()
             .and_then(|at| at.duration_since(SystemTime::now()).ok())
             .unwrap_or(poll)
@@ -321,6 +322,49 @@ fn failure_key(object: &DynamicObject) -> String {
     object
         .uid()
         .unwrap_or_else(|| format!("{}/{}", namespace_of(object), object.name_any()))
+}
+
+/// The engine of the object's namespace's account. When the namespace
+/// names a role the cluster admin did not allow, the object gets
+/// `Ready=False`, reason `AccountNotAllowed`, a warning event when the
+/// status changes, no AWS call. An object being deleted keeps its
+/// finalizer (its AWS resources are in an account urlguard may not work
+/// in) and is looked at again with the error backoff.
+pub async fn engine_for(
+    context: &Context,
+    resource: &ApiResource,
+    object: &DynamicObject,
+) -> Result<Engine, ReconcileError> {
+    let namespace = namespace_of(object);
+    let refused = match context
+        .accounts
+        .engine_for(&context.client, &namespace)
+        .await
+    {
+        Ok(engine) => return Ok(engine),
+        Err(AccountError::Kube(error)) => return Err(ReconcileError::Kube(error)),
+        Err(AccountError::Refused(refused)) => refused,
+    };
+    let message = if is_deleting(object) && has_finalizer(object, FINALIZER) {
+        format!(
+            "{refused}; cannot tear down until the namespace's role is allowed (or remove the finalizer {FINALIZER} by hand after cleaning up AWS)"
+        )
+    } else {
+        refused.0
+    };
+    let status = status::refused(resource, Reason::AccountNotAllowed, &message);
+    if context.write_status(resource, object, &status).await? {
+        context
+            .event(
+                resource,
+                object,
+                EventType::Warning,
+                EventReason::Condition(Reason::AccountNotAllowed),
+                message.clone(),
+            )
+            .await;
+    }
+    Err(ReconcileError::AccountNotAllowed(message))
 }
 
 /// Reports an object the schema refuses: `Ready=False`, reason

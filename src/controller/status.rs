@@ -115,12 +115,17 @@ pub fn changes(status: &Status, object: &DynamicObject) -> bool {
 /// The status of an object whose spec the schema refuses: `Ready=False`,
 /// reason `InvalidSpec`, the message naming the field.
 pub fn invalid(resource: &ApiResource, message: &str) -> Status {
-    let conditions = vec![condition(
-        ConditionType::Ready,
-        false,
+    refused(
+        resource,
         Reason::InvalidSpec,
         &format!("{message}; nothing was changed in AWS"),
-    )];
+    )
+}
+
+/// The status of an object refused before any AWS call: `Ready=False`
+/// with `reason` and `message`, nothing else.
+pub fn refused(resource: &ApiResource, reason: Reason, message: &str) -> Status {
+    let conditions = vec![condition(ConditionType::Ready, false, reason, message)];
     if resource.kind == Kind::EdgeDistribution.as_str() {
         Status::Distribution(EdgeDistributionStatus {
             conditions,

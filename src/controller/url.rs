@@ -21,7 +21,7 @@ use super::objects::{self, FINALIZER, has_finalizer, is_deleting, namespace_of};
 use super::{give_up, outcome};
 use crate::api::ProtectedFunctionUrl;
 use crate::plan::{desired, teardown};
-use crate::reconcile::{Kind, ResourceReport, Status};
+use crate::reconcile::{Engine, Kind, ResourceReport, Status};
 
 /// Reconciles one `ProtectedFunctionUrl` (the controller's entry point).
 pub async fn reconcile(
@@ -44,9 +44,10 @@ async fn reconcile_object(
             return outcome::invalid(context, &context.url_resource, &object, invalid).await;
         }
     };
+    let engine = outcome::engine_for(context, &context.url_resource, &object).await?;
     if !has_finalizer(&object, FINALIZER)
         && !is_deleting(&object)
-        && let Some(action) = before_attaching(context, &object, &url).await?
+        && let Some(action) = before_attaching(context, &engine, &object, &url).await?
     {
         return Ok(action);
     }
@@ -57,9 +58,9 @@ async fn reconcile_object(
     context.writable()?;
     finalizer(&api, FINALIZER, object, |event| async {
         match event {
-            Finalizer::Apply(object) => apply(context, &object, url).await,
+            Finalizer::Apply(object) => apply(context, &engine, &object, url).await,
             Finalizer::Cleanup(object) => {
-                let action = cleanup(context, &object, url).await?;
+                let action = cleanup(context, &engine, &object, url).await?;
                 context.writable()?;
                 Ok(action)
             }
@@ -79,6 +80,7 @@ async fn reconcile_object(
 /// the reconcile, so that its rechecks back off.
 async fn before_attaching(
     context: &Context,
+    engine: &Engine,
     object: &DynamicObject,
     url: &ProtectedFunctionUrl,
 ) -> Result<Option<Action>, ReconcileError> {
@@ -87,10 +89,10 @@ async fn before_attaching(
         .live_distribution(&namespace, &url.spec.distribution_ref.name)
         .is_none()
     {
-        return apply(context, object, url.clone()).await.map(Some);
+        return apply(context, engine, object, url.clone()).await.map(Some);
     }
     let desired = desired::url(&context.instance, url);
-    let Some(report) = context.engine.refusal(&desired).await else {
+    let Some(report) = engine.refusal(&desired).await else {
         return Ok(None);
     };
     let status = exported(context, object, &report).await?;
@@ -111,6 +113,7 @@ async fn before_attaching(
 /// `Ready=False` (`DistributionNotFound`) without any AWS call.
 async fn apply(
     context: &Context,
+    engine: &Engine,
     object: &DynamicObject,
     url: ProtectedFunctionUrl,
 ) -> Result<Action, ReconcileError> {
@@ -122,7 +125,7 @@ async fn apply(
         return Ok(Action::await_change());
     }
     let model = desired::build_with(&context.instance, &context.ssm_prefix, &[], &[url]);
-    for report in context.engine.reconcile(&model).await {
+    for report in engine.reconcile(&model).await {
         let status = exported(context, object, &report).await?;
         context
             .write_status(&context.url_resource, object, &status)
@@ -156,6 +159,7 @@ async fn exported(
 /// without any AWS call.
 async fn cleanup(
     context: &Context,
+    engine: &Engine,
     object: &DynamicObject,
     url: ProtectedFunctionUrl,
 ) -> Result<Action, ReconcileError> {
@@ -169,7 +173,7 @@ async fn cleanup(
     let model = teardown::build(&context.instance, &[], &[url])
         .with_staying(&context.instance, &context.live_urls())
         .with_distributions(distribution.as_slice());
-    let reports = context.engine.destroy(&model).await;
+    let reports = engine.destroy(&model).await;
     // A URL config left in place is said before the object goes.
     for notice in reports.iter().flat_map(|r| &r.notices) {
         context
@@ -195,5 +199,5 @@ async fn cleanup(
     {
         return Ok(given_up);
     }
-    outcome::after_teardown(context, &format!("{namespace}/{name}"), &reports)
+    outcome::after_teardown(context, engine, &format!("{namespace}/{name}"), &reports)
 }

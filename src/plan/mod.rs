@@ -8,6 +8,7 @@
 //! its own plan function, and `reconcile` feeds each the results of the
 //! ones before.
 
+pub mod accounts;
 pub mod adoption;
 pub mod boundary;
 pub mod change;

@@ -114,6 +114,9 @@ pub enum Reason {
     FunctionNotOptedIn,
     /// `spec.function` is an ARN in another account than urlguard's.
     FunctionInOtherAccount,
+    /// The namespace names an IAM role (`urlguard.io/aws-role-arn`) the
+    /// cluster admin did not allow: nothing is done in AWS.
+    AccountNotAllowed,
     /// `spec.function` names another function than the one urlguard
     /// protected for the URL (a manifest edited between two applies).
     FunctionChanged,
@@ -177,6 +180,7 @@ impl Reason {
             Reason::FunctionNotFound => "FunctionNotFound",
             Reason::FunctionNotOptedIn => "FunctionNotOptedIn",
             Reason::FunctionInOtherAccount => "FunctionInOtherAccount",
+            Reason::AccountNotAllowed => "AccountNotAllowed",
             Reason::FunctionChanged => "FunctionChanged",
             Reason::NotOwned => "NotOwned",
             Reason::AdoptionRefused => "AdoptionRefused",
@@ -220,6 +224,7 @@ impl Reason {
             | Reason::FunctionNotFound
             | Reason::FunctionNotOptedIn
             | Reason::FunctionInOtherAccount
+            | Reason::AccountNotAllowed
             | Reason::FunctionChanged
             | Reason::NotOwned
             | Reason::AdoptionRefused
@@ -459,7 +464,7 @@ impl fmt::Display for EventReason {
 mod tests {
     use super::*;
 
-    const ALL: [Reason; 35] = [
+    const ALL: [Reason; 36] = [
         Reason::Deployed,
         Reason::Protected,
         Reason::Observed,
@@ -479,6 +484,7 @@ mod tests {
         Reason::FunctionNotFound,
         Reason::FunctionNotOptedIn,
         Reason::FunctionInOtherAccount,
+        Reason::AccountNotAllowed,
         Reason::FunctionChanged,
         Reason::NotOwned,
         Reason::AdoptionRefused,

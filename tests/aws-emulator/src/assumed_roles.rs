@@ -38,14 +38,25 @@ pub(crate) async fn restrict_session(shared: &Shared, reply: &Reply) {
         warn!("an AssumeRole answer without credentials or role: the session stays unrestricted");
         return;
     };
-    let mut statements = Vec::new();
-    for name in role_policies::names(&shared.upstream, role).await {
-        let document = role_policies::document(&shared.upstream, role, &name).await;
-        match serde_json::from_str::<Value>(&document) {
-            Ok(policy) => statements.extend(statements_of(&policy)),
-            Err(e) => warn!(role, policy = %name, error = %e, "an inline policy that is not JSON"),
+    // The role is read in its own account, which may not be the caller's.
+    let account = node("AssumedRoleUser")
+        .and_then(|u| child_text(u, "Arn"))
+        .and_then(crate::accounts::arn_account)
+        .map_or_else(crate::accounts::current, str::to_owned);
+    let statements = crate::accounts::within(account, async {
+        let mut statements = Vec::new();
+        for name in role_policies::names(&shared.upstream, role).await {
+            let document = role_policies::document(&shared.upstream, role, &name).await;
+            match serde_json::from_str::<Value>(&document) {
+                Ok(policy) => statements.extend(statements_of(&policy)),
+                Err(e) => {
+                    warn!(role, policy = %name, error = %e, "an inline policy that is not JSON");
+                }
+            }
         }
-    }
+        statements
+    })
+    .await;
     let policy = json!({"Version": "2012-10-17", "Statement": statements});
     match shared.authorizer.set(session_key, &policy) {
         Ok(()) => info!(

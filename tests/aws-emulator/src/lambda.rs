@@ -50,7 +50,6 @@ use bytes::Bytes;
 use http::{Method, StatusCode, request::Parts};
 use serde_json::Value;
 
-use crate::ACCOUNT_ID;
 use crate::faults::error_reply;
 use crate::ids::lock;
 use crate::reply::Reply;
@@ -155,7 +154,9 @@ impl FunctionRef {
         format!(
             "arn:aws:lambda:{}:{}:function:{}",
             self.region.as_deref().unwrap_or(default_region),
-            self.account.as_deref().unwrap_or(ACCOUNT_ID),
+            self.account
+                .clone()
+                .unwrap_or_else(crate::accounts::current),
             self.name
         )
     }
@@ -223,7 +224,7 @@ pub(crate) async fn handle(
             }
             if let Some(arn) =
                 shared
-                    .cloudfront
+                    .cloudfront()
                     .replica_blocking(&function_arn, version, Instant::now())
             {
                 return Ok(error_reply(

@@ -34,6 +34,7 @@
 //!
 //! Run in-process with [`Emulator::start`], or as the `aws-emulator` binary.
 
+mod accounts;
 mod assumed_roles;
 mod authorize;
 mod boundary_exists;

@@ -35,8 +35,9 @@
 //!   STS 40/s — twice what urlguard's own client-side limits assume
 //!   (`src/aws/rate_limit.rs`), as for the documented quotas.
 //!
-//! Buckets are keyed by (account, region, quota). Every access key of the
-//! emulator belongs to its one account, [`ACCOUNT_ID`]; CloudFront and IAM
+//! Buckets are keyed by (account, region, quota): the account the call acts
+//! in (`accounts`: [`crate::ACCOUNT_ID`] but for sessions of roles in other
+//! accounts); CloudFront and IAM
 //! sign for `us-east-1`, so their buckets are global as on AWS. A bucket
 //! holds one second's worth of tokens (at least one) and refills
 //! continuously: AWS documents rates, not bursts. A throttled call takes
@@ -47,8 +48,6 @@ use std::fmt;
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
-
-use crate::ACCOUNT_ID;
 
 /// The quota an API call counts against, by its service's signing name
 /// and operation; `None` for calls no rate quota covers (invocations,
@@ -228,7 +227,7 @@ impl QuotaBook {
             return true;
         };
         self.buckets
-            .entry((ACCOUNT_ID.to_owned(), region.to_owned(), quota))
+            .entry((crate::accounts::current(), region.to_owned(), quota))
             .or_insert_with(|| Bucket::full(rate, now))
             .take(now)
     }

@@ -11,6 +11,7 @@
 //! forwarded; requests whose `Host` names a function URL or a distribution
 //! are traffic, answered by `dataplane` and never counted as calls.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -23,6 +24,7 @@ use hyper::body::Incoming;
 use tokio::net::TcpListener;
 use tracing::{info, warn};
 
+use crate::accounts::{self, SessionAccounts};
 use crate::authorize::{self, AuthorizationRecord, Authorizer, PolicyError, Verdict};
 use crate::call_rates::{CallRates, RateReport};
 use crate::cloudfront::CloudFront;
@@ -43,7 +45,11 @@ use crate::{EmulatorConfig, Error};
 pub(crate) struct Shared {
     pub ids: Ids,
     pub upstream: Upstream,
-    pub cloudfront: CloudFront,
+    /// CloudFront of each account, built on its first call.
+    cloudfronts: Mutex<HashMap<String, Arc<CloudFront>>>,
+    cloudfront_settings: CloudFrontSettings,
+    /// The account of each session of a role in another account.
+    pub accounts: SessionAccounts,
     pub lambda: LambdaFixes,
     pub versions: PendingVersions,
     pub faults: Mutex<FaultBook>,
@@ -59,7 +65,35 @@ pub(crate) struct Shared {
     pub reorder_policy_lists: bool,
 }
 
+/// How every account's CloudFront is built.
+struct CloudFrontSettings {
+    deploy_time: std::time::Duration,
+    replica_linger: std::time::Duration,
+    versions: PendingVersions,
+    readback_defaults: bool,
+    invalidation_time: std::time::Duration,
+}
+
+impl CloudFrontSettings {
+    fn build(&self) -> CloudFront {
+        CloudFront::new(self.deploy_time, self.replica_linger, self.versions.clone())
+            .with_readback_defaults(self.readback_defaults)
+            .with_invalidation_time(self.invalidation_time)
+    }
+}
+
 impl Shared {
+    /// The CloudFront of the account the call acts in (`accounts`); the
+    /// data path, outside any call, serves the default account's.
+    pub(crate) fn cloudfront(&self) -> Arc<CloudFront> {
+        let mut clouds = lock(&self.cloudfronts);
+        Arc::clone(
+            clouds
+                .entry(accounts::current())
+                .or_insert_with(|| Arc::new(self.cloudfront_settings.build())),
+        )
+    }
+
     pub(crate) fn report(&self) -> CallReport {
         let rules = lock(&self.faults).report();
         lock(&self.ledger).report(rules)
@@ -106,13 +140,15 @@ impl Emulator {
         let shared = Arc::new(Shared {
             ids: Ids::from_clock(),
             upstream: Upstream::new(&config.moto_endpoint),
-            cloudfront: CloudFront::new(
-                config.deploy_time,
-                config.replica_linger,
-                versions.clone(),
-            )
-            .with_readback_defaults(config.readback_defaults)
-            .with_invalidation_time(config.invalidation_time),
+            cloudfronts: Mutex::default(),
+            cloudfront_settings: CloudFrontSettings {
+                deploy_time: config.deploy_time,
+                replica_linger: config.replica_linger,
+                versions: versions.clone(),
+                readback_defaults: config.readback_defaults,
+                invalidation_time: config.invalidation_time,
+            },
+            accounts: SessionAccounts::default(),
             lambda: LambdaFixes::default(),
             versions,
             faults: Mutex::new(FaultBook::new(config.faults.clone())),
@@ -249,6 +285,17 @@ async fn serve(
         return Ok(reply.into_response());
     }
     let call = Call::identify(&parts, &body);
+    let account = shared.accounts.of(call.access_key.as_deref());
+    accounts::within(account, serve_call(shared, call, parts, body)).await
+}
+
+/// Serves one AWS call, inside its account (see `accounts`).
+async fn serve_call(
+    shared: &Shared,
+    call: Call,
+    parts: Parts,
+    body: Bytes,
+) -> Result<Response<Full<Bytes>>, AnswerDropped> {
     let key = call.key();
     let record = |status: Option<u16>, fault: Option<FaultKind>| CallRecord {
         seq: 0,
@@ -304,6 +351,9 @@ async fn serve(
         reply = without_tags(reply);
     }
     dataplane::observe(shared, &call, &body, &reply);
+    if key == "sts:AssumeRole" {
+        shared.accounts.learn(&reply);
+    }
     if restricted && key == "sts:AssumeRole" {
         crate::assumed_roles::restrict_session(shared, &reply).await;
     }
@@ -361,7 +411,7 @@ async fn dispatch(shared: &Shared, call: &Call, parts: &Parts, body: Bytes) -> R
     let relayed: Result<Reply, UpstreamError> = match call.service.as_str() {
         "cloudfront" => {
             return shared
-                .cloudfront
+                .cloudfront()
                 .handle(parts, &body, &shared.upstream, &shared.ids)
                 .await;
         }

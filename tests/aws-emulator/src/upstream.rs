@@ -142,6 +142,11 @@ impl Upstream {
             headers.insert(AUTHORIZATION, value);
         }
         headers.insert("x-amz-date", HeaderValue::from_static("20240101T000000Z"));
+        // The emulator's own calls act in the account of the call it
+        // handles (moto would take this key for the default account).
+        if let Ok(account) = HeaderValue::from_str(&crate::accounts::current()) {
+            headers.insert("x-moto-account-id", account);
+        }
         for (name, value) in extra {
             if let Ok(value) = HeaderValue::from_str(value) {
                 headers.insert(*name, value);

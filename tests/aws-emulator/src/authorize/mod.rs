@@ -44,7 +44,6 @@ use self::evaluate::CompiledPolicy;
 pub use self::evaluate::{ANY_RESOURCE, Decision, PolicyError};
 use self::request::Facts;
 use self::table::{Check, Key, Need, Res, When};
-use crate::ACCOUNT_ID;
 use crate::ids::lock;
 use crate::reply::Reply;
 use crate::route::Call;
@@ -189,7 +188,7 @@ pub(crate) async fn authorize(shared: &Shared, call: &Call, parts: &Parts, body:
         return Verdict::Unrestricted;
     };
     let call_key = call.key();
-    let facts = Facts::read(call, parts, body, &shared.cloudfront);
+    let facts = Facts::read(call, parts, body, &shared.cloudfront());
     let mut resolver = Resolver {
         shared,
         facts: &facts,
@@ -203,7 +202,7 @@ pub(crate) async fn authorize(shared: &Shared, call: &Call, parts: &Parts, body:
         |e| e.source,
     );
     let planned = match entry {
-        Some(entry) => plan(entry.checks, &facts, &mut resolver, &shared.cloudfront).await,
+        Some(entry) => plan(entry.checks, &facts, &mut resolver, &shared.cloudfront()).await,
         None => vec![Planned {
             action: format!("{}:{}", call.service, call.operation),
             resource: ANY_RESOURCE.to_owned(),
@@ -326,10 +325,14 @@ impl Resolver<'_> {
                     Some(path) => path.clone(),
                     None => self.role(&name).await.path,
                 };
-                vec![format!("arn:aws:iam::{ACCOUNT_ID}:role{path}{name}")]
+                let account = crate::accounts::current();
+                vec![format!("arn:aws:iam::{account}:role{path}{name}")]
             }
             Res::PassedRole => facts.passed_role.iter().cloned().collect(),
-            Res::ReplicatorRole => vec![format!("arn:aws:iam::{ACCOUNT_ID}:{REPLICATOR_ROLE}")],
+            Res::ReplicatorRole => vec![format!(
+                "arn:aws:iam::{}:{REPLICATOR_ROLE}",
+                crate::accounts::current()
+            )],
             Res::Parameters => facts
                 .parameters
                 .iter()
@@ -358,7 +361,7 @@ impl Resolver<'_> {
             ["arn", _, "cloudfront", _, _, rest] => match rest.strip_prefix("distribution/") {
                 Some(id) => self
                     .shared
-                    .cloudfront
+                    .cloudfront()
                     .distribution_facts(id)
                     .map(|d| d.tags)
                     .unwrap_or_default(),

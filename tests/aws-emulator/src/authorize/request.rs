@@ -12,7 +12,6 @@ use http::request::Parts;
 use roxmltree::Document;
 use serde_json::Value;
 
-use crate::ACCOUNT_ID;
 use crate::cloudfront::config::parse_distribution_request;
 use crate::cloudfront::{CloudFront, edge_versions, xml};
 use crate::lambda::FunctionRef;
@@ -218,14 +217,16 @@ impl Facts {
     /// for one being created.
     pub(crate) fn distribution_arn(&self) -> String {
         format!(
-            "arn:aws:cloudfront::{ACCOUNT_ID}:distribution/{}",
+            "arn:aws:cloudfront::{}:distribution/{}",
+            crate::accounts::current(),
             self.distribution_id.as_deref().unwrap_or("*")
         )
     }
 
     pub(crate) fn oac_arn(&self) -> String {
         format!(
-            "arn:aws:cloudfront::{ACCOUNT_ID}:origin-access-control/{}",
+            "arn:aws:cloudfront::{}:origin-access-control/{}",
+            crate::accounts::current(),
             self.oac_id.as_deref().unwrap_or("*")
         )
     }
@@ -237,7 +238,8 @@ fn parameter_arn(region: &str, name: &str) -> String {
         return name.to_owned();
     }
     format!(
-        "arn:aws:ssm:{region}:{ACCOUNT_ID}:parameter/{}",
+        "arn:aws:ssm:{region}:{}:parameter/{}",
+        crate::accounts::current(),
         name.trim_start_matches('/')
     )
 }

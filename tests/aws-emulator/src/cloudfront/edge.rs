@@ -17,7 +17,6 @@ use serde_json::Value;
 
 use super::config::{Association, DistributionConfig, EDGE_REGION};
 use super::xml::{CfError, child, child_text};
-use crate::ACCOUNT_ID;
 use crate::upstream::Upstream;
 use crate::versions::PendingVersions;
 
@@ -73,13 +72,8 @@ async fn function_configuration(
             association.arn
         ))
     };
-    if association
-        .function
-        .account
-        .as_deref()
-        .unwrap_or(ACCOUNT_ID)
-        != ACCOUNT_ID
-    {
+    let here = crate::accounts::current();
+    if association.function.account.as_deref().unwrap_or(&here) != here {
         return Err(cannot_retrieve());
     }
     let path = format!(

@@ -55,7 +55,6 @@ use self::config::{
     parse_tags,
 };
 use self::xml::{CfError, child, children, escape};
-use crate::ACCOUNT_ID;
 use crate::faults::error_reply;
 use crate::ids::{Ids, iso8601, lock};
 use crate::replicas::Replicas;
@@ -673,7 +672,10 @@ impl CloudFront {
         let id = st.new_id(ids);
         let seq = st.next_seq();
         let distribution = Distribution {
-            arn: format!("arn:aws:cloudfront::{ACCOUNT_ID}:distribution/{id}"),
+            arn: format!(
+                "arn:aws:cloudfront::{}:distribution/{id}",
+                crate::accounts::current()
+            ),
             domain_name: format!("{}.cloudfront.net", id.to_lowercase()),
             etag: ids.etag(),
             config,

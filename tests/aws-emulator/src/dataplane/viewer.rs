@@ -52,7 +52,7 @@ const CLIENT_IP: &str = "127.0.0.1";
 
 /// The distribution serving `host`: by its domain name or an alias.
 pub(crate) fn distribution_for(shared: &Shared, host: &str) -> Option<(Served, Routing)> {
-    shared.cloudfront.served().into_iter().find_map(|served| {
+    shared.cloudfront().served().into_iter().find_map(|served| {
         let routing = Routing::parse(&served.config)?;
         (served.domain_name == host || routing.aliases.iter().any(|a| a == host))
             .then_some((served, routing))
@@ -257,7 +257,7 @@ pub(crate) async fn handle(
         .origin
         .oac_id
         .clone()
-        .and_then(|id| shared.cloudfront.oac_config(&id))
+        .and_then(|id| shared.cloudfront().oac_config(&id))
         && oac.origin_type == "lambda"
         && oac.signing_protocol == "sigv4"
     {
