@@ -585,7 +585,14 @@ fn run(params: &Params) -> bool {
     );
 
     // 3. The controller, leading before the first object exists.
+    // The lease a deployment has (the chart's defaults), not the tests'
+    // 3 s: a controller listing thousands of objects on a busy machine
+    // must not lose a lease no real one would.
     let mut flags = vec![
+        "--lease-duration",
+        "15s",
+        "--lease-grace",
+        "5s",
         "--poll-interval",
         params.poll_interval.as_str(),
         "--error-retry-interval",
@@ -597,7 +604,7 @@ fn run(params: &Params) -> bool {
         flags.extend(["--aws-rate-limit", setting.as_str()]);
     }
     println!(
-        "controller: {} controller --metrics-address <port> {} (and the tests' short intervals; leader election on)",
+        "controller: {} controller --metrics-address <port> {} (and the tests' short retry intervals; leader election on, a 15 s lease)",
         env!("CARGO_BIN_EXE_urlguard"),
         flags.join(" ")
     );
