@@ -13,10 +13,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Mutex;
 
-use roxmltree::Document;
-
 use crate::ACCOUNT_ID;
-use crate::cloudfront::xml::child_text;
 use crate::ids::lock;
 use crate::reply::Reply;
 
@@ -53,20 +50,11 @@ impl SessionAccounts {
 
     /// Learns the session of an `sts:AssumeRole` answer.
     pub(crate) fn learn(&self, reply: &Reply) {
-        if !reply.is_success() {
-            return;
-        }
-        let text = String::from_utf8_lossy(&reply.body);
-        let Ok(doc) = Document::parse(&text) else {
+        let Some((key, arn)) = crate::assumed_roles::started_session(reply) else {
             return;
         };
-        let node = |name: &str| doc.descendants().find(|n| n.tag_name().name() == name);
-        let key = node("Credentials").and_then(|c| child_text(c, "AccessKeyId"));
-        let account = node("AssumedRoleUser")
-            .and_then(|u| child_text(u, "Arn"))
-            .and_then(arn_account);
-        if let (Some(key), Some(account)) = (key, account) {
-            lock(&self.keys).insert(key.to_owned(), account.to_owned());
+        if let Some(account) = arn_account(&arn) {
+            lock(&self.keys).insert(key, account.to_owned());
         }
     }
 }

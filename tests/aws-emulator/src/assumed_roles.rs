@@ -22,27 +22,21 @@ use crate::server::Shared;
 /// Restricts the session `reply` (moto's answer to `sts:AssumeRole`)
 /// started to the inline policies of the role it assumed.
 pub(crate) async fn restrict_session(shared: &Shared, reply: &Reply) {
+    // A refused AssumeRole started no session: nothing to say.
     if !reply.is_success() {
         return;
     }
-    let text = String::from_utf8_lossy(&reply.body);
-    let Ok(doc) = Document::parse(&text) else {
-        return;
-    };
-    let node = |name: &str| doc.descendants().find(|n| n.tag_name().name() == name);
-    let session_key = node("Credentials").and_then(|c| child_text(c, "AccessKeyId"));
-    let role = node("AssumedRoleUser")
-        .and_then(|u| child_text(u, "Arn"))
-        .and_then(role_name);
-    let (Some(session_key), Some(role)) = (session_key, role) else {
+    let session = started_session(reply);
+    let Some((session_key, role, arn)) = session
+        .as_ref()
+        .and_then(|(key, arn)| Some((key.as_str(), role_name(arn)?, arn)))
+    else {
         warn!("an AssumeRole answer without credentials or role: the session stays unrestricted");
         return;
     };
     // The role is read in its own account, which may not be the caller's.
-    let account = node("AssumedRoleUser")
-        .and_then(|u| child_text(u, "Arn"))
-        .and_then(crate::accounts::arn_account)
-        .map_or_else(crate::accounts::current, str::to_owned);
+    let account =
+        crate::accounts::arn_account(arn).map_or_else(crate::accounts::current, str::to_owned);
     let statements = crate::accounts::within(account, async {
         let mut statements = Vec::new();
         for name in role_policies::names(&shared.upstream, role).await {
@@ -67,6 +61,21 @@ pub(crate) async fn restrict_session(shared: &Shared, reply: &Reply) {
         ),
         Err(e) => warn!(role, error = %e, "the role's policies could not be compiled"),
     }
+}
+
+/// The access key and the assumed-role ARN
+/// (`arn:aws:sts::ACCOUNT:assumed-role/NAME/SESSION`) of the session a
+/// successful `sts:AssumeRole` answer started.
+pub(crate) fn started_session(reply: &Reply) -> Option<(String, String)> {
+    if !reply.is_success() {
+        return None;
+    }
+    let text = String::from_utf8_lossy(&reply.body);
+    let doc = Document::parse(&text).ok()?;
+    let node = |name: &str| doc.descendants().find(|n| n.tag_name().name() == name);
+    let key = node("Credentials").and_then(|c| child_text(c, "AccessKeyId"))?;
+    let arn = node("AssumedRoleUser").and_then(|u| child_text(u, "Arn"))?;
+    Some((key.to_owned(), arn.to_owned()))
 }
 
 /// `NAME` of `arn:aws:sts::ACCOUNT:assumed-role/NAME/SESSION`.
