@@ -138,7 +138,8 @@ pub async fn run_until(
     .await?;
     tracing::info!(%address, "serving /metrics, /healthz and /readyz");
 
-    let client = Client::try_default().await?;
+    let kube_config = kube::Config::infer().await?;
+    let client = Client::try_from(kube_config.clone())?;
     check_crds(&client, config.namespace.as_deref()).await?;
     metrics.set_ready();
 
@@ -149,7 +150,7 @@ pub async fn run_until(
     if let Some(settings) = &config.lease {
         let mut waiting = stopping.clone();
         tokio::select! {
-            acquired = leader::acquire(client.clone(), settings, gate.clone()) => leadership = Some(acquired?),
+            acquired = leader::acquire(kube_config, settings, gate.clone()) => leadership = Some(acquired?),
             _ = waiting.wait_for(|stop| *stop) => {
                 tracing::info!("stopping before becoming leader");
                 let _ = server.await;
@@ -282,7 +283,7 @@ async fn run_controllers<F>(
     let (distribution_writer, url_writer) = writers;
     let (slim_distribution, slim_url) = (distribution_resource.clone(), url_resource.clone());
 
-    let distribution_stream = watcher(distributions, watcher::Config::default())
+    let distribution_stream = watcher(distributions, watch_config())
         .default_backoff()
         .modify(move |object| cache::slim(object, &slim_distribution))
         .reflect(distribution_writer)
@@ -296,7 +297,7 @@ async fn run_controllers<F>(
     // distributions' triggers: a second watch would hold every URL twice
     // in flight. (kube-runtime's shared streams need a typed resource.)
     let (trigger_url, url_triggers) = mpsc::unbounded();
-    let url_stream = watcher(urls, watcher::Config::default())
+    let url_stream = watcher(urls, watch_config())
         .default_backoff()
         .modify(move |object| cache::slim(object, &slim_url))
         .reflect(url_writer)
@@ -355,6 +356,19 @@ async fn run_controllers<F>(
                 }
             });
     tokio::join!(distribution_controller, url_controller);
+}
+
+/// Objects per page of a watch's list (kube-runtime asks 500, as
+/// client-go does). A page is held whole, as the API server sent it
+/// (managed fields, the last-applied copy), until its last object is
+/// slimmed into the cache: at 500 URLs that was 7.5 MiB of a restart's
+/// peak at 5,000 URLs (heap profile, issue 18); 100 costs 51 list calls
+/// instead of 11 for 5,100 objects, once per (re)list.
+const LIST_PAGE_SIZE: u32 = 100;
+
+/// How both watches list and watch.
+fn watch_config() -> watcher::Config {
+    watcher::Config::default().page_size(LIST_PAGE_SIZE)
 }
 
 /// The API of `resource` in `namespace`, or in all namespaces.
