@@ -111,6 +111,10 @@ pub enum ControllerError {
     /// Leader election failed.
     #[error("leader election: {0}")]
     Lease(#[from] kube_lease_manager::LeaseManagerError),
+    /// The thread that keeps the leader lease could not start, or its
+    /// task died.
+    #[error("the leader lease's thread: {0}")]
+    LeaseThread(String),
     /// A setting is unusable.
     #[error("{0}")]
     Config(String),

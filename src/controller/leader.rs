@@ -13,13 +13,19 @@
 //! sent; in-flight reconciles fail at their next write, and the process
 //! exits. kube-lease-manager alone would notice a takeover only at its
 //! next renewal, and keeps saying "leader" while its renewals fail.
+//!
+//! The lease manager and the guard run on a thread and runtime of their
+//! own, with a Kubernetes client of their own: renewals never queue
+//! behind reconciles. On the reconciles' runtime, a restarted controller
+//! listing 5,000 objects on two busy cores renewed too late, lost its
+//! lease and stopped (issue 18's benchmark, twice).
 
 use std::time::{Duration, SystemTime};
 
 use k8s_openapi::api::coordination::v1::Lease;
 use kube::{Api, Client};
 use kube_lease_manager::{LeaseManager, LeaseManagerBuilder};
-use tokio::sync::watch;
+use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
 use super::error::ControllerError;
@@ -66,6 +72,70 @@ impl LeaseSettings {
 /// The held lease; dropping it without [`Leadership::release`] lets it
 /// expire.
 pub struct Leadership {
+    held: HeldLease,
+    /// Keeps the lease's thread running; dropped, it ends the thread and
+    /// every task on it.
+    _thread: LeaseThread,
+}
+
+/// Waits until this replica holds the lease; from then on `gate` lets
+/// writes through only while it is held. The lease is kept on a thread of
+/// its own, with a client built from `kube_config`.
+pub async fn acquire(
+    kube_config: kube::Config,
+    settings: &LeaseSettings,
+    gate: WriteGate,
+) -> Result<Leadership, ControllerError> {
+    settings.check()?;
+    let thread = LeaseThread::start()?;
+    let settings = settings.clone();
+    // Dropping this future (the process stops before it leads) drops the
+    // thread, and the acquiring task with it.
+    let acquiring = thread.runtime.spawn(async move {
+        let client = Client::try_from(kube_config)?;
+        acquire_on_this_runtime(client, &settings, gate).await
+    });
+    let held = acquiring
+        .await
+        .map_err(|error| ControllerError::LeaseThread(error.to_string()))??;
+    Ok(Leadership {
+        held,
+        _thread: thread,
+    })
+}
+
+/// A current-thread runtime on a thread of its own, running until dropped.
+struct LeaseThread {
+    runtime: tokio::runtime::Handle,
+    _running: oneshot::Sender<()>,
+}
+
+impl LeaseThread {
+    fn start() -> Result<LeaseThread, ControllerError> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|error| ControllerError::LeaseThread(error.to_string()))?;
+        let handle = runtime.handle().clone();
+        let (running, dropped) = oneshot::channel::<()>();
+        std::thread::Builder::new()
+            .name("leader-lease".to_owned())
+            // As the reconciles' workers (see `cli::block_on`): kube
+            // futures nest deep in a debug build.
+            .stack_size(8 * 1024 * 1024)
+            .spawn(move || {
+                let _ = runtime.block_on(dropped);
+            })
+            .map_err(|error| ControllerError::LeaseThread(error.to_string()))?;
+        Ok(LeaseThread {
+            runtime: handle,
+            _running: running,
+        })
+    }
+}
+
+/// What [`acquire`] builds on the lease's runtime.
+struct HeldLease {
     state: watch::Receiver<bool>,
     task: JoinHandle<Result<LeaseManager, kube_lease_manager::LeaseManagerError>>,
     guard: JoinHandle<()>,
@@ -74,14 +144,13 @@ pub struct Leadership {
     name: String,
 }
 
-/// Waits until this replica holds the lease; from then on `gate` lets
-/// writes through only while it is held.
-pub async fn acquire(
+/// [`acquire`]'s work, spawning the manager and the guard on the runtime
+/// it runs on.
+async fn acquire_on_this_runtime(
     client: Client,
     settings: &LeaseSettings,
     gate: WriteGate,
-) -> Result<Leadership, ControllerError> {
-    settings.check()?;
+) -> Result<HeldLease, ControllerError> {
     let manager = LeaseManagerBuilder::new(client.clone(), settings.name.clone())
         .with_namespace(settings.namespace.clone())
         .with_identity(settings.identity.clone())
@@ -107,7 +176,7 @@ pub async fn acquire(
         gate.clone(),
         saw_loss,
     ));
-    Ok(Leadership {
+    Ok(HeldLease {
         state,
         task,
         guard,
@@ -169,41 +238,123 @@ impl Leadership {
     pub async fn lost(&mut self) -> String {
         loop {
             tokio::select! {
-                changed = self.state.changed() => {
-                    if changed.is_err() || !*self.state.borrow_and_update() {
-                        self.gate.close(format!("lost the leader lease {}", self.name));
+                changed = self.held.state.changed() => {
+                    if changed.is_err() || !*self.held.state.borrow_and_update() {
+                        self.held.gate.close(format!("lost the leader lease {}", self.held.name));
                         break;
                     }
                 }
-                _ = self.guard_saw_loss.wait_for(|lost| *lost) => break,
+                _ = self.held.guard_saw_loss.wait_for(|lost| *lost) => break,
             }
         }
-        self.task.abort();
-        self.name.clone()
+        self.held.task.abort();
+        self.held.name.clone()
     }
 
     /// Gives the lease up, so that another replica takes over at once
     /// instead of after the lease duration; a lease already lost is left
     /// alone.
     pub async fn release(self) {
-        self.guard.abort();
-        if let Some(why) = self.gate.closed() {
+        // The lease's thread runs until the end of this function: the
+        // manager's release below runs on it.
+        let Leadership {
+            held: lease,
+            _thread,
+        } = self;
+        lease.guard.abort();
+        if let Some(why) = lease.gate.closed() {
             // Lost: the Lease is another replica's now (or may be). The
             // manager's release acts on what it last read and would clear
             // the new holder's Lease: stop it without a word to the API.
-            self.task.abort();
-            tracing::info!(lease = %self.name, reason = %why, "not releasing a lease this replica no longer holds");
+            lease.task.abort();
+            tracing::info!(lease = %lease.name, reason = %why, "not releasing a lease this replica no longer holds");
             return;
         }
-        drop(self.state);
-        match self.task.await {
-            Ok(Ok(_)) => tracing::info!(lease = %self.name, "released the leader lease"),
+        drop(lease.state);
+        match lease.task.await {
+            Ok(Ok(_)) => tracing::info!(lease = %lease.name, "released the leader lease"),
             Ok(Err(error)) => {
-                tracing::warn!(lease = %self.name, %error, "releasing the leader lease")
+                tracing::warn!(lease = %lease.name, %error, "releasing the leader lease")
             }
             Err(error) => {
-                tracing::warn!(lease = %self.name, %error, "the lease task ended abnormally")
+                tracing::warn!(lease = %lease.name, %error, "the lease task ended abnormally")
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kube_emulator::{Config as EmulatorConfig, KubeEmulator};
+
+    fn runtime_with_one_worker() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("a runtime")
+    }
+
+    fn settings(identity: &str) -> LeaseSettings {
+        LeaseSettings {
+            name: "urlguard-leader".to_owned(),
+            namespace: "default".to_owned(),
+            identity: identity.to_owned(),
+            duration: Duration::from_secs(4),
+            grace: Duration::from_secs(2),
+        }
+    }
+
+    /// The reconciles' runtime stalls (its only worker busy) for more than
+    /// twice the lease duration while another replica waits for the lease:
+    /// the lease is renewed on its own thread all along, so the other
+    /// replica never takes it and the write gate stays open. With the
+    /// lease on the reconciles' runtime, the other replica took it after
+    /// one duration.
+    #[test]
+    fn the_lease_is_kept_while_the_reconciles_runtime_is_stalled() {
+        let cluster = runtime_with_one_worker();
+        let emulator = cluster
+            .block_on(KubeEmulator::start(EmulatorConfig::default()))
+            .expect("the kube emulator starts");
+        let kube_config = kube::Config::new(emulator.url().parse().expect("the emulator's URL"));
+
+        let reconciles = runtime_with_one_worker();
+        let gate = WriteGate::open();
+        let leadership = reconciles
+            .block_on(acquire(
+                kube_config.clone(),
+                &settings("stalled"),
+                gate.clone(),
+            ))
+            .expect("the first replica leads");
+        let other = cluster.spawn({
+            let kube_config = kube_config.clone();
+            async move { acquire(kube_config, &settings("other"), WriteGate::open()).await }
+        });
+
+        reconciles.block_on(async {
+            tokio::spawn(async { std::thread::sleep(Duration::from_secs(10)) })
+                .await
+                .expect("the stall ends")
+        });
+
+        assert!(!other.is_finished(), "the other replica took the lease");
+        assert_eq!(gate.closed(), None);
+        let holder = cluster.block_on(async {
+            let leases: Api<Lease> =
+                Api::namespaced(Client::try_from(kube_config).expect("a client"), "default");
+            leases
+                .get("urlguard-leader")
+                .await
+                .expect("the Lease")
+                .spec
+                .and_then(|spec| spec.holder_identity)
+        });
+        assert_eq!(holder.as_deref(), Some("stalled"));
+
+        other.abort();
+        reconciles.block_on(leadership.release());
     }
 }
